@@ -1,0 +1,118 @@
+// The worldfs command: mount one union view. Foreground with -f; otherwise it starts itself in the
+// background and returns once the mount is ready (or reports why it is not). Exits cleanly on
+// SIGTERM/SIGINT/SIGHUP, and exits when the mount is removed from outside (umount, fusermount -u).
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { findFuseMount } from './mountinfo.js';
+import { parseArgs, UsageError, type MountOptions } from './options.js';
+import { setup, SetupError } from './setup.js';
+import { FuseNativeTransport } from './transport/fuse-native.js';
+
+const MOUNT_POLL_MS = 500;
+
+function readyChannel(): { ok(): void; fail(msg: string): void } {
+  const fd = process.env.WORLDFS_READY_FD ? Number(process.env.WORLDFS_READY_FD) : undefined;
+  delete process.env.WORLDFS_READY_FD;
+  const send = (line: string) => {
+    if (fd === undefined) return;
+    try {
+      writeSync(fd, line + '\n');
+      closeSync(fd);
+    } catch { /* the parent went away */ }
+  };
+  return { ok: () => send('ready'), fail: (msg) => send('error ' + msg.replace(/\n/g, ' ')) };
+}
+
+async function serve(opts: MountOptions): Promise<number> {
+  const ready = readyChannel();
+  process.umask(0); // modes arrive already masked by the kernel
+  let transport: FuseNativeTransport;
+  let mountpoint: string;
+  try {
+    const s = setup(opts);
+    mountpoint = s.mountpoint;
+    transport = new FuseNativeTransport(s.fs, {
+      mountpoint, fsname: opts.fsname, allowOther: opts.allowOther, cacheTimeout: opts.cacheTimeout,
+      kernelFlags: opts.kernelFlags, debug: opts.debug,
+    });
+    await transport.mount();
+  } catch (e) {
+    const msg = e instanceof SetupError ? e.message : `mount failed: ${(e as Error).message}`;
+    process.stderr.write(`worldfs: ${msg}\n`);
+    ready.fail(msg);
+    return 1;
+  }
+  const mount = findFuseMount(mountpoint);
+  ready.ok();
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (code: number, doUnmount: boolean) => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(watch);
+      (doUnmount ? transport.unmount() : Promise.resolve()).then(
+        () => resolve(code),
+        (e: Error) => {
+          process.stderr.write(`worldfs: ${e.message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(0, true));
+    // The kernel tells libfuse, not us, when the mount goes away: watch mountinfo (never the mount).
+    const watch = setInterval(() => {
+      const now = findFuseMount(mountpoint);
+      if (!now || (mount && now.id !== mount.id)) stop(0, false);
+    }, MOUNT_POLL_MS);
+  });
+}
+
+/** Start `worldfs ... -f` detached and wait for its ready line. */
+function daemonize(argv: readonly string[], opts: MountOptions): Promise<number> {
+  const log = opts.log ? openSync(opts.log, 'a') : 'ignore';
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '-f'], {
+    detached: true,
+    stdio: ['ignore', log, log, 'pipe'],
+    env: { ...process.env, WORLDFS_READY_FD: '3' },
+  });
+  if (typeof log === 'number') closeSync(log);
+  return new Promise((resolve) => {
+    let text = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => { text += d; });
+    pipe.on('end', () => {
+      const line = text.trim();
+      if (line === 'ready') {
+        child.unref();
+        (pipe as unknown as { destroy(): void }).destroy();
+        return resolve(0);
+      }
+      process.stderr.write(`worldfs: ${line.startsWith('error ') ? line.slice(6) : 'the daemon exited before the mount was ready'}\n`);
+      resolve(1);
+    });
+  });
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let opts: MountOptions;
+  try {
+    opts = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(e.message + '\n');
+      return 2;
+    }
+    throw e;
+  }
+  return opts.foreground ? serve(opts) : daemonize(argv, opts);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`worldfs: ${e.stack ?? e}\n`);
+    process.exit(1);
+  },
+);

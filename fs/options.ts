@@ -1,0 +1,140 @@
+// The worldfs command line, compatible with fuse-overlayfs:
+//   worldfs [-f] [-d] -o lowerdir=L1:L2,upperdir=U[,workdir=W][,whiteout=aufs|overlay] MNT
+//   worldfs SOURCE MNT -o ...            (the form mount(8) uses for `mount -t fuse.worldfs`)
+// Pure: parses strings, checks nothing on disk.
+
+export type Udba = 'reval' | 'none';
+
+export interface MountOptions {
+  readonly mountpoint: string;
+  /** Highest priority first, as in overlayfs's lowerdir=. */
+  readonly lowerdirs: readonly string[];
+  readonly upperdir: string;
+  readonly workdir?: string;
+  readonly whiteout: string;
+  /** How changes made to lower layers behind the mount's back show up (see docs/whiteouts.md). */
+  readonly udba: Udba;
+  /** Kernel entry/attribute cache lifetime in seconds: the bound on seeing lower-layer changes. */
+  readonly cacheTimeout: number;
+  readonly fsync: boolean;
+  readonly foreground: boolean;
+  readonly debug: boolean;
+  readonly fsname: string;
+  readonly log?: string;
+  /** Options handed to the kernel mount as they are (ro, nosuid, nodev, noexec, suid, dev, exec). */
+  readonly kernelFlags: readonly string[];
+  readonly allowOther: boolean;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
+                 [,udba=reval|none][,timeout=SECONDS][,volatile][,log=FILE] MOUNTPOINT
+       worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
+
+const KERNEL_FLAGS = new Set(['ro', 'nosuid', 'nodev', 'noexec', 'suid', 'dev', 'exec']);
+const IGNORED = new Set(['rw', 'defaults', 'auto', 'noauto', 'user', 'nouser', 'users', '_netdev', 'relatime', 'noatime', 'atime', 'strictatime', 'nofail', 'default_permissions', 'allow_other']);
+
+/** Split a lowerdir value on ':' honouring '\:' escapes, as overlayfs does. */
+export function splitLowerdirs(value: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\' && i + 1 < value.length) { cur += value[++i]; continue; }
+    if (c === ':') { out.push(cur); cur = ''; continue; }
+    cur += c;
+  }
+  out.push(cur);
+  if (out.some((d) => d === '')) throw new UsageError(`lowerdir=${value}: empty layer path`);
+  return out;
+}
+
+/** Split a -o string on commas. */
+function splitOptions(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+export function parseArgs(argv: readonly string[]): MountOptions {
+  const positional: string[] = [];
+  const opts: string[] = [];
+  let foreground = false;
+  let debug = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-o') {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError('-o needs a value');
+      opts.push(...splitOptions(v));
+    } else if (a.startsWith('-o') && a.length > 2) opts.push(...splitOptions(a.slice(2)));
+    else if (a === '-f' || a === '--foreground') foreground = true;
+    else if (a === '-d' || a === '--debug') { debug = true; foreground = true; }
+    else if (a === '-t') i++; // mount(8) may pass the type; we know it
+    else if (a === '-n' || a === '-s' || a === '-v') continue;
+    else if (a === '-h' || a === '--help') throw new UsageError(USAGE);
+    else if (a.startsWith('-')) throw new UsageError(`unknown flag ${a}\n${USAGE}`);
+    else positional.push(a);
+  }
+  if (positional.length === 0) throw new UsageError(`missing MOUNTPOINT\n${USAGE}`);
+  if (positional.length > 2) throw new UsageError(`too many arguments: ${positional.join(' ')}\n${USAGE}`);
+  const mountpoint = positional[positional.length - 1]!;
+  const fsname = positional.length === 2 ? positional[0]! : 'worldfs';
+
+  let lowerdirs: string[] | undefined;
+  let upperdir: string | undefined;
+  let workdir: string | undefined;
+  let whiteout = 'aufs';
+  let udba: Udba = 'reval';
+  let cacheTimeout: number | undefined;
+  let fsync = true;
+  let log: string | undefined;
+  let allowOther = true;
+  const kernelFlags: string[] = [];
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    const key = eq < 0 ? o : o.slice(0, eq);
+    const value = eq < 0 ? undefined : o.slice(eq + 1);
+    const need = () => {
+      if (value === undefined || value === '') throw new UsageError(`option ${key} needs a value`);
+      return value;
+    };
+    switch (key) {
+      case 'lowerdir': lowerdirs = splitLowerdirs(need()); break;
+      case 'upperdir': upperdir = need(); break;
+      case 'workdir': workdir = need(); break;
+      case 'whiteout': whiteout = need(); break;
+      case 'udba': {
+        const v = need();
+        if (v !== 'reval' && v !== 'none') throw new UsageError(`udba=${v}: expected reval or none`);
+        udba = v;
+        break;
+      }
+      case 'timeout': {
+        const n = Number(need());
+        if (!Number.isFinite(n) || n < 0) throw new UsageError(`timeout=${value}: expected a number of seconds >= 0`);
+        cacheTimeout = n;
+        break;
+      }
+      case 'volatile': fsync = false; break;
+      case 'log': log = need(); break;
+      case 'fsname': break; // the SOURCE argument or this value only names the mount
+      case 'noallow_other': allowOther = false; break;
+      default:
+        if (KERNEL_FLAGS.has(key)) kernelFlags.push(key);
+        else if (IGNORED.has(key) || key.startsWith('x-')) continue;
+        else throw new UsageError(`unknown option ${JSON.stringify(o)}\n${USAGE}`);
+    }
+  }
+  if (!lowerdirs) throw new UsageError(`missing lowerdir=\n${USAGE}`);
+  if (!upperdir) throw new UsageError(`missing upperdir= (worldfs views are always writable)\n${USAGE}`);
+  return {
+    mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
+    cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1),
+    fsync, foreground, debug, fsname, log, kernelFlags, allowOther,
+  };
+}

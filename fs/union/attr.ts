@@ -1,0 +1,100 @@
+// Attribute operations: getattr, chmod, chown, utimens, truncate, access, statfs.
+// Any change to a lower object copies it up first; truncate copies only the bytes that stay.
+import {
+  accessSync, chmodSync, closeSync, constants, fstatSync, ftruncateSync, lchownSync, lstatSync, lutimesSync, statfsSync,
+  type Stats,
+} from 'node:fs';
+import { fsError } from '../../src/core/errors.js';
+import { isMerged, isUpper } from '../../src/core/resolve.js';
+import type { ViewPath } from '../../src/core/paths.js';
+import { host } from '../../src/host/errors.js';
+import { openVerified } from '../../src/host/safe-open.js';
+import type { Union } from './context.js';
+
+/** What getattr answers; times in milliseconds since the epoch (fuse-native's unit). */
+export interface Attr {
+  mode: number; uid: number; gid: number; size: number; dev: number; nlink: number; ino: number;
+  rdev: number; blksize: number; blocks: number; atime: number; mtime: number; ctime: number;
+}
+
+/** A time as utimens receives it. */
+export type TimeSpec = number | 'now' | 'omit';
+
+export interface StatFs {
+  bsize: number; frsize: number; blocks: number; bfree: number; bavail: number; files: number;
+  ffree: number; favail: number; fsid: number; flag: number; namemax: number;
+}
+
+/** Stats as the view reports them. A merged directory has nlink 1, as in overlayfs: its true count is unknown. */
+export function toAttr(st: Stats, merged = false): Attr {
+  return {
+    mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, dev: st.dev, nlink: merged ? 1 : st.nlink,
+    ino: st.ino, rdev: st.rdev, blksize: st.blksize, blocks: st.blocks,
+    atime: st.atimeMs, mtime: st.mtimeMs, ctime: st.ctimeMs,
+  };
+}
+
+export function getattr(u: Union, path: ViewPath): Attr {
+  const node = u.existing(path);
+  return toAttr(u.stat(node), node.entry.kind === 'dir' && isMerged(node));
+}
+
+export function fgetattr(fd: number): Attr {
+  return toAttr(host(() => fstatSync(fd)));
+}
+
+export function chmod(u: Union, path: ViewPath, mode: number): void {
+  const node = u.existing(path);
+  if (node.entry.kind === 'symlink') throw fsError('EOPNOTSUPP', 'chmod of a symlink');
+  const upper = u.copyUp(node);
+  host(() => chmodSync(upper, mode & 0o7777));
+}
+
+/** uid/gid of 0xffffffff (-1) leave that id unchanged. */
+export function chown(u: Union, path: ViewPath, uid: number, gid: number): void {
+  const node = u.existing(path);
+  const st = u.stat(node);
+  const newUid = uid === 0xffffffff || uid === -1 ? st.uid : uid;
+  const newGid = gid === 0xffffffff || gid === -1 ? st.gid : gid;
+  const upper = u.copyUp(node);
+  host(() => lchownSync(upper, newUid, newGid));
+}
+
+export function utimens(u: Union, path: ViewPath, atime: TimeSpec, mtime: TimeSpec): void {
+  const node = u.existing(path);
+  const upper = u.copyUp(node);
+  const st = host(() => lstatSync(upper));
+  const now = Date.now();
+  const pick = (t: TimeSpec, current: number) => (t === 'now' ? now : t === 'omit' ? current : t) / 1000;
+  host(() => lutimesSync(upper, pick(atime, st.atimeMs), pick(mtime, st.mtimeMs)));
+}
+
+export function truncate(u: Union, path: ViewPath, size: number): void {
+  const node = u.existing(path);
+  if (node.entry.kind === 'dir') throw fsError('EISDIR', path);
+  if (node.entry.kind !== 'file') throw fsError('EINVAL', path);
+  if (size < 0) throw fsError('EINVAL', `size ${size}`);
+  const upper = u.copyUp(node, size);
+  const fd = openVerified(upper, constants.O_WRONLY);
+  try {
+    host(() => ftruncateSync(fd, size));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** access(2): F_OK is existence; W_OK on a lower object is judged as if it were copied up. */
+export function access(u: Union, path: ViewPath, mode: number): void {
+  const node = u.existing(path);
+  if (mode === constants.F_OK) return;
+  const ask = isUpper(node) ? mode : mode & ~constants.W_OK;
+  if (ask !== 0) host(() => accessSync(u.hostPath(node), ask));
+}
+
+export function statfs(u: Union): StatFs {
+  const s = host(() => statfsSync(u.writer.top));
+  return {
+    bsize: s.bsize, frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files,
+    ffree: s.ffree, favail: s.ffree, fsid: 0, flag: 0, namemax: 255,
+  };
+}

@@ -1,0 +1,174 @@
+// The union's shared machinery: resolution against the layer stack, copy-up into the top layer,
+// and the two primitives every namespace operation is built from — placing a new entry (over a
+// whiteout if there is one) and removing one (leaving a whiteout if a lower layer still has it).
+import { lstatSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { fsError } from '../../src/core/errors.js';
+import { baseName, childOf, NAME_MAX, parentOf, relOf, type ViewPath } from '../../src/core/paths.js';
+import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../../src/core/resolve.js';
+import type { LayerOp, WhiteoutFormat } from '../../src/core/whiteout/format.js';
+import { copyObject } from '../../src/host/copy-up.js';
+import { host } from '../../src/host/errors.js';
+import type { HostLayers } from '../../src/host/layer-probe.js';
+import type { LayerWriter } from '../../src/host/layer-writer.js';
+
+export interface UnionOptions {
+  /** fsync copied-up data before it becomes visible. */
+  readonly fsync: boolean;
+  /** Whether the daemon may give files away (chown): root, or root of a user namespace. */
+  readonly canChown: boolean;
+}
+
+/** A mounted view's state: the layer stack, its whiteout format and the top-layer writer. */
+export class Union {
+  readonly format: WhiteoutFormat;
+  constructor(readonly layers: HostLayers, readonly writer: LayerWriter, readonly options: UnionOptions) {
+    this.format = layers.format;
+  }
+
+  resolve(path: ViewPath): ChildLookup {
+    return resolve(path, this.layers, this.format);
+  }
+
+  /** The object at `path`; ENOENT when there is none. */
+  existing(path: ViewPath): ViewNode {
+    const r = this.resolve(path);
+    if (r.kind === 'absent') throw fsError('ENOENT', path);
+    return r.node;
+  }
+
+  /** The directory that contains `path` (ENOENT / ENOTDIR when there is none). */
+  parentDir(path: ViewPath): ViewNode {
+    const parent = this.existing(parentOf(path));
+    if (parent.entry.kind !== 'dir') throw fsError('ENOTDIR', parent.path);
+    return parent;
+  }
+
+  lookupIn(dir: ViewNode, name: string): ChildLookup {
+    return lookupChild(dir, name, this.layers, this.format);
+  }
+
+  /** Host path of the highest layer's copy of the object. */
+  hostPath(node: ViewNode): string {
+    const b = node.branches[0]!;
+    return this.layers.hostPath(b.layer, b.rel);
+  }
+
+  /** lstat of the highest layer's copy. */
+  stat(node: ViewNode): Stats {
+    return host(() => lstatSync(this.hostPath(node)));
+  }
+
+  /** The top-layer host path of a view path (whether or not anything is there). */
+  upperPath(path: ViewPath): string {
+    return this.writer.upper(relOf(path));
+  }
+
+  /**
+   * Make sure the object exists in the top layer, copying up its parents and then itself.
+   * Returns the top-layer host path. `dataLimit` bounds the file data copied (truncate, O_TRUNC).
+   */
+  copyUp(node: ViewNode, dataLimit?: number): string {
+    const upper = this.upperPath(node.path);
+    if (isUpper(node)) return upper;
+    this.copyUp(this.parentDir(node.path));
+    const tmp = this.writer.tempPath();
+    copyObject(this.hostPath(node), this.stat(node), tmp, {
+      dataLimit, fsync: this.options.fsync, canChown: this.options.canChown, format: this.format,
+    });
+    this.writer.renameInto(tmp, upper);
+    return upper;
+  }
+
+  /** ENAMETOOLONG / EPERM for names the view cannot hold. */
+  checkNewName(name: string): void {
+    if (Buffer.byteLength(name) > NAME_MAX) throw fsError('ENAMETOOLONG', name);
+    if (this.format.isReservedName(name) || this.format.isInternal(name)) {
+      throw fsError('EPERM', `${JSON.stringify(name)} is reserved by the ${this.format.id} whiteout format`);
+    }
+  }
+
+  /**
+   * Create a new entry at `absent` (a lookup that found nothing) with `make(hostPath)`, replacing a
+   * whiteout in the top layer if there is one; a new directory over a whiteout is made opaque so
+   * that the deleted lower contents stay deleted. Returns what `make` returned.
+   */
+  placeNew<T>(path: ViewPath, absent: ChildLookup, isDir: boolean, make: (hostPath: string) => T): T {
+    if (absent.kind !== 'absent') throw fsError('EEXIST', path);
+    const name = baseName(path);
+    this.checkNewName(name);
+    this.copyUp(absent.parent);
+    const target = this.upperPath(path);
+    const dirRel = relOf(absent.parent.path);
+    if (absent.whiteoutAt !== 0) return make(target);
+    const inPlace = this.format.markerFor(name) === undefined; // the whiteout occupies `target` itself
+    if (isDir) {
+      const tmp = this.writer.tempPath();
+      const result = make(tmp);
+      this.applyAt(tmp, this.format.makeOpaque(''));
+      if (inPlace) this.writer.apply(this.format.unwhiteout(dirRel, name));
+      this.writer.renameInto(tmp, target);
+      if (!inPlace) this.writer.apply(this.format.unwhiteout(dirRel, name));
+      return result;
+    }
+    if (inPlace) {
+      const tmp = this.writer.tempPath();
+      const result = make(tmp);
+      this.writer.renameInto(tmp, target); // atomically replaces the whiteout
+      return result;
+    }
+    const result = make(target);
+    this.writer.apply(this.format.unwhiteout(dirRel, name));
+    return result;
+  }
+
+  /**
+   * Remove `node` (a child of `parent`) from the view: delete its top-layer copy, and leave a
+   * whiteout when a lower layer would otherwise show the name again. For directories the caller
+   * has checked that the view of it is empty; what remains in its top-layer copy is bookkeeping.
+   */
+  removeNode(parent: ViewNode, node: ViewNode): void {
+    const name = baseName(node.path);
+    const dirRel = relOf(parent.path);
+    const needWhiteout = lowerHas(parent, name, this.layers, this.format);
+    const inPlace = this.format.markerFor(name) === undefined;
+    if (!isUpper(node)) {
+      if (!needWhiteout) return; // cannot happen for a visible lower object; nothing to hide
+      this.copyUp(parent);
+      this.writer.apply(this.format.whiteout(dirRel, name));
+      return;
+    }
+    const upper = this.upperPath(node.path);
+    if (!needWhiteout) return this.discard(upper, node.entry.kind === 'dir');
+    if (!inPlace) {
+      // Marker first: while both exist the entry wins, so every intermediate state is consistent.
+      this.writer.apply(this.format.whiteout(dirRel, name));
+      return this.discard(upper, node.entry.kind === 'dir');
+    }
+    if (node.entry.kind !== 'dir') {
+      this.writer.apply(this.format.whiteout(dirRel, name)); // rename over the entry: atomic
+      return;
+    }
+    const trash = this.writer.tempPath();
+    host(() => renameSync(upper, trash));
+    this.writer.apply(this.format.whiteout(dirRel, name));
+    rmSync(trash, { recursive: true, force: true });
+  }
+
+  /** Remove a top-layer entry; directories are first moved to the work area so removal is atomic. */
+  discard(upper: string, isDir: boolean): void {
+    if (!isDir) return host(() => rmSync(upper));
+    const trash = this.writer.tempPath();
+    host(() => renameSync(upper, trash));
+    rmSync(trash, { recursive: true, force: true });
+  }
+
+  /** Apply format ops whose paths are relative to an arbitrary host directory (a temp copy). */
+  applyAt(base: string, ops: readonly LayerOp[]): void {
+    this.writer.apply(ops, base);
+  }
+
+  /** The view path of `name` inside `dir`. */
+  child(dir: ViewNode, name: string): ViewPath {
+    return childOf(dir.path, name);
+  }
+}

@@ -1,0 +1,36 @@
+// Directory operations: readdir (the merged listing), mkdir, rmdir.
+import { mkdirSync } from 'node:fs';
+import { fsError } from '../../src/core/errors.js';
+import { mergeListings } from '../../src/core/listing.js';
+import { ROOT, type ViewPath } from '../../src/core/paths.js';
+import type { ViewNode } from '../../src/core/resolve.js';
+import { host } from '../../src/host/errors.js';
+import type { Union } from './context.js';
+
+/** The names a directory shows, merged across its layers (without '.' and '..'). */
+export function listNode(u: Union, node: ViewNode): string[] {
+  if (node.entry.kind !== 'dir') throw fsError('ENOTDIR', node.path);
+  if (node.branches.length === 1) {
+    const b = node.branches[0]!;
+    return mergeListings([u.layers.list(b.layer, b.rel)], u.format);
+  }
+  return mergeListings(node.branches.map((b) => u.layers.list(b.layer, b.rel)), u.format);
+}
+
+export function readdir(u: Union, path: ViewPath): string[] {
+  return listNode(u, u.existing(path));
+}
+
+export function mkdir(u: Union, path: ViewPath, mode: number): void {
+  const r = u.resolve(path);
+  if (r.kind === 'found') throw fsError('EEXIST', path);
+  u.placeNew(path, r, true, (p) => host(() => mkdirSync(p, { mode: mode & 0o7777 })));
+}
+
+export function rmdir(u: Union, path: ViewPath): void {
+  if (path === ROOT) throw fsError('EBUSY', 'the root of the view');
+  const node = u.existing(path);
+  if (node.entry.kind !== 'dir') throw fsError('ENOTDIR', path);
+  if (listNode(u, node).length > 0) throw fsError('ENOTEMPTY', path);
+  u.removeNode(u.parentDir(path), node);
+}

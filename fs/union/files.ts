@@ -1,0 +1,61 @@
+// File data operations, served through the handle table: open, create, read, write, flush, fsync,
+// release, ftruncate. Opening a lower file for writing (or with O_TRUNC) copies it up first.
+import { constants, fdatasyncSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { fsError } from '../../src/core/errors.js';
+import type { ViewPath } from '../../src/core/paths.js';
+import { host } from '../../src/host/errors.js';
+import { openVerified } from '../../src/host/safe-open.js';
+import type { HandleTable, OpenFile } from '../handles.js';
+import type { Union } from './context.js';
+
+const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_RDWR } = constants;
+const O_ACCMODE = 3;
+
+export function open(u: Union, handles: HandleTable, path: ViewPath, flags: number): number {
+  const node = u.existing(path);
+  const writable = (flags & O_ACCMODE) !== O_RDONLY;
+  if (node.entry.kind === 'dir' && (writable || (flags & O_TRUNC))) throw fsError('EISDIR', path);
+  const hostPath = writable || (flags & O_TRUNC) ? u.copyUp(node, flags & O_TRUNC ? 0 : undefined) : u.hostPath(node);
+  const fd = openVerified(hostPath, flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+  return handles.add({ fd, path, writable });
+}
+
+export function create(u: Union, handles: HandleTable, path: ViewPath, mode: number): number {
+  const r = u.resolve(path);
+  if (r.kind === 'found') throw fsError('EEXIST', path);
+  const fd = u.placeNew(path, r, false, (p) => openVerified(p, O_CREAT | O_EXCL | O_RDWR, mode & 0o7777));
+  return handles.add({ fd, path, writable: true });
+}
+
+function file(handles: HandleTable, id: number): OpenFile {
+  const f = handles.get(id);
+  if (!f) throw fsError('EBADF', `handle ${id}`);
+  return f;
+}
+
+export function read(handles: HandleTable, id: number, buf: Buffer, len: number, pos: number): number {
+  const f = file(handles, id);
+  return host(() => readSync(f.fd, buf, 0, len, pos));
+}
+
+export function write(handles: HandleTable, id: number, buf: Buffer, len: number, pos: number): number {
+  const f = file(handles, id);
+  let done = 0;
+  while (done < len) done += host(() => writeSync(f.fd, buf, done, len - done, pos + done));
+  return done;
+}
+
+export function fsync(handles: HandleTable, id: number, datasync: boolean): void {
+  const f = file(handles, id);
+  host(() => (datasync ? fdatasyncSync(f.fd) : fsyncSync(f.fd)));
+}
+
+export function ftruncate(handles: HandleTable, id: number, size: number): void {
+  const f = file(handles, id);
+  if (!f.writable) throw fsError('EBADF', 'handle not open for writing');
+  host(() => ftruncateSync(f.fd, size));
+}
+
+export function release(handles: HandleTable, id: number): void {
+  handles.release(id);
+}

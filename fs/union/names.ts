@@ -1,0 +1,55 @@
+// Name operations other than rename: unlink, symlink, readlink, link, mknod.
+import { constants, linkSync, readlinkSync, symlinkSync } from 'node:fs';
+import { fsError } from '../../src/core/errors.js';
+import type { ViewPath } from '../../src/core/paths.js';
+import { host } from '../../src/host/errors.js';
+import { kindOfMode } from '../../src/host/entry.js';
+import { mknod as hostMknod, splitDev } from '../../src/host/mknod.js';
+import { openVerified } from '../../src/host/safe-open.js';
+import { closeSync } from 'node:fs';
+import type { Union } from './context.js';
+
+export function unlink(u: Union, path: ViewPath): void {
+  const node = u.existing(path);
+  if (node.entry.kind === 'dir') throw fsError('EISDIR', path);
+  u.removeNode(u.parentDir(path), node);
+}
+
+export function symlink(u: Union, target: string, path: ViewPath): void {
+  u.placeNew(path, u.resolve(path), false, (p) => host(() => symlinkSync(target, p)));
+}
+
+export function readlink(u: Union, path: ViewPath): string {
+  const node = u.existing(path);
+  if (node.entry.kind !== 'symlink') throw fsError('EINVAL', `${path} is not a symlink`);
+  return host(() => readlinkSync(u.hostPath(node)));
+}
+
+/** link(2): a lower source is copied up first; the new name then shares the top-layer inode. */
+export function link(u: Union, existing: ViewPath, path: ViewPath): void {
+  const src = u.existing(existing);
+  if (src.entry.kind === 'dir') throw fsError('EPERM', 'hard link to a directory');
+  if (u.resolve(path).kind === 'found') throw fsError('EEXIST', path);
+  const upper = u.copyUp(src);
+  // Resolve the new name only now: the copy-up may have created its parent in the top layer.
+  u.placeNew(path, u.resolve(path), false, (p) => host(() => linkSync(upper, p)));
+}
+
+export function mknod(u: Union, path: ViewPath, mode: number, dev: number): void {
+  const kind = kindOfMode(mode);
+  const { major, minor } = splitDev(dev);
+  const r = u.resolve(path);
+  if (r.kind === 'found') throw fsError('EEXIST', path);
+  if (u.format.isReservedDevice(kind, dev)) {
+    throw fsError('EPERM', `a ${major}/${minor} character device reads as a whiteout in the ${u.format.id} format`);
+  }
+  switch (kind) {
+    case 'fifo': return u.placeNew(path, r, false, (p) => hostMknod(p, 'p', mode));
+    case 'chardev': return u.placeNew(path, r, false, (p) => hostMknod(p, 'c', mode, major, minor));
+    case 'blockdev': return u.placeNew(path, r, false, (p) => hostMknod(p, 'b', mode, major, minor));
+    case 'file':
+      return u.placeNew(path, r, false, (p) => closeSync(openVerified(p, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode & 0o7777)));
+    default:
+      throw fsError('EOPNOTSUPP', `mknod of a ${kind}`);
+  }
+}

@@ -1,0 +1,40 @@
+// Extended attributes through the view. The whiteout format's own attributes are invisible and
+// cannot be set; setting or removing one on a lower object copies it up first.
+import { fsError } from '../../src/core/errors.js';
+import type { ViewPath } from '../../src/core/paths.js';
+import { getXattr, listXattrs, removeXattr, setXattr } from '../../src/host/xattr.js';
+import type { Union } from './context.js';
+
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+
+export function getxattr(u: Union, path: ViewPath, name: string): Buffer {
+  const node = u.existing(path);
+  if (u.format.isInternalXattr(name)) throw fsError('ENODATA', name);
+  const v = getXattr(u.hostPath(node), name);
+  if (v === undefined) throw fsError('ENODATA', name);
+  return v;
+}
+
+export function listxattr(u: Union, path: ViewPath): string[] {
+  const node = u.existing(path);
+  return listXattrs(u.hostPath(node)).filter((n) => !u.format.isInternalXattr(n));
+}
+
+export function setxattr(u: Union, path: ViewPath, name: string, value: Buffer, flags: number): void {
+  const node = u.existing(path);
+  if (u.format.isInternalXattr(name)) throw fsError('EPERM', `${name} belongs to the ${u.format.id} whiteout format`);
+  if (flags & (XATTR_CREATE | XATTR_REPLACE)) {
+    const exists = getXattr(u.hostPath(node), name) !== undefined;
+    if (flags & XATTR_CREATE && exists) throw fsError('EEXIST', name);
+    if (flags & XATTR_REPLACE && !exists) throw fsError('ENODATA', name);
+  }
+  setXattr(u.copyUp(node), name, value);
+}
+
+export function removexattr(u: Union, path: ViewPath, name: string): void {
+  const node = u.existing(path);
+  if (u.format.isInternalXattr(name)) throw fsError('ENODATA', name);
+  if (getXattr(u.hostPath(node), name) === undefined) throw fsError('ENODATA', name);
+  removeXattr(u.copyUp(node), name);
+}

@@ -1,0 +1,54 @@
+// WorldFs: the union filesystem's operations, named after the syscalls, over one Union and one
+// handle table. Transport-agnostic: it speaks ViewPaths, handles and FsError, never FUSE.
+import type { ViewPath } from '../src/core/paths.js';
+import { HandleTable } from './handles.js';
+import type { Union } from './union/context.js';
+import * as attr from './union/attr.js';
+import * as dir from './union/dir.js';
+import * as files from './union/files.js';
+import * as names from './union/names.js';
+import { rename } from './union/rename.js';
+import * as xattr from './union/xattr.js';
+
+export type { Attr, StatFs, TimeSpec } from './union/attr.js';
+
+export class WorldFs {
+  readonly handles = new HandleTable();
+  constructor(readonly union: Union) {}
+
+  getattr(path: ViewPath) { return attr.getattr(this.union, path); }
+  fgetattr(handle: number) {
+    const f = this.handles.get(handle);
+    return f ? attr.fgetattr(f.fd) : undefined;
+  }
+  access(path: ViewPath, mode: number) { attr.access(this.union, path, mode); }
+  statfs() { return attr.statfs(this.union); }
+  chmod(path: ViewPath, mode: number) { attr.chmod(this.union, path, mode); }
+  chown(path: ViewPath, uid: number, gid: number) { attr.chown(this.union, path, uid, gid); }
+  utimens(path: ViewPath, atime: attr.TimeSpec, mtime: attr.TimeSpec) { attr.utimens(this.union, path, atime, mtime); }
+  truncate(path: ViewPath, size: number) { attr.truncate(this.union, path, size); }
+
+  readdir(path: ViewPath) { return dir.readdir(this.union, path); }
+  mkdir(path: ViewPath, mode: number) { dir.mkdir(this.union, path, mode); }
+  rmdir(path: ViewPath) { dir.rmdir(this.union, path); }
+
+  unlink(path: ViewPath) { names.unlink(this.union, path); }
+  symlink(target: string, path: ViewPath) { names.symlink(this.union, target, path); }
+  readlink(path: ViewPath) { return names.readlink(this.union, path); }
+  link(existing: ViewPath, path: ViewPath) { names.link(this.union, existing, path); }
+  mknod(path: ViewPath, mode: number, dev: number) { names.mknod(this.union, path, mode, dev); }
+  rename(from: ViewPath, to: ViewPath) { rename(this.union, from, to); }
+
+  open(path: ViewPath, flags: number) { return files.open(this.union, this.handles, path, flags); }
+  create(path: ViewPath, mode: number) { return files.create(this.union, this.handles, path, mode); }
+  read(handle: number, buf: Buffer, len: number, pos: number) { return files.read(this.handles, handle, buf, len, pos); }
+  write(handle: number, buf: Buffer, len: number, pos: number) { return files.write(this.handles, handle, buf, len, pos); }
+  fsync(handle: number, datasync: boolean) { files.fsync(this.handles, handle, datasync); }
+  ftruncate(handle: number, size: number) { files.ftruncate(this.handles, handle, size); }
+  release(handle: number) { files.release(this.handles, handle); }
+
+  getxattr(path: ViewPath, name: string) { return xattr.getxattr(this.union, path, name); }
+  listxattr(path: ViewPath) { return xattr.listxattr(this.union, path); }
+  setxattr(path: ViewPath, name: string, value: Buffer, flags: number) { xattr.setxattr(this.union, path, name, value, flags); }
+  removexattr(path: ViewPath, name: string) { xattr.removexattr(this.union, path, name); }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the tests and the demo use. None is needed by worldfs itself at run time:
+#   attr (getfattr/setfattr for tests), git, gcc/make and tar for real workloads in the view,
+#   util-linux (mount, unshare, nsenter). Idempotent; quiet when everything is present.
+set -euo pipefail
+need=()
+for pair in getfattr:attr git:git gcc:gcc make:make tar:tar unshare:util-linux; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "missing packages: ${need[*]} (run as root to install them)" >&2; exit 1; fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,56 @@
+// Post-install step: make fuse-native loadable and correct on a machine without Debian's libfuse2.
+// 1. fuse.node wants `libfuse.so.2` (NEEDED, no RPATH); the package ships `libfuse.so` beside it,
+//    so we add the `libfuse.so.2` name there. Our launchers put that folder on LD_LIBRARY_PATH.
+// 2. fuse-native 2.2.6 passes atime twice to utimens (mtime is lost) and cannot express
+//    UTIME_NOW/UTIME_OMIT; we patch those lines and rebuild the addon once.
+import { existsSync, readFileSync, writeFileSync, symlinkSync, lstatSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const pkgDir = dirname(require.resolve('fuse-native/package.json'));
+const releaseDir = join(pkgDir, 'build', 'Release');
+const source = join(pkgDir, 'fuse-native.c');
+const MARK = '/* worldos: utimens patch */';
+
+function patchSource() {
+  const text = readFileSync(source, 'utf8');
+  if (text.includes(MARK)) return false;
+  const helper = `${MARK}
+static uint64_t worldos_utime_to_uint64 (const struct timespec* ts) {
+  if (ts->tv_nsec == UTIME_NOW) return ((uint64_t) 0xFFFFFFFFu) << 32;
+  if (ts->tv_nsec == UTIME_OMIT) return ((uint64_t) 0xFFFFFFFEu) << 32;
+  return ((uint64_t) ts->tv_sec * 1000) + (ts->tv_nsec / 1000000);
+}
+`;
+  let out = text.replace('static void populate_stat (', `${helper}\nstatic void populate_stat (`);
+  out = out.replace('l->atime = timespec_to_uint64(&tv[0]);', 'l->atime = worldos_utime_to_uint64(&tv[0]);');
+  out = out.replace('l->mtime = timespec_to_uint64(&tv[1]);', 'l->mtime = worldos_utime_to_uint64(&tv[1]);');
+  out = out.replace('FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)', 'FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)');
+  if (!out.includes('worldos_utime_to_uint64(&tv[1])') || !out.includes('FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)')) {
+    throw new Error(`fuse-native source at ${source} does not have the expected utimens code; refusing to patch`);
+  }
+  writeFileSync(source, out);
+  return true;
+}
+
+function nodeGyp() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  throw new Error('node-gyp not found: it ships with npm; set npm_config_node_gyp to its node-gyp.js');
+}
+
+if (patchSource() || !existsSync(join(releaseDir, 'fuse.node'))) {
+  // No network here: build against the headers Node ships (npm sets nodedir; /usr/include/node otherwise).
+  const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
+  const args = [nodeGyp(), 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+  execFileSync(process.execPath, args, { cwd: pkgDir, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+const link = join(releaseDir, 'libfuse.so.2');
+try { if (lstatSync(link)) unlinkSync(link); } catch { /* absent */ }
+symlinkSync('libfuse.so', link);
+if (!existsSync(join(releaseDir, 'libfuse.so'))) throw new Error(`${releaseDir}/libfuse.so is missing after build`);

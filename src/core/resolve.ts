@@ -1,0 +1,148 @@
+// Name resolution across a layer stack: a name resolves to the highest layer that has it unless a
+// whiteout above hides it; directories merge downwards until an opaque one; a redirected directory
+// (renamed while it had lower contents) continues in the lower layers at its recorded path.
+// Pure: all reads go through a LayerProbe. Follows overlayfs's ovl_lookup (fs/overlayfs/namei.c).
+import { fsError } from './errors.js';
+import { ROOT, childOf, relJoin, splitView, type Name, type ViewPath } from './paths.js';
+import type { RawEntry, WhiteoutFormat } from './whiteout/format.js';
+
+/** One layer's contribution to a view object: the layer's index (0 = top) and the path inside it. */
+export interface Branch {
+  readonly layer: number;
+  readonly rel: string;
+}
+
+/** A resolved object of the view. */
+export interface ViewNode {
+  readonly path: ViewPath;
+  /** The entry in the highest layer that has the object. */
+  readonly entry: RawEntry;
+  /** branches[0] is the top (highest) one; directories list every layer they merge, top first. */
+  readonly branches: readonly Branch[];
+}
+
+/** Reads a layer stack. Implemented over real directories in src/host/layer-probe.ts. */
+export interface LayerProbe {
+  readonly layerCount: number;
+  /** lstat: the entry at `rel` in `layer`, or undefined when absent. Never follows symlinks. */
+  entry(layer: number, rel: string): RawEntry | undefined;
+  /** Whether directory `rel` in `layer` is opaque. */
+  isOpaque(layer: number, rel: string): boolean;
+  /** The redirect recorded on directory `rel` in `layer`, if any. */
+  redirectOf(layer: number, rel: string): string | undefined;
+}
+
+/** The result of looking one name up in a directory. */
+export type ChildLookup =
+  | { readonly kind: 'found'; readonly node: ViewNode }
+  /** whiteoutAt: the layer whose whiteout stopped the search, if one did. */
+  | { readonly kind: 'absent'; readonly parent: ViewNode; readonly whiteoutAt?: number };
+
+const ROOT_ENTRY: RawEntry = { kind: 'dir', rdev: 0 };
+
+/** The root of the stack made of layers fromLayer..end, merged down to the first opaque root. */
+export function rootNode(probe: LayerProbe, fromLayer = 0): ViewNode {
+  const branches: Branch[] = [];
+  for (let layer = fromLayer; layer < probe.layerCount; layer++) {
+    branches.push({ layer, rel: '' });
+    if (layer < probe.layerCount - 1 && probe.isOpaque(layer, '')) break;
+  }
+  return { path: ROOT, entry: ROOT_ENTRY, branches };
+}
+
+/** Look `name` up in directory `dir`. Reserved and internal names are always absent. */
+export function lookupChild(dir: ViewNode, name: Name | string, probe: LayerProbe, format: WhiteoutFormat): ChildLookup {
+  if (format.isInternal(name) || format.isReservedName(name)) return { kind: 'absent', parent: dir };
+  const path = childOf(dir.path, name);
+  const branches: Branch[] = [];
+  let top: RawEntry | undefined;
+  let lookupName: string = name;
+  const last = dir.branches.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const b = dir.branches[i]!;
+    const rel = relJoin(b.rel, lookupName);
+    const e = probe.entry(b.layer, rel);
+    if (e === undefined) {
+      const marker = format.markerFor(lookupName);
+      if (marker !== undefined && probe.entry(b.layer, relJoin(b.rel, marker)) !== undefined) {
+        return top ? found(path, top, branches) : { kind: 'absent', parent: dir, whiteoutAt: b.layer };
+      }
+      continue;
+    }
+    if (format.isWhiteout(e)) {
+      return top ? found(path, top, branches) : { kind: 'absent', parent: dir, whiteoutAt: b.layer };
+    }
+    if (e.kind !== 'dir') {
+      // A non-directory is seen only when nothing above it is; below a directory it is hidden.
+      return top ? found(path, top, branches) : found(path, e, [{ layer: b.layer, rel }]);
+    }
+    if (!top) top = e;
+    branches.push({ layer: b.layer, rel });
+    if (i === last || b.layer === probe.layerCount - 1) break;
+    if (probe.isOpaque(b.layer, rel)) break;
+    const redirect = probe.redirectOf(b.layer, rel);
+    if (redirect === undefined) continue;
+    if (redirect.startsWith('/')) {
+      // Absolute redirect: the lower contents are found by resolving that path in the lower stack.
+      const lower = resolveFrom(redirect as ViewPath, probe, format, b.layer + 1);
+      if (lower.kind === 'found' && lower.node.entry.kind === 'dir') branches.push(...lower.node.branches);
+      break;
+    }
+    // Relative redirect (written by kernel overlayfs for renames within one directory).
+    lookupName = redirect;
+  }
+  return top ? found(path, top, branches) : { kind: 'absent', parent: dir };
+}
+
+/**
+ * Resolve a whole path. The final component may be absent; an absent or non-directory
+ * intermediate component is an error (ENOENT / ENOTDIR), as in path_lookup.
+ */
+export function resolve(path: ViewPath, probe: LayerProbe, format: WhiteoutFormat): ChildLookup {
+  return resolveFrom(path, probe, format, 0);
+}
+
+function resolveFrom(path: ViewPath, probe: LayerProbe, format: WhiteoutFormat, fromLayer: number): ChildLookup {
+  let node = rootNode(probe, fromLayer);
+  const names = splitView(path);
+  if (names.length === 0) return { kind: 'found', node };
+  for (let i = 0; i < names.length - 1; i++) {
+    const r = lookupChild(node, names[i]!, probe, format);
+    if (r.kind === 'absent') throw fsError('ENOENT', r.parent.path + '/' + names[i]);
+    if (r.node.entry.kind !== 'dir') throw fsError('ENOTDIR', r.node.path);
+    node = r.node;
+  }
+  return lookupChild(node, names[names.length - 1]!, probe, format);
+}
+
+/** Resolve and require the object to exist (ENOENT otherwise). */
+export function resolveExisting(path: ViewPath, probe: LayerProbe, format: WhiteoutFormat): ViewNode {
+  const r = resolve(path, probe, format);
+  if (r.kind === 'absent') throw fsError('ENOENT', path);
+  return r.node;
+}
+
+/** The same directory seen without the top layer: what would show if the top layer had nothing. */
+export function lowerPart(dir: ViewNode): ViewNode {
+  return { ...dir, branches: dir.branches.filter((b) => b.layer > 0) };
+}
+
+/** True when some layer below the top would show `name` in `dir` (so deleting it needs a whiteout). */
+export function lowerHas(dir: ViewNode, name: string, probe: LayerProbe, format: WhiteoutFormat): boolean {
+  const lower = lowerPart(dir);
+  return lower.branches.length > 0 && lookupChild(lower, name, probe, format).kind === 'found';
+}
+
+/** True when the object lives (at least partly) in the top layer. */
+export function isUpper(node: ViewNode): boolean {
+  return node.branches[0]!.layer === 0;
+}
+
+/** True when a directory draws on more than one layer (overlayfs: a "merge" directory). */
+export function isMerged(node: ViewNode): boolean {
+  return node.branches.length > 1;
+}
+
+function found(path: ViewPath, entry: RawEntry, branches: Branch[]): ChildLookup {
+  return { kind: 'found', node: { path, entry, branches } };
+}

@@ -1,0 +1,154 @@
+// Copy-up: build a copy of a lower object in the work directory, then rename it into the top layer.
+// Atomic (a kill -9 leaves the old view or the whole new object; leftovers in work/ are swept at
+// mount), sparse (runs of zero blocks become holes), and faithful: mode, owner, timestamps, xattrs,
+// symlink target. Follows overlayfs's ovl_copy_up_one (fs/overlayfs/copy_up.c).
+import {
+  closeSync, constants, fchownSync, fchmodSync, fsyncSync, ftruncateSync, futimesSync, lchownSync,
+  lutimesSync, chmodSync, chownSync, mkdirSync, readSync, readlinkSync, symlinkSync, utimesSync,
+  writeSync, type Stats,
+} from 'node:fs';
+import { fsError } from '../core/errors.js';
+import type { WhiteoutFormat } from '../core/whiteout/format.js';
+import { kindOf } from './entry.js';
+import { host, hostCode } from './errors.js';
+import { mknod, splitDev } from './mknod.js';
+import { openVerified } from './safe-open.js';
+import { getXattr, listXattrs, setXattr } from './xattr.js';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = constants;
+const CHUNK = 1 << 20;
+const BLOCK = 4096;
+const ZERO = Buffer.alloc(CHUNK);
+let chunk: Buffer | undefined;
+
+export interface CopyOptions {
+  /** Copy at most this many bytes of file data (for truncate/O_TRUNC: no need to copy what goes). */
+  readonly dataLimit?: number;
+  /** fsync the copied data before it becomes visible (overlayfs does; `volatile` turns it off). */
+  readonly fsync: boolean;
+  /** Whether we may chown (root, or root in a user namespace). */
+  readonly canChown: boolean;
+  readonly format: WhiteoutFormat;
+}
+
+/** Copy the object at host path `src` (lstat `st`) to the not-yet-existing host path `dst`. */
+export function copyObject(src: string, st: Stats, dst: string, opts: CopyOptions): void {
+  switch (kindOf(st)) {
+    case 'file': return copyFile(src, st, dst, opts);
+    case 'dir':
+      host(() => mkdirSync(dst, { mode: 0o700 }));
+      copyXattrs(src, dst, opts.format);
+      setOwnerModeTimes(dst, st, opts);
+      return;
+    case 'symlink': {
+      const target = host(() => readlinkSync(src));
+      host(() => symlinkSync(target, dst));
+      if (opts.canChown) chownQuiet(() => lchownSync(dst, st.uid, st.gid));
+      host(() => lutimesSync(dst, st.atime, st.mtime));
+      return;
+    }
+    case 'fifo':
+      mknod(dst, 'p', 0o600);
+      break;
+    case 'chardev':
+    case 'blockdev': {
+      const t = kindOf(st) === 'chardev' ? 'c' : 'b';
+      const { major, minor } = splitDev(st.rdev);
+      mknod(dst, t, 0o600, major, minor);
+      break;
+    }
+    default:
+      throw fsError('EOPNOTSUPP', `cannot copy up a socket: ${src}`);
+  }
+  copyXattrs(src, dst, opts.format);
+  setOwnerModeTimes(dst, st, opts);
+}
+
+function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void {
+  const size = Math.min(st.size, opts.dataLimit ?? Infinity);
+  const out = openVerified(dst, O_WRONLY | O_CREAT | O_EXCL, 0o600);
+  try {
+    if (size > 0) {
+      const inp = openVerified(src, O_RDONLY);
+      try {
+        copySparse(inp, out, size);
+      } finally {
+        closeSync(inp);
+      }
+    }
+    host(() => ftruncateSync(out, size));
+    copyXattrs(src, dst, opts.format);
+    if (opts.canChown) chownQuiet(() => fchownSync(out, st.uid, st.gid));
+    host(() => fchmodSync(out, st.mode & 0o7777));
+    host(() => futimesSync(out, st.atime, st.mtime));
+    if (opts.fsync) host(() => fsyncSync(out));
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Copy `size` bytes, skipping (leaving holes for) every all-zero 4 KiB block. */
+function copySparse(inp: number, out: number, size: number): void {
+  chunk ??= Buffer.allocUnsafe(CHUNK);
+  const buf = chunk;
+  let pos = 0;
+  while (pos < size) {
+    const want = Math.min(CHUNK, size - pos);
+    const n = host(() => readSync(inp, buf, 0, want, pos));
+    if (n === 0) break;
+    if (buf.compare(ZERO, 0, n, 0, n) !== 0) {
+      // Write maximal runs of non-zero blocks.
+      let runStart = -1;
+      for (let off = 0; off < n; off += BLOCK) {
+        const end = Math.min(off + BLOCK, n);
+        const zero = buf.compare(ZERO, 0, end - off, off, end) === 0;
+        if (!zero && runStart < 0) runStart = off;
+        if (zero && runStart >= 0) { writeAll(out, buf, runStart, off, pos); runStart = -1; }
+      }
+      if (runStart >= 0) writeAll(out, buf, runStart, n, pos);
+    }
+    pos += n;
+  }
+}
+
+function writeAll(fd: number, buf: Buffer, from: number, to: number, base: number): void {
+  let off = from;
+  while (off < to) off += host(() => writeSync(fd, buf, off, to - off, base + off));
+}
+
+/** Copy every extended attribute except the whiteout format's own bookkeeping. */
+export function copyXattrs(src: string, dst: string, format: WhiteoutFormat): void {
+  let names: string[];
+  try {
+    names = listXattrs(src);
+  } catch (e) {
+    if (hostCode(e) === 'EOPNOTSUPP' || hostCode(e) === 'ENOTSUP') return;
+    throw e;
+  }
+  for (const name of names) {
+    if (format.isInternalXattr(name)) continue;
+    const value = getXattr(src, name);
+    if (value === undefined) continue;
+    try {
+      setXattr(dst, name, value);
+    } catch (e) {
+      // security.* / trusted.* may be refused to an unprivileged daemon; user data (user.*) may not.
+      if (name.startsWith('user.')) throw e;
+    }
+  }
+}
+
+function setOwnerModeTimes(dst: string, st: Stats, opts: CopyOptions): void {
+  if (opts.canChown) chownQuiet(() => chownSync(dst, st.uid, st.gid));
+  host(() => chmodSync(dst, st.mode & 0o7777));
+  host(() => utimesSync(dst, st.atime, st.mtime));
+}
+
+/** chown, tolerating EPERM only (an unprivileged daemon keeps its own ownership, as overlayfs in a userns). */
+function chownQuiet(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (hostCode(e) !== 'EPERM' && hostCode(e) !== 'EINVAL') host(() => { throw e; });
+  }
+}

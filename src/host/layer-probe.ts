@@ -1,0 +1,107 @@
+// The resolver's view of real layer directories: lstat, opaque and redirect markers, listings.
+// Paths are joined from a realpath'd layer root and relative paths the resolver built one
+// component at a time, so a symlink inside a layer is never traversed (it resolves as a non-dir).
+import { lstatSync, readlinkSync, readdirSync, type Dirent } from 'node:fs';
+import { fsError } from '../core/errors.js';
+import type { LayerProbe } from '../core/resolve.js';
+import type { ListedEntry } from '../core/listing.js';
+import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
+import { kindOf } from './entry.js';
+import { fromHost, hostCode } from './errors.js';
+import { getXattr } from './xattr.js';
+
+/** A stack of real directories: roots[0] is the writable top layer. */
+export class HostLayers implements LayerProbe {
+  readonly layerCount: number;
+  constructor(readonly roots: readonly string[], readonly format: WhiteoutFormat) {
+    this.layerCount = roots.length;
+  }
+
+  /** The host path of `rel` in `layer`. */
+  hostPath(layer: number, rel: string): string {
+    const root = this.roots[layer]!;
+    return rel === '' ? root : root + '/' + rel;
+  }
+
+  entry(layer: number, rel: string): RawEntry | undefined {
+    let st;
+    try {
+      st = lstatSync(this.hostPath(layer, rel), { throwIfNoEntry: false });
+    } catch (e) {
+      if (hostCode(e) === 'ENOTDIR') return undefined;
+      return fromHost(e);
+    }
+    if (st === undefined) return undefined;
+    return { kind: kindOf(st), rdev: st.rdev };
+  }
+
+  isOpaque(layer: number, rel: string): boolean {
+    return this.marker(layer, rel, this.format.opaque) !== undefined;
+  }
+
+  redirectOf(layer: number, rel: string): string | undefined {
+    return this.marker(layer, rel, this.format.redirect);
+  }
+
+  /** The raw entries of directory `rel` in `layer`, with device numbers where whiteouts need them. */
+  list(layer: number, rel: string): ListedEntry[] {
+    const dir = this.hostPath(layer, rel);
+    let dirents: Dirent[];
+    try {
+      dirents = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      const code = hostCode(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      return fromHost(e);
+    }
+    const out: ListedEntry[] = new Array(dirents.length);
+    for (let i = 0; i < dirents.length; i++) {
+      const d = dirents[i]!;
+      if (d.isCharacterDevice()) {
+        // Only character devices can be overlay whiteouts; only they need their rdev.
+        const st = lstatSync(dir + '/' + d.name, { throwIfNoEntry: false });
+        out[i] = { name: d.name, kind: 'chardev', rdev: st?.rdev ?? 0 };
+      } else {
+        out[i] = { name: d.name, kind: direntKind(d), rdev: 0 };
+      }
+    }
+    return out;
+  }
+
+  private marker(layer: number, rel: string, spec: MarkerSpec): string | undefined {
+    const dir = this.hostPath(layer, rel);
+    switch (spec.kind) {
+      case 'file':
+        return lstatSync(dir + '/' + spec.name, { throwIfNoEntry: false }) ? 'y' : undefined;
+      case 'symlink':
+        try {
+          return readlinkSync(dir + '/' + spec.name);
+        } catch (e) {
+          const code = hostCode(e);
+          if (code === 'ENOENT' || code === 'EINVAL' || code === 'ENOTDIR') return undefined;
+          return fromHost(e);
+        }
+      case 'xattr': {
+        try {
+          const v = getXattr(dir, spec.name);
+          return v === undefined ? undefined : v.toString('utf8');
+        } catch (e) {
+          // A filesystem without xattrs cannot carry the marker.
+          if ((e as { code?: string }).code === 'EOPNOTSUPP' || (e as { code?: string }).code === 'ENOTSUP') return undefined;
+          throw e;
+        }
+      }
+      default:
+        throw fsError('EIO', 'unknown marker kind');
+    }
+  }
+}
+
+function direntKind(d: Dirent): RawEntry['kind'] {
+  if (d.isFile()) return 'file';
+  if (d.isDirectory()) return 'dir';
+  if (d.isSymbolicLink()) return 'symlink';
+  if (d.isFIFO()) return 'fifo';
+  if (d.isBlockDevice()) return 'blockdev';
+  return 'socket';
+}

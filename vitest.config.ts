@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// e2e tests mount real FUSE filesystems: run files one at a time so two suites never fight over
+// the same machine-wide resources, and give mounts room on a noisy 2-core machine.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+    reporters: ['default'],
+  },
+});
