@@ -1,0 +1,113 @@
+// Test helper: mount a worldfs view in a child process (bin/worldfs -f) and tear it down.
+// Every mount made here is registered and removed by `unmountAll()` (call it in afterEach), even
+// when a test fails; the daemon is asked to stop with SIGTERM, then the mount is detached and the
+// daemon killed if it does not go.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const WORLDFS = join(ROOT, 'bin', 'worldfs');
+
+export interface Mounted {
+  readonly mnt: string;
+  readonly upper: string;
+  readonly work?: string;
+  readonly lowers: readonly string[];
+  readonly proc: ChildProcess;
+  /** stderr of the daemon so far (for diagnostics). */
+  stderr(): string;
+  /** Stop the daemon (SIGTERM) and wait for it and its mount to go. */
+  unmount(): Promise<void>;
+}
+
+const live = new Set<Mounted>();
+
+export interface MountSpec {
+  lowers: readonly string[];
+  upper: string;
+  mnt: string;
+  work?: string;
+  whiteout?: string;
+  options?: readonly string[];
+}
+
+/** Mount a view and wait until it is ready. Rejects with the daemon's error message. */
+export function mountWorldfs(spec: MountSpec): Promise<Mounted> {
+  mkdirSync(spec.mnt, { recursive: true });
+  const o = [
+    `lowerdir=${spec.lowers.map((l) => l.replace(/([:\\])/g, '\\$1')).join(':')}`,
+    `upperdir=${spec.upper}`,
+    ...(spec.work ? [`workdir=${spec.work}`] : []),
+    ...(spec.whiteout ? [`whiteout=${spec.whiteout}`] : []),
+    ...(spec.options ?? []),
+  ].join(',');
+  const proc = spawn(WORLDFS, ['-f', '-o', o, spec.mnt], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WORLDFS_READY_FD: '3' },
+  });
+  let err = '';
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (d: string) => { err += d; });
+  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+  const m: Mounted = {
+    mnt: spec.mnt, upper: spec.upper, work: spec.work, lowers: spec.lowers, proc,
+    stderr: () => err,
+    async unmount() {
+      live.delete(m);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => {
+          try { execFileSync('umount', ['-l', spec.mnt], { stdio: 'ignore' }); } catch { /* gone */ }
+          proc.kill('SIGKILL');
+        }, 10_000);
+        await exited;
+        clearTimeout(t);
+      }
+      if (isMounted(spec.mnt)) {
+        try { execFileSync('umount', ['-l', spec.mnt], { stdio: 'ignore' }); } catch { /* gone */ }
+      }
+    },
+  };
+  live.add(m);
+  return new Promise((res, rej) => {
+    let text = '';
+    const pipe = proc.stdio[3] as NodeJS.ReadableStream;
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => { text += d; });
+    pipe.on('end', () => {
+      if (text.trim() === 'ready') return res(m);
+      void m.unmount().then(() => rej(new Error(`worldfs did not mount: ${text.trim() || err.trim()}`)));
+    });
+  });
+}
+
+/** Whether a path is a mountpoint now (from /proc/self/mountinfo, never touching the mount). */
+export function isMounted(mnt: string): boolean {
+  const text = readFileSync('/proc/self/mountinfo', 'utf8');
+  return text.split('\n').some((l) => l.split(' ')[4] === mnt);
+}
+
+/** Unmount everything this helper mounted (for afterEach/afterAll). */
+export async function unmountAll(): Promise<void> {
+  await Promise.all([...live].map((m) => m.unmount()));
+}
+
+/** A fresh temporary directory under the OS temp dir; `cleanup()` removes it. */
+export function tempDir(prefix = 'worldos-test-'): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => { if (existsSync(path)) rmSync(path, { recursive: true, force: true }); } };
+}
+
+/** Layout for a standard test stack: <base>/{l0..lN-1, upper, work, mnt}. */
+export function stackDirs(base: string, lowerCount: number) {
+  const lowers = Array.from({ length: lowerCount }, (_, i) => join(base, `l${i}`));
+  for (const l of lowers) mkdirSync(l, { recursive: true });
+  const upper = join(base, 'upper');
+  const work = join(base, 'work');
+  const mnt = join(base, 'mnt');
+  for (const d of [upper, work, mnt]) mkdirSync(d, { recursive: true });
+  return { lowers, upper, work, mnt };
+}
