@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { findFuseMount } from './mountinfo.js';
+import { findFuseMount, readMounts } from './mountinfo.js';
+import type { HostLayers } from '../src/host/layer-probe.js';
 import { parseArgs, UsageError, type MountOptions } from './options.js';
 import { setup, SetupError } from './setup.js';
 import { FuseNativeTransport } from './transport/fuse-native.js';
@@ -29,9 +30,12 @@ async function serve(opts: MountOptions): Promise<number> {
   process.umask(0); // modes arrive already masked by the kernel
   let transport: FuseNativeTransport;
   let mountpoint: string;
+  let layers: HostLayers;
   try {
     const s = setup(opts);
     mountpoint = s.mountpoint;
+    layers = s.layers;
+    hideFuseMounts(layers, mountpoint);
     transport = new FuseNativeTransport(s.fs, {
       mountpoint, fsname: opts.fsname, allowOther: opts.allowOther, cacheTimeout: opts.cacheTimeout,
       kernelFlags: opts.kernelFlags, debug: opts.debug,
@@ -62,10 +66,23 @@ async function serve(opts: MountOptions): Promise<number> {
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(0, true));
     // The kernel tells libfuse, not us, when the mount goes away: watch mountinfo (never the mount).
     const watch = setInterval(() => {
-      const now = findFuseMount(mountpoint);
-      if (!now || (mount && now.id !== mount.id)) stop(0, false);
+      const mounts = readMounts();
+      const now = findFuseMount(mountpoint, mounts);
+      if (!now || (mount && now.id !== mount.id)) return stop(0, false);
+      hideFuseMounts(layers, mountpoint, mounts);
     }, MOUNT_POLL_MS);
   });
+}
+
+let lastHidden = '';
+/** Keep every other FUSE mount inside a lower layer out of the view (see HostLayers). */
+function hideFuseMounts(layers: HostLayers, self: string, mounts = readMounts()): void {
+  // Our own mountpoint too: a lower layer may contain it (a world whose base is /).
+  const fuse = [self, ...mounts.filter((m) => m.fstype.startsWith('fuse') && m.mountpoint !== self).map((m) => m.mountpoint)];
+  const key = fuse.join('\0');
+  if (key === lastHidden) return;
+  lastHidden = key;
+  layers.setHiddenMounts(fuse);
 }
 
 /** Start `worldfs ... -f` detached and wait for its ready line. */

@@ -24,6 +24,10 @@ export interface MountOptions {
   /** Options handed to the kernel mount as they are (ro, nosuid, nodev, noexec, suid, dev, exec). */
   readonly kernelFlags: readonly string[];
   readonly allowOther: boolean;
+  /** View paths whose lower contents are never read (shown as empty directories): proc, sys, dev, the store. */
+  readonly prune: readonly string[];
+  /** Where to record what the view showed before each path's first change (worldctl merge). */
+  readonly seenlog?: string;
 }
 
 export class UsageError extends Error {
@@ -34,7 +38,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
-                 [,udba=reval|none][,timeout=SECONDS][,volatile][,log=FILE] MOUNTPOINT
+                 [,udba=reval|none][,timeout=SECONDS][,volatile][,log=FILE][,prune=/P1:/P2][,seenlog=FILE] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
 const KERNEL_FLAGS = new Set(['ro', 'nosuid', 'nodev', 'noexec', 'suid', 'dev', 'exec']);
@@ -94,6 +98,8 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   let fsync = true;
   let log: string | undefined;
   let allowOther = true;
+  let prune: string[] = [];
+  let seenlog: string | undefined;
   const kernelFlags: string[] = [];
   for (const o of opts) {
     const eq = o.indexOf('=');
@@ -122,6 +128,8 @@ export function parseArgs(argv: readonly string[]): MountOptions {
       }
       case 'volatile': fsync = false; break;
       case 'log': log = need(); break;
+      case 'prune': prune = splitLowerdirs(need()); break;
+      case 'seenlog': seenlog = need(); break;
       case 'fsname': break; // the SOURCE argument or this value only names the mount
       case 'noallow_other': allowOther = false; break;
       default:
@@ -135,6 +143,6 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1),
-    fsync, foreground, debug, fsname, log, kernelFlags, allowOther,
+    fsync, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog,
   };
 }

@@ -4,6 +4,8 @@ import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { whiteoutFormat } from '../src/core/whiteout/index.js';
 import { HostLayers } from '../src/host/layer-probe.js';
 import { LayerWriter } from '../src/host/layer-writer.js';
+import { SeenLog } from '../src/host/seen-log.js';
+import { toViewPath, relOf } from '../src/core/paths.js';
 import { Union } from './union/context.js';
 import { WorldFs } from './worldfs.js';
 import type { MountOptions } from './options.js';
@@ -31,6 +33,7 @@ const within = (a: string, b: string) => a === b || a.startsWith(b.endsWith('/')
 export interface Setup {
   readonly fs: WorldFs;
   readonly mountpoint: string;
+  readonly layers: HostLayers;
 }
 
 export function setup(opts: MountOptions): Setup {
@@ -63,14 +66,30 @@ export function setup(opts: MountOptions): Setup {
   if (opts.workdir !== undefined && (within(work, upper) || within(upper, work))) {
     throw new SetupError(`workdir ${work} and upperdir ${upper} must not contain each other`);
   }
-  for (const [what, dir] of [['upperdir', upper], ['workdir', work], ...lowers.map((l) => ['lowerdir', l])] as const) {
+  // A mountpoint inside a lower layer is hidden from the view (see fs/main.ts); inside the upper or
+  // work directory, or with a layer inside the mountpoint, the daemon would read its own mount.
+  for (const [what, dir] of [['upperdir', upper], ['workdir', work]] as const) {
     if (within(mountpoint, dir) || within(dir, mountpoint)) {
       throw new SetupError(`mountpoint ${mountpoint} and ${what} ${dir} overlap: the filesystem would read its own mount`);
     }
   }
-  const layers = new HostLayers([upper, ...lowers], format);
+  for (const dir of lowers) {
+    if (within(dir, mountpoint)) {
+      throw new SetupError(`lowerdir ${dir} lies inside mountpoint ${mountpoint}: the filesystem would read its own mount`);
+    }
+    if (dir === mountpoint) throw new SetupError(`lowerdir ${dir} is the mountpoint`);
+  }
+  const emptied = opts.prune.map((p) => {
+    try {
+      return relOf(toViewPath(p));
+    } catch {
+      throw new SetupError(`prune=${p}: expected an absolute path`);
+    }
+  });
+  const layers = new HostLayers([upper, ...lowers], format, emptied);
   const writer = new LayerWriter(upper, work);
   writer.prepare();
-  const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot });
-  return { fs: new WorldFs(union), mountpoint };
+  const seen = opts.seenlog !== undefined ? new SeenLog(opts.seenlog) : undefined;
+  const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot }, seen);
+  return { fs: new WorldFs(union), mountpoint, layers };
 }

@@ -10,6 +10,7 @@ import { copyObject } from '../../src/host/copy-up.js';
 import { host } from '../../src/host/errors.js';
 import type { HostLayers } from '../../src/host/layer-probe.js';
 import type { LayerWriter } from '../../src/host/layer-writer.js';
+import type { SeenLog } from '../../src/host/seen-log.js';
 
 export interface UnionOptions {
   /** fsync copied-up data before it becomes visible. */
@@ -21,8 +22,18 @@ export interface UnionOptions {
 /** A mounted view's state: the layer stack, its whiteout format and the top-layer writer. */
 export class Union {
   readonly format: WhiteoutFormat;
-  constructor(readonly layers: HostLayers, readonly writer: LayerWriter, readonly options: UnionOptions) {
+  constructor(
+    readonly layers: HostLayers,
+    readonly writer: LayerWriter,
+    readonly options: UnionOptions,
+    private readonly seen?: SeenLog,
+  ) {
     this.format = layers.format;
+  }
+
+  /** Note, once per path, what the view showed before the first change to `path` (merge conflicts). */
+  noteChange(path: ViewPath, before: ViewNode | undefined): void {
+    this.seen?.record(path, before ? this.hostPath(before) : undefined);
   }
 
   resolve(path: ViewPath): ChildLookup {
@@ -71,6 +82,7 @@ export class Union {
     const upper = this.upperPath(node.path);
     if (isUpper(node)) return upper;
     this.copyUp(this.parentDir(node.path));
+    this.noteChange(node.path, node);
     const tmp = this.writer.tempPath();
     copyObject(this.hostPath(node), this.stat(node), tmp, {
       dataLimit, fsync: this.options.fsync, canChown: this.options.canChown, format: this.format,
@@ -97,6 +109,7 @@ export class Union {
     const name = baseName(path);
     this.checkNewName(name);
     this.copyUp(absent.parent);
+    this.noteChange(path, undefined);
     const target = this.upperPath(path);
     const dirRel = relOf(absent.parent.path);
     if (absent.whiteoutAt !== 0) return make(target);
@@ -131,6 +144,7 @@ export class Union {
     const dirRel = relOf(parent.path);
     const needWhiteout = lowerHas(parent, name, this.layers, this.format);
     const inPlace = this.format.markerFor(name) === undefined;
+    this.noteChange(node.path, node);
     if (!isUpper(node)) {
       if (!needWhiteout) return; // cannot happen for a visible lower object; nothing to hide
       this.copyUp(parent);

@@ -26,6 +26,8 @@ export function rename(u: Union, from: ViewPath, to: ViewPath): void {
     if (!isDir && d.entry.kind === 'dir') throw fsError('EISDIR', to);
     if (isDir && listNode(u, d).length > 0) throw fsError('ENOTEMPTY', to);
   }
+  u.noteChange(from, src);
+  u.noteChange(to, dst.kind === 'found' ? dst.node : undefined);
   if (isDir) renameDir(u, src, to);
   else renameNonDir(u, src, to);
 }

@@ -10,20 +10,52 @@ import { kindOf } from './entry.js';
 import { fromHost, hostCode } from './errors.js';
 import { getXattr } from './xattr.js';
 
-/** A stack of real directories: roots[0] is the writable top layer. */
+/**
+ * A stack of real directories: roots[0] is the writable top layer.
+ * Two kinds of paths in the lower layers are kept out of the view:
+ * - `emptied` (e.g. proc, sys, dev, the world store): shown as directories, contents never read;
+ * - `hidden` (FUSE mountpoints inside a layer, refreshed from mountinfo): absent altogether, since
+ *   even an lstat of them would be a request to another FUSE server (or to ourselves: deadlock).
+ */
 export class HostLayers implements LayerProbe {
   readonly layerCount: number;
-  constructor(readonly roots: readonly string[], readonly format: WhiteoutFormat) {
+  private readonly emptied: ReadonlySet<string>;
+  private hidden: ReadonlyArray<ReadonlySet<string>> = [];
+  private filtering = false;
+  constructor(readonly roots: readonly string[], readonly format: WhiteoutFormat, emptied: readonly string[] = []) {
     this.layerCount = roots.length;
+    this.emptied = new Set(emptied);
+    this.filtering = this.emptied.size > 0;
+  }
+
+  /** Replace the set of hidden mountpoints from a list of absolute host paths. */
+  setHiddenMounts(mountpoints: readonly string[]): void {
+    this.hidden = this.roots.map((root, layer) => {
+      const set = new Set<string>();
+      if (layer === 0) return set;
+      const prefix = root === '/' ? '/' : root + '/';
+      for (const m of mountpoints) if (m.startsWith(prefix) && m.length > prefix.length) set.add(m.slice(prefix.length));
+      return set;
+    });
+    this.filtering = this.emptied.size > 0 || this.hidden.some((s) => s.size > 0);
+  }
+
+  /** Whether `rel` in `layer` is kept out of the view (an emptied directory's child, or hidden). */
+  private excluded(layer: number, rel: string): boolean {
+    if (layer === 0) return false;
+    if (this.hidden[layer]?.has(rel)) return true;
+    const slash = rel.lastIndexOf('/');
+    return this.emptied.has(slash < 0 ? '' : rel.slice(0, slash));
   }
 
   /** The host path of `rel` in `layer`. */
   hostPath(layer: number, rel: string): string {
     const root = this.roots[layer]!;
-    return rel === '' ? root : root + '/' + rel;
+    return rel === '' ? root : root === '/' ? '/' + rel : root + '/' + rel;
   }
 
   entry(layer: number, rel: string): RawEntry | undefined {
+    if (this.filtering && this.excluded(layer, rel)) return undefined;
     let st;
     try {
       st = lstatSync(this.hostPath(layer, rel), { throwIfNoEntry: false });
@@ -45,6 +77,7 @@ export class HostLayers implements LayerProbe {
 
   /** The raw entries of directory `rel` in `layer`, with device numbers where whiteouts need them. */
   list(layer: number, rel: string): ListedEntry[] {
+    if (this.filtering && layer > 0 && this.emptied.has(rel)) return [];
     const dir = this.hostPath(layer, rel);
     let dirents: Dirent[];
     try {
@@ -65,10 +98,15 @@ export class HostLayers implements LayerProbe {
         out[i] = { name: d.name, kind: direntKind(d), rdev: 0 };
       }
     }
+    if (this.filtering && layer > 0) {
+      const hidden = this.hidden[layer];
+      if (hidden && hidden.size > 0) return out.filter((e) => !hidden.has(rel === '' ? e.name : rel + '/' + e.name));
+    }
     return out;
   }
 
   private marker(layer: number, rel: string, spec: MarkerSpec): string | undefined {
+    if (this.filtering && layer > 0 && (this.emptied.has(rel) || this.hidden[layer]?.has(rel))) return undefined;
     const dir = this.hostPath(layer, rel);
     switch (spec.kind) {
       case 'file':
