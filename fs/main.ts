@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { findFuseMount, readMounts } from './mountinfo.js';
+import { findFuseMount, readMounts } from '../src/host/mountinfo.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
 import { parseArgs, UsageError, type MountOptions } from './options.js';
 import { setup, SetupError } from './setup.js';

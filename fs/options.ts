@@ -87,7 +87,7 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   if (positional.length === 0) throw new UsageError(`missing MOUNTPOINT\n${USAGE}`);
   if (positional.length > 2) throw new UsageError(`too many arguments: ${positional.join(' ')}\n${USAGE}`);
   const mountpoint = positional[positional.length - 1]!;
-  const fsname = positional.length === 2 ? positional[0]! : 'worldfs';
+  let fsname = positional.length === 2 ? positional[0]! : 'worldfs';
 
   let lowerdirs: string[] | undefined;
   let upperdir: string | undefined;
@@ -130,7 +130,7 @@ export function parseArgs(argv: readonly string[]): MountOptions {
       case 'log': log = need(); break;
       case 'prune': prune = splitLowerdirs(need()); break;
       case 'seenlog': seenlog = need(); break;
-      case 'fsname': break; // the SOURCE argument or this value only names the mount
+      case 'fsname': fsname = need(); break;
       case 'noallow_other': allowOther = false; break;
       default:
         if (KERNEL_FLAGS.has(key)) kernelFlags.push(key);

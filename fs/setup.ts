@@ -6,7 +6,7 @@ import { HostLayers } from '../src/host/layer-probe.js';
 import { LayerWriter } from '../src/host/layer-writer.js';
 import { SeenLog } from '../src/host/seen-log.js';
 import { toViewPath, relOf } from '../src/core/paths.js';
-import { Union } from './union/context.js';
+import { Union } from '../src/host/union.js';
 import { WorldFs } from './worldfs.js';
 import type { MountOptions } from './options.js';
 

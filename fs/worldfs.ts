@@ -2,7 +2,7 @@
 // handle table. Transport-agnostic: it speaks ViewPaths, handles and FsError, never FUSE.
 import type { ViewPath } from '../src/core/paths.js';
 import { HandleTable } from './handles.js';
-import type { Union } from './union/context.js';
+import type { Union } from '../src/host/union.js';
 import * as attr from './union/attr.js';
 import * as dir from './union/dir.js';
 import * as files from './union/files.js';

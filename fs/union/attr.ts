@@ -9,7 +9,7 @@ import { isMerged, isUpper } from '../../src/core/resolve.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
 import { openVerified } from '../../src/host/safe-open.js';
-import type { Union } from './context.js';
+import type { Union } from '../../src/host/union.js';
 
 /** What getattr answers; times in milliseconds since the epoch (fuse-native's unit). */
 export interface Attr {

@@ -5,7 +5,7 @@ import { mergeListings } from '../../src/core/listing.js';
 import { ROOT, type ViewPath } from '../../src/core/paths.js';
 import type { ViewNode } from '../../src/core/resolve.js';
 import { host } from '../../src/host/errors.js';
-import type { Union } from './context.js';
+import type { Union } from '../../src/host/union.js';
 
 /** The names a directory shows, merged across its layers (without '.' and '..'). */
 export function listNode(u: Union, node: ViewNode): string[] {

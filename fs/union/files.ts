@@ -6,7 +6,7 @@ import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import type { HandleTable, OpenFile } from '../handles.js';
-import type { Union } from './context.js';
+import type { Union } from '../../src/host/union.js';
 
 const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_RDWR } = constants;
 const O_ACCMODE = 3;

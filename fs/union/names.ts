@@ -7,7 +7,7 @@ import { kindOfMode } from '../../src/host/entry.js';
 import { mknod as hostMknod, splitDev } from '../../src/host/mknod.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import { closeSync } from 'node:fs';
-import type { Union } from './context.js';
+import type { Union } from '../../src/host/union.js';
 
 export function unlink(u: Union, path: ViewPath): void {
   const node = u.existing(path);

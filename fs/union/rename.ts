@@ -2,12 +2,13 @@
 // fail with EXDEV and never lose lower entries: a directory that draws on lower layers is copied
 // up alone (not its contents) and carries a redirect to where its lower contents still live, as
 // overlayfs does with redirect_dir=on. The old name gets a whiteout when a lower layer still has it.
-import { lstatSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
+import { originOf } from '../../src/core/origin.js';
 import { fsError } from '../../src/core/errors.js';
-import { baseName, isWithin, parentOf, relOf, ROOT, type ViewPath } from '../../src/core/paths.js';
+import { baseName, isWithin, relOf, ROOT, type ViewPath } from '../../src/core/paths.js';
 import { lowerHas, type ViewNode } from '../../src/core/resolve.js';
 import { host } from '../../src/host/errors.js';
-import type { Union } from './context.js';
+import type { Union } from '../../src/host/union.js';
 import { listNode } from './dir.js';
 
 export function rename(u: Union, from: ViewPath, to: ViewPath): void {
@@ -52,7 +53,7 @@ function renameDir(u: Union, src: ViewNode, to: ViewPath): void {
   if (target.kind === 'found') u.removeNode(u.parentDir(to), target.node);
   const node = u.existing(from);
   const hasLower = node.branches.some((b) => b.layer > 0);
-  const origin = hasLower ? lowerOrigin(u, from) : undefined;
+  const origin = hasLower ? originOf(from, u.layers) : undefined;
   const upperSrc = u.copyUp(node);
   const dst = u.resolve(to);
   if (dst.kind === 'found') throw fsError('EEXIST', to); // raced with another creator
@@ -78,22 +79,6 @@ function whiteoutSource(u: Union, from: ViewPath): void {
     u.copyUp(parent);
     u.writer.apply(u.format.whiteout(relOf(parent.path), name));
   }
-}
-
-/**
- * The absolute path at which the lower layers know directory `path` (overlayfs's ovl_get_redirect):
- * its own absolute redirect if it has one, else its parent's origin plus its (possibly relative
- * redirect) name.
- */
-export function lowerOrigin(u: Union, path: ViewPath): string {
-  if (path === ROOT) return '/';
-  const upper = u.upperPath(path);
-  const st = lstatSync(upper, { throwIfNoEntry: false });
-  const redirect = st?.isDirectory() ? u.layers.redirectOf(0, relOf(path)) : undefined;
-  if (redirect?.startsWith('/')) return redirect;
-  const parent = lowerOrigin(u, parentOf(path));
-  const name = redirect ?? baseName(path);
-  return parent === '/' ? '/' + name : parent + '/' + name;
 }
 
 function sameObject(u: Union, a: ViewNode, b: ViewNode): boolean {

@@ -3,7 +3,7 @@
 import { fsError } from '../../src/core/errors.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { getXattr, listXattrs, removeXattr, setXattr } from '../../src/host/xattr.js';
-import type { Union } from './context.js';
+import type { Union } from '../../src/host/union.js';
 
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;

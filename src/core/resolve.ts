@@ -2,7 +2,7 @@
 // whiteout above hides it; directories merge downwards until an opaque one; a redirected directory
 // (renamed while it had lower contents) continues in the lower layers at its recorded path.
 // Pure: all reads go through a LayerProbe. Follows overlayfs's ovl_lookup (fs/overlayfs/namei.c).
-import { fsError } from './errors.js';
+import { fsError, isFsError } from './errors.js';
 import { ROOT, childOf, relJoin, splitView, type Name, type ViewPath } from './paths.js';
 import type { RawEntry, WhiteoutFormat } from './whiteout/format.js';
 
@@ -78,20 +78,34 @@ export function lookupChild(dir: ViewNode, name: Name | string, probe: LayerProb
     }
     if (!top) top = e;
     branches.push({ layer: b.layer, rel });
-    if (i === last || b.layer === probe.layerCount - 1) break;
+    if (b.layer === probe.layerCount - 1) break;
+    // A whiteout beside a directory in the same layer: the directory shows, the lower ones do not.
+    const marker = format.markerFor(lookupName);
+    if (marker !== undefined && probe.entry(b.layer, relJoin(b.rel, marker)) !== undefined) break;
     if (probe.isOpaque(b.layer, rel)) break;
     const redirect = probe.redirectOf(b.layer, rel);
-    if (redirect === undefined) continue;
-    if (redirect.startsWith('/')) {
-      // Absolute redirect: the lower contents are found by resolving that path in the lower stack.
-      const lower = resolveFrom(redirect as ViewPath, probe, format, b.layer + 1);
-      if (lower.kind === 'found' && lower.node.entry.kind === 'dir') branches.push(...lower.node.branches);
+    if (redirect !== undefined && redirect.startsWith('/')) {
+      // Absolute redirect: the lower contents are found by resolving that path in the lower stack,
+      // whatever the parent's own branches are. A target that is gone leaves the top part only.
+      const lower = resolveRedirect(redirect as ViewPath, probe, format, b.layer + 1);
+      if (lower !== undefined) branches.push(...lower.branches);
       break;
     }
+    if (i === last) break;
     // Relative redirect (written by kernel overlayfs for renames within one directory).
-    lookupName = redirect;
+    if (redirect !== undefined) lookupName = redirect;
   }
   return top ? found(path, top, branches) : { kind: 'absent', parent: dir };
+}
+
+function resolveRedirect(target: ViewPath, probe: LayerProbe, format: WhiteoutFormat, fromLayer: number): ViewNode | undefined {
+  try {
+    const r = resolveFrom(target, probe, format, fromLayer);
+    return r.kind === 'found' && r.node.entry.kind === 'dir' ? r.node : undefined;
+  } catch (e) {
+    if (isFsError(e, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw e;
+  }
 }
 
 /**

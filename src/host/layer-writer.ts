@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, wr
 import type { LayerOp } from '../core/whiteout/format.js';
 import { host, hostCode, fromHost } from './errors.js';
 import { mknod } from './mknod.js';
-import { setXattr } from './xattr.js';
+import { removeXattr, setXattr } from './xattr.js';
 
 /** Applies LayerOps to the top layer and hands out temporary names in its work directory. */
 export class LayerWriter {
@@ -58,6 +58,13 @@ export class LayerWriter {
       }
       case 'set-xattr':
         setXattr(target, op.name, op.value);
+        return;
+      case 'remove-xattr':
+        try {
+          removeXattr(target, op.name);
+        } catch (e) {
+          if (hostCode(e) !== 'ENODATA') throw e;
+        }
         return;
       case 'remove':
         try {

@@ -26,4 +26,5 @@ export const aufsFormat: WhiteoutFormat = {
     { op: 'remove', rel: inDir(dirRel, REDIRECT) },
     { op: 'symlink', rel: inDir(dirRel, REDIRECT), target },
   ],
+  clearRedirect: (dirRel): LayerOp[] => [{ op: 'remove', rel: inDir(dirRel, REDIRECT) }],
 };

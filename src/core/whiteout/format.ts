@@ -24,6 +24,7 @@ export type LayerOp =
   | { readonly op: 'create-marker'; readonly rel: string }                  // empty regular file
   | { readonly op: 'symlink'; readonly rel: string; readonly target: string }
   | { readonly op: 'set-xattr'; readonly rel: string; readonly name: string; readonly value: string }
+  | { readonly op: 'remove-xattr'; readonly rel: string; readonly name: string }             // absent is fine
   | { readonly op: 'remove'; readonly rel: string };                        // unlink, absent is fine
 
 /**
@@ -61,6 +62,8 @@ export interface WhiteoutFormat {
   makeOpaque(dirRel: string): LayerOp[];
   /** Ops that record, on directory `dirRel`, that its lower contents live at `target` (absolute). */
   setRedirect(dirRel: string, target: string): LayerOp[];
+  /** Ops that remove a redirect from directory `dirRel` (absent is fine). */
+  clearRedirect(dirRel: string): LayerOp[];
 }
 
 /** Join a layer-relative directory and a name. */

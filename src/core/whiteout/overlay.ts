@@ -23,6 +23,7 @@ export function overlayFormat(id: string, prefix: string): WhiteoutFormat {
     unwhiteout: (dirRel, name): LayerOp[] => [{ op: 'remove', rel: inDir(dirRel, name) }],
     makeOpaque: (dirRel): LayerOp[] => [{ op: 'set-xattr', rel: dirRel, name: prefix + 'opaque', value: 'y' }],
     setRedirect: (dirRel, target): LayerOp[] => [{ op: 'set-xattr', rel: dirRel, name: prefix + 'redirect', value: target }],
+    clearRedirect: (dirRel): LayerOp[] => [{ op: 'remove-xattr', rel: dirRel, name: prefix + 'redirect' }],
   };
 }
 

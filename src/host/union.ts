@@ -2,15 +2,15 @@
 // and the two primitives every namespace operation is built from — placing a new entry (over a
 // whiteout if there is one) and removing one (leaving a whiteout if a lower layer still has it).
 import { lstatSync, renameSync, rmSync, type Stats } from 'node:fs';
-import { fsError } from '../../src/core/errors.js';
-import { baseName, childOf, NAME_MAX, parentOf, relOf, type ViewPath } from '../../src/core/paths.js';
-import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../../src/core/resolve.js';
-import type { LayerOp, WhiteoutFormat } from '../../src/core/whiteout/format.js';
-import { copyObject } from '../../src/host/copy-up.js';
-import { host } from '../../src/host/errors.js';
-import type { HostLayers } from '../../src/host/layer-probe.js';
-import type { LayerWriter } from '../../src/host/layer-writer.js';
-import type { SeenLog } from '../../src/host/seen-log.js';
+import { fsError } from '../core/errors.js';
+import { baseName, childOf, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
+import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../core/resolve.js';
+import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
+import { copyObject } from './copy-up.js';
+import { host } from './errors.js';
+import type { HostLayers } from './layer-probe.js';
+import type { LayerWriter } from './layer-writer.js';
+import type { SeenLog } from './seen-log.js';
 
 export interface UnionOptions {
   /** fsync copied-up data before it becomes visible. */

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../context.js';
+
+export function register(program: Command, ctx: Ctx): void {
+  program.command('create')
+    .description('create a world from one or several parents (default: the base); copies nothing')
+    .argument('<name>', 'the new world\'s name')
+    .option('--from <parent>', 'a parent world, highest priority first (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (name: string, opts: { from: string[] }) => {
+      const w = await ctx.worlds().create(name, opts.from);
+      ctx.io.stdout(`created world "${w.name}" (${w.id})\n`);
+    });
+}

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../context.js';
+import { renderDot, renderTree } from '../render/tree.js';
+
+export function register(program: Command, ctx: Ctx): void {
+  program.command('list')
+    .description('list all worlds')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await ctx.worlds().recover();
+      const worlds = ctx.worlds().list();
+      if (opts.json) return ctx.io.stdout(JSON.stringify(worlds, null, 2) + '\n');
+      const name = (id: string) => worlds.find((w) => w.id === id)?.name ?? id;
+      const rows = [['NAME', 'ID', 'PARENTS', 'STATE', 'CREATED', 'MOUNTED AT'],
+        ...worlds.map((w) => [w.name, w.id, w.parents.map(name).join(',') || '-', w.state, w.created, w.mountpoint ?? '-'])];
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
+      for (const r of rows) ctx.io.stdout(r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd() + '\n');
+    });
+  program.command('tree')
+    .description('draw the world graph (a DAG: a world with several parents is drawn under its first one)')
+    .option('--json', 'machine-readable output')
+    .option('--dot', 'Graphviz dot output')
+    .action(async (opts: { json?: boolean; dot?: boolean }) => {
+      await ctx.worlds().recover();
+      const worlds = ctx.worlds().list();
+      if (opts.json) {
+        return ctx.io.stdout(JSON.stringify(worlds.map((w) => ({ id: w.id, name: w.name, parents: w.parents, state: w.state })), null, 2) + '\n');
+      }
+      ctx.io.stdout(opts.dot ? renderDot(worlds) : renderTree(worlds));
+    });
+}

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../context.js';
+
+const MARK = { added: 'A', modified: 'M', deleted: 'D' } as const;
+
+export function register(program: Command, ctx: Ctx): void {
+  program.command('ls')
+    .description('list a world\'s contents: files it changed (added, modified, deleted) and its processes')
+    .argument('<name>', 'the world')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const c = await ctx.worlds().contents(name);
+      if (opts.json) {
+        ctx.io.stdout(JSON.stringify({ world: c.world, mountpoint: c.mountpoint ?? null, changes: c.changes, processes: c.processes }, null, 2) + '\n');
+        return;
+      }
+      const reg = ctx.worlds().registry();
+      const parents = c.world.parents.map((p) => reg.worlds.find((w) => w.id === p)?.name ?? p);
+      ctx.io.stdout(`world ${c.world.name} (${c.world.id})${parents.length ? `, from ${parents.join(', ')}` : ''}${c.mountpoint ? `, mounted at ${c.mountpoint}` : ''}\n`);
+      ctx.io.stdout(c.changes.length === 0 ? 'files: no changes\n' : 'files:\n');
+      for (const ch of c.changes) {
+        ctx.io.stdout(`  ${MARK[ch.change]} ${ch.path}${ch.type === 'dir' ? '/' : ''}${ch.from ? `  (renamed from ${ch.from})` : ''}\n`);
+      }
+      ctx.io.stdout(c.processes.length === 0 ? 'processes: none\n' : 'processes:\n');
+      for (const p of c.processes) ctx.io.stdout(`  ${p.pid}\t${p.nspid}\t${p.state}\t${p.command}\n`);
+    });
+}

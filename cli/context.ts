@@ -1,0 +1,9 @@
+// Shared by the commands: the io, and the service for the --home in effect (made on first use).
+import { Worlds } from '../src/worlds.js';
+import type { CliIo } from './io.js';
+
+export interface Ctx {
+  readonly io: CliIo;
+  home(): string;
+  worlds(): Worlds;
+}

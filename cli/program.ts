@@ -1,0 +1,59 @@
+// worldctl: the command line for worlds. buildProgram has no side effects; run() maps every
+// outcome to a documented exit code exactly once.
+import { Command, CommanderError } from 'commander';
+import { isWorldError, type WorldErrorCode } from '../src/core/world-error.js';
+import { defaultHome } from '../src/worlds/layout.js';
+import { Worlds } from '../src/worlds.js';
+import { EXIT, type CliIo } from './io.js';
+import type { Ctx } from './context.js';
+import * as create from './commands/create.js';
+import * as del from './commands/delete.js';
+import * as init from './commands/init.js';
+import * as list from './commands/list.js';
+import * as ls from './commands/ls.js';
+import * as merge from './commands/merge.js';
+import * as mount from './commands/mount.js';
+
+const EXIT_BY_CODE: Partial<Record<WorldErrorCode, number>> = {
+  BAD_NAME: EXIT.usage, CONFLICT: EXIT.conflict, BUSY: EXIT.busy, LOCKED: EXIT.busy, NO_SUCH_WORLD: EXIT.notFound,
+};
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('worldctl');
+  let worlds: Worlds | undefined;
+  const ctx: Ctx = {
+    io,
+    home: () => program.opts<{ home?: string }>().home ?? defaultHome(io.env),
+    worlds: () => (worlds ??= new Worlds(ctx.home())),
+  };
+  program
+    .description('worlds: copy-on-write containers of files and processes')
+    .option('--home <dir>', 'the world store (default: $WORLDOS_HOME, /var/lib/worldos as root, else $XDG_DATA_HOME/worldos)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run worldctl --help for usage)');
+  for (const m of [init, create, del, merge, ls, list, mount]) m.register(program, ctx);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Run worldctl with `argv` (without node and script); resolves to the exit code. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (isWorldError(e)) {
+      io.stderr(`worldctl: ${e.message}\n`);
+      if (e.hint) io.stderr(`hint: ${e.hint}\n`);
+      return EXIT_BY_CODE[e.code] ?? EXIT.error;
+    }
+    io.stderr(`worldctl: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,31 @@
+// Conflict detection: pure over what each merged world recorded (its seen log) and a function
+// giving the ancestor's current identity at a path.
+import type { Conflict } from './policy.js';
+
+export interface MergedLayer {
+  readonly world: string;
+  /** path → identity of what the world's view showed before its first change there. */
+  readonly seen: ReadonlyMap<string, string>;
+  /** Paths the world's layer changes now (a record for a path no longer changed is ignored). */
+  readonly touched: ReadonlySet<string>;
+}
+
+/**
+ * For every path changed by a merged layer, the lowest such layer (first in `layers`, which is in
+ * fold order) is the one whose record counts: later layers derived their version from it.
+ */
+export function findConflicts(layers: readonly MergedLayer[], currentIdentity: (path: string) => string): Conflict[] {
+  const decided = new Set<string>();
+  const out: Conflict[] = [];
+  for (const layer of layers) {
+    for (const path of layer.touched) {
+      if (decided.has(path)) continue;
+      decided.add(path);
+      const seen = layer.seen.get(path);
+      if (seen === undefined) continue; // not recorded (inside a new directory, or unrecordable): no conflict
+      const now = currentIdentity(path);
+      if (now !== seen) out.push({ path, world: layer.world, seen, now });
+    }
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}

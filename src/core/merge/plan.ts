@@ -1,0 +1,180 @@
+// Merge planning: the steps that fold one world's layer (the source) into an ancestor's layer (the
+// target) so that the target's view shows what the source's view showed at every path the source
+// changed. Files and whole new directories are moved with rename(2) — cost grows with the number of
+// changed entries, not their size. Two passes (docs/merge.md):
+//   1. renamed directories whose contents the target holds: move them inside the target first;
+//   2. everything else, top-down: whiteouts erase, entries move or merge, markers follow.
+// Pure over two LayerReaders; every step is idempotent so a journaled plan can be resumed.
+import { relJoin, type ViewPath } from '../paths.js';
+import type { ListedEntry } from '../listing.js';
+import { originOf } from '../origin.js';
+import { lowerHas, resolve, type LayerProbe, type ViewNode } from '../resolve.js';
+import type { LayerOp, WhiteoutFormat } from '../whiteout/format.js';
+
+/** A LayerProbe that can also list a directory's raw entries. */
+export interface LayerReader extends LayerProbe {
+  list(layer: number, rel: string): ListedEntry[];
+}
+
+export type MergeStep =
+  /** Move target:rel to the trash (nothing if absent). */
+  | { readonly op: 'trash'; readonly rel: string }
+  /** rename(2) side:src to target:dst if side:src still exists (else it was done before a crash). */
+  | { readonly op: 'move'; readonly side: 'source' | 'target'; readonly src: string; readonly dst: string }
+  /** Whiteout-format ops on one side. */
+  | { readonly op: 'layer'; readonly side: 'source' | 'target'; readonly ops: readonly LayerOp[] }
+  /** Copy mode, owner and times of directory source:rel onto target:rel. */
+  | { readonly op: 'attrs'; readonly rel: string };
+
+export interface PlanInput {
+  /** The source world's stack; only layer 0 (its own layer) is read. */
+  readonly source: LayerReader;
+  /** The target world's stack: layer 0 is the target's own layer, then what lies below it. */
+  readonly target: LayerReader;
+  readonly format: WhiteoutFormat;
+  /** Paths whose source changes are not applied (conflicts the policy resolved for the parent). */
+  readonly skip?: (path: string) => boolean;
+}
+
+const view = (rel: string) => ('/' + rel) as ViewPath;
+
+/** Every directory of the source layer that carries a redirect, with its absolute target. */
+export function sourceRedirects(input: PlanInput): { rel: string; target: string }[] {
+  const out: { rel: string; target: string }[] = [];
+  const walk = (rel: string) => {
+    for (const e of input.source.list(0, rel)) {
+      if (e.kind !== 'dir' || input.format.isInternal(e.name)) continue;
+      const child = relJoin(rel, e.name);
+      if (input.source.redirectOf(0, child) !== undefined) out.push({ rel: child, target: originOf(view(child), input.source) });
+      walk(child);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/**
+ * Pass 1. For each renamed directory of the source whose original lives (at least partly) in the
+ * target's own layer, move that original to the new name inside the target, keep a redirect for
+ * whatever lies below the target, and clear the source's redirect so pass 2 merges into it.
+ * Deepest originals move first, so a rename inside a renamed directory finds its original.
+ */
+export function planRedirectPass(input: PlanInput): MergeStep[] {
+  const { target, format } = input;
+  const steps: MergeStep[] = [];
+  const redirects = sourceRedirects(input)
+    .filter((r) => !input.skip?.(r.rel))
+    .sort((a, b) => b.target.split('/').length - a.target.split('/').length);
+  for (const r of redirects) {
+    const originRel = r.target.slice(1);
+    const original = target.entry(0, originRel);
+    if (original?.kind !== 'dir') continue; // lives below the target only: pass 2 moves it whole
+    const resolved = resolve(view(originRel), target, format);
+    const below = resolved.kind === 'found' && resolved.node.branches.some((b) => b.layer > 0)
+      ? originOf(view(originRel), target) : undefined;
+    if (target.entry(0, r.rel) !== undefined) steps.push({ op: 'trash', rel: r.rel });
+    steps.push({ op: 'move', side: 'target', src: originRel, dst: r.rel });
+    if (below !== undefined) steps.push({ op: 'layer', side: 'target', ops: format.setRedirect(r.rel, below) });
+    steps.push({ op: 'layer', side: 'source', ops: format.clearRedirect(r.rel) });
+  }
+  return steps;
+}
+
+/** Pass 2: apply the source layer onto the target layer, top-down. */
+export function planApplyPass(input: PlanInput): MergeStep[] {
+  const steps: MergeStep[] = [];
+  applyDir(input, '', steps);
+  return steps;
+}
+
+function applyDir(input: PlanInput, rel: string, steps: MergeStep[]): void {
+  const { source, target, format } = input;
+  const entries = source.list(0, rel);
+  const real = new Set(entries.filter((e) => !isMarker(format, e)).map((e) => e.name));
+  let dirNode: ViewNode | undefined;
+  const lowerShows = (name: string): boolean => {
+    dirNode ??= targetDir(input, rel);
+    return dirNode !== undefined && lowerHas(dirNode, name, target, format);
+  };
+  for (const e of entries) {
+    if (format.isInternal(e.name)) continue;
+    const hidden = format.hiddenByMarker(e.name) ?? (format.isWhiteout(e) ? e.name : undefined);
+    if (hidden !== undefined) {
+      if (format.hiddenByMarker(e.name) !== undefined && real.has(hidden)) continue; // the entry wins
+      const p = relJoin(rel, hidden);
+      if (input.skip?.(p)) continue;
+      if (target.entry(0, p) !== undefined) steps.push({ op: 'trash', rel: p });
+      if (lowerShows(hidden)) steps.push({ op: 'layer', side: 'target', ops: format.whiteout(rel, hidden) });
+      continue;
+    }
+    const p = relJoin(rel, e.name);
+    if (input.skip?.(p)) continue;
+    const a = target.entry(0, p);
+    const marker = format.markerFor(e.name);
+    const aMarker = marker !== undefined && target.entry(0, relJoin(rel, marker)) !== undefined;
+    const aWhiteout = (a !== undefined && format.isWhiteout(a)) || aMarker;
+    const unmark = aMarker ? [{ op: 'layer', side: 'target', ops: format.unwhiteout(rel, e.name) } as const] : [];
+    if (e.kind !== 'dir') {
+      if (a?.kind === 'dir') steps.push({ op: 'trash', rel: p });
+      steps.push({ op: 'move', side: 'source', src: p, dst: p }, ...unmark);
+      continue;
+    }
+    const opaque = source.isOpaque(0, p);
+    const redirected = source.redirectOf(0, p) !== undefined;
+    if (a?.kind === 'dir' && !format.isWhiteout(a) && !aMarker && !opaque && !redirected) {
+      steps.push({ op: 'attrs', rel: p });
+      applyDir(input, p, steps);
+      continue;
+    }
+    if (a !== undefined) steps.push({ op: 'trash', rel: p });
+    steps.push({ op: 'move', side: 'source', src: p, dst: p }, ...unmark);
+    // The source's directory hid what lay below a whiteout or a file in the target: keep it hidden.
+    if (!opaque && !redirected && (aWhiteout || (a !== undefined && a.kind !== 'dir')) && lowerShows(e.name)) {
+      steps.push({ op: 'layer', side: 'target', ops: format.makeOpaque(p) });
+    }
+  }
+}
+
+function isMarker(format: WhiteoutFormat, e: ListedEntry): boolean {
+  return format.isInternal(e.name) || format.hiddenByMarker(e.name) !== undefined || format.isWhiteout(e);
+}
+
+/** The target's view node for directory `rel`, if the target's view has a directory there. */
+function targetDir(input: PlanInput, rel: string): ViewNode | undefined {
+  const r = resolve(view(rel), input.target, input.format);
+  return r.kind === 'found' && r.node.entry.kind === 'dir' ? r.node : undefined;
+}
+
+/** Paths the source layer changes, as the view sees them: for conflicts and for protecting siblings. */
+export interface Touch {
+  readonly path: string;
+  /** 'entry': a file or a new/replaced directory; 'whiteout': a deletion; 'dir': a merged directory. */
+  readonly kind: 'entry' | 'whiteout' | 'dir';
+}
+
+/** Every path the source layer touches, top-down; merged directories are listed and descended. */
+export function touchedPaths(source: LayerReader, format: WhiteoutFormat): Touch[] {
+  const out: Touch[] = [];
+  const walk = (rel: string) => {
+    const entries = source.list(0, rel);
+    const real = new Set(entries.filter((e) => !isMarker(format, e)).map((e) => e.name));
+    for (const e of entries) {
+      if (format.isInternal(e.name)) continue;
+      const hidden = format.hiddenByMarker(e.name) ?? (format.isWhiteout(e) ? e.name : undefined);
+      if (hidden !== undefined) {
+        if (!real.has(hidden) || format.isWhiteout(e)) out.push({ path: '/' + relJoin(rel, hidden), kind: 'whiteout' });
+        continue;
+      }
+      const p = relJoin(rel, e.name);
+      if (e.kind === 'dir' && !source.isOpaque(0, p) && source.redirectOf(0, p) === undefined) {
+        out.push({ path: '/' + p, kind: 'dir' });
+        walk(p);
+      } else {
+        out.push({ path: '/' + p, kind: 'entry' });
+      }
+    }
+  };
+  walk('');
+  return out;
+}
+

@@ -1,0 +1,85 @@
+// Executes merge steps (src/core/merge/plan.ts) on real layer directories. Every step is
+// idempotent, and after each one its index is appended to a progress file, so a merge killed at
+// any point resumes at the step it was in (docs/merge.md).
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync } from 'node:fs';
+import type { MergeStep } from '../core/merge/plan.js';
+import type { WhiteoutFormat } from '../core/whiteout/format.js';
+import { host, hostCode } from './errors.js';
+import { LayerWriter } from './layer-writer.js';
+
+export interface MergeSides {
+  /** The source world's layer and work directories. */
+  readonly source: { readonly layer: string; readonly work: string };
+  /** The target (ancestor) world's layer and work directories. */
+  readonly target: { readonly layer: string; readonly work: string };
+  readonly format: WhiteoutFormat;
+  /** Where replaced target entries go; emptied by the caller when the merge is done. */
+  readonly trash: string;
+}
+
+/** The index of the last step recorded in a progress file (-1 when none). */
+export function lastDone(progressFile: string): number {
+  if (!existsSync(progressFile)) return -1;
+  const lines = readFileSync(progressFile, 'utf8').trim().split('\n').filter(Boolean);
+  return lines.length === 0 ? -1 : Number(lines[lines.length - 1]);
+}
+
+/** Run steps[from...], appending each finished index to `progressFile`. */
+export function runSteps(sides: MergeSides, steps: readonly MergeStep[], progressFile: string, from = lastDone(progressFile) + 1): void {
+  const writers = {
+    source: new LayerWriter(sides.source.layer, sides.source.work),
+    target: new LayerWriter(sides.target.layer, sides.target.work),
+  };
+  mkdirSync(sides.trash, { recursive: true });
+  let n = 0;
+  for (let i = from; i < steps.length; i++) {
+    runStep(sides, writers, steps[i]!, () => `${sides.trash}/${process.pid}.${Date.now()}.${n++}`);
+    appendFileSync(progressFile, `${i}\n`);
+  }
+}
+
+const at = (root: string, rel: string) => (rel === '' ? root : root + '/' + rel);
+const exists = (p: string) => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+
+function runStep(sides: MergeSides, writers: Record<'source' | 'target', LayerWriter>, step: MergeStep, trashName: () => string): void {
+  switch (step.op) {
+    case 'trash': {
+      const p = at(sides.target.layer, step.rel);
+      if (exists(p)) host(() => renameSync(p, trashName()));
+      return;
+    }
+    case 'move': {
+      const from = at(step.side === 'source' ? sides.source.layer : sides.target.layer, step.src);
+      if (!exists(from)) return; // done before a crash
+      const to = at(sides.target.layer, step.dst);
+      try {
+        renameSync(from, to);
+      } catch (e) {
+        // A leftover directory at the destination can only be an earlier, interrupted attempt's
+        // trash victim that came back; planning trashed it, so trash it again and retry.
+        if (!['ENOTEMPTY', 'EEXIST', 'EISDIR', 'ENOTDIR'].includes(hostCode(e) ?? '')) throw e;
+        host(() => renameSync(to, trashName()));
+        host(() => renameSync(from, to));
+      }
+      return;
+    }
+    case 'layer':
+      writers[step.side].apply(step.ops);
+      return;
+    case 'attrs': {
+      const src = at(sides.source.layer, step.rel);
+      const dst = at(sides.target.layer, step.rel);
+      const st = lstatSync(src, { throwIfNoEntry: false });
+      if (!st || !exists(dst)) return;
+      if (process.getuid?.() === 0) host(() => chownSync(dst, st.uid, st.gid));
+      host(() => chmodSync(dst, st.mode & 0o7777));
+      host(() => utimesSync(dst, st.atime, st.mtime));
+      return;
+    }
+  }
+}
+
+/** Remove everything in the trash directory. */
+export function emptyTrash(trash: string): void {
+  rmSync(trash, { recursive: true, force: true });
+}

@@ -1,0 +1,95 @@
+// The world service: create / delete / merge / list contents, plus the graph, mounts and init.
+// Orchestrates src/registry (the XML graph), src/host (layers) and src/core (pure decisions).
+// Every mutating call first finishes an operation a killed worldctl left behind.
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { c3Lineage, type Lineage } from './core/lineage.js';
+import { validateWorldName } from './core/names.js';
+import { whiteoutFormat } from './core/whiteout/index.js';
+import { WorldError } from './core/world-error.js';
+import { initialRegistry, type Registry, type World } from './registry/model.js';
+import { RegistryStore } from './registry/store.js';
+import { worldContents, type WorldContents } from './worlds/contents.js';
+import type { WorldsContext } from './worlds/context.js';
+import { createWorld } from './worlds/create.js';
+import { deleteWorld, finishDeletes } from './worlds/delete.js';
+import { liveDaemon } from './worlds/daemon.js';
+import { StoreLayout } from './worlds/layout.js';
+import { mergeWorld, resumeMerge, type MergeResult } from './worlds/merge.js';
+import { mountWorld, umountWorld } from './worlds/mounts.js';
+
+export interface WorldSummary extends World {
+  readonly mountpoint?: string;
+}
+
+export class Worlds {
+  readonly ctx: WorldsContext;
+  constructor(readonly home: string, options: { lineage?: Lineage; lockTimeoutMs?: number } = {}) {
+    this.ctx = {
+      store: new RegistryStore(home, { lockTimeoutMs: options.lockTimeoutMs }),
+      layout: new StoreLayout(home),
+      lineage: options.lineage ?? c3Lineage,
+    };
+  }
+
+  /** Create the store with its base world (default base: /, default whiteout format: aufs). */
+  init(base = '/', whiteout = 'aufs'): World {
+    whiteoutFormat(whiteout); // refuse unknown formats early
+    let real: string;
+    try {
+      real = realpathSync(base);
+    } catch {
+      throw new WorldError('NO_SUCH_WORLD', `base directory ${base} does not exist`);
+    }
+    if (!statSync(real).isDirectory()) throw new WorldError('BAD_NAME', `base ${base} is not a directory`);
+    mkdirSync(this.home, { recursive: true });
+    const reg = initialRegistry({ name: validateWorldName('base'), created: new Date().toISOString(), whiteout, layer: real });
+    this.ctx.store.create(reg);
+    mkdirSync(this.ctx.layout.journalDir, { recursive: true });
+    return reg.worlds[0]!;
+  }
+
+  /** Finish whatever a killed worldctl left: a merge (rolled forward), deletions. */
+  async recover(): Promise<void> {
+    await resumeMerge(this.ctx);
+    await finishDeletes(this.ctx);
+  }
+
+  registry(): Registry {
+    return this.ctx.store.read();
+  }
+
+  list(): WorldSummary[] {
+    return this.registry().worlds.map((w) => {
+      const mountpoint = liveDaemon(this.ctx.layout.daemonFile(w.id))?.mountpoint;
+      return mountpoint ? { ...w, mountpoint } : w;
+    });
+  }
+
+  async create(name: string, parents: readonly string[] = []): Promise<World> {
+    await this.recover();
+    return createWorld(this.ctx, name, parents);
+  }
+
+  async delete(name: string, recursive = false): Promise<string[]> {
+    await this.recover();
+    return deleteWorld(this.ctx, name, recursive);
+  }
+
+  async merge(child: string, into: string, policy = 'fail'): Promise<MergeResult> {
+    return mergeWorld(this.ctx, child, into, policy); // resumes a killed merge itself
+  }
+
+  async contents(name: string): Promise<WorldContents> {
+    await this.recover();
+    return worldContents(this.ctx, name);
+  }
+
+  async mount(name: string, at?: string): Promise<string> {
+    await this.recover();
+    return mountWorld(this.ctx, name, at);
+  }
+
+  async umount(name: string): Promise<string | undefined> {
+    return umountWorld(this.ctx, name);
+  }
+}

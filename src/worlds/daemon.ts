@@ -1,0 +1,132 @@
+// Starting and stopping the worldfs daemon that serves one world's view. The daemon is recorded
+// in <world>/daemon as "pid start mountpoint" (start time guards against pid reuse).
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { WorldError } from '../core/world-error.js';
+import { writeFileAtomic } from '../registry/atomic-file.js';
+import { findFuseMount } from '../host/mountinfo.js';
+import { isAlive, refOf, type ProcessRef } from '../host/process-identity.js';
+
+/** The repository root (where bin/worldfs is), found from this file in src/ or dist/src/. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'bin', 'worldfs')) && existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find bin/worldfs above ' + fileURLToPath(import.meta.url));
+}
+
+export interface DaemonRecord extends ProcessRef {
+  readonly mountpoint: string;
+}
+
+export interface MountRequest {
+  readonly lowers: readonly string[];
+  readonly upper: string;
+  readonly work: string;
+  readonly whiteout: string;
+  readonly prune: readonly string[];
+  readonly seenlog: string;
+  readonly log: string;
+  readonly mountpoint: string;
+}
+
+const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
+
+/** The worldfs -o string for a request. Kernel caching is off (timeout=0): a merge shows at once. */
+export function mountOptions(r: MountRequest): string {
+  if (r.lowers.some((l) => l.includes(',')) || r.upper.includes(',')) {
+    throw new WorldError('IO', 'a layer path contains a comma, which mount options cannot carry');
+  }
+  return [
+    `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
+    `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, 'timeout=0',
+  ].join(',');
+}
+
+/** Start a daemon and wait until its mount is ready. */
+export function startDaemon(r: MountRequest, recordFile: string): Promise<DaemonRecord> {
+  mkdirSync(r.mountpoint, { recursive: true });
+  const log = openSync(r.log, 'a');
+  const child = spawn(join(repoRoot(), 'bin', 'worldfs'), ['-f', '-o', mountOptions(r), r.mountpoint], {
+    detached: true,
+    stdio: ['ignore', log, log, 'pipe'],
+    env: { ...process.env, WORLDFS_READY_FD: '3' },
+  });
+  closeSync(log);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => { text += d; });
+    pipe.on('end', () => {
+      const line = text.trim();
+      if (line !== 'ready') {
+        const why = line.startsWith('error ') ? line.slice(6) : `the daemon exited; see ${r.log}`;
+        return reject(new WorldError('IO', `could not mount the world at ${r.mountpoint}: ${why}`));
+      }
+      const ref = refOf(child.pid!);
+      child.unref();
+      (pipe as unknown as { destroy(): void }).destroy();
+      if (!ref) return reject(new WorldError('IO', `the worldfs daemon for ${r.mountpoint} exited right after mounting; see ${r.log}`));
+      const rec: DaemonRecord = { ...ref, mountpoint: r.mountpoint };
+      writeFileAtomic(recordFile, `${rec.pid} ${rec.start} ${rec.mountpoint}\n`);
+      resolve(rec);
+    });
+  });
+}
+
+/** The recorded daemon, if its process is still alive. */
+export function liveDaemon(recordFile: string): DaemonRecord | undefined {
+  if (!existsSync(recordFile)) return undefined;
+  const text = readFileSync(recordFile, 'utf8').trim();
+  const m = /^(\d+) (\d+) (.*)$/s.exec(text);
+  if (!m) return undefined;
+  const rec: DaemonRecord = { pid: Number(m[1]), start: m[2]!, mountpoint: m[3]! };
+  return isAlive(rec) ? rec : undefined;
+}
+
+/** The mountpoint recorded for a world whose daemon died, if its mount is still there (ENOTCONN). */
+export function deadMount(recordFile: string): string | undefined {
+  if (!existsSync(recordFile)) return undefined;
+  const m = /^(\d+) (\d+) (.*)$/s.exec(readFileSync(recordFile, 'utf8').trim());
+  if (!m || liveDaemon(recordFile)) return undefined;
+  return findFuseMount(m[3]!) ? m[3]! : undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stop a world's daemon: SIGTERM (it unmounts and exits), then after `graceMs` a lazy unmount and
+ * SIGKILL. Also clears a dead daemon's leftover mount. Removes the record.
+ */
+export async function stopDaemon(recordFile: string, graceMs = 10_000): Promise<void> {
+  const rec = liveDaemon(recordFile);
+  if (rec) {
+    try { process.kill(rec.pid, 'SIGTERM'); } catch { /* already gone */ }
+    const deadline = Date.now() + graceMs;
+    while (isAlive(rec) && Date.now() < deadline) await sleep(50);
+    if (isAlive(rec)) {
+      lazyUnmount(rec.mountpoint);
+      try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
+      while (isAlive(rec)) await sleep(20);
+    }
+    if (findFuseMount(rec.mountpoint)) lazyUnmount(rec.mountpoint);
+  } else {
+    const dead = deadMount(recordFile);
+    if (dead) lazyUnmount(dead);
+  }
+  rmSync(recordFile, { force: true });
+}
+
+function lazyUnmount(mountpoint: string): void {
+  try {
+    execFileSync('umount', ['-l', mountpoint], { stdio: 'ignore' });
+  } catch {
+    try { execFileSync('fusermount3', ['-u', '-z', mountpoint], { stdio: 'ignore' }); } catch { /* not mounted */ }
+  }
+}

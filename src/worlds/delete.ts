@@ -1,0 +1,64 @@
+// delete: stop the world's daemon, remove its files, drop it from the graph. The registry state
+// "deleting" is the intent: once set, any later worldctl call finishes the job (idempotent steps).
+import { rmSync } from 'node:fs';
+import { WorldError } from '../core/world-error.js';
+import { children, findById, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
+import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
+import { stopDaemon } from './daemon.js';
+
+/** Every descendant of `id`, deepest first, then `id` itself. */
+function subtree(reg: Registry, id: string): World[] {
+  const seen = new Set<string>();
+  const out: World[] = [];
+  const visit = (w: string) => {
+    for (const c of children(reg, w)) visit(c.id);
+    if (!seen.has(w)) { seen.add(w); out.push(findById(reg, w)!); }
+  };
+  visit(id);
+  return out;
+}
+
+export async function deleteWorld(ctx: WorldsContext, name: string, recursive: boolean): Promise<string[]> {
+  const victims = ctx.store.update((reg) => {
+    const w = mustFindByName(reg, name);
+    if (w.base) throw new WorldError('IS_BASE', `"${w.name}" is the base world, the read-only bottom of every world; it cannot be deleted`);
+    const kids = children(reg, w.id);
+    if (kids.length > 0 && !recursive) {
+      throw new WorldError('HAS_CHILDREN', `"${w.name}" has child worlds (${kids.map((k) => `"${k.name}"`).join(', ')}); ` +
+        'delete them first, merge them, or pass --recursive to delete them too');
+    }
+    const all = subtree(reg, w.id);
+    for (const v of all) if (v.state === 'merging') mustBeActive(v);
+    let next = reg;
+    for (const v of all) next = replaceWorld(next, { ...v, state: 'deleting' });
+    return { registry: next, result: all.map((v) => v.id) };
+  });
+  await finishDeletes(ctx, victims);
+  return victims;
+}
+
+/** Finish deleting worlds marked "deleting" (all of them when `ids` is not given). */
+export async function finishDeletes(ctx: WorldsContext, ids?: readonly string[]): Promise<void> {
+  const reg = ctx.store.read();
+  const todo = (ids ?? reg.worlds.filter((w) => w.state === 'deleting').map((w) => w.id)).filter((id) => findById(reg, id));
+  if (todo.length === 0) return;
+  for (const id of todo) {
+    await stopDaemon(ctx.layout.daemonFile(id));
+    rmSync(ctx.layout.worldDir(id), { recursive: true, force: true });
+  }
+  ctx.store.update((r) => {
+    let next = r;
+    // Leaves first: removeWorld refuses a world that still has children.
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (const id of todo) {
+        if (findById(next, id) && children(next, id).length === 0) {
+          next = removeWorld(next, id);
+          progress = true;
+        }
+      }
+    }
+    return { registry: next, result: undefined };
+  });
+}

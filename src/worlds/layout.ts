@@ -1,0 +1,36 @@
+// Where things live in a world store (documented in the README):
+//   <home>/worlds.xml            the world graph (src/registry)
+//   <home>/worlds.lock           the registry lock
+//   <home>/journal/              intent journal of a merge in progress
+//   <home>/worlds/<id>/layer     the world's own layer
+//   <home>/worlds/<id>/work      its work directory (atomic copy-up)
+//   <home>/worlds/<id>/seen      what each changed path showed before its first change (merge conflicts)
+//   <home>/worlds/<id>/mnt       its default mountpoint
+//   <home>/worlds/<id>/daemon    pid, start time and mountpoint of the worldfs serving it
+//   <home>/worlds/<id>/worldfs.log
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { World } from '../registry/model.js';
+
+/** The store's home: --home, else WORLDOS_HOME, else /var/lib/worldos as root, else $XDG_DATA_HOME/worldos. */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0): string {
+  if (env.WORLDOS_HOME) return resolve(env.WORLDOS_HOME);
+  if (isRoot) return '/var/lib/worldos';
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'worldos');
+}
+
+export class StoreLayout {
+  constructor(readonly home: string) {}
+  get registryFile(): string { return join(this.home, 'worlds.xml'); }
+  get journalDir(): string { return join(this.home, 'journal'); }
+  worldDir(id: string): string { return join(this.home, 'worlds', id); }
+  /** A world's layer directory (the base's is absolute, the others live in the store). */
+  layer(w: World): string { return isAbsolute(w.layer) ? w.layer : join(this.home, w.layer); }
+  work(id: string): string { return join(this.worldDir(id), 'work'); }
+  seenLog(id: string): string { return join(this.worldDir(id), 'seen'); }
+  defaultMount(id: string): string { return join(this.worldDir(id), 'mnt'); }
+  daemonFile(id: string): string { return join(this.worldDir(id), 'daemon'); }
+  logFile(id: string): string { return join(this.worldDir(id), 'worldfs.log'); }
+  /** The layer path stored in the registry for a new world. */
+  static layerRel(id: string): string { return `worlds/${id}/layer`; }
+}

@@ -1,0 +1,56 @@
+// The intent journal of a merge: everything needed to finish it after a crash, written atomically
+// before each phase. <home>/journal/merge.json, with step progress in merge.progress.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MergeStep } from '../core/merge/plan.js';
+import { WorldError } from '../core/world-error.js';
+import type { ProcessRef } from '../host/process-identity.js';
+import { writeFileAtomic } from '../registry/atomic-file.js';
+
+export interface MergeJournal {
+  readonly op: 'merge';
+  readonly owner: ProcessRef;
+  readonly child: string;
+  readonly into: string;
+  /** Merged worlds in fold order: lowest priority first, the child last. */
+  readonly fold: readonly string[];
+  /** Paths where the ancestor's version is kept (conflicts decided for the parent). */
+  readonly skip: readonly string[];
+  /** Worlds whose daemons were stopped for the merge and must be mounted again at these paths. */
+  readonly remount: readonly { readonly id: string; readonly mountpoint: string }[];
+  /** New parent lists of the merged worlds' other children. */
+  readonly reparent: readonly { readonly id: string; readonly parents: readonly string[] }[];
+  /** Phase k folds fold[k >> 1], pass (k & 1) + 1; fold.length * 2 means all layers are folded. */
+  readonly phase: number;
+  /** The current phase's plan, once made. */
+  readonly steps?: readonly MergeStep[];
+}
+
+export class JournalFiles {
+  constructor(private readonly dir: string) {}
+  get file(): string { return join(this.dir, 'merge.json'); }
+  get progress(): string { return join(this.dir, 'merge.progress'); }
+  get trash(): string { return join(this.dir, 'trash'); }
+
+  read(): MergeJournal | undefined {
+    if (!existsSync(this.file)) return undefined;
+    try {
+      return JSON.parse(readFileSync(this.file, 'utf8')) as MergeJournal;
+    } catch (e) {
+      throw new WorldError('CORRUPT_REGISTRY', `the merge journal ${this.file} is unreadable: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Write the journal; a new phase starts with an empty progress file. */
+  write(j: MergeJournal, newPhase: boolean): void {
+    mkdirSync(this.dir, { recursive: true });
+    if (newPhase) writeFileSync(this.progress, '');
+    writeFileAtomic(this.file, JSON.stringify(j) + '\n');
+  }
+
+  remove(): void {
+    rmSync(this.trash, { recursive: true, force: true });
+    rmSync(this.progress, { force: true });
+    rmSync(this.file, { force: true });
+  }
+}
