@@ -1,74 +1,102 @@
-// `npm run demo`: the worlds scenario on the filesystem level, for real — three child views over a
-// parent layer, one of them with two parents, each served by its own worldfs daemon.
-// (World operations and processes arrive with worldctl; this shows the copy-on-write views.)
+// `npm run demo`: the paper's scenario on files, for real, through worldctl: a mail server's files
+// live in world Parent; Child1 changes its config, Child2 patches it, Child3 inherits from both.
+// The failing path deletes Child3 (Parent untouched); the passing path merges all three into
+// Parent. Processes inside worlds arrive with the container issue.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const worldfs = join(repo, 'bin', 'worldfs');
-const mounts: string[] = [];
+const base = mkdtempSync(join(tmpdir(), 'worldos-demo-'));
+const home = join(base, 'store');
+const env = { ...process.env, WORLDOS_HOME: home };
+const mounted = new Set<string>();
 
-function say(s: string): void {
+function say(s = ''): void {
   process.stdout.write(s + '\n');
 }
 
-function mount(name: string, lowers: string[], upper: string, mnt: string): void {
-  mkdirSync(mnt, { recursive: true });
-  execFileSync(worldfs, ['-o', `lowerdir=${lowers.join(':')},upperdir=${upper}`, mnt], { stdio: 'inherit' });
-  mounts.push(mnt);
-  say(`  mounted ${name}: ${mnt}  (layers: own ${upper.split('/').pop()} over ${lowers.map((l) => l.split('/').pop()).join(', ')})`);
+/** Run worldctl, echoing the command and its output. */
+function worldctl(...args: string[]): string {
+  say(`$ worldctl ${args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+  const out = execFileSync(join(repo, 'bin', 'worldctl'), args, { env, encoding: 'utf8' });
+  process.stdout.write(out.replace(/^/gm, '  ').replace(/ {2}$/, ''));
+  return out.trim();
 }
 
-function tree(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)).flatMap((d) =>
-    d.isDirectory() ? tree(join(dir, d.name), prefix + d.name + '/') : [prefix + d.name]);
+function mount(world: string): string {
+  const at = worldctl('mount', world);
+  mounted.add(world);
+  return at;
+}
+
+function umount(world: string): void {
+  worldctl('umount', world);
+  mounted.delete(world);
 }
 
 function main(): void {
-  const base = mkdtempSync(join(tmpdir(), 'worldos-demo-'));
-  const layer = (n: string) => { const p = join(base, 'layers', n); mkdirSync(p, { recursive: true }); return p; };
-  const parent = layer('Parent');
-  const c1 = layer('Child1');
-  const c2 = layer('Child2');
-  const c3 = layer('Child3');
-  try {
-    writeFileSync(join(parent, 'mail.conf'), 'port=2525\nbanner=old\n');
-    writeFileSync(join(parent, 'server.sh'), 'echo serving with $(cat mail.conf)\n');
-    writeFileSync(join(parent, 'obsolete.txt'), 'to be removed by a patch\n');
-    say('Parent layer: ' + tree(parent).join(', '));
+  const root = join(base, 'rootfs');
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  mkdirSync(join(root, 'srv'), { recursive: true });
+  writeFileSync(join(root, 'etc/mail.conf'), 'port=2525\nbanner=worldos mail v1\n');
+  writeFileSync(join(root, 'srv/server.sh'), '#!/bin/sh\necho "serving $(cat /etc/mail.conf)"\n');
+  writeFileSync(join(root, 'srv/legacy.txt'), 'an obsolete file the patch removes\n');
+  say(`A small root filesystem for the mail server is at ${root}.\n`);
 
-    say('\nChild1 changes the config:');
-    mount('Child1', [parent], c1, join(base, 'mnt', 'Child1'));
-    writeFileSync(join(base, 'mnt/Child1/mail.conf'), 'port=2526\nbanner=new\n');
-    say('  Child1 sees mail.conf = ' + JSON.stringify(readFileSync(join(base, 'mnt/Child1/mail.conf'), 'utf8')));
+  worldctl('init', '--base', root);
+  worldctl('create', 'Parent');
+  say('\n== Child1 changes the config ==');
+  worldctl('create', 'Child1', '--from', 'Parent');
+  let m = mount('Child1');
+  writeFileSync(join(m, 'etc/mail.conf'), 'port=2526\nbanner=worldos mail v2\n');
+  umount('Child1');
 
-    say('\nChild2 patches the server and deletes a file:');
-    mount('Child2', [parent], c2, join(base, 'mnt', 'Child2'));
-    writeFileSync(join(base, 'mnt/Child2/server.sh'), 'echo patched server with $(cat mail.conf)\n');
-    unlinkSync(join(base, 'mnt/Child2/obsolete.txt'));
+  say('\n== Child2 applies a patch: changes the server, deletes a file ==');
+  worldctl('create', 'Child2', '--from', 'Parent');
+  m = mount('Child2');
+  writeFileSync(join(m, 'srv/server.sh'), '#!/bin/sh\necho "patched server: $(cat /etc/mail.conf)"\n');
+  unlinkSync(join(m, 'srv/legacy.txt'));
+  umount('Child2');
 
-    say('\nChild3 inherits from Child1 and Child2 (own layer, then Child1, Child2, Parent):');
-    mount('Child3', [c1, c2, parent], c3, join(base, 'mnt', 'Child3'));
-    const v = join(base, 'mnt/Child3');
-    say('  Child3 view: ' + tree(v).join(', '));
-    say('  Child3 mail.conf: ' + JSON.stringify(readFileSync(join(v, 'mail.conf'), 'utf8')));
-    say('  Child3 server.sh: ' + JSON.stringify(readFileSync(join(v, 'server.sh'), 'utf8')));
+  const child3 = () => {
+    worldctl('create', 'Child3', '--from', 'Child1', '--from', 'Child2');
+    const v = mount('Child3');
+    say(`  Child3 sees etc/mail.conf = ${JSON.stringify(readFileSync(join(v, 'etc/mail.conf'), 'utf8'))}`);
+    say(`  Child3 sees srv/server.sh = ${JSON.stringify(readFileSync(join(v, 'srv/server.sh'), 'utf8'))}`);
+    writeFileSync(join(v, 'srv/test-result.txt'), 'new server tested\n');
+    return v;
+  };
+  say('\n== Child3 inherits from Child1 and Child2 and runs the test ==');
+  child3();
+  worldctl('tree');
+  worldctl('ls', 'Child3');
 
-    say('\nWhat each layer holds (copy-on-write: only changes, whiteouts mark deletions):');
-    for (const [n, p] of [['Parent', parent], ['Child1', c1], ['Child2', c2], ['Child3', c3]] as const) {
-      say(`  ${n.padEnd(7)} ${tree(p).filter((x) => !x.startsWith('.wh..wh.')).join(', ') || '(nothing)'}`);
-    }
-    say('\nParent is untouched: mail.conf = ' + JSON.stringify(readFileSync(join(parent, 'mail.conf'), 'utf8')));
-  } finally {
-    for (const m of mounts.reverse()) {
-      try { execFileSync('umount', [m]); } catch { execFileSync('umount', ['-l', m]); }
-    }
-    rmSync(base, { recursive: true, force: true });
-    say('\nAll views unmounted, temporary layers removed.');
-  }
+  say('\n== The test fails: delete Child3 ==');
+  umount('Child3');
+  worldctl('delete', 'Child3');
+  m = mount('Parent');
+  say(`  Parent untouched: etc/mail.conf = ${JSON.stringify(readFileSync(join(m, 'etc/mail.conf'), 'utf8'))}`);
+
+  say('\n== Try again; the test passes: merge Child1, Child2 and Child3 into Parent (one command) ==');
+  child3();
+  umount('Child3');
+  worldctl('merge', 'Child3', '--into', 'Parent');
+  say(`  Parent (still mounted) now: etc/mail.conf = ${JSON.stringify(readFileSync(join(m, 'etc/mail.conf'), 'utf8'))}`);
+  say(`  srv/server.sh = ${JSON.stringify(readFileSync(join(m, 'srv/server.sh'), 'utf8'))}`);
+  worldctl('ls', 'Parent');
+  worldctl('tree');
+  umount('Parent');
 }
 
-main();
+try {
+  main();
+} finally {
+  for (const w of mounted) {
+    try { execFileSync(join(repo, 'bin', 'worldctl'), ['umount', w], { env, stdio: 'ignore' }); } catch { /* best effort */ }
+  }
+  rmSync(base, { recursive: true, force: true });
+  say('\nAll worlds unmounted; the demo store is removed.');
+}
