@@ -12,11 +12,14 @@ const require = createRequire(import.meta.url);
 const pkgDir = dirname(require.resolve('fuse-native/package.json'));
 const releaseDir = join(pkgDir, 'build', 'Release');
 const source = join(pkgDir, 'fuse-native.c');
-const MARK = '/* worldos: utimens patch */';
+const MARK = '/* worldos: utimens patch v2 */';
 
 function patchSource() {
   const text = readFileSync(source, 'utf8');
   if (text.includes(MARK)) return false;
+  if (text.includes('/* worldos: utimens patch')) {
+    throw new Error(`${source} carries an older worldos patch; reinstall fuse-native (rm -rf node_modules && npm ci)`);
+  }
   const helper = `${MARK}
 static uint64_t worldos_utime_to_uint64 (const struct timespec* ts) {
   if (ts->tv_nsec == UTIME_NOW) return ((uint64_t) 0xFFFFFFFFu) << 32;
@@ -28,7 +31,9 @@ static uint64_t worldos_utime_to_uint64 (const struct timespec* ts) {
   out = out.replace('l->atime = timespec_to_uint64(&tv[0]);', 'l->atime = worldos_utime_to_uint64(&tv[0]);');
   out = out.replace('l->mtime = timespec_to_uint64(&tv[1]);', 'l->mtime = worldos_utime_to_uint64(&tv[1]);');
   out = out.replace('FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)', 'FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)');
-  if (!out.includes('worldos_utime_to_uint64(&tv[1])') || !out.includes('FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)')) {
+  // libfuse 2.9 hands a one-sided time change (touch -m, tar) to utimens only with this flag.
+  out = out.replace('struct fuse_operations ops = { };', 'struct fuse_operations ops = { };\n  ops.flag_utime_omit_ok = 1;');
+  if (!out.includes('worldos_utime_to_uint64(&tv[1])') || !out.includes('FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)') || !out.includes('ops.flag_utime_omit_ok = 1;')) {
     throw new Error(`fuse-native source at ${source} does not have the expected utimens code; refusing to patch`);
   }
   writeFileSync(source, out);

@@ -89,12 +89,23 @@ export class MemoryLayer {
         n.xattrs.set(op.name, op.value);
         return;
       }
+      case 'remove-xattr': {
+        const n = this.node(op.rel);
+        if (!n) throw new Error(`remove-xattr on missing ${JSON.stringify(op.rel)}`);
+        n.xattrs.delete(op.name);
+        return;
+      }
       case 'remove': {
         const [dir, name] = parentAndName(op.rel);
         const n = this.node(op.rel);
         if (n?.kind === 'dir') throw new Error(`remove (unlink) of directory ${JSON.stringify(op.rel)}`);
         this.node(dir)?.children?.delete(name);
         return;
+      }
+      default: {
+        // A LayerOp kind this helper does not know yet: fail loudly (and at compile time).
+        const unknown: never = op;
+        throw new Error(`unknown layer op ${JSON.stringify(unknown)}`);
       }
     }
   }
@@ -105,13 +116,13 @@ export class MemoryLayer {
     if (parts.length === 0) throw new Error('cannot create the layer root');
     let n: MemNode = this.root;
     for (const part of parts.slice(0, -1)) {
-      if (!n.children) throw new NotExpressible(`a parent of ${JSON.stringify(rel)} is not a directory`);
+      if (!n.children) throw new Error(`a parent of ${JSON.stringify(rel)} is not a directory`);
       let next = n.children.get(part);
       if (!next) n.children.set(part, (next = dirNode()));
       n = next;
     }
     const name = parts[parts.length - 1]!;
-    if (!n.children) throw new NotExpressible(`the parent of ${JSON.stringify(rel)} is not a directory`);
+    if (!n.children) throw new Error(`the parent of ${JSON.stringify(rel)} is not a directory`);
     const existing = n.children.get(name);
     if (existing) {
       throw new NotExpressible(`${JSON.stringify(rel)} already holds a ${existing.kind}; this format keeps its marker there`);

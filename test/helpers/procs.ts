@@ -1,0 +1,94 @@
+// Test helper: run a program without blocking the test (bounded), find worldfs daemons by their
+// mountpoint through /proc, and wait for conditions with a bounded poll. Never touches a mount.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface RunResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The program was still running after the bound and was killed. */
+  timedOut: boolean;
+}
+
+/**
+ * Run a program to completion, at most `timeoutMs` (then SIGKILL). Resolves when the program has
+ * exited and its pipes are closed — or shortly after exit, should a descendant keep the pipes open.
+ */
+export function runBounded(cmd: string, args: readonly string[], opts: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const kill = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs ?? 30_000);
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(kill);
+      resolve({ status: child.exitCode, signal: child.signalCode, stdout, stderr, timedOut });
+    };
+    child.once('close', finish);
+    // A daemon that inherited our pipes would hold 'close' back forever: that is a finding, not a hang.
+    child.once('exit', () => setTimeout(finish, 2_000));
+    child.once('error', (e) => { stderr += String(e); finish(); });
+  });
+}
+
+/** The argv of a live process, or undefined once it is gone. */
+export function cmdline(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of worldfs servers (node .../dist/fs/main.js) whose arguments name `mnt` (or a path under it). */
+export function worldfsPids(mnt: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const argv = cmdline(Number(name));
+    if (!argv || !argv.some((a) => a.endsWith('dist/fs/main.js'))) continue;
+    if (argv.some((a) => a === mnt || a.startsWith(mnt + '/') || a.includes('=' + mnt))) out.push(Number(name));
+  }
+  return out.filter(alive);
+}
+
+/** Mountpoints (from /proc/self/mountinfo) equal to or under `dir`, with their fs type and source. */
+export function mountsUnder(dir: string): { mnt: string; fstype: string; source: string }[] {
+  const out: { mnt: string; fstype: string; source: string }[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    if (!line) continue;
+    const f = line.split(' ');
+    const mnt = f[4]!.replace(/\\040/g, ' ');
+    const sep = f.indexOf('-');
+    if (mnt === dir || mnt.startsWith(dir + '/')) out.push({ mnt, fstype: f[sep + 1]!, source: f[sep + 2]! });
+  }
+  return out;
+}
+
+/** Poll `cond` every 100 ms until it holds or `ms` pass; returns whether it held. */
+export async function waitUntil(cond: () => boolean, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (cond()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
