@@ -7,6 +7,8 @@ export interface OpenFile {
   /** The view path at open time (for logs only: the file may have moved since). */
   readonly path: string;
   readonly writable: boolean;
+  /** Where the file's metadata lives when `fd` is the lower data of a metacopy file. */
+  readonly metaPath?: string;
 }
 
 export class HandleTable {

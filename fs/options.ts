@@ -17,6 +17,8 @@ export interface MountOptions {
   /** Kernel entry/attribute cache lifetime in seconds: the bound on seeing lower-layer changes. */
   readonly cacheTimeout: number;
   readonly fsync: boolean;
+  /** chmod/chown/utimens/xattr changes copy up metadata only (overlayfs metacopy=on). */
+  readonly metacopy: boolean;
   readonly foreground: boolean;
   readonly debug: boolean;
   readonly fsname: string;
@@ -38,7 +40,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
-                 [,udba=reval|none][,timeout=SECONDS][,volatile][,log=FILE][,prune=/P1:/P2][,seenlog=FILE] MOUNTPOINT
+                 [,udba=reval|none][,timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
 const KERNEL_FLAGS = new Set(['ro', 'nosuid', 'nodev', 'noexec', 'suid', 'dev', 'exec']);
@@ -96,6 +98,7 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   let udba: Udba = 'reval';
   let cacheTimeout: number | undefined;
   let fsync = true;
+  let metacopy = true;
   let log: string | undefined;
   let allowOther = true;
   let prune: string[] = [];
@@ -127,6 +130,12 @@ export function parseArgs(argv: readonly string[]): MountOptions {
         break;
       }
       case 'volatile': fsync = false; break;
+      case 'metacopy': {
+        const v = need();
+        if (v !== 'on' && v !== 'off') throw new UsageError(`metacopy=${v}: expected on or off`);
+        metacopy = v === 'on';
+        break;
+      }
       case 'log': log = need(); break;
       case 'prune': prune = splitLowerdirs(need()); break;
       case 'seenlog': seenlog = need(); break;
@@ -143,6 +152,6 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1),
-    fsync, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog,
   };
 }

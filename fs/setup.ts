@@ -90,6 +90,6 @@ export function setup(opts: MountOptions): Setup {
   const writer = new LayerWriter(upper, work);
   writer.prepare();
   const seen = opts.seenlog !== undefined ? new SeenLog(opts.seenlog) : undefined;
-  const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot }, seen);
+  const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot, metacopy: opts.metacopy }, seen);
   return { fs: new WorldFs(union), mountpoint, layers };
 }

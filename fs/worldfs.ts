@@ -19,7 +19,7 @@ export class WorldFs {
   getattr(path: ViewPath) { return attr.getattr(this.union, path); }
   fgetattr(handle: number) {
     const f = this.handles.get(handle);
-    return f ? attr.fgetattr(f.fd) : undefined;
+    return f ? attr.fgetattr(f.fd, f.metaPath) : undefined;
   }
   access(path: ViewPath, mode: number) { attr.access(this.union, path, mode); }
   statfs() { return attr.statfs(this.union); }

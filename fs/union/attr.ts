@@ -39,14 +39,15 @@ export function getattr(u: Union, path: ViewPath): Attr {
   return toAttr(u.stat(node), node.entry.kind === 'dir' && isMerged(node));
 }
 
-export function fgetattr(fd: number): Attr {
-  return toAttr(host(() => fstatSync(fd)));
+/** Attributes of an open file; a metacopy file opened for reading has its metadata elsewhere. */
+export function fgetattr(fd: number, metaPath?: string): Attr {
+  return toAttr(host(() => (metaPath === undefined ? fstatSync(fd) : lstatSync(metaPath))));
 }
 
 export function chmod(u: Union, path: ViewPath, mode: number): void {
   const node = u.existing(path);
   if (node.entry.kind === 'symlink') throw fsError('EOPNOTSUPP', 'chmod of a symlink');
-  const upper = u.copyUp(node);
+  const upper = u.copyUp(node, undefined, true);
   host(() => chmodSync(upper, mode & 0o7777));
 }
 
@@ -56,13 +57,13 @@ export function chown(u: Union, path: ViewPath, uid: number, gid: number): void 
   const st = u.stat(node);
   const newUid = uid === 0xffffffff || uid === -1 ? st.uid : uid;
   const newGid = gid === 0xffffffff || gid === -1 ? st.gid : gid;
-  const upper = u.copyUp(node);
+  const upper = u.copyUp(node, undefined, true);
   host(() => lchownSync(upper, newUid, newGid));
 }
 
 export function utimens(u: Union, path: ViewPath, atime: TimeSpec, mtime: TimeSpec): void {
   const node = u.existing(path);
-  const upper = u.copyUp(node);
+  const upper = u.copyUp(node, undefined, true);
   const st = host(() => lstatSync(upper));
   const now = Date.now();
   const pick = (t: TimeSpec, current: number) => (t === 'now' ? now : t === 'omit' ? current : t) / 1000;

@@ -15,9 +15,14 @@ export function open(u: Union, handles: HandleTable, path: ViewPath, flags: numb
   const node = u.existing(path);
   const writable = (flags & O_ACCMODE) !== O_RDONLY;
   if (node.entry.kind === 'dir' && (writable || (flags & O_TRUNC))) throw fsError('EISDIR', path);
-  const hostPath = writable || (flags & O_TRUNC) ? u.copyUp(node, flags & O_TRUNC ? 0 : undefined) : u.hostPath(node);
-  const fd = openVerified(hostPath, flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
-  return handles.add({ fd, path, writable });
+  if (writable || flags & O_TRUNC) {
+    const fd = openVerified(u.copyUp(node, flags & O_TRUNC ? 0 : undefined), flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+    return handles.add({ fd, path, writable });
+  }
+  const meta = u.hostPath(node);
+  const data = node.entry.kind === 'file' ? u.dataPath(node) : meta;
+  const fd = openVerified(data, flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
+  return handles.add({ fd, path, writable, ...(data !== meta ? { metaPath: meta } : {}) });
 }
 
 export function create(u: Union, handles: HandleTable, path: ViewPath, mode: number): number {

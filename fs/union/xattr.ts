@@ -29,12 +29,12 @@ export function setxattr(u: Union, path: ViewPath, name: string, value: Buffer, 
     if (flags & XATTR_CREATE && exists) throw fsError('EEXIST', name);
     if (flags & XATTR_REPLACE && !exists) throw fsError('ENODATA', name);
   }
-  setXattr(u.copyUp(node), name, value);
+  setXattr(u.copyUp(node, undefined, true), name, value);
 }
 
 export function removexattr(u: Union, path: ViewPath, name: string): void {
   const node = u.existing(path);
   if (u.format.isInternalXattr(name)) throw fsError('ENODATA', name);
   if (getXattr(u.hostPath(node), name) === undefined) throw fsError('ENODATA', name);
-  removeXattr(u.copyUp(node), name);
+  removeXattr(u.copyUp(node, undefined, true), name);
 }

@@ -108,6 +108,16 @@ function resolveRedirect(target: ViewPath, probe: LayerProbe, format: WhiteoutFo
   }
 }
 
+/** Resolve `path` in the stack made of layers fromLayer..end; undefined when an intermediate is missing. */
+export function resolveBelow(path: ViewPath, probe: LayerProbe, format: WhiteoutFormat, fromLayer: number): ChildLookup | undefined {
+  try {
+    return resolveFrom(path, probe, format, fromLayer);
+  } catch (e) {
+    if (isFsError(e, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw e;
+  }
+}
+
 /**
  * Resolve a whole path. The final component may be absent; an absent or non-directory
  * intermediate component is an error (ENOENT / ENOTDIR), as in path_lookup.

@@ -6,6 +6,8 @@ import type { MergeStep } from '../core/merge/plan.js';
 import type { WhiteoutFormat } from '../core/whiteout/format.js';
 import { host, hostCode } from './errors.js';
 import { LayerWriter } from './layer-writer.js';
+import { copyObject, copyXattrs } from './copy-up.js';
+import { getXattr, listXattrs, removeXattr } from './xattr.js';
 
 export interface MergeSides {
   /** The source world's layer and work directories. */
@@ -66,6 +68,23 @@ function runStep(sides: MergeSides, writers: Record<'source' | 'target', LayerWr
     case 'layer':
       writers[step.side].apply(step.ops);
       return;
+    case 'meta': {
+      const src = at(sides.source.layer, step.rel);
+      const dst = at(sides.target.layer, step.rel);
+      if (!exists(src) || !exists(dst)) return;
+      copyMetadata(src, dst, sides.format);
+      return;
+    }
+    case 'materialize': {
+      const src = at(sides.source.layer, step.rel);
+      if (!exists(src) || getXattr(src, sides.format.metacopy) === undefined) return; // done before a crash
+      const tmp = writers.source.tempPath();
+      copyObject(src, lstatSync(src), tmp, {
+        dataFrom: step.from, fsync: false, canChown: process.getuid?.() === 0, format: sides.format,
+      });
+      writers.source.renameInto(tmp, src);
+      return;
+    }
     case 'attrs': {
       const src = at(sides.source.layer, step.rel);
       const dst = at(sides.target.layer, step.rel);
@@ -77,6 +96,18 @@ function runStep(sides: MergeSides, writers: Record<'source' | 'target', LayerWr
       return;
     }
   }
+}
+
+/** Make `dst` carry `src`'s mode, owner, times and extended attributes (format ones excepted). */
+function copyMetadata(src: string, dst: string, format: WhiteoutFormat): void {
+  const st = lstatSync(src);
+  for (const name of listXattrs(dst)) {
+    if (!format.isInternalXattr(name) && getXattr(src, name) === undefined) removeXattr(dst, name);
+  }
+  copyXattrs(src, dst, format);
+  if (process.getuid?.() === 0) host(() => chownSync(dst, st.uid, st.gid));
+  host(() => chmodSync(dst, st.mode & 0o7777));
+  host(() => utimesSync(dst, st.atime, st.mtime));
 }
 
 /** Remove everything in the trash directory. */

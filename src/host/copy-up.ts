@@ -29,6 +29,10 @@ export interface CopyOptions {
   /** Whether we may chown (root, or root in a user namespace). */
   readonly canChown: boolean;
   readonly format: WhiteoutFormat;
+  /** Where a regular file's data really is (the lower data file of a metacopy file); default: src. */
+  readonly dataFrom?: string;
+  /** Copy only metadata: a sparse file of the same size marked metacopy (data stays below). */
+  readonly metaOnly?: boolean;
 }
 
 /** Copy the object at host path `src` (lstat `st`) to the not-yet-existing host path `dst`. */
@@ -68,8 +72,8 @@ function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void 
   const size = Math.min(st.size, opts.dataLimit ?? Infinity);
   const out = openVerified(dst, O_WRONLY | O_CREAT | O_EXCL, 0o600);
   try {
-    if (size > 0) {
-      const inp = openVerified(src, O_RDONLY);
+    if (size > 0 && !opts.metaOnly) {
+      const inp = openVerified(opts.dataFrom ?? src, O_RDONLY);
       try {
         copySparse(inp, out, size);
       } finally {
@@ -78,6 +82,7 @@ function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void 
     }
     host(() => ftruncateSync(out, size));
     copyXattrs(src, dst, opts.format);
+    if (opts.metaOnly) setXattr(dst, opts.format.metacopy, '');
     if (opts.canChown) chownQuiet(() => fchownSync(out, st.uid, st.gid));
     host(() => fchmodSync(out, st.mode & 0o7777));
     host(() => futimesSync(out, st.atime, st.mtime));

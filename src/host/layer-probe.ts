@@ -75,6 +75,17 @@ export class HostLayers implements LayerProbe {
     return this.marker(layer, rel, this.format.redirect);
   }
 
+  /** Whether the regular file `rel` in `layer` carries only metadata (its data is below). */
+  isMetacopy(layer: number, rel: string): boolean {
+    try {
+      return getXattr(this.hostPath(layer, rel), this.format.metacopy) !== undefined;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'EOPNOTSUPP' || code === 'ENOTSUP' || code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
   /** The raw entries of directory `rel` in `layer`, with device numbers where whiteouts need them. */
   list(layer: number, rel: string): ListedEntry[] {
     if (this.filtering && layer > 0 && this.emptied.has(rel)) return [];

@@ -2,7 +2,8 @@
 // and the two primitives every namespace operation is built from — placing a new entry (over a
 // whiteout if there is one) and removing one (leaving a whiteout if a lower layer still has it).
 import { lstatSync, renameSync, rmSync, type Stats } from 'node:fs';
-import { fsError } from '../core/errors.js';
+import { fsError, isFsError } from '../core/errors.js';
+import { dataBranch } from '../core/metacopy.js';
 import { baseName, childOf, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
 import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../core/resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
@@ -15,6 +16,8 @@ import type { SeenLog } from './seen-log.js';
 export interface UnionOptions {
   /** fsync copied-up data before it becomes visible. */
   readonly fsync: boolean;
+  /** Metadata-only changes (chmod, chown, utimens, xattrs) copy up metadata only (overlayfs metacopy=on). */
+  readonly metacopy?: boolean;
   /** Whether the daemon may give files away (chown): root, or root of a user namespace. */
   readonly canChown: boolean;
 }
@@ -77,18 +80,55 @@ export class Union {
   /**
    * Make sure the object exists in the top layer, copying up its parents and then itself.
    * Returns the top-layer host path. `dataLimit` bounds the file data copied (truncate, O_TRUNC).
+   * With `metaOnly` (chmod, chown, utimens, xattrs) a regular file's data is not copied: the top
+   * copy is marked metacopy; without it, a metacopy top copy gets its data (materialised).
    */
-  copyUp(node: ViewNode, dataLimit?: number): string {
+  copyUp(node: ViewNode, dataLimit?: number, metaOnly = false): string {
     const upper = this.upperPath(node.path);
-    if (isUpper(node)) return upper;
-    this.copyUp(this.parentDir(node.path));
+    if (isUpper(node)) {
+      if (!metaOnly && node.entry.kind === 'file' && this.layers.isMetacopy(0, relOf(node.path))) this.materialize(node, dataLimit);
+      return upper;
+    }
+    const parent = this.parentDir(node.path);
+    this.copyUp(parent);
     this.noteChange(node.path, node);
+    const st = this.stat(node);
+    const isFile = node.entry.kind === 'file';
+    const base = { dataLimit, fsync: this.options.fsync, canChown: this.options.canChown, format: this.format };
+    if (metaOnly && isFile && this.options.metacopy && st.size > 0) {
+      const tmp = this.writer.tempPath();
+      try {
+        copyObject(this.hostPath(node), st, tmp, { ...base, metaOnly: true });
+        this.writer.renameInto(tmp, upper);
+        return upper;
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        if (!isFsError(e, 'EOPNOTSUPP', 'EPERM')) throw e; // no xattrs on the top layer: copy the data
+      }
+    }
     const tmp = this.writer.tempPath();
-    copyObject(this.hostPath(node), this.stat(node), tmp, {
-      dataLimit, fsync: this.options.fsync, canChown: this.options.canChown, format: this.format,
-    });
+    copyObject(this.hostPath(node), st, tmp, { ...base, dataFrom: isFile ? this.dataPath(node, parent) : undefined });
     this.writer.renameInto(tmp, upper);
     return upper;
+  }
+
+  /** Host path of the data of a regular file (below, for a metacopy file). */
+  dataPath(node: ViewNode, parent = this.parentDir(node.path)): string {
+    const b = dataBranch(node, parent, this.layers, this.format);
+    return this.layers.hostPath(b.layer, b.rel);
+  }
+
+  /** Give a metacopy top-layer file its data, atomically (metadata and xattrs kept). */
+  private materialize(node: ViewNode, dataLimit?: number): void {
+    const upper = this.upperPath(node.path);
+    const parent = this.parentDir(node.path);
+    const lower = { ...node, branches: [{ layer: 0, rel: relOf(node.path) }] };
+    const data = this.dataPath(lower, parent);
+    const tmp = this.writer.tempPath();
+    copyObject(upper, host(() => lstatSync(upper)), tmp, {
+      dataLimit, dataFrom: data, fsync: this.options.fsync, canChown: this.options.canChown, format: this.format,
+    });
+    this.writer.renameInto(tmp, upper);
   }
 
   /** ENAMETOOLONG / EPERM for names the view cannot hold. */

@@ -42,6 +42,7 @@ const ROOT_ATTRS = ['version', 'next-id'];
 const WORLD_ATTRS = ['id', 'name', 'created', 'state', 'whiteout', 'layer', 'base'];
 const REQUIRED_WORLD_ATTRS = WORLD_ATTRS.filter((a) => a !== 'base');
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
+const HINT = 'fix the named lines by hand or restore a backup; worldctl does not rewrite a corrupt registry';
 
 type Node = Record<string, unknown>;
 interface Located { readonly line: number | undefined; readonly message: string }
@@ -61,7 +62,7 @@ export function decodeRegistry(text: string): Registry {
   try {
     doc = parser.parse(src) as Node;
   } catch (e) {
-    throw new WorldError('CORRUPT_REGISTRY', `registry is corrupt: the XML parser failed: ${(e as Error).message}`, { cause: e });
+    throw new WorldError('CORRUPT_REGISTRY', `registry is corrupt: the XML parser failed: ${(e as Error).message}`, { cause: e, hint: HINT });
   }
   const lineOf = (node: unknown): number | undefined => {
     const start = (node as Record<string, { startIndex?: number } | undefined> | undefined)?.[META]?.startIndex;
@@ -183,9 +184,7 @@ function corrupt(problems: readonly Located[]): WorldError {
   const sorted = [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const shown = sorted.slice(0, 10).map((p) => `line ${p.line ?? '?'}: ${p.message}`);
   if (sorted.length > 10) shown.push(`and ${sorted.length - 10} more`);
-  return new WorldError('CORRUPT_REGISTRY', `registry is corrupt: ${shown.join('; ')}`, {
-    hint: 'fix the named lines by hand or restore a backup; worldctl does not rewrite a corrupt registry',
-  });
+  return new WorldError('CORRUPT_REGISTRY', `registry is corrupt: ${shown.join('; ')}`, { hint: HINT });
 }
 
 function lineAt(src: string, index: number): number {

@@ -26,7 +26,7 @@ export interface LockOptions {
 const MAX_BACKOFF_MS = 100;
 
 /**
- * Take the lock at `path`, waiting with exponential backoff (1 ms doubling to 100 ms, jittered)
+ * Take the lock at `path`, waiting with exponential backoff (1 ms doubling to 100 ms, full jitter)
  * up to `timeoutMs`; breaks locks whose holder is dead. Blocks the thread while waiting (the CLI
  * does one thing at a time). Throws LOCKED naming the holder, or READ_ONLY / NO_SPACE / IO.
  * Not re-entrant: a process asking for a lock it holds gets an Error (a bug).
@@ -47,14 +47,15 @@ export function acquireLock(path: string, options: LockOptions): HeldLock {
     if (seen.holder && seen.holder.pid === me.pid && seen.holder.start === me.start) {
       throw new Error(`bug: this process (pid ${me.pid}) already holds ${path}; locks are not re-entrant`);
     }
-    const stale = seen.holder ? !isAlive(seen.holder) : Date.now() - seen.mtimeMs > unreadableStaleMs;
-    if (stale) {
+    if (isStale(seen, unreadableStaleMs)) {
       breakStale(path, seen.text, content, unreadableStaleMs);
       continue;
     }
     const left = deadline - performance.now();
     if (left <= 0) throw lockedBy(path, seen.holder, options.timeoutMs);
-    sleep(Math.min(left, delay * (0.5 + Math.random())));
+    // Full jitter: with many waiters, one of them retries soon after a release, instead of all
+    // sleeping out a common minimum while the lock sits free.
+    sleep(Math.min(left, 1 + delay * Math.random()));
   }
 }
 
@@ -65,7 +66,7 @@ export function processStartTime(pid: number): string | undefined {
     stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   } catch (e) {
     if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ESRCH') return undefined;
-    throw e;
+    return fromIo(e, 'read the process table', `/proc/${pid}/stat`);
   }
   // Field 2 (comm) is in parentheses and may hold spaces and ')': split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -92,7 +93,11 @@ function tryCreate(path: string, content: string): boolean {
     writeSync(fd, content);
   } catch (e) {
     closeSync(fd);
-    unlinkSync(path);
+    try {
+      unlinkSync(path); // an empty lock would block others for the grace period
+    } catch {
+      // nothing more we can do; it is broken as unreadable after unreadableStaleMs
+    }
     fromIo(e, 'write the lock file', path);
   }
   closeSync(fd);
@@ -110,6 +115,11 @@ function readLock(path: string): SeenLock | undefined {
     if (errnoOf(e) === 'ENOENT') return undefined;
     return fromIo(e, 'read the lock file', path);
   }
+}
+
+/** A lock is stale when its holder is dead, or, naming none, when it is older than the grace period. */
+function isStale(seen: SeenLock, unreadableStaleMs: number): boolean {
+  return seen.holder ? !isAlive(seen.holder) : Date.now() - seen.mtimeMs > unreadableStaleMs;
 }
 
 /** Alive unless /proc says otherwise; a process hidden from us (hidepid) that exists counts as alive. */
@@ -134,13 +144,14 @@ function breakStale(path: string, staleText: string, myContent: string, unreadab
   if (!tryCreate(breaker, myContent)) {
     // Another breaker is at work (microseconds), or died mid-break: remove it only if it is dead.
     const other = readLock(breaker);
-    const dead = other && (other.holder ? !isAlive(other.holder) : Date.now() - other.mtimeMs > unreadableStaleMs);
-    if (dead) unlinkQuietly(breaker);
+    if (other && isStale(other, unreadableStaleMs)) unlinkQuietly(breaker);
     else sleep(1);
     return;
   }
   try {
-    if (readLock(path)?.text === staleText) unlinkQuietly(path);
+    // Judge again: an unreadable lock with the same (empty) text may be a fresh one being written.
+    const now = readLock(path);
+    if (now && now.text === staleText && isStale(now, unreadableStaleMs)) unlinkQuietly(path);
   } finally {
     releaseLock(breaker, myContent);
   }

@@ -157,7 +157,8 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
     };
     if (j.steps === undefined) {
       const input: PlanInput = {
-        source: ownLayer(ctx, source), target: hostStack(reg, into.id, ctx.layout, ctx.lineage), format, skip: skipFn,
+        source: hostStack(ctx.store.read(), source.id, ctx.layout, ctx.lineage),
+        target: hostStack(reg, into.id, ctx.layout, ctx.lineage), format, skip: skipFn,
       };
       j = { ...j, steps: (j.phase & 1) === 0 ? planRedirectPass(input) : planApplyPass(input) };
       files.write(j, true);

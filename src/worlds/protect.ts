@@ -44,6 +44,11 @@ function parentVisible(union: Union, path: ViewPath): boolean {
 function pinNode(union: Union, node: ViewNode): void {
   union.copyUp(union.parentDir(node.path));
   const upper = union.upperPath(node.path);
+  const b = node.branches[0]!;
+  if (node.entry.kind === 'file' && union.layers.isMetacopy(b.layer, b.rel)) {
+    union.copyUp(node); // its data is found by path below: after the merge that path shows other data
+    return;
+  }
   if (node.entry.kind !== 'dir') {
     try {
       host(() => linkSync(union.hostPath(node), upper));

@@ -5,15 +5,17 @@
 //   1. renamed directories whose contents the target holds: move them inside the target first;
 //   2. everything else, top-down: whiteouts erase, entries move or merge, markers follow.
 // Pure over two LayerReaders; every step is idempotent so a journaled plan can be resumed.
-import { relJoin, type ViewPath } from '../paths.js';
+import { parentOf, relJoin, type ViewPath } from '../paths.js';
+import { dataBranch, type MetacopyProbe } from '../metacopy.js';
 import type { ListedEntry } from '../listing.js';
 import { originOf } from '../origin.js';
-import { lowerHas, resolve, type LayerProbe, type ViewNode } from '../resolve.js';
+import { lookupChild, lowerHas, resolve, type ViewNode } from '../resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../whiteout/format.js';
 
-/** A LayerProbe that can also list a directory's raw entries. */
-export interface LayerReader extends LayerProbe {
+/** A LayerProbe that can also list a directory's raw entries and tell metacopy files. */
+export interface LayerReader extends MetacopyProbe {
   list(layer: number, rel: string): ListedEntry[];
+  hostPath(layer: number, rel: string): string;
 }
 
 export type MergeStep =
@@ -24,10 +26,14 @@ export type MergeStep =
   /** Whiteout-format ops on one side. */
   | { readonly op: 'layer'; readonly side: 'source' | 'target'; readonly ops: readonly LayerOp[] }
   /** Copy mode, owner and times of directory source:rel onto target:rel. */
-  | { readonly op: 'attrs'; readonly rel: string };
+  | { readonly op: 'attrs'; readonly rel: string }
+  /** Copy the metadata (mode, owner, times, xattrs) of metacopy file source:rel onto target:rel, its data. */
+  | { readonly op: 'meta'; readonly rel: string }
+  /** Give metacopy file source:rel its data from host path `from` (before it moves). */
+  | { readonly op: 'materialize'; readonly rel: string; readonly from: string };
 
 export interface PlanInput {
-  /** The source world's stack; only layer 0 (its own layer) is read. */
+  /** The source world's stack: layer 0 is its own layer (the rest is read for metacopy data). */
   readonly source: LayerReader;
   /** The target world's stack: layer 0 is the target's own layer, then what lies below it. */
   readonly target: LayerReader;
@@ -115,6 +121,17 @@ function applyDir(input: PlanInput, rel: string, steps: MergeStep[]): void {
     const aWhiteout = (a !== undefined && format.isWhiteout(a)) || aMarker;
     const unmark = aMarker ? [{ op: 'layer', side: 'target', ops: format.unwhiteout(rel, e.name) } as const] : [];
     if (e.kind !== 'dir') {
+      if (e.kind === 'file' && source.isMetacopy(0, p)) {
+        // Metadata only: its data is what the source's lower layers show. If that is the target's
+        // own file here, only the metadata moves; otherwise the data is copied in before the move.
+        const from = metacopyData(input, p);
+        if (a?.kind === 'file' && !aWhiteout && from === target.hostPath(0, p)) {
+          steps.push({ op: 'meta', rel: p });
+          continue;
+        }
+        // Moved as it is, it would find its data below the target: fine if that is the same file.
+        if (!(a === undefined && !aMarker && targetDataBelow(input, p) === from)) steps.push({ op: 'materialize', rel: p, from });
+      }
       if (a?.kind === 'dir') steps.push({ op: 'trash', rel: p });
       steps.push({ op: 'move', side: 'source', src: p, dst: p }, ...unmark);
       continue;
@@ -133,6 +150,29 @@ function applyDir(input: PlanInput, rel: string, steps: MergeStep[]): void {
       steps.push({ op: 'layer', side: 'target', ops: format.makeOpaque(p) });
     }
   }
+}
+
+/** Host path of the data of metacopy file `rel` of the source, as the source's view resolves it. */
+function metacopyData(input: PlanInput, rel: string): string {
+  const { source, format } = input;
+  const node = resolve(view(rel), source, format);
+  const parent = resolve(parentOf(view(rel)), source, format);
+  if (node.kind !== 'found' || parent.kind !== 'found') throw new Error(`bug: ${rel} vanished from the source's view`);
+  const b = dataBranch(node.node, parent.node, source, format);
+  return source.hostPath(b.layer, b.rel);
+}
+
+/** Host path of the data the target's lower layers show at `rel`, if a regular file. */
+function targetDataBelow(input: PlanInput, rel: string): string | undefined {
+  const { target, format } = input;
+  const parent = targetDir(input, parentOf(view(rel)).slice(1));
+  if (!parent) return undefined;
+  const lower = { ...parent, branches: parent.branches.filter((b) => b.layer > 0) };
+  if (lower.branches.length === 0) return undefined;
+  const r = lookupChild(lower, rel.slice(rel.lastIndexOf('/') + 1), target, format);
+  if (r.kind !== 'found' || r.node.entry.kind !== 'file') return undefined;
+  const b = dataBranch(r.node, lower, target, format);
+  return target.hostPath(b.layer, b.rel);
 }
 
 function isMarker(format: WhiteoutFormat, e: ListedEntry): boolean {

@@ -12,13 +12,15 @@ export const aufsFormat: WhiteoutFormat = {
   id: 'aufs',
   opaque: { kind: 'file', name: OPAQUE },
   redirect: { kind: 'symlink', name: REDIRECT },
+  metacopy: 'user.worldos.metacopy', // our extension, as redirects are
+
   markerFor: (name) => WH + name,
   isWhiteout: (_entry: RawEntry) => false,
   hiddenByMarker: (name) => (name.startsWith(WH) && !name.startsWith(META) ? name.slice(WH.length) : undefined),
   isInternal: (name) => name.startsWith(META),
   isReservedName: (name) => name.startsWith(WH),
   isReservedDevice: (_kind: EntryKind, _rdev: number) => false,
-  isInternalXattr: () => false,
+  isInternalXattr: (name) => name.startsWith('user.worldos.'),
   whiteout: (dirRel, name): LayerOp[] => [{ op: 'create-marker', rel: inDir(dirRel, WH + name) }],
   unwhiteout: (dirRel, name): LayerOp[] => [{ op: 'remove', rel: inDir(dirRel, WH + name) }],
   makeOpaque: (dirRel): LayerOp[] => [{ op: 'create-marker', rel: inDir(dirRel, OPAQUE) }],

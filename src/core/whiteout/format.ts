@@ -38,6 +38,11 @@ export interface WhiteoutFormat {
   /** How a renamed lower directory records where its lower contents still live. */
   readonly redirect: MarkerSpec;
   /**
+   * The xattr that marks a regular file in a layer as metadata only: its data is the lower file at
+   * the same place (or at its redirect). Reading such files is always supported.
+   */
+  readonly metacopy: string;
+  /**
    * The name of the separate marker entry that whites out `name`, or undefined when the format
    * stores the whiteout in place of the entry itself (then `isWhiteout` recognises it).
    */

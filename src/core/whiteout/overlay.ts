@@ -11,6 +11,7 @@ export function overlayFormat(id: string, prefix: string): WhiteoutFormat {
     id,
     opaque: { kind: 'xattr', name: prefix + 'opaque' },
     redirect: { kind: 'xattr', name: prefix + 'redirect' },
+    metacopy: prefix + 'metacopy',
     markerFor: () => undefined,
     isWhiteout: (entry: RawEntry) => isDev00(entry.kind, entry.rdev),
     hiddenByMarker: () => undefined,
