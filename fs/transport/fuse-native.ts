@@ -84,7 +84,9 @@ export class FuseNativeTransport implements Transport {
     const t = this.opts.cacheTimeout;
     const o = [
       'use_ino', 'big_writes', 'max_write=131072', 'subtype=worldfs', `fsname=${this.opts.fsname.replace(/[,\\]/g, '_')}`,
-      `entry_timeout=${t}`, `attr_timeout=${t}`, `negative_timeout=${t}`,
+      // Attributes are never cached: libfuse 2.9 cannot invalidate them, and a copy-up (link to a
+      // lower file, say) changes an object under a name the kernel already knows.
+      `entry_timeout=${t}`, 'attr_timeout=0', `negative_timeout=${t}`,
       ...this.opts.kernelFlags,
     ];
     return o.join(',');

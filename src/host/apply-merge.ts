@@ -92,7 +92,7 @@ function runStep(sides: MergeSides, writers: Record<'source' | 'target', LayerWr
       if (!st || !exists(dst)) return;
       if (process.getuid?.() === 0) host(() => chownSync(dst, st.uid, st.gid));
       host(() => chmodSync(dst, st.mode & 0o7777));
-      host(() => utimesSync(dst, st.atime, st.mtime));
+      host(() => utimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000));
       return;
     }
   }
@@ -107,7 +107,7 @@ function copyMetadata(src: string, dst: string, format: WhiteoutFormat): void {
   copyXattrs(src, dst, format);
   if (process.getuid?.() === 0) host(() => chownSync(dst, st.uid, st.gid));
   host(() => chmodSync(dst, st.mode & 0o7777));
-  host(() => utimesSync(dst, st.atime, st.mtime));
+  host(() => utimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000));
 }
 
 /** Remove everything in the trash directory. */

@@ -5,7 +5,7 @@
 import {
   closeSync, constants, fchownSync, fchmodSync, fsyncSync, ftruncateSync, futimesSync, lchownSync,
   lutimesSync, chmodSync, chownSync, mkdirSync, readSync, readlinkSync, symlinkSync, utimesSync,
-  writeSync, type Stats,
+  writeSync, type BigIntStats, type Stats,
 } from 'node:fs';
 import { fsError } from '../core/errors.js';
 import type { WhiteoutFormat } from '../core/whiteout/format.js';
@@ -48,7 +48,7 @@ export function copyObject(src: string, st: Stats, dst: string, opts: CopyOption
       const target = host(() => readlinkSync(src));
       host(() => symlinkSync(target, dst));
       if (opts.canChown) chownQuiet(() => lchownSync(dst, st.uid, st.gid));
-      host(() => lutimesSync(dst, st.atime, st.mtime));
+      host(() => lutimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000));
       return;
     }
     case 'fifo':
@@ -85,7 +85,7 @@ function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void 
     if (opts.metaOnly) setXattr(dst, opts.format.metacopy, '');
     if (opts.canChown) chownQuiet(() => fchownSync(out, st.uid, st.gid));
     host(() => fchmodSync(out, st.mode & 0o7777));
-    host(() => futimesSync(out, st.atime, st.mtime));
+    host(() => futimesSync(out, st.atimeMs / 1000, st.mtimeMs / 1000));
     if (opts.fsync) host(() => fsyncSync(out));
   } finally {
     closeSync(out);
@@ -146,7 +146,19 @@ export function copyXattrs(src: string, dst: string, format: WhiteoutFormat): vo
 function setOwnerModeTimes(dst: string, st: Stats, opts: CopyOptions): void {
   if (opts.canChown) chownQuiet(() => chownSync(dst, st.uid, st.gid));
   host(() => chmodSync(dst, st.mode & 0o7777));
-  host(() => utimesSync(dst, st.atime, st.mtime));
+  host(() => utimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000));
+}
+
+/** Put back a directory's atime/mtime from a bigint lstat taken earlier. */
+export function restoreTimes(path: string, st: BigIntStats): void {
+  try {
+    utimesSync(path, nsToSeconds(st.atimeNs), nsToSeconds(st.mtimeNs));
+  } catch { /* best effort: the directory may have gone */ }
+}
+
+/** Nanoseconds to (double) seconds, as precise as Node's utimes can take. */
+export function nsToSeconds(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
 }
 
 /** chown, tolerating EPERM only (an unprivileged daemon keeps its own ownership, as overlayfs in a userns). */

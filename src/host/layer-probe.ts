@@ -1,13 +1,16 @@
 // The resolver's view of real layer directories: lstat, opaque and redirect markers, listings.
 // Paths are joined from a realpath'd layer root and relative paths the resolver built one
 // component at a time, so a symlink inside a layer is never traversed (it resolves as a non-dir).
-import { lstatSync, readlinkSync, readdirSync, type Dirent } from 'node:fs';
+import { closeSync, constants, lstatSync, readlinkSync, readdirSync, type Dirent } from 'node:fs';
 import { fsError } from '../core/errors.js';
 import type { LayerProbe } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf } from './entry.js';
-import { fromHost, hostCode } from './errors.js';
+import { fromHost, host, hostCode } from './errors.js';
+import { openVerified } from './safe-open.js';
+
+const { O_RDONLY, O_DIRECTORY } = constants;
 import { getXattr } from './xattr.js';
 
 /**
@@ -89,25 +92,33 @@ export class HostLayers implements LayerProbe {
   /** The raw entries of directory `rel` in `layer`, with device numbers where whiteouts need them. */
   list(layer: number, rel: string): ListedEntry[] {
     if (this.filtering && layer > 0 && this.emptied.has(rel)) return [];
-    const dir = this.hostPath(layer, rel);
-    let dirents: Dirent[];
+    // Read through a verified descriptor, never by path: a directory swapped for a symlink after
+    // the resolver saw it must not list what the symlink points to (ELOOP instead).
+    let fd: number;
     try {
-      dirents = readdirSync(dir, { withFileTypes: true });
+      fd = openVerified(this.hostPath(layer, rel), O_RDONLY | O_DIRECTORY);
     } catch (e) {
-      const code = hostCode(e);
+      const code = (e as { code?: string }).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-      return fromHost(e);
+      throw e;
     }
-    const out: ListedEntry[] = new Array(dirents.length);
-    for (let i = 0; i < dirents.length; i++) {
-      const d = dirents[i]!;
-      if (d.isCharacterDevice()) {
-        // Only character devices can be overlay whiteouts; only they need their rdev.
-        const st = lstatSync(dir + '/' + d.name, { throwIfNoEntry: false });
-        out[i] = { name: d.name, kind: 'chardev', rdev: st?.rdev ?? 0 };
-      } else {
-        out[i] = { name: d.name, kind: direntKind(d), rdev: 0 };
+    const dir = `/proc/self/fd/${fd}`;
+    let out: ListedEntry[];
+    try {
+      const dirents: Dirent[] = host(() => readdirSync(dir, { withFileTypes: true }));
+      out = new Array(dirents.length);
+      for (let i = 0; i < dirents.length; i++) {
+        const d = dirents[i]!;
+        if (d.isCharacterDevice()) {
+          // Only character devices can be overlay whiteouts; only they need their rdev.
+          const st = lstatSync(dir + '/' + d.name, { throwIfNoEntry: false });
+          out[i] = { name: d.name, kind: 'chardev', rdev: st?.rdev ?? 0 };
+        } else {
+          out[i] = { name: d.name, kind: direntKind(d), rdev: 0 };
+        }
       }
+    } finally {
+      closeSync(fd);
     }
     if (this.filtering && layer > 0) {
       const hidden = this.hidden[layer];

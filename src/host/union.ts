@@ -7,7 +7,7 @@ import { dataBranch } from '../core/metacopy.js';
 import { baseName, childOf, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
 import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../core/resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
-import { copyObject } from './copy-up.js';
+import { copyObject, restoreTimes } from './copy-up.js';
 import { host } from './errors.js';
 import type { HostLayers } from './layer-probe.js';
 import type { LayerWriter } from './layer-writer.js';
@@ -99,7 +99,7 @@ export class Union {
       const tmp = this.writer.tempPath();
       try {
         copyObject(this.hostPath(node), st, tmp, { ...base, metaOnly: true });
-        this.writer.renameInto(tmp, upper);
+        this.placeCopy(tmp, upper);
         return upper;
       } catch (e) {
         rmSync(tmp, { force: true });
@@ -108,8 +108,19 @@ export class Union {
     }
     const tmp = this.writer.tempPath();
     copyObject(this.hostPath(node), st, tmp, { ...base, dataFrom: isFile ? this.dataPath(node, parent) : undefined });
-    this.writer.renameInto(tmp, upper);
+    this.placeCopy(tmp, upper);
     return upper;
+  }
+
+  /**
+   * Rename a finished copy into the top layer without touching the parent's times: a copy-up is
+   * not a change of the directory (overlayfs restores them too).
+   */
+  private placeCopy(tmp: string, upper: string): void {
+    const dir = upper.slice(0, upper.lastIndexOf('/')) || '/';
+    const before = lstatSync(dir, { bigint: true });
+    this.writer.renameInto(tmp, upper);
+    restoreTimes(dir, before);
   }
 
   /** Host path of the data of a regular file (below, for a metacopy file). */

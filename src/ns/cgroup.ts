@@ -1,0 +1,72 @@
+// One cgroup per world (cgroup v1 freezer hierarchy): membership the kernel keeps, and freezing a
+// world's processes while a merge moves them. Children inherit the cgroup; moving a process does
+// not move its children, so a world is moved pid by pid while frozen.
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const FREEZER = '/sys/fs/cgroup/freezer';
+
+export class WorldCgroup {
+  constructor(readonly dir: string) {}
+
+  /** The cgroup of world `id`, or undefined where no freezer hierarchy is usable (rootless). */
+  static forWorld(id: string, root = FREEZER): WorldCgroup | undefined {
+    if (!existsSync(join(root, 'cgroup.procs'))) return undefined;
+    return new WorldCgroup(join(root, 'worldos', id));
+  }
+
+  get procsFile(): string { return join(this.dir, 'cgroup.procs'); }
+
+  ensure(): this {
+    mkdirSync(this.dir, { recursive: true });
+    return this;
+  }
+
+  /** Host pids in the cgroup. */
+  pids(): number[] {
+    if (!existsSync(this.procsFile)) return [];
+    return readFileSync(this.procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
+  }
+
+  freeze(): void { this.setState('FROZEN'); }
+  thaw(): void { this.setState('THAWED'); }
+
+  private setState(state: 'FROZEN' | 'THAWED'): void {
+    const f = join(this.dir, 'freezer.state');
+    if (!existsSync(f)) return;
+    writeFileSync(f, state);
+    // FREEZING is transitional: wait until the kernel reports the final state.
+    for (let i = 0; i < 200 && readFileSync(f, 'utf8').trim() !== state; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+
+  /** Move every process of this cgroup into `to` (frozen first; both thawed after). */
+  moveAllTo(to: WorldCgroup): number {
+    to.ensure();
+    this.freeze();
+    to.freeze();
+    let moved = 0;
+    try {
+      for (let round = 0; round < 10; round++) {
+        const pids = this.pids();
+        if (pids.length === 0) break;
+        for (const pid of pids) {
+          try {
+            writeFileSync(to.procsFile, String(pid));
+            moved++;
+          } catch { /* exited meanwhile */ }
+        }
+      }
+    } finally {
+      to.thaw();
+      this.thaw();
+    }
+    return moved;
+  }
+
+  /** Remove the (empty) cgroup directory. */
+  remove(): void {
+    try {
+      if (existsSync(this.dir)) rmdirSync(this.dir);
+    } catch { /* still has members: left for the next cleanup */ }
+  }
+}

@@ -1,0 +1,42 @@
+// Launch plans: the argv that starts a world's init and the argv that runs a command inside a
+// world, as data (after bubblewrap: decide with data, execute in one place). Pure.
+
+export interface InitPlanInput {
+  /** The world's view: the root its processes see. */
+  readonly root: string;
+  readonly hostname: string;
+  /** Path of the worldinit binary on the host. */
+  readonly initBin: string;
+  /** Host pid of the first parent world's init: the new PID namespace is created inside its one. */
+  readonly nestInPid?: number;
+  /** The world's cgroup.procs file: the launcher joins it before exec, so everything inherits it. */
+  readonly cgroupProcs?: string;
+}
+
+/** argv of the process whose child becomes the world's PID 1. */
+export function initArgv(p: InitPlanInput): string[] {
+  const unshare = ['unshare', '--pid', '--mount', '--uts', '--ipc', '--fork', '--propagation', 'private', '--', p.initBin, p.root, p.hostname];
+  const nested = p.nestInPid !== undefined ? ['nsenter', `--target=${p.nestInPid}`, '--pid', '--', ...unshare] : unshare;
+  return joinCgroup(p.cgroupProcs, nested);
+}
+
+export interface RunPlanInput {
+  readonly initPid: number;
+  /** Working directory inside the world (absolute); default '/'. */
+  readonly cwd?: string;
+  readonly command: readonly string[];
+  readonly cgroupProcs?: string;
+}
+
+/** argv that runs `command` inside the world whose init has host pid `initPid`. */
+export function runArgv(p: RunPlanInput): string[] {
+  if (p.command.length === 0) throw new Error('runArgv: empty command');
+  const enter = ['nsenter', `--target=${p.initPid}`, '--pid', '--mount', '--uts', '--ipc', '--root', `--wd=${p.cwd ?? '/'}`, '--', ...p.command];
+  return joinCgroup(p.cgroupProcs, enter);
+}
+
+/** Prefix that moves the shell into a cgroup, then execs argv (so no pid escapes the cgroup). */
+function joinCgroup(procs: string | undefined, argv: string[]): string[] {
+  if (procs === undefined) return argv;
+  return ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', procs, ...argv];
+}
