@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const pkgDir = dirname(require.resolve('fuse-native/package.json'));
 const releaseDir = join(pkgDir, 'build', 'Release');
 const source = join(pkgDir, 'fuse-native.c');
-const MARK = '/* worldos: utimens patch v2 */';
+const MARK = '/* worldos: patch v4 (signed ns times, utimens) */';
 
 function patchSource() {
   const text = readFileSync(source, 'utf8');
@@ -20,20 +20,25 @@ function patchSource() {
   if (text.includes('/* worldos: utimens patch')) {
     throw new Error(`${source} carries an older worldos patch; reinstall fuse-native (rm -rf node_modules && npm ci)`);
   }
+  // Times cross the boundary as nanoseconds since the epoch (fuse-native used milliseconds).
   const helper = `${MARK}
 static uint64_t worldos_utime_to_uint64 (const struct timespec* ts) {
   if (ts->tv_nsec == UTIME_NOW) return ((uint64_t) 0xFFFFFFFFu) << 32;
   if (ts->tv_nsec == UTIME_OMIT) return ((uint64_t) 0xFFFFFFFEu) << 32;
-  return ((uint64_t) ts->tv_sec * 1000) + (ts->tv_nsec / 1000000);
+  return (uint64_t) ((int64_t) ts->tv_sec * 1000000000 + (int64_t) ts->tv_nsec);
 }
 `;
   let out = text.replace('static void populate_stat (', `${helper}\nstatic void populate_stat (`);
   out = out.replace('l->atime = timespec_to_uint64(&tv[0]);', 'l->atime = worldos_utime_to_uint64(&tv[0]);');
   out = out.replace('l->mtime = timespec_to_uint64(&tv[1]);', 'l->mtime = worldos_utime_to_uint64(&tv[1]);');
   out = out.replace('FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)', 'FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)');
+  out = out.replace(
+    '  uint64_t ms = uint32s_to_uint64(ints);\n  ts->tv_sec = ms / 1000;\n  ts->tv_nsec = (ms % 1000) * 1000000;',
+    '  int64_t ns = (int64_t) uint32s_to_uint64(ints);\n  ts->tv_sec = ns / 1000000000;\n  ts->tv_nsec = ns % 1000000000;\n' +
+    '  if (ts->tv_nsec < 0) { ts->tv_nsec += 1000000000; ts->tv_sec -= 1; }');
   // libfuse 2.9 hands a one-sided time change (touch -m, tar) to utimens only with this flag.
   out = out.replace('struct fuse_operations ops = { };', 'struct fuse_operations ops = { };\n  ops.flag_utime_omit_ok = 1;');
-  if (!out.includes('worldos_utime_to_uint64(&tv[1])') || !out.includes('FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)') || !out.includes('ops.flag_utime_omit_ok = 1;')) {
+  if (!out.includes('worldos_utime_to_uint64(&tv[1])') || !out.includes('FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)') || !out.includes('ops.flag_utime_omit_ok = 1;') || !out.includes('ts->tv_nsec = ns % 1000000000;')) {
     throw new Error(`fuse-native source at ${source} does not have the expected utimens code; refusing to patch`);
   }
   writeFileSync(source, out);

@@ -26,14 +26,14 @@ interface FuseInstance {
   unmount(cb: (err: Error | null) => void): void;
 }
 
-const NOW_MS = 0xffffffff * 2 ** 32;
-const OMIT_MS = 0xfffffffe * 2 ** 32;
-
-/** Decode the UTIME_NOW / UTIME_OMIT markers our fuse-native patch sends (scripts/link-libfuse.mjs). */
-export function decodeTime(ms: number): TimeSpec {
-  if (ms >= NOW_MS) return 'now';
-  if (ms >= OMIT_MS) return 'omit';
-  return ms;
+/**
+ * Decode a time our patched fuse-native sends (scripts/link-libfuse.mjs) as two uint32 halves of
+ * (signed) nanoseconds since the epoch; UTIME_NOW / UTIME_OMIT are 0xffffffff:0 / 0xfffffffe:0.
+ */
+export function decodeTime(low: number, high: number): TimeSpec {
+  if (high === 0xffffffff && low === 0) return 'now';
+  if (high === 0xfffffffe && low === 0) return 'omit';
+  return BigInt.asIntN(64, (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0)); // before 1970: negative
 }
 
 function loadFuse(): FuseClass {
@@ -109,7 +109,7 @@ export class FuseNativeTransport implements Transport {
     const none = () => [0];
     return {
       init: (cb: Cb) => cb(0),
-      getattr: (p: string, cb: Cb) => op('getattr', p, () => fs.getattr(vp(p)), cb),
+      getattr: (p: string, cb: Cb) => op('getattr', p, () => fs.getattr(vp(p)), cb, (a) => [0, statArray(a)]),
       access: (p: string, mode: number, cb: Cb) => op('access', p, () => fs.access(vp(p), mode), cb, none),
       statfs: (p: string, cb: Cb) => op('statfs', p, () => fs.statfs(), cb),
       readdir: (p: string, cb: Cb) => op('readdir', p, () => fs.readdir(vp(p)), cb),
@@ -123,8 +123,7 @@ export class FuseNativeTransport implements Transport {
       mknod: (p: string, mode: number, dev: number, cb: Cb) => op('mknod', p, () => fs.mknod(vp(p), mode, dev), cb, none),
       chmod: (p: string, mode: number, cb: Cb) => op('chmod', p, () => fs.chmod(vp(p), mode), cb, none),
       chown: (p: string, uid: number, gid: number, cb: Cb) => op('chown', p, () => fs.chown(vp(p), uid, gid), cb, none),
-      utimens: (p: string, a: number, m: number, cb: Cb) =>
-        op('utimens', p, () => fs.utimens(vp(p), decodeTime(a), decodeTime(m)), cb, none),
+      utimens: (p: string, a: TimeSpec, m: TimeSpec, cb: Cb) => op('utimens', p, () => fs.utimens(vp(p), a, m), cb, none),
       truncate: (p: string, size: number, cb: Cb) => op('truncate', p, () => fs.truncate(vp(p), size), cb, none),
       ftruncate: (p: string, h: number, size: number, cb: Cb) => op('ftruncate', p, () => fs.ftruncate(h, size), cb, none),
       open: (p: string, flags: number, cb: Cb) => op('open', p, () => fs.open(vp(p), flags), cb),
@@ -145,8 +144,15 @@ export class FuseNativeTransport implements Transport {
   }
 }
 
-/** Replace fuse-native handlers that lose information (handle, buffer size) with correct ones. */
+/** Replace fuse-native handlers that lose information (handle, buffer size, ns times) with correct ones. */
 function patchHandlers(proto: Record<string, unknown>, fs: WorldFs): void {
+  // getattr answers our own stat array (nanosecond times), not fuse-native's millisecond one.
+  proto._op_getattr = function (this: { ops: Record<string, Cb> }, signal: Signal, path: string) {
+    this.ops.getattr!(path, (err: unknown, arr: unknown) => (err ? signal(err, statArray()) : signal(0, arr)));
+  };
+  proto._op_utimens = function (this: { ops: Record<string, Cb> }, signal: Signal, path: string, aLow: number, aHigh: number, mLow: number, mHigh: number) {
+    this.ops.utimens!(path, decodeTime(aLow, aHigh), decodeTime(mLow, mHigh), (err: unknown) => signal(err));
+  };
   proto._op_fgetattr = function (signal: Signal, path: string, handle: number) {
     try {
       const attr = fs.fgetattr(handle) ?? fs.getattr(toViewPath(path));
@@ -191,6 +197,10 @@ function statArray(a?: Attr): Uint32Array {
   };
   ints[0] = a.mode; ints[1] = a.uid; ints[2] = a.gid; put64(3, a.size); ints[5] = a.dev; ints[6] = a.nlink;
   ints[7] = a.ino; ints[8] = a.rdev; ints[9] = a.blksize; put64(10, a.blocks);
-  put64(12, a.atime); put64(14, a.mtime); put64(16, a.ctime);
+  const putNs = (i: number, n: bigint) => {
+    ints[i] = Number(n & 0xffffffffn);
+    ints[i + 1] = Number((n >> 32n) & 0xffffffffn);
+  };
+  putNs(12, a.atimeNs); putNs(14, a.mtimeNs); putNs(16, a.ctimeNs);
   return ints;
 }

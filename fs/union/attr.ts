@@ -2,23 +2,24 @@
 // Any change to a lower object copies it up first; truncate copies only the bytes that stay.
 import {
   accessSync, chmodSync, closeSync, constants, fstatSync, ftruncateSync, lchownSync, lstatSync, lutimesSync, statfsSync,
-  type Stats,
+  type BigIntStats,
 } from 'node:fs';
 import { fsError } from '../../src/core/errors.js';
 import { isMerged, isUpper } from '../../src/core/resolve.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
 import { openVerified } from '../../src/host/safe-open.js';
+import { nsToSeconds } from '../../src/host/copy-up.js';
 import type { Union } from '../../src/host/union.js';
 
-/** What getattr answers; times in milliseconds since the epoch (fuse-native's unit). */
+/** What getattr answers; times in nanoseconds since the epoch. */
 export interface Attr {
   mode: number; uid: number; gid: number; size: number; dev: number; nlink: number; ino: number;
-  rdev: number; blksize: number; blocks: number; atime: number; mtime: number; ctime: number;
+  rdev: number; blksize: number; blocks: number; atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint;
 }
 
-/** A time as utimens receives it. */
-export type TimeSpec = number | 'now' | 'omit';
+/** A time as utimens receives it: nanoseconds since the epoch, or UTIME_NOW / UTIME_OMIT. */
+export type TimeSpec = bigint | 'now' | 'omit';
 
 export interface StatFs {
   bsize: number; frsize: number; blocks: number; bfree: number; bavail: number; files: number;
@@ -26,22 +27,22 @@ export interface StatFs {
 }
 
 /** Stats as the view reports them. A merged directory has nlink 1, as in overlayfs: its true count is unknown. */
-export function toAttr(st: Stats, merged = false): Attr {
+export function toAttr(st: BigIntStats, merged = false): Attr {
   return {
-    mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, dev: st.dev, nlink: merged ? 1 : st.nlink,
-    ino: st.ino, rdev: st.rdev, blksize: st.blksize, blocks: st.blocks,
-    atime: st.atimeMs, mtime: st.mtimeMs, ctime: st.ctimeMs,
+    mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), dev: Number(st.dev),
+    nlink: merged ? 1 : Number(st.nlink), ino: Number(st.ino), rdev: Number(st.rdev), blksize: Number(st.blksize),
+    blocks: Number(st.blocks), atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
   };
 }
 
 export function getattr(u: Union, path: ViewPath): Attr {
   const node = u.existing(path);
-  return toAttr(u.stat(node), node.entry.kind === 'dir' && isMerged(node));
+  return toAttr(host(() => lstatSync(u.hostPath(node), { bigint: true })), node.entry.kind === 'dir' && isMerged(node));
 }
 
 /** Attributes of an open file; a metacopy file opened for reading has its metadata elsewhere. */
 export function fgetattr(fd: number, metaPath?: string): Attr {
-  return toAttr(host(() => (metaPath === undefined ? fstatSync(fd) : lstatSync(metaPath))));
+  return toAttr(host(() => (metaPath === undefined ? fstatSync(fd, { bigint: true }) : lstatSync(metaPath, { bigint: true }))));
 }
 
 export function chmod(u: Union, path: ViewPath, mode: number): void {
@@ -64,10 +65,10 @@ export function chown(u: Union, path: ViewPath, uid: number, gid: number): void 
 export function utimens(u: Union, path: ViewPath, atime: TimeSpec, mtime: TimeSpec): void {
   const node = u.existing(path);
   const upper = u.copyUp(node, undefined, true);
-  const st = host(() => lstatSync(upper));
-  const now = Date.now();
-  const pick = (t: TimeSpec, current: number) => (t === 'now' ? now : t === 'omit' ? current : t) / 1000;
-  host(() => lutimesSync(upper, pick(atime, st.atimeMs), pick(mtime, st.mtimeMs)));
+  const st = host(() => lstatSync(upper, { bigint: true }));
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const pick = (t: TimeSpec, current: bigint) => nsToSeconds(t === 'now' ? now : t === 'omit' ? current : t);
+  host(() => lutimesSync(upper, pick(atime, st.atimeNs), pick(mtime, st.mtimeNs)));
 }
 
 export function truncate(u: Union, path: ViewPath, size: number): void {
