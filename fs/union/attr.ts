@@ -1,7 +1,7 @@
 // Attribute operations: getattr, chmod, chown, utimens, truncate, access, statfs.
 // Any change to a lower object copies it up first; truncate copies only the bytes that stay.
 import {
-  accessSync, chmodSync, closeSync, constants, fstatSync, ftruncateSync, lchownSync, lstatSync, lutimesSync, statfsSync,
+  accessSync, chmodSync, closeSync, constants, fstatSync, ftruncateSync, lchownSync, lstatSync, statfsSync,
   type BigIntStats,
 } from 'node:fs';
 import { fsError } from '../../src/core/errors.js';
@@ -9,7 +9,7 @@ import { isMerged, isUpper } from '../../src/core/resolve.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
 import { openVerified } from '../../src/host/safe-open.js';
-import { nsToSeconds } from '../../src/host/copy-up.js';
+import { utimensNs } from '../../src/host/syscalls.js';
 import type { Union } from '../../src/host/union.js';
 
 /** What getattr answers; times in nanoseconds since the epoch. */
@@ -65,10 +65,8 @@ export function chown(u: Union, path: ViewPath, uid: number, gid: number): void 
 export function utimens(u: Union, path: ViewPath, atime: TimeSpec, mtime: TimeSpec): void {
   const node = u.existing(path);
   const upper = u.copyUp(node, undefined, true);
-  const st = host(() => lstatSync(upper, { bigint: true }));
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const pick = (t: TimeSpec, current: bigint) => nsToSeconds(t === 'now' ? now : t === 'omit' ? current : t);
-  host(() => lutimesSync(upper, pick(atime, st.atimeNs), pick(mtime, st.mtimeNs)));
+  const pick = (t: TimeSpec) => (t === 'omit' ? undefined : t);
+  utimensNs(upper, pick(atime), pick(mtime));
 }
 
 export function truncate(u: Union, path: ViewPath, size: number): void {

@@ -2,9 +2,10 @@
 // fail with EXDEV and never lose lower entries: a directory that draws on lower layers is copied
 // up alone (not its contents) and carries a redirect to where its lower contents still live, as
 // overlayfs does with redirect_dir=on. The old name gets a whiteout when a lower layer still has it.
-import { renameSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { originOf } from '../../src/core/origin.js';
-import { fsError } from '../../src/core/errors.js';
+import { fsError, isFsError } from '../../src/core/errors.js';
+import { renameat2, RENAME_EXCHANGE, RENAME_WHITEOUT } from '../../src/host/syscalls.js';
 import { baseName, isWithin, relOf, ROOT, type ViewPath } from '../../src/core/paths.js';
 import { lowerHas, type ViewNode } from '../../src/core/resolve.js';
 import { host } from '../../src/host/errors.js';
@@ -34,16 +35,11 @@ export function rename(u: Union, from: ViewPath, to: ViewPath): void {
 }
 
 function renameNonDir(u: Union, src: ViewNode, to: ViewPath): void {
-  const from = src.path;
   const upperSrc = u.copyUp(src);
   const dst = u.resolve(to); // after the copy-up, which may have changed the top layer
   const dstParent = dst.kind === 'absent' ? dst.parent : u.parentDir(to);
   u.copyUp(dstParent);
-  const aufsMarker = dst.kind === 'absent' && dst.whiteoutAt === 0 && u.format.markerFor(baseName(to)) !== undefined;
-  // Over an overlay whiteout or an existing top-layer file, rename(2) replaces atomically.
-  host(() => renameSync(upperSrc, u.upperPath(to)));
-  if (aufsMarker) u.writer.apply(u.format.unwhiteout(relOf(dstParent.path), baseName(to)));
-  whiteoutSource(u, from);
+  moveInTop(u, upperSrc, src.path, to, dstParent, dst.kind === 'absent' && dst.whiteoutAt === 0, false);
 }
 
 function renameDir(u: Union, src: ViewNode, to: ViewPath): void {
@@ -59,25 +55,50 @@ function renameDir(u: Union, src: ViewNode, to: ViewPath): void {
   if (dst.kind === 'found') throw fsError('EEXIST', to); // raced with another creator
   const dstParent = dst.parent;
   u.copyUp(dstParent);
-  const dstName = baseName(to);
   if (origin !== undefined) u.applyAt(upperSrc, u.format.setRedirect('', origin));
-  else if (lowerHas(dstParent, dstName, u.layers, u.format)) u.applyAt(upperSrc, u.format.makeOpaque(''));
-  const dstUpper = u.upperPath(to);
-  const whiteoutHere = dst.whiteoutAt === 0;
-  const inPlace = u.format.markerFor(dstName) === undefined;
-  if (whiteoutHere && inPlace) u.writer.apply(u.format.unwhiteout(relOf(dstParent.path), dstName));
-  host(() => renameSync(upperSrc, dstUpper));
-  if (whiteoutHere && !inPlace) u.writer.apply(u.format.unwhiteout(relOf(dstParent.path), dstName));
-  whiteoutSource(u, from);
+  else if (lowerHas(dstParent, baseName(to), u.layers, u.format)) u.applyAt(upperSrc, u.format.makeOpaque(''));
+  moveInTop(u, upperSrc, from, to, dstParent, dst.whiteoutAt === 0, true);
 }
 
-/** After the source left the top layer, hide the name if a lower layer still shows it. */
-function whiteoutSource(u: Union, from: ViewPath): void {
-  const parent = u.parentDir(from);
-  const name = baseName(from);
-  if (lowerHas(parent, name, u.layers, u.format)) {
-    u.copyUp(parent);
-    u.writer.apply(u.format.whiteout(relOf(parent.path), name));
+/**
+ * Move a top-layer entry from `from` to `to`, replacing a whiteout at `to` and leaving one at
+ * `from` when a lower layer still shows that name — each in one atomic step where the format
+ * allows: aufs markers are written before the move (an entry beside its marker still shows);
+ * overlay whiteouts use renameat2 (RENAME_WHITEOUT, or RENAME_EXCHANGE with the whiteout at `to`).
+ */
+function moveInTop(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, dstParent: ViewNode, whiteoutAtDst: boolean, isDir: boolean): void {
+  const srcParent = u.parentDir(from);
+  const srcDir = relOf(srcParent.path);
+  const dstDir = relOf(dstParent.path);
+  const needWhiteout = lowerHas(srcParent, baseName(from), u.layers, u.format);
+  const dstUpper = u.upperPath(to);
+  if (u.format.markerFor(baseName(from)) !== undefined) {
+    if (needWhiteout) u.writer.apply(u.format.whiteout(srcDir, baseName(from)));
+    host(() => renameSync(upperSrc, dstUpper));
+    if (whiteoutAtDst) u.writer.apply(u.format.unwhiteout(dstDir, baseName(to)));
+    return;
+  }
+  if (whiteoutAtDst && isDir) {
+    // A directory cannot replace the whiteout (a device): swap them, then drop the whiteout.
+    if (tryRename(upperSrc, dstUpper, RENAME_EXCHANGE)) {
+      if (!needWhiteout) host(() => rmSync(upperSrc));
+      return;
+    }
+    u.writer.apply(u.format.unwhiteout(dstDir, baseName(to)));
+  }
+  if (needWhiteout && tryRename(upperSrc, dstUpper, RENAME_WHITEOUT)) return;
+  host(() => renameSync(upperSrc, dstUpper)); // replaces a non-directory (or whiteout) at `to`
+  if (needWhiteout) u.writer.apply(u.format.whiteout(srcDir, baseName(from)));
+}
+
+/** renameat2 with `flags`; false when the filesystem or our privileges do not support them. */
+function tryRename(from: string, to: string, flags: number): boolean {
+  try {
+    renameat2(from, to, flags);
+    return true;
+  } catch (e) {
+    if (isFsError(e, 'EINVAL', 'EPERM', 'EOPNOTSUPP', 'ENOSYS')) return false;
+    throw e;
   }
 }
 

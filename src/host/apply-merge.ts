@@ -1,12 +1,12 @@
 // Executes merge steps (src/core/merge/plan.ts) on real layer directories. Every step is
 // idempotent, and after each one its index is appended to a progress file, so a merge killed at
 // any point resumes at the step it was in (docs/merge.md).
-import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import type { MergeStep } from '../core/merge/plan.js';
 import type { WhiteoutFormat } from '../core/whiteout/format.js';
 import { host, hostCode } from './errors.js';
 import { LayerWriter } from './layer-writer.js';
-import { copyObject, copyXattrs } from './copy-up.js';
+import { copyObject, copyTimes, copyXattrs } from './copy-up.js';
 import { getXattr, listXattrs, removeXattr } from './xattr.js';
 
 export interface MergeSides {
@@ -92,7 +92,7 @@ function runStep(sides: MergeSides, writers: Record<'source' | 'target', LayerWr
       if (!st || !exists(dst)) return;
       if (process.getuid?.() === 0) host(() => chownSync(dst, st.uid, st.gid));
       host(() => chmodSync(dst, st.mode & 0o7777));
-      host(() => utimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000));
+      copyTimes(src, dst);
       return;
     }
   }
@@ -107,7 +107,7 @@ function copyMetadata(src: string, dst: string, format: WhiteoutFormat): void {
   copyXattrs(src, dst, format);
   if (process.getuid?.() === 0) host(() => chownSync(dst, st.uid, st.gid));
   host(() => chmodSync(dst, st.mode & 0o7777));
-  host(() => utimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000));
+  copyTimes(src, dst);
 }
 
 /** Remove everything in the trash directory. */

@@ -3,8 +3,8 @@
 // mount), sparse (runs of zero blocks become holes), and faithful: mode, owner, timestamps, xattrs,
 // symlink target. Follows overlayfs's ovl_copy_up_one (fs/overlayfs/copy_up.c).
 import {
-  closeSync, constants, fchownSync, fchmodSync, fsyncSync, ftruncateSync, futimesSync, lchownSync,
-  lutimesSync, chmodSync, chownSync, mkdirSync, readSync, readlinkSync, symlinkSync, utimesSync,
+  closeSync, constants, fchownSync, fchmodSync, fsyncSync, ftruncateSync, lchownSync,
+  lstatSync, chmodSync, chownSync, mkdirSync, readSync, readlinkSync, symlinkSync,
   writeSync, type BigIntStats, type Stats,
 } from 'node:fs';
 import { fsError } from '../core/errors.js';
@@ -14,6 +14,7 @@ import { host, hostCode } from './errors.js';
 import { mknod, splitDev } from './mknod.js';
 import { openVerified } from './safe-open.js';
 import { getXattr, listXattrs, setXattr } from './xattr.js';
+import { utimensNs } from './syscalls.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = constants;
 const CHUNK = 1 << 20;
@@ -42,13 +43,13 @@ export function copyObject(src: string, st: Stats, dst: string, opts: CopyOption
     case 'dir':
       host(() => mkdirSync(dst, { mode: 0o700 }));
       copyXattrs(src, dst, opts.format);
-      setOwnerModeTimes(dst, st, opts);
+      setOwnerModeTimes(src, dst, st, opts);
       return;
     case 'symlink': {
       const target = host(() => readlinkSync(src));
       host(() => symlinkSync(target, dst));
       if (opts.canChown) chownQuiet(() => lchownSync(dst, st.uid, st.gid));
-      host(() => lutimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000));
+      copyTimes(src, dst);
       return;
     }
     case 'fifo':
@@ -65,7 +66,7 @@ export function copyObject(src: string, st: Stats, dst: string, opts: CopyOption
       throw fsError('EOPNOTSUPP', `cannot copy up a socket: ${src}`);
   }
   copyXattrs(src, dst, opts.format);
-  setOwnerModeTimes(dst, st, opts);
+  setOwnerModeTimes(src, dst, st, opts);
 }
 
 function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void {
@@ -85,7 +86,7 @@ function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void 
     if (opts.metaOnly) setXattr(dst, opts.format.metacopy, '');
     if (opts.canChown) chownQuiet(() => fchownSync(out, st.uid, st.gid));
     host(() => fchmodSync(out, st.mode & 0o7777));
-    host(() => futimesSync(out, st.atimeMs / 1000, st.mtimeMs / 1000));
+    copyTimes(src, dst);
     if (opts.fsync) host(() => fsyncSync(out));
   } finally {
     closeSync(out);
@@ -143,22 +144,23 @@ export function copyXattrs(src: string, dst: string, format: WhiteoutFormat): vo
   }
 }
 
-function setOwnerModeTimes(dst: string, st: Stats, opts: CopyOptions): void {
+function setOwnerModeTimes(src: string, dst: string, st: Stats, opts: CopyOptions): void {
   if (opts.canChown) chownQuiet(() => chownSync(dst, st.uid, st.gid));
   host(() => chmodSync(dst, st.mode & 0o7777));
-  host(() => utimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000));
+  copyTimes(src, dst);
+}
+
+/** Give `dst` the atime and mtime of `src`, to the nanosecond. */
+export function copyTimes(src: string, dst: string): void {
+  const t = host(() => lstatSync(src, { bigint: true }));
+  utimensNs(dst, t.atimeNs, t.mtimeNs);
 }
 
 /** Put back a directory's atime/mtime from a bigint lstat taken earlier. */
 export function restoreTimes(path: string, st: BigIntStats): void {
   try {
-    utimesSync(path, nsToSeconds(st.atimeNs), nsToSeconds(st.mtimeNs));
+    utimensNs(path, st.atimeNs, st.mtimeNs);
   } catch { /* best effort: the directory may have gone */ }
-}
-
-/** Nanoseconds to (double) seconds, as precise as Node's utimes can take. */
-export function nsToSeconds(ns: bigint): number {
-  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
 }
 
 /** chown, tolerating EPERM only (an unprivileged daemon keeps its own ownership, as overlayfs in a userns). */

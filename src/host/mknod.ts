@@ -1,22 +1,12 @@
-// Device nodes and fifos. Node has no mknod(2); coreutils' mknod does it without touching any mount.
-import { execFileSync } from 'node:child_process';
-import { fsError } from '../core/errors.js';
+// Device nodes and fifos, through mknod(2) (src/host/syscalls.ts).
+import { constants } from 'node:fs';
+import { mknodRaw } from './syscalls.js';
+
+const TYPE = { p: constants.S_IFIFO, c: constants.S_IFCHR, b: constants.S_IFBLK } as const;
 
 /** Create a fifo ('p'), character ('c') or block ('b') device at `path`, with permission bits `mode`. */
 export function mknod(path: string, type: 'p' | 'c' | 'b', mode: number, major = 0, minor = 0): void {
-  const args = ['-m', (mode & 0o7777).toString(8), '--', path, type];
-  if (type !== 'p') args.push(String(major), String(minor));
-  try {
-    execFileSync('mknod', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (e) {
-    const stderr = String((e as { stderr?: Buffer }).stderr ?? '');
-    if (/File exists/.test(stderr)) throw fsError('EEXIST', path);
-    if (/Operation not permitted/.test(stderr)) throw fsError('EPERM', path);
-    if (/Permission denied/.test(stderr)) throw fsError('EACCES', path);
-    if (/No such file/.test(stderr)) throw fsError('ENOENT', path);
-    if (/No space/.test(stderr)) throw fsError('ENOSPC', path);
-    throw fsError('EIO', `mknod ${path}: ${stderr.trim()}`);
-  }
+  mknodRaw(path, TYPE[type] | (mode & 0o7777), major, minor);
 }
 
 /** glibc's major()/minor() for a 32-bit encoded dev_t. */

@@ -8,6 +8,7 @@ import { baseName, childOf, NAME_MAX, parentOf, relOf, type ViewPath } from '../
 import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../core/resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
 import { copyObject, restoreTimes } from './copy-up.js';
+import { renameat2, RENAME_EXCHANGE, RENAME_WHITEOUT } from './syscalls.js';
 import { host } from './errors.js';
 import type { HostLayers } from './layer-probe.js';
 import type { LayerWriter } from './layer-writer.js';
@@ -169,7 +170,17 @@ export class Union {
       const tmp = this.writer.tempPath();
       const result = make(tmp);
       this.applyAt(tmp, this.format.makeOpaque(''));
-      if (inPlace) this.writer.apply(this.format.unwhiteout(dirRel, name));
+      if (inPlace) {
+        // Swap the finished directory with the whiteout in one step, then drop the whiteout.
+        try {
+          renameat2(tmp, target, RENAME_EXCHANGE);
+          rmSync(tmp, { force: true });
+          return result;
+        } catch (e) {
+          if (!isFsError(e, 'EINVAL', 'EPERM', 'EOPNOTSUPP', 'ENOSYS')) throw e;
+        }
+        this.writer.apply(this.format.unwhiteout(dirRel, name));
+      }
       this.writer.renameInto(tmp, target);
       if (!inPlace) this.writer.apply(this.format.unwhiteout(dirRel, name));
       return result;
@@ -213,9 +224,15 @@ export class Union {
       this.writer.apply(this.format.whiteout(dirRel, name)); // rename over the entry: atomic
       return;
     }
+    // A directory: move it out leaving a whiteout in one step (RENAME_WHITEOUT) where possible.
     const trash = this.writer.tempPath();
-    host(() => renameSync(upper, trash));
-    this.writer.apply(this.format.whiteout(dirRel, name));
+    try {
+      renameat2(upper, trash, RENAME_WHITEOUT);
+    } catch (e) {
+      if (!isFsError(e, 'EINVAL', 'EPERM', 'EOPNOTSUPP', 'ENOSYS')) throw e;
+      host(() => renameSync(upper, trash));
+      this.writer.apply(this.format.whiteout(dirRel, name));
+    }
     rmSync(trash, { recursive: true, force: true });
   }
 

@@ -1,0 +1,99 @@
+/*
+ * syscalls.node: the few system calls Node lacks and worldfs needs, as N-API functions
+ * (built at install by scripts/build-native.mjs; loaded by src/host/syscalls.ts):
+ *   utimensat(path, atimeNs, mtimeNs)  nanosecond times, never following symlinks; null = UTIME_OMIT,
+ *                                     "now" = UTIME_NOW
+ *   mknod(path, mode, major, minor)   fifos, devices, whiteouts (character device 0/0)
+ *   renameat2(from, to, flags)        RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT
+ * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <node_api.h>
+
+#define MAXPATH 4096
+
+static napi_value fail(napi_env env, int err, const char *call, const char *path) {
+  char msg[MAXPATH + 128];
+  snprintf(msg, sizeof msg, "%s, %s '%s'", strerrorname_np(err) ? strerrorname_np(err) : "EIO", call, path);
+  napi_value code, message, error;
+  napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_value errnoValue;
+  napi_create_int32(env, -err, &errnoValue);
+  napi_set_named_property(env, error, "errno", errnoValue);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int get_path(napi_env env, napi_value v, char *buf) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, buf, MAXPATH, &len) != napi_ok || len >= MAXPATH - 1) return -1;
+  return 0;
+}
+
+static int get_time(napi_env env, napi_value v, struct timespec *ts) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) { ts->tv_sec = 0; ts->tv_nsec = UTIME_OMIT; return 0; }
+  if (t == napi_string) { ts->tv_sec = 0; ts->tv_nsec = UTIME_NOW; return 0; } /* "now" */
+  int64_t ns; bool lossless;
+  if (napi_get_value_bigint_int64(env, v, &ns, &lossless) != napi_ok) return -1;
+  ts->tv_sec = ns / 1000000000; ts->tv_nsec = ns % 1000000000;
+  if (ts->tv_nsec < 0) { ts->tv_nsec += 1000000000; ts->tv_sec -= 1; }
+  return 0;
+}
+
+static napi_value js_utimensat(napi_env env, napi_callback_info info) {
+  size_t argc = 3; napi_value argv[3]; char path[MAXPATH]; struct timespec ts[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || get_path(env, argv[0], path) || get_time(env, argv[1], &ts[0]) || get_time(env, argv[2], &ts[1])) {
+    napi_throw_type_error(env, NULL, "utimensat(path: string, atimeNs: bigint | null, mtimeNs: bigint | null)");
+    return NULL;
+  }
+  if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0) return fail(env, errno, "utimensat", path);
+  return NULL;
+}
+
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  size_t argc = 4; napi_value argv[4]; char path[MAXPATH]; uint32_t mode, major, minor;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4 || get_path(env, argv[0], path) || napi_get_value_uint32(env, argv[1], &mode) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &major) != napi_ok || napi_get_value_uint32(env, argv[3], &minor) != napi_ok) {
+    napi_throw_type_error(env, NULL, "mknod(path: string, mode: number, major: number, minor: number)");
+    return NULL;
+  }
+  if (mknod(path, mode, makedev(major, minor)) != 0) return fail(env, errno, "mknod", path);
+  return NULL;
+}
+
+static napi_value js_renameat2(napi_env env, napi_callback_info info) {
+  size_t argc = 3; napi_value argv[3]; char from[MAXPATH], to[MAXPATH]; uint32_t flags;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || get_path(env, argv[0], from) || get_path(env, argv[1], to) || napi_get_value_uint32(env, argv[2], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "renameat2(from: string, to: string, flags: number)");
+    return NULL;
+  }
+  if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags) != 0) return fail(env, errno, "renameat2", from);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    { "utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_default, NULL },
+    { "mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL },
+    { "renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_default, NULL },
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
