@@ -31,7 +31,7 @@ const TRUNCATE_SIZES = [0, 1, 7, 100, 300, 5000];
 export const OP_WEIGHTS: Readonly<Record<OpKind, number>> = {
   create: 7, write: 7, append: 5, pwrite: 4, truncate: 5,
   unlink: 8, mkdir: 8, rmdir: 6, rename: 16, link: 5, symlink: 5,
-  chmod: 5, utimes: 3, mkfifo: 2, setxattr: 4, removexattr: 2,
+  chmod: 5, utimes: 3, mkfifo: 1.5, setxattr: 4, removexattr: 2,
   read: 4, list: 3, stat: 3,
 };
 
@@ -45,11 +45,10 @@ export function generateOps(seed: number, count: number, startPaths: readonly st
     if (!seen.has(p)) { seen.add(p); known.push(p); }
     return p;
   };
+  const byDepth = [1, 2, 3].map((d) => pool.filter((p) => p.split('/').length - 1 === d));
   const pick = (): string => {
     if (r.chance(0.5)) return r.pick(known);
-    const depth = r.weighted({ 1: 25, 2: 40, 3: 35 });
-    const ofDepth = pool.filter((p) => p.split('/').length - 1 === Number(depth));
-    return r.pick(ofDepth);
+    return r.pick(byDepth[Number(r.weighted({ 0: 25, 1: 40, 2: 35 }))]!);
   };
   const data = (i: number): string => {
     const len = r.chance(0.8) ? r.int(64) : r.int(6000);

@@ -1,5 +1,5 @@
 // The visible state of a directory tree as comparable data: for every path its type, permission
-// bits, user.* xattrs and, for non-directories, size, link count, content hash or symlink target.
+// bits, owner, user.* xattrs and, for non-directories, size, link count, content hash or symlink target.
 // Deliberately left out (they legitimately differ between union implementations): inode numbers,
 // st_dev, timestamps, and a directory's size and link count.
 import { createHash } from 'node:crypto';
@@ -25,11 +25,10 @@ function typeOf(st: Stats): string {
   return 'socket';
 }
 
-/** The comparable part of an lstat: type, permission bits, and for non-directories size and nlink. */
+/** The comparable part of an lstat: type, permission bits, owner, and for non-directories size and nlink. */
 export function summarizeStat(st: Stats): string {
-  const perm = (st.mode & 0o7777).toString(8).padStart(4, '0');
-  const type = typeOf(st);
-  return type === 'dir' ? `dir ${perm}` : `${type} ${perm} size=${st.size} nlink=${st.nlink}`;
+  const head = `${typeOf(st)} ${(st.mode & 0o7777).toString(8).padStart(4, '0')} ${st.uid}:${st.gid}`;
+  return st.isDirectory() ? head : `${head} size=${st.size} nlink=${st.nlink}`;
 }
 
 const code = (e: unknown) => (e as { code?: string }).code ?? String((e as Error).message);

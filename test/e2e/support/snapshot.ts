@@ -2,7 +2,7 @@
 // with its type, mode, owner, link count, inode, size, mtime, ctime, xattrs and a content hash.
 // Two equal fingerprints mean nothing in the tree was written, replaced, renamed or re-attributed.
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -13,6 +13,7 @@ const xattr = require('@napi-rs/xattr') as {
 
 /** Files above this size are fingerprinted by metadata only (a write changes mtime and ctime). */
 const HASH_LIMIT = 64 << 20;
+const { O_RDONLY, O_NOATIME } = constants; // reading must not change what it fingerprints
 
 /** Sorted fingerprint lines of everything under `root` (paths relative to it). */
 export function fingerprint(root: string): string[] {
@@ -21,12 +22,21 @@ export function fingerprint(root: string): string[] {
   return out.sort();
 }
 
+function hashFile(path: string): string {
+  const fd = openSync(path, O_RDONLY | O_NOATIME);
+  try {
+    return createHash('sha256').update(readFileSync(fd)).digest('hex').slice(0, 16);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function walk(root: string, rel: string, out: string[]): void {
   const path = rel === '' ? root : `${root}/${rel}`;
   const st = lstatSync(path, { bigint: true });
   let what = '';
   if (st.isFile()) {
-    what = st.size > HASH_LIMIT ? 'big' : createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+    what = st.size > HASH_LIMIT ? 'big' : hashFile(path);
   } else if (st.isSymbolicLink()) {
     what = '-> ' + readlinkSync(path);
   } else if (st.isCharacterDevice() || st.isBlockDevice()) {

@@ -1,7 +1,8 @@
 // The variants every e2e behaviour runs against — worldfs with aufs whiteouts, worldfs with overlay
 // whiteouts, and a plain directory holding the merged tree (the oracle that proves a test right) —
 // and the table runner that mounts a fresh view per test and checks, after each one, that no lower
-// layer (nor any directory a test declared off-limits) was written.
+// layer and nothing in the test's `outside` directory was written and that the daemon logged no
+// unexpected error.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +31,6 @@ export interface ViewSpec {
   readonly layers: readonly Tree[];
   /** Extra entries created next to the view, in `<base>/outside` (never part of any layer). */
   readonly outside?: Tree;
-  readonly options?: readonly string[];
 }
 
 /** The directory a test works in, and where its layers live on the host. */
@@ -47,9 +47,9 @@ export interface View {
   readonly work: string;
   readonly outside: string;
   mounted: Mounted | undefined;
-  /** `root/rel`. */
+  /** `root/rel`, normalised by path.join (so 'link/..' is resolved lexically: build such paths by hand). */
   p(rel?: string): string;
-  /** After a test changed a lower layer on purpose: take the reference fingerprints again. */
+  /** After a test changed a lower layer on purpose: fingerprint the lower layers again (not `outside`). */
   rebaseline(): void;
   /** Mount the same layers again (after the previous daemon died or was unmounted). */
   remount(): Promise<void>;
@@ -120,7 +120,7 @@ export function useViews(variant: Variant): {
     const outside = join(base, 'outside');
     mkdirSync(outside);
     materialize(outside, spec.outside ?? {}, 'plain');
-    const local: Protected[] = [{ dir: outside, before: [] }];
+    const lowerGuards: Protected[] = [];
     let lowers: string[] = [];
     let upper = '';
     let work = '';
@@ -135,20 +135,21 @@ export function useViews(variant: Variant): {
       work = join(base, 'work');
       root = join(base, 'mnt');
       for (const d of [upper, work, root]) mkdirSync(d);
-      local.push(...lowers.map((dir) => ({ dir, before: [] })));
+      lowerGuards.push(...lowers.map((dir) => ({ dir, before: [] })));
     } else {
       root = join(base, 'plain');
       mkdirSync(root);
       materialize(root, mergeLayers(spec.layers), 'plain');
     }
+    const local = [{ dir: outside, before: [] as string[] }, ...lowerGuards];
     for (const g of local) g.before = fingerprint(g.dir);
     guarded.push(...local);
     const view: View = {
       variant, root, base, lowers, upper, work, outside, mounted: undefined,
       p: (rel = '') => (rel === '' ? root : join(root, rel)),
-      rebaseline: () => { for (const g of local) g.before = fingerprint(g.dir); },
+      rebaseline: () => { for (const g of lowerGuards) g.before = fingerprint(g.dir); },
       remount: async () => {
-        view.mounted = await mountWorldfs({ lowers, upper, work, mnt: root, whiteout: variant.name, options: spec.options });
+        view.mounted = await mountWorldfs({ lowers, upper, work, mnt: root, whiteout: variant.name });
       },
     };
     if (variant.union) await view.remount();
@@ -179,6 +180,7 @@ export interface Case {
 /** Register one describe per variant and one test per case that applies to it. */
 export function runCases(suite: string, cases: readonly Case[]): void {
   for (const variant of VARIANTS) {
+    if (!cases.some((c) => !c.only || c.only.includes(variant.name))) continue;
     describe(`${suite} (${variant.name})`, () => {
       const env = useViews(variant);
       for (const c of cases) {

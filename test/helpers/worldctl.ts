@@ -1,0 +1,179 @@
+// Test helper: a world store in a temp dir, driven through worldctl — in-process with run(argv, io)
+// or as a real process (bin/worldctl). cleanup() always unmounts: `worldctl umount` for what the
+// test mounted, then a lazy unmount of every mount left under the temp dir (read from
+// /proc/self/mountinfo, never touching a mount), then SIGKILL to daemons recorded in
+// <home>/worlds/*/daemon ("pid starttime mountpoint", start time checked so a reused pid is spared).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { run } from '../../cli/program.js';
+import { describeTree, type TreeEntry } from './tree.js';
+import { mountsUnder, runBounded, type RunResult } from './procs.js';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+export const WORLDCTL = join(REPO, 'bin', 'worldctl');
+
+export interface CtlResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A view as comparable data: relative path -> type, mode, size, sha256, symlink target. */
+export type View = Record<string, TreeEntry>;
+
+export class WorldsFixture {
+  /** Every home a test used (the crash test makes many); cleanup kills their daemons. */
+  private readonly homes = new Set<string>();
+  /** "home\0name" of worlds mounted through this fixture and not unmounted since. */
+  private readonly mounted = new Set<string>();
+  private readonly children: ChildProcess[] = [];
+
+  private constructor(readonly root: string, readonly base: string, readonly home: string) {
+    this.homes.add(home);
+  }
+
+  /** A temp dir with an empty `base/` (fill it before `init`) and `home` (not yet initialised). */
+  static make(prefix = 'worldos-ctl-'): WorldsFixture {
+    const root = mkdtempSync(join(tmpdir(), prefix));
+    const base = join(root, 'base');
+    mkdirSync(base);
+    return new WorldsFixture(root, base, join(root, 'home'));
+  }
+
+  /** worldctl in-process against `home` (default: this fixture's), capturing its output. */
+  async ctl(argv: readonly string[], home = this.home): Promise<CtlResult> {
+    this.homes.add(home);
+    let stdout = '';
+    let stderr = '';
+    const code = await run(['--home', home, ...argv], {
+      stdout: (s) => { stdout += s; },
+      stderr: (s) => { stderr += s; },
+      env: { PATH: process.env.PATH },
+    });
+    if (code === 0 && argv[0] === 'mount') this.mounted.add(`${home}\0${argv[1]}`);
+    if (code === 0 && argv[0] === 'umount') this.mounted.delete(`${home}\0${argv[1]}`);
+    return { code, stdout, stderr };
+  }
+
+  /** worldctl in-process, failing the test (with its stderr) unless it exits 0. */
+  async ok(argv: readonly string[], home = this.home): Promise<string> {
+    const r = await this.ctl(argv, home);
+    if (r.code !== 0) {
+      // A daemon that failed to mount says why in its log: show it with the failure.
+      const log = /see (\S+worldfs\.log)/.exec(r.stderr)?.[1];
+      const tail = log && existsSync(log) ? `\n--- ${log}:\n${readFileSync(log, 'utf8').slice(-4000)}` : '';
+      throw new Error(`worldctl ${argv.join(' ')} exited ${r.code}: ${r.stderr}${tail}`);
+    }
+    return r.stdout;
+  }
+
+  /** bin/worldctl as a real process (bounded). */
+  async bin(argv: readonly string[], home = this.home): Promise<RunResult> {
+    this.homes.add(home);
+    const r = await runBounded(WORLDCTL, ['--home', home, ...argv], { timeoutMs: 60_000 });
+    if (r.status === 0 && argv[0] === 'mount') this.mounted.add(`${home}\0${argv[1]}`);
+    if (r.status === 0 && argv[0] === 'umount') this.mounted.delete(`${home}\0${argv[1]}`);
+    return r;
+  }
+
+  /** Start bin/worldctl without waiting (the crash test kills it); killed in cleanup if still running. */
+  spawnBin(argv: readonly string[], home = this.home): ChildProcess {
+    this.homes.add(home);
+    const child = spawn(WORLDCTL, ['--home', home, ...argv], { stdio: 'ignore' });
+    this.children.push(child);
+    return child;
+  }
+
+  /** `worldctl init --base <base>` (0 expected). */
+  async init(home = this.home): Promise<void> {
+    await this.ok(['init', '--base', this.base], home);
+  }
+
+  /** Mount a world at its default place; returns the mountpoint. */
+  async mount(name: string, home = this.home): Promise<string> {
+    return (await this.ok(['mount', name], home)).trim();
+  }
+
+  async umount(name: string, home = this.home): Promise<void> {
+    await this.ok(['umount', name], home);
+  }
+
+  /** Mount, read the whole view, unmount. */
+  async viewOf(name: string, home = this.home): Promise<View> {
+    const m = await this.mount(name, home);
+    try {
+      return describeTree(m);
+    } finally {
+      await this.umount(name, home);
+    }
+  }
+
+  /** The registry as `list --json` shows it. */
+  async worlds(home = this.home): Promise<{ id: string; name: string; parents: string[]; state: string; layer: string; mountpoint?: string }[]> {
+    return JSON.parse(await this.ok(['list', '--json'], home)) as never;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const key of [...this.mounted]) {
+      const [home, name] = key.split('\0') as [string, string];
+      try { await this.ctl(['umount', name], home); } catch { /* the safety net below */ }
+    }
+    // Safety net: whatever is still mounted under the temp dir, deepest first, lazily.
+    for (const m of mountsUnder(this.root).map((x) => x.mnt).sort().reverse()) {
+      spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+    }
+    for (const home of this.homes) killRecordedDaemons(home);
+    // A daemon killed just now may still be closing its log: retry the removal briefly.
+    rmSync(this.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  }
+}
+
+/** SIGKILL every daemon recorded under <home>/worlds/<id>/daemon whose start time still matches. */
+export function killRecordedDaemons(home: string): void {
+  const dir = join(home, 'worlds');
+  if (!existsSync(dir)) return;
+  for (const id of readdirSync(dir)) {
+    const file = join(dir, id, 'daemon');
+    let text: string;
+    try { text = readFileSync(file, 'utf8').trim(); } catch { continue; }
+    const m = /^(\d+) (\d+) /.exec(text);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (startTime(pid) === m[2]) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+}
+
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Paths (relative) whose entries differ between two views, with both sides, for readable failures. */
+export function viewDiff(expected: View, actual: View): string[] {
+  const paths = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
+  return paths.filter((p) => JSON.stringify(expected[p]) !== JSON.stringify(actual[p]))
+    .map((p) => `${p}: expected ${JSON.stringify(expected[p] ?? '(absent)')}, got ${JSON.stringify(actual[p] ?? '(absent)')}`);
+}
+
+/** Every file and directory under `dir`, relative, sorted (for "the layer is empty" checks). */
+export function listRecursive(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const d of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      out.push(r);
+      if (d.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  return out.sort();
+}
