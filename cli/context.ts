@@ -6,4 +6,6 @@ export interface Ctx {
   readonly io: CliIo;
   home(): string;
   worlds(): Worlds;
+  /** The exit code to return when the command itself succeeded (run: the command's own). */
+  setExitCode(code: number): void;
 }

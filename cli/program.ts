@@ -13,18 +13,20 @@ import * as list from './commands/list.js';
 import * as ls from './commands/ls.js';
 import * as merge from './commands/merge.js';
 import * as mount from './commands/mount.js';
+import * as runCmd from './commands/run.js';
 
 const EXIT_BY_CODE: Partial<Record<WorldErrorCode, number>> = {
   BAD_NAME: EXIT.usage, CONFLICT: EXIT.conflict, BUSY: EXIT.busy, LOCKED: EXIT.busy, NO_SUCH_WORLD: EXIT.notFound,
 };
 
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok }): Command {
   const program = new Command('worldctl');
   let worlds: Worlds | undefined;
   const ctx: Ctx = {
     io,
     home: () => program.opts<{ home?: string }>().home ?? defaultHome(io.env),
     worlds: () => (worlds ??= new Worlds(ctx.home())),
+    setExitCode: (code) => { exit.code = code; },
   };
   program
     .description('worlds: copy-on-write containers of files and processes')
@@ -32,20 +34,25 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run worldctl --help for usage)');
-  for (const m of [init, create, del, merge, ls, list, mount]) m.register(program, ctx);
+  for (const m of [init, create, del, merge, ls, list, mount, runCmd]) m.register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
 /** Run worldctl with `argv` (without node and script); resolves to the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+  const exit = { code: EXIT.ok as number };
+  const program = buildProgram(io, exit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return EXIT.ok;
+    return exit.code;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return EXIT.ok;
+      return EXIT.usage;
+    }
+    if ((e as { usage?: boolean })?.usage) {
+      io.stderr(`worldctl: ${(e as Error).message}\n`);
       return EXIT.usage;
     }
     if (isWorldError(e)) {

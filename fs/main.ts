@@ -2,11 +2,12 @@
 // background and returns once the mount is ready (or reports why it is not). Exits cleanly on
 // SIGTERM/SIGINT/SIGHUP, and exits when the mount is removed from outside (umount, fusermount -u).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { findFuseMount, readMounts } from '../src/host/mountinfo.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
-import { parseArgs, UsageError, type MountOptions } from './options.js';
+import { parseArgs, UsageError, type MountOptions, type StackFile } from './options.js';
+import type { WorldFs } from './worldfs.js';
 import { setup, SetupError } from './setup.js';
 import { FuseNativeTransport } from './transport/fuse-native.js';
 
@@ -31,10 +32,12 @@ async function serve(opts: MountOptions): Promise<number> {
   let transport: FuseNativeTransport;
   let mountpoint: string;
   let layers: HostLayers;
+  let fs: WorldFs;
   try {
     const s = setup(opts);
     mountpoint = s.mountpoint;
     layers = s.layers;
+    fs = s.fs;
     hideFuseMounts(layers, mountpoint);
     transport = new FuseNativeTransport(s.fs, {
       mountpoint, fsname: opts.fsname, allowOther: opts.allowOther, cacheTimeout: opts.cacheTimeout,
@@ -64,6 +67,7 @@ async function serve(opts: MountOptions): Promise<number> {
       );
     };
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(0, true));
+    if (opts.stack !== undefined) process.on('SIGUSR1', () => { layers = reload(opts, fs) ?? layers; });
     // The kernel tells libfuse, not us, when the mount goes away: watch mountinfo (never the mount).
     const watch = setInterval(() => {
       const mounts = readMounts();
@@ -72,6 +76,26 @@ async function serve(opts: MountOptions): Promise<number> {
       hideFuseMounts(layers, mountpoint, mounts);
     }, MOUNT_POLL_MS);
   });
+}
+
+/** Switch to the layer stack in the stack= file; on any error keep serving the old one. */
+function reload(opts: MountOptions, fs: WorldFs): HostLayers | undefined {
+  try {
+    const spec = JSON.parse(readFileSync(opts.stack!, 'utf8')) as StackFile;
+    const next = setup({
+      ...opts, lowerdirs: spec.lowerdirs, upperdir: spec.upperdir, workdir: spec.workdir,
+      seenlog: spec.seenlog, prune: spec.prune ?? opts.prune,
+    });
+    fs.swap(next.fs.union);
+    lastHidden = '';
+    hideFuseMounts(next.layers, next.mountpoint);
+    writeFileSync(opts.stack + '.ok', spec.upperdir + '\n'); // worldctl waits for this
+    process.stderr.write(`worldfs: now serving ${spec.upperdir} over ${spec.lowerdirs.join(':')}\n`);
+    return next.layers;
+  } catch (e) {
+    process.stderr.write(`worldfs: reload from ${opts.stack} failed, still serving the old stack: ${(e as Error).message}\n`);
+    return undefined;
+  }
 }
 
 let lastHidden = '';

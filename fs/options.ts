@@ -30,7 +30,11 @@ export interface MountOptions {
   readonly prune: readonly string[];
   /** Where to record what the view showed before each path's first change (worldctl merge). */
   readonly seenlog?: string;
+  /** A JSON file with a new layer stack, read on SIGUSR1 (see StackFile). */
+  readonly stack?: string;
 }
+
+export type { StackFile } from '../src/host/stack-file.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -103,6 +107,7 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   let allowOther = true;
   let prune: string[] = [];
   let seenlog: string | undefined;
+  let stack: string | undefined;
   const kernelFlags: string[] = [];
   for (const o of opts) {
     const eq = o.indexOf('=');
@@ -139,6 +144,7 @@ export function parseArgs(argv: readonly string[]): MountOptions {
       case 'log': log = need(); break;
       case 'prune': prune = splitLowerdirs(need()); break;
       case 'seenlog': seenlog = need(); break;
+      case 'stack': stack = need(); break;
       case 'fsname': fsname = need(); break;
       case 'noallow_other': allowOther = false; break;
       default:
@@ -152,6 +158,6 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1),
-    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack,
   };
 }

@@ -14,7 +14,19 @@ export type { Attr, StatFs, TimeSpec } from './union/attr.js';
 
 export class WorldFs {
   readonly handles = new HandleTable();
-  constructor(readonly union: Union) {}
+  constructor(private current: Union) {}
+
+  get union(): Union {
+    return this.current;
+  }
+
+  /**
+   * Serve another layer stack from now on (a merged world's view becoming an alias of its
+   * ancestor's). Open files keep their descriptors: a merge moves files by rename.
+   */
+  swap(union: Union): void {
+    this.current = union;
+  }
 
   getattr(path: ViewPath) { return attr.getattr(this.union, path); }
   fgetattr(handle: number) {

@@ -14,7 +14,10 @@ import { createWorld } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
 import { liveDaemon } from './worlds/daemon.js';
 import { StoreLayout } from './worlds/layout.js';
-import { mergeWorld, resumeMerge, type MergeResult } from './worlds/merge.js';
+import { mergeWorld, mountWorldAt, resumeMerge, type MergeResult } from './worlds/merge.js';
+import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.js';
+import type { ProcessInfo } from './worlds/contents.js';
+import { mustFindByName } from './worlds/context.js';
 import { mountWorld, umountWorld } from './worlds/mounts.js';
 
 export interface WorldSummary extends World {
@@ -91,5 +94,17 @@ export class Worlds {
 
   async umount(name: string): Promise<string | undefined> {
     return umountWorld(this.ctx, name);
+  }
+
+  /** Run a command in a world (starting its init and view when needed). */
+  async run(name: string, req: RunRequest): Promise<number> {
+    await this.recover();
+    return runInWorld(this.ctx, name, req, (w) => mountWorldAt(this.ctx, w, this.ctx.layout.defaultMount(w.id)).then(() => this.ctx.layout.defaultMount(w.id)));
+  }
+
+  /** The processes of a world. */
+  async ps(name: string): Promise<ProcessInfo[]> {
+    await this.recover();
+    return listProcesses(this.ctx, mustFindByName(this.registry(), name).id);
   }
 }

@@ -1,10 +1,10 @@
-// list contents: the files a world changed relative to its parents' view, and its processes
-// (none until worlds run processes: the namespace issue).
+// list contents: the files a world changed relative to its parents' view, and its processes.
 import { diffTopLayer, type Change } from '../host/diff.js';
 import type { World } from '../registry/model.js';
 import { mustFindByName, type WorldsContext } from './context.js';
 import { liveDaemon } from './daemon.js';
 import { hostStack } from './stack.js';
+import { listProcesses } from './processes.js';
 
 export interface ProcessInfo {
   readonly pid: number;
@@ -25,5 +25,5 @@ export function worldContents(ctx: WorldsContext, name: string): WorldContents {
   const world = mustFindByName(reg, name);
   const changes = world.base ? [] : diffTopLayer(hostStack(reg, world.id, ctx.layout, ctx.lineage));
   const mountpoint = liveDaemon(ctx.layout.daemonFile(world.id))?.mountpoint;
-  return { world, changes, processes: [], ...(mountpoint ? { mountpoint } : {}) };
+  return { world, changes, processes: listProcesses(ctx, world.id), ...(mountpoint ? { mountpoint } : {}) };
 }

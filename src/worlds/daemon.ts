@@ -33,6 +33,8 @@ export interface MountRequest {
   readonly seenlog: string;
   readonly log: string;
   readonly mountpoint: string;
+  /** The file a running daemon reads its new stack from on SIGUSR1 (merge: alias of the ancestor). */
+  readonly stack: string;
 }
 
 const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
@@ -44,7 +46,7 @@ export function mountOptions(r: MountRequest): string {
   }
   return [
     `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
-    `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, 'timeout=0',
+    `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
   ].join(',');
 }
 
@@ -80,14 +82,36 @@ export function startDaemon(r: MountRequest, recordFile: string): Promise<Daemon
   });
 }
 
+function parseRecord(line: string): DaemonRecord | undefined {
+  const m = /^(\d+) (\d+) (.*)$/s.exec(line.trim());
+  return m ? { pid: Number(m[1]), start: m[2]!, mountpoint: m[3]! } : undefined;
+}
+
 /** The recorded daemon, if its process is still alive. */
 export function liveDaemon(recordFile: string): DaemonRecord | undefined {
   if (!existsSync(recordFile)) return undefined;
-  const text = readFileSync(recordFile, 'utf8').trim();
-  const m = /^(\d+) (\d+) (.*)$/s.exec(text);
-  if (!m) return undefined;
-  const rec: DaemonRecord = { pid: Number(m[1]), start: m[2]!, mountpoint: m[3]! };
-  return isAlive(rec) ? rec : undefined;
+  const rec = parseRecord(readFileSync(recordFile, 'utf8'));
+  return rec && isAlive(rec) ? rec : undefined;
+}
+
+/** Daemons that serve merged worlds' views as aliases of this world's (one record a line). */
+export function liveAliases(aliasesFile: string): DaemonRecord[] {
+  if (!existsSync(aliasesFile)) return [];
+  return readFileSync(aliasesFile, 'utf8').split('\n').map(parseRecord)
+    .filter((r): r is DaemonRecord => r !== undefined && isAlive(r));
+}
+
+/** Add alias daemons to a world's list (dead entries are dropped). */
+export function addAliases(aliasesFile: string, recs: readonly DaemonRecord[]): void {
+  const all = [...liveAliases(aliasesFile), ...recs];
+  writeFileAtomic(aliasesFile, all.map((r) => `${r.pid} ${r.start} ${r.mountpoint}\n`).join(''));
+}
+
+/** Stop every alias daemon of a world (at its deletion). */
+export async function stopAliases(ctx: { layout: { aliasesFile(id: string): string } }, id: string): Promise<void> {
+  const file = ctx.layout.aliasesFile(id);
+  for (const rec of liveAliases(file)) await stopRecorded(rec);
+  rmSync(file, { force: true });
 }
 
 /** The mountpoint recorded for a world whose daemon died, if its mount is still there (ENOTCONN). */
@@ -107,20 +131,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function stopDaemon(recordFile: string, graceMs = 10_000): Promise<void> {
   const rec = liveDaemon(recordFile);
   if (rec) {
-    try { process.kill(rec.pid, 'SIGTERM'); } catch { /* already gone */ }
-    const deadline = Date.now() + graceMs;
-    while (isAlive(rec) && Date.now() < deadline) await sleep(50);
-    if (isAlive(rec)) {
-      lazyUnmount(rec.mountpoint);
-      try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
-      while (isAlive(rec)) await sleep(20);
-    }
-    if (findFuseMount(rec.mountpoint)) lazyUnmount(rec.mountpoint);
+    await stopRecorded(rec, graceMs);
   } else {
     const dead = deadMount(recordFile);
     if (dead) lazyUnmount(dead);
   }
   rmSync(recordFile, { force: true });
+}
+
+/** Stop one daemon: SIGTERM, then lazy unmount and SIGKILL after `graceMs`. */
+async function stopRecorded(rec: DaemonRecord, graceMs = 10_000): Promise<void> {
+  try { process.kill(rec.pid, 'SIGTERM'); } catch { /* already gone */ }
+  const deadline = Date.now() + graceMs;
+  while (isAlive(rec) && Date.now() < deadline) await sleep(50);
+  if (isAlive(rec)) {
+    lazyUnmount(rec.mountpoint);
+    try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
+    while (isAlive(rec)) await sleep(20);
+  }
+  if (findFuseMount(rec.mountpoint)) lazyUnmount(rec.mountpoint);
 }
 
 function lazyUnmount(mountpoint: string): void {

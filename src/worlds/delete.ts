@@ -1,10 +1,11 @@
 // delete: stop the world's daemon, remove its files, drop it from the graph. The registry state
 // "deleting" is the intent: once set, any later worldctl call finishes the job (idempotent steps).
-import { rmSync } from 'node:fs';
+import { removeTree } from '../host/remove-tree.js';
 import { WorldError } from '../core/world-error.js';
 import { children, findById, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { stopDaemon } from './daemon.js';
+import { stopAliases, stopDaemon } from './daemon.js';
+import { stopProcesses } from './processes.js';
 
 /** Every descendant of `id`, deepest first, then `id` itself. */
 function subtree(reg: Registry, id: string): World[] {
@@ -43,8 +44,10 @@ export async function finishDeletes(ctx: WorldsContext, ids?: readonly string[])
   const todo = (ids ?? reg.worlds.filter((w) => w.state === 'deleting').map((w) => w.id)).filter((id) => findById(reg, id));
   if (todo.length === 0) return;
   for (const id of todo) {
+    await stopProcesses(ctx, id);
+    await stopAliases(ctx, id);
     await stopDaemon(ctx.layout.daemonFile(id));
-    rmSync(ctx.layout.worldDir(id), { recursive: true, force: true });
+    removeTree(ctx.layout.worldDir(id));
   }
   ctx.store.update((r) => {
     let next = r;

@@ -5,9 +5,12 @@
 //   <home>/worlds/<id>/layer     the world's own layer
 //   <home>/worlds/<id>/work      its work directory (atomic copy-up)
 //   <home>/worlds/<id>/seen      what each changed path showed before its first change (merge conflicts)
-//   <home>/worlds/<id>/mnt       its default mountpoint
 //   <home>/worlds/<id>/daemon    pid, start time and mountpoint of the worldfs serving it
 //   <home>/worlds/<id>/worldfs.log
+//   <home>/worlds/<id>/init      pid and start time of its init (PID 1 of its namespaces)
+//   <home>/worlds/<id>/aliases   daemons still serving merged children's views as aliases of this one
+//   <home>/mnt/<id>              its default mountpoint (outside the world's directory: a
+//                                recursive removal of that directory never walks into a mount)
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { World } from '../registry/model.js';
@@ -28,7 +31,11 @@ export class StoreLayout {
   layer(w: World): string { return isAbsolute(w.layer) ? w.layer : join(this.home, w.layer); }
   work(id: string): string { return join(this.worldDir(id), 'work'); }
   seenLog(id: string): string { return join(this.worldDir(id), 'seen'); }
-  defaultMount(id: string): string { return join(this.worldDir(id), 'mnt'); }
+  defaultMount(id: string): string { return join(this.home, 'mnt', id); }
+  initFile(id: string): string { return join(this.worldDir(id), 'init'); }
+  aliasesFile(id: string): string { return join(this.worldDir(id), 'aliases'); }
+  /** Read by the daemon serving world `id`'s mount on SIGUSR1 (outlives the world: aliases). */
+  stackFile(id: string): string { return join(this.home, 'stacks', `${id}.json`); }
   daemonFile(id: string): string { return join(this.worldDir(id), 'daemon'); }
   logFile(id: string): string { return join(this.worldDir(id), 'worldfs.log'); }
   /** The layer path stored in the registry for a new world. */

@@ -18,6 +18,8 @@ export interface MergeJournal {
   readonly skip: readonly string[];
   /** Worlds whose daemons were stopped for the merge and must be mounted again at these paths. */
   readonly remount: readonly { readonly id: string; readonly mountpoint: string }[];
+  /** Merged worlds whose mounted views become aliases of the ancestor's (daemon kept, re-pointed). */
+  readonly aliases: readonly string[];
   /** New parent lists of the merged worlds' other children. */
   readonly reparent: readonly { readonly id: string; readonly parents: readonly string[] }[];
   /** Phase k folds fold[k >> 1], pass (k & 1) + 1; fold.length * 2 means all layers are folded. */

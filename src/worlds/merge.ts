@@ -5,7 +5,7 @@
 // Crash safety: the journal (merge-journal.ts) is written before any change; each phase's plan is
 // journaled before it runs and each step's completion is logged; every later worldctl call that
 // finds a journal whose owner is dead finishes the merge (roll forward).
-import { rmSync } from 'node:fs';
+import { removeTree } from '../host/remove-tree.js';
 import { findConflicts, type MergedLayer } from '../core/merge/conflicts.js';
 import { planApplyPass, planRedirectPass, touchedPaths, type PlanInput } from '../core/merge/plan.js';
 import { MERGE_POLICIES, type Conflict } from '../core/merge/policy.js';
@@ -19,7 +19,12 @@ import { isAlive, refOf } from '../host/process-identity.js';
 import { identityOf, readSeenLog } from '../host/seen-log.js';
 import { children, findById, isAncestor, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { liveDaemon, startDaemon, stopDaemon } from './daemon.js';
+import { addAliases, liveAliases, liveDaemon, startDaemon, stopDaemon, type DaemonRecord } from './daemon.js';
+import { WorldCgroup } from '../ns/cgroup.js';
+import { writeFileAtomic } from '../registry/atomic-file.js';
+import type { StackFile } from '../host/stack-file.js';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { JournalFiles, type MergeJournal } from './merge-journal.js';
 import { pinPaths } from './protect.js';
 import { hostStack, lineageOf, prunedPaths } from './stack.js';
@@ -92,15 +97,17 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
   for (const r of reparent) trial = replaceWorld(trial, { ...findById(trial, r.id)!, parents: r.parents });
   for (const r of reparent) lineageOf(trial, r.id, ctx.lineage);
 
-  // Daemons of worlds whose stack changes are stopped now and mounted again afterwards.
-  const affected = reg.worlds.filter((w) => lineageOf(reg, w.id, ctx.lineage).some((a) => mergedIds.has(a.id)));
-  const remount = affected.filter((w) => !mergedIds.has(w.id))
+  // Merged worlds' views become aliases of the ancestor's (their daemons are re-pointed at the end);
+  // daemons of other worlds whose stack changes are stopped now and mounted again afterwards.
+  const aliases = fold.filter((w) => liveDaemon(ctx.layout.daemonFile(w.id))).map((w) => w.id);
+  const affected = reg.worlds.filter((w) => !mergedIds.has(w.id) && lineageOf(reg, w.id, ctx.lineage).some((a) => mergedIds.has(a.id)));
+  const remount = affected
     .map((w) => ({ id: w.id, mountpoint: liveDaemon(ctx.layout.daemonFile(w.id))?.mountpoint }))
     .filter((r): r is { id: string; mountpoint: string } => r.mountpoint !== undefined);
 
   const j: MergeJournal = {
     op: 'merge', owner: refOf(process.pid)!, child: child.id, into: into.id, fold: fold.map((w) => w.id),
-    skip, remount, reparent, phase: 0,
+    skip, remount, aliases, reparent, phase: 0,
   };
   ctx.store.update((r) => {
     let next = r;
@@ -113,6 +120,8 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
     return { registry: next, result: undefined };
   });
   for (const w of affected) await stopDaemon(ctx.layout.daemonFile(w.id));
+  // The merged worlds' processes stay frozen until they belong to the ancestor.
+  for (const w of fold) WorldCgroup.forWorld(w.id)?.freeze();
 
   // Protect the other children before any layer changes.
   for (const o of others) {
@@ -179,7 +188,8 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
     if (target) next = replaceWorld(next, { ...target, state: 'active' });
     return { registry: next, result: undefined };
   });
-  for (const id of j.fold) rmSync(ctx.layout.worldDir(id), { recursive: true, force: true });
+  await adoptMerged(ctx, j);
+  for (const id of j.fold) removeTree(ctx.layout.worldDir(id));
   emptyTrash(files.trash);
   const after = ctx.store.read();
   for (const r of j.remount) {
@@ -187,6 +197,43 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
     if (w && !liveDaemon(ctx.layout.daemonFile(w.id))) await mountWorldAt(ctx, w, r.mountpoint);
   }
   files.remove();
+}
+
+/**
+ * The merged worlds' processes and views now belong to the ancestor: their cgroups' members move
+ * into the ancestor's cgroup (frozen meanwhile), and their daemons switch to the ancestor's stack,
+ * so their processes see the ancestor's files and keep their open files (moved by rename).
+ */
+async function adoptMerged(ctx: WorldsContext, j: MergeJournal): Promise<void> {
+  const reg = ctx.store.read();
+  const into = findById(reg, j.into)!;
+  const stack = lineageOf(reg, into.id, ctx.lineage);
+  const base = stack[stack.length - 1]!;
+  const target = WorldCgroup.forWorld(into.id);
+  const adopted: DaemonRecord[] = [];
+  for (const id of j.fold) {
+    const cg = WorldCgroup.forWorld(id);
+    if (cg && target) cg.moveAllTo(target);
+    cg?.thaw();
+    cg?.remove();
+    adopted.push(...liveAliases(ctx.layout.aliasesFile(id)));
+    const rec = liveDaemon(ctx.layout.daemonFile(id));
+    if (!rec || !j.aliases.includes(id)) continue;
+    const work = join(ctx.layout.worldDir(into.id), 'alias-work', id);
+    mkdirSync(work, { recursive: true });
+    const spec: StackFile = {
+      lowerdirs: stack.slice(1).map((w) => ctx.layout.layer(w)), upperdir: ctx.layout.layer(into), workdir: work,
+      seenlog: ctx.layout.seenLog(into.id), prune: prunedPaths(ctx.layout.layer(base), ctx.layout.home),
+    };
+    const file = ctx.layout.stackFile(id);
+    mkdirSync(dirname(file), { recursive: true });
+    rmSync(file + '.ok', { force: true });
+    writeFileAtomic(file, JSON.stringify(spec) + '\n');
+    process.kill(rec.pid, 'SIGUSR1');
+    for (let i = 0; i < 200 && !existsSync(file + '.ok'); i++) await new Promise((r) => setTimeout(r, 25));
+    adopted.push(rec);
+  }
+  if (adopted.length > 0) addAliases(ctx.layout.aliasesFile(into.id), adopted);
 }
 
 /** Mount a world's view with its own daemon (shared with `worldctl mount`). */
@@ -203,6 +250,7 @@ export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: str
     seenlog: ctx.layout.seenLog(w.id),
     log: ctx.layout.logFile(w.id),
     mountpoint,
+    stack: ctx.layout.stackFile(w.id),
   }, ctx.layout.daemonFile(w.id));
 }
 

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import type { Ctx } from '../context.js';
+
+export function register(program: Command, ctx: Ctx): void {
+  program.command('run')
+    .description('run a command inside a world (its own PID, mount, UTS and IPC namespaces; root = its view)')
+    .argument('<name>', 'the world')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .option('-d, --detach', 'return at once and leave the command running in the world')
+    .option('--cwd <dir>', 'working directory inside the world', '/')
+    .option('-e, --env <K=V>', 'environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .passThroughOptions()
+    .action(async (name: string, command: string[], opts: { detach?: boolean; cwd: string; env: string[] }) => {
+      const env: Record<string, string> = {};
+      for (const kv of opts.env) {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw Object.assign(new Error(`--env ${kv}: expected K=V`), { usage: true });
+        env[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
+      const result = await ctx.worlds().run(name, { command, detach: opts.detach === true, cwd: opts.cwd, env });
+      if (opts.detach) ctx.io.stdout(`started in world "${name}" (launcher pid ${result})\n`);
+      else ctx.setExitCode(result);
+    });
+  program.command('ps')
+    .description('list the processes of a world: host pid, pid inside the world, state, command')
+    .argument('<name>', 'the world')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const ps = await ctx.worlds().ps(name);
+      if (opts.json) return ctx.io.stdout(JSON.stringify(ps, null, 2) + '\n');
+      ctx.io.stdout('HOST PID  PID  STATE  COMMAND\n');
+      for (const p of ps) ctx.io.stdout(`${String(p.pid).padEnd(8)}  ${String(p.nspid).padEnd(3)}  ${p.state.split(' ')[0]!.padEnd(5)}  ${p.command}\n`);
+    });
+}

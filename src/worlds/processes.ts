@@ -1,0 +1,120 @@
+// Processes in worlds: each world that runs something has an init (PID 1 of its PID, mount, UTS
+// and IPC namespaces; its PID namespace nested in its first parent's), a cgroup that the kernel
+// keeps membership in, and its view as root. run / ps / stop live here.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WorldError } from '../core/world-error.js';
+import { isAlive, type ProcessRef } from '../host/process-identity.js';
+import { writeFileAtomic } from '../registry/atomic-file.js';
+import { findById, type Registry, type World } from '../registry/model.js';
+import { WorldCgroup } from '../ns/cgroup.js';
+import { runDetached, runForeground, startInit } from '../ns/launcher.js';
+import { initArgv, runArgv } from '../ns/plan.js';
+import { readProc } from '../ns/proc.js';
+import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
+import { liveDaemon } from './daemon.js';
+import type { ProcessInfo } from './contents.js';
+
+/** How long `delete` waits after SIGTERM before SIGKILL (documented in the README). */
+export const STOP_GRACE_MS = 5_000;
+
+function initBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    const f = join(dir, 'dist', 'worldinit');
+    if (existsSync(f)) return f;
+  }
+  throw new Error('dist/worldinit is missing: run npm ci (or node scripts/build-native.mjs)');
+}
+
+/** The world's live init, if any. */
+export function liveInit(ctx: WorldsContext, id: string): ProcessRef | undefined {
+  const f = ctx.layout.initFile(id);
+  if (!existsSync(f)) return undefined;
+  const [pid, start] = readFileSync(f, 'utf8').trim().split(' ');
+  const ref = { pid: Number(pid), start: start ?? '' };
+  return isAlive(ref) ? ref : undefined;
+}
+
+/** A hostname from a world name: letters, digits and '-' only, at most 63 characters. */
+export function hostnameOf(name: string): string {
+  const h = name.normalize('NFKD').replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return h || 'world';
+}
+
+/** Start the world's init (and its first parent's, to nest in) unless it runs already. */
+export async function ensureInit(ctx: WorldsContext, reg: Registry, w: World, mountWorld: (w: World) => Promise<string>): Promise<ProcessRef> {
+  const live = liveInit(ctx, w.id);
+  if (live) return live;
+  mustBeActive(w);
+  const first = w.parents[0] ? findById(reg, w.parents[0]) : undefined;
+  const parentInit = first && !first.base ? await ensureInit(ctx, reg, first, mountWorld) : undefined;
+  const root = liveDaemon(ctx.layout.daemonFile(w.id))?.mountpoint ?? await mountWorld(w);
+  const cg = WorldCgroup.forWorld(w.id)?.ensure();
+  const bin = initBin();
+  const ref = await startInit(initArgv({
+    root, hostname: hostnameOf(w.name), initBin: bin, nestInPid: parentInit?.pid, cgroupProcs: cg?.procsFile,
+  }), bin, ctx.layout.logFile(w.id));
+  writeFileAtomic(ctx.layout.initFile(w.id), `${ref.pid} ${ref.start}\n`);
+  return ref;
+}
+
+export interface RunRequest {
+  readonly command: readonly string[];
+  readonly detach: boolean;
+  readonly cwd?: string;
+  readonly env: Record<string, string>;
+}
+
+/** Run a command in a world: the exit code (foreground) or the launcher's pid (detached). */
+export async function runInWorld(ctx: WorldsContext, name: string, req: RunRequest, mountWorld: (w: World) => Promise<string>): Promise<number> {
+  const reg = ctx.store.read();
+  const w = mustFindByName(reg, name);
+  if (w.base) throw new WorldError('IS_BASE', `"${w.name}" is the base world; run commands in a world created from it`);
+  mustBeActive(w);
+  if (req.command.length === 0) throw new WorldError('BAD_NAME', 'no command given: worldctl run NAME -- CMD ARGS...');
+  if (req.cwd !== undefined && !req.cwd.startsWith('/')) throw new WorldError('BAD_NAME', `--cwd ${req.cwd}: expected an absolute path inside the world`);
+  const init = await ensureInit(ctx, reg, w, mountWorld);
+  const argv = runArgv({ initPid: init.pid, cwd: req.cwd, command: req.command, cgroupProcs: WorldCgroup.forWorld(w.id)?.procsFile });
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
+  if (req.detach) return runDetached(argv, env, ctx.layout.logFile(w.id));
+  return runForeground(argv, env);
+}
+
+/** The processes of a world: its cgroup's members inside its PID namespace (or nested in it). */
+export function listProcesses(ctx: WorldsContext, id: string): ProcessInfo[] {
+  const cg = WorldCgroup.forWorld(id);
+  const init = liveInit(ctx, id);
+  const level = init ? (readProc(init.pid)?.nspids.length ?? 2) : 2;
+  const pids = cg ? cg.pids() : init ? [init.pid] : [];
+  const out: ProcessInfo[] = [];
+  for (const pid of pids) {
+    const p = readProc(pid);
+    if (!p || p.nspids.length < level) continue; // a launcher still in the host's namespace
+    out.push({ pid, nspid: p.nspids[level - 1]!, command: p.command, state: p.state });
+  }
+  return out.sort((a, b) => a.nspid - b.nspid);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM every process of the world, SIGKILL what is left after `graceMs`, then forget the init. */
+export async function stopProcesses(ctx: WorldsContext, id: string, graceMs = STOP_GRACE_MS): Promise<void> {
+  const cg = WorldCgroup.forWorld(id);
+  const init = liveInit(ctx, id);
+  const members = () => (cg ? cg.pids() : init && isAlive(init) ? [init.pid] : []);
+  const signal = (sig: NodeJS.Signals) => { for (const pid of members()) { try { process.kill(pid, sig); } catch { /* gone */ } } };
+  if (members().length > 0) {
+    cg?.thaw();
+    signal('SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (members().length > 0 && Date.now() < deadline) await sleep(50);
+    for (let i = 0; i < 100 && members().length > 0; i++) {
+      signal('SIGKILL');
+      await sleep(50);
+    }
+  }
+  cg?.remove();
+  rmSync(ctx.layout.initFile(id), { force: true });
+}
