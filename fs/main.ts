@@ -67,7 +67,7 @@ async function serve(opts: MountOptions): Promise<number> {
       );
     };
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(0, true));
-    if (opts.stack !== undefined) process.on('SIGUSR1', () => { layers = reload(opts, fs) ?? layers; });
+    if (opts.stack !== undefined) process.on('SIGUSR1', () => { layers = reload(opts, fs, mountpoint) ?? layers; });
     // The kernel tells libfuse, not us, when the mount goes away: watch mountinfo (never the mount).
     const watch = setInterval(() => {
       const mounts = readMounts();
@@ -79,13 +79,13 @@ async function serve(opts: MountOptions): Promise<number> {
 }
 
 /** Switch to the layer stack in the stack= file; on any error keep serving the old one. */
-function reload(opts: MountOptions, fs: WorldFs): HostLayers | undefined {
+function reload(opts: MountOptions, fs: WorldFs, mountpoint: string): HostLayers | undefined {
   try {
     const spec = JSON.parse(readFileSync(opts.stack!, 'utf8')) as StackFile;
     const next = setup({
       ...opts, lowerdirs: spec.lowerdirs, upperdir: spec.upperdir, workdir: spec.workdir,
       seenlog: spec.seenlog, prune: spec.prune ?? opts.prune,
-    });
+    }, mountpoint);
     fs.swap(next.fs.union);
     lastHidden = '';
     hideFuseMounts(next.layers, next.mountpoint);

@@ -36,7 +36,11 @@ export interface Setup {
   readonly layers: HostLayers;
 }
 
-export function setup(opts: MountOptions): Setup {
+/**
+ * Build the filesystem for `opts`. `mounted` is the (real) mountpoint when the daemon already
+ * serves it (a reload): it must not be stat'ed then, since that would be a request to ourselves.
+ */
+export function setup(opts: MountOptions, mounted?: string): Setup {
   const format = (() => {
     try {
       return whiteoutFormat(opts.whiteout);
@@ -48,7 +52,7 @@ export function setup(opts: MountOptions): Setup {
   if (format.id === 'overlay' && !isRoot) {
     throw new SetupError('whiteout=overlay keeps trusted.overlay.* xattrs, which need root; use whiteout=overlay-user or whiteout=aufs');
   }
-  const mountpoint = realDir('mountpoint', opts.mountpoint);
+  const mountpoint = mounted ?? realDir('mountpoint', opts.mountpoint);
   const upper = realDir('upperdir', opts.upperdir);
   const lowers = opts.lowerdirs.map((d) => realDir('lowerdir', d));
   let work: string;

@@ -9,7 +9,6 @@ export function register(program: Command, ctx: Ctx): void {
     .option('-d, --detach', 'return at once and leave the command running in the world')
     .option('--cwd <dir>', 'working directory inside the world', '/')
     .option('-e, --env <K=V>', 'environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .passThroughOptions()
     .action(async (name: string, command: string[], opts: { detach?: boolean; cwd: string; env: string[] }) => {
       const env: Record<string, string> = {};
       for (const kv of opts.env) {

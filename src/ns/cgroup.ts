@@ -63,10 +63,16 @@ export class WorldCgroup {
     return moved;
   }
 
-  /** Remove the (empty) cgroup directory. */
-  remove(): void {
-    try {
-      if (existsSync(this.dir)) rmdirSync(this.dir);
-    } catch { /* still has members: left for the next cleanup */ }
+  /** Remove the cgroup directory once its last (exiting) member is gone; false if it stays busy. */
+  remove(): boolean {
+    for (let i = 0; i < 100; i++) {
+      try {
+        if (existsSync(this.dir)) rmdirSync(this.dir);
+        return true;
+      } catch {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // EBUSY while members exit
+      }
+    }
+    return false;
   }
 }

@@ -14,17 +14,19 @@ export async function startInit(argv: readonly string[], initBin: string, log: s
     detached: true, stdio: ['ignore', out, out, 'pipe'], reject: false, cleanup: false,
   } as Options);
   closeSync(out);
+  // The ready line comes from worldinit; unshare keeps the pipe open, so do not wait for its end.
   const ready = await new Promise<boolean>((resolve) => {
     let text = '';
     const pipe = child.stdio[3] as NodeJS.ReadableStream;
     pipe.setEncoding('utf8');
-    pipe.on('data', (d: string) => { text += d; });
-    pipe.on('end', () => resolve(text.trim() === 'ready'));
+    pipe.on('data', (d: string) => {
+      text += d;
+      if (text.includes('ready\n')) resolve(true);
+    });
+    pipe.on('end', () => resolve(text.includes('ready\n')));
+    void child.then(() => resolve(text.includes('ready\n')));
   });
-  if (!ready) {
-    await child.catch(() => undefined);
-    throw new WorldError('IO', `the world's init did not start; see ${log}`);
-  }
+  if (!ready) throw new WorldError('IO', `the world's init did not start; see ${log}`);
   const init = findDescendant(child.pid!, (cmd) => cmd.startsWith(initBin));
   child.unref?.();
   (child.stdio[3] as unknown as { destroy(): void }).destroy();

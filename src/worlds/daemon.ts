@@ -94,11 +94,15 @@ export function liveDaemon(recordFile: string): DaemonRecord | undefined {
   return rec && isAlive(rec) ? rec : undefined;
 }
 
+/** Every alias record of a world, alive or not. */
+function aliasRecords(aliasesFile: string): DaemonRecord[] {
+  if (!existsSync(aliasesFile)) return [];
+  return readFileSync(aliasesFile, 'utf8').split('\n').map(parseRecord).filter((r): r is DaemonRecord => r !== undefined);
+}
+
 /** Daemons that serve merged worlds' views as aliases of this world's (one record a line). */
 export function liveAliases(aliasesFile: string): DaemonRecord[] {
-  if (!existsSync(aliasesFile)) return [];
-  return readFileSync(aliasesFile, 'utf8').split('\n').map(parseRecord)
-    .filter((r): r is DaemonRecord => r !== undefined && isAlive(r));
+  return aliasRecords(aliasesFile).filter((r) => isAlive(r));
 }
 
 /** Add alias daemons to a world's list (dead entries are dropped). */
@@ -110,7 +114,10 @@ export function addAliases(aliasesFile: string, recs: readonly DaemonRecord[]): 
 /** Stop every alias daemon of a world (at its deletion). */
 export async function stopAliases(ctx: { layout: { aliasesFile(id: string): string } }, id: string): Promise<void> {
   const file = ctx.layout.aliasesFile(id);
-  for (const rec of liveAliases(file)) await stopRecorded(rec);
+  for (const rec of aliasRecords(file)) {
+    if (isAlive(rec)) await stopRecorded(rec);
+    else if (findFuseMount(rec.mountpoint)) lazyUnmount(rec.mountpoint); // its daemon died: clear the dead mount
+  }
   rmSync(file, { force: true });
 }
 
