@@ -31,7 +31,10 @@ export interface RunPlanInput {
 /** argv that runs `command` inside the world whose init has host pid `initPid`. */
 export function runArgv(p: RunPlanInput): string[] {
   if (p.command.length === 0) throw new Error('runArgv: empty command');
-  const enter = ['nsenter', `--target=${p.initPid}`, '--pid', '--mount', '--uts', '--ipc', '--root', `--wd=${p.cwd ?? '/'}`, '--', ...p.command];
+  // nsenter opens --wd=DIR before it enters the root, so DIR would name a host directory: take the
+  // init's working directory (the world's /) instead and change directory inside the world.
+  const cwd = p.cwd === undefined || p.cwd === '/' ? [] : ['env', `--chdir=${p.cwd}`];
+  const enter = ['nsenter', `--target=${p.initPid}`, '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--', ...cwd, ...p.command];
   return joinCgroup(p.cgroupProcs, enter);
 }
 
