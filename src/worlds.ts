@@ -1,7 +1,8 @@
 // The world service: create / delete / merge / list contents, plus the graph, mounts and init.
 // Orchestrates src/registry (the XML graph), src/host (layers) and src/core (pure decisions).
 // Every mutating call first finishes an operation a killed worldctl left behind.
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { c3Lineage, type Lineage } from './core/lineage.js';
 import { validateWorldName } from './core/names.js';
 import { whiteoutFormat } from './core/whiteout/index.js';
@@ -19,6 +20,24 @@ import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.j
 import type { ProcessInfo } from './worlds/contents.js';
 import { mustFindByName } from './worlds/context.js';
 import { mountWorld, umountWorld } from './worlds/mounts.js';
+
+/** mkdir -p the store home, reporting a read-only filesystem as such (Node says ENOENT for it). */
+function makeHome(home: string): void {
+  try {
+    mkdirSync(home, { recursive: true });
+  } catch (e) {
+    let dir = home;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (w) {
+      if ((w as { code?: string }).code === 'EROFS') {
+        throw new WorldError('READ_ONLY', `cannot create the store at ${home}: ${dir} is on a read-only filesystem; choose another --home`, { cause: e });
+      }
+    }
+    throw new WorldError('IO', `cannot create the store at ${home}: ${(e as Error).message}`, { cause: e });
+  }
+}
 
 export interface WorldSummary extends World {
   readonly mountpoint?: string;
@@ -44,7 +63,7 @@ export class Worlds {
       throw new WorldError('NO_SUCH_WORLD', `base directory ${base} does not exist`);
     }
     if (!statSync(real).isDirectory()) throw new WorldError('BAD_NAME', `base ${base} is not a directory`);
-    mkdirSync(this.home, { recursive: true });
+    makeHome(this.home);
     const reg = initialRegistry({ name: validateWorldName('base'), created: new Date().toISOString(), whiteout, layer: real });
     this.ctx.store.create(reg);
     mkdirSync(this.ctx.layout.journalDir, { recursive: true });

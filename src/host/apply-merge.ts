@@ -19,15 +19,22 @@ export interface MergeSides {
   readonly trash: string;
 }
 
-/** The index of the last step recorded in a progress file (-1 when none). */
-export function lastDone(progressFile: string): number {
+/**
+ * The index of the last step of phase `phase` recorded in a progress file (-1 when none). Lines
+ * are "<phase> <index>", so a line of another phase never counts, whatever order a crash left.
+ */
+export function lastDone(progressFile: string, phase: number): number {
   if (!existsSync(progressFile)) return -1;
-  const lines = readFileSync(progressFile, 'utf8').trim().split('\n').filter(Boolean);
-  return lines.length === 0 ? -1 : Number(lines[lines.length - 1]);
+  let last = -1;
+  for (const line of readFileSync(progressFile, 'utf8').split('\n')) {
+    const [p, i] = line.split(' ');
+    if (Number(p) === phase && i !== undefined) last = Math.max(last, Number(i));
+  }
+  return last;
 }
 
-/** Run steps[from...], appending each finished index to `progressFile`. */
-export function runSteps(sides: MergeSides, steps: readonly MergeStep[], progressFile: string, from = lastDone(progressFile) + 1): void {
+/** Run steps[from...] of phase `phase`, appending each finished index to `progressFile`. */
+export function runSteps(sides: MergeSides, steps: readonly MergeStep[], progressFile: string, phase: number, from = lastDone(progressFile, phase) + 1): void {
   const writers = {
     source: new LayerWriter(sides.source.layer, sides.source.work),
     target: new LayerWriter(sides.target.layer, sides.target.work),
@@ -36,7 +43,7 @@ export function runSteps(sides: MergeSides, steps: readonly MergeStep[], progres
   let n = 0;
   for (let i = from; i < steps.length; i++) {
     runStep(sides, writers, steps[i]!, () => `${sides.trash}/${process.pid}.${Date.now()}.${n++}`);
-    appendFileSync(progressFile, `${i}\n`);
+    appendFileSync(progressFile, `${phase} ${i}\n`);
   }
 }
 

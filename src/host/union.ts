@@ -1,7 +1,7 @@
 // The union's shared machinery: resolution against the layer stack, copy-up into the top layer,
 // and the two primitives every namespace operation is built from — placing a new entry (over a
 // whiteout if there is one) and removing one (leaving a whiteout if a lower layer still has it).
-import { lstatSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { fsError, isFsError } from '../core/errors.js';
 import { dataBranch } from '../core/metacopy.js';
 import { baseName, childOf, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
@@ -21,6 +21,16 @@ export interface UnionOptions {
   readonly metacopy?: boolean;
   /** Whether the daemon may give files away (chown): root, or root of a user namespace. */
   readonly canChown: boolean;
+}
+
+/** What creating `path` inside `parent` would have given it: the group and setgid of a setgid parent. */
+function inheritFromParent(path: string, parent: string, isDir: boolean): void {
+  const dir = lstatSync(parent);
+  if (!(dir.mode & 0o2000)) return;
+  try {
+    lchownSync(path, -1, dir.gid);
+  } catch { /* not ours to give away (unprivileged): keep our group */ }
+  if (isDir) chmodSync(path, (lstatSync(path).mode & 0o7777) | 0o2000);
 }
 
 /** A mounted view's state: the layer stack, its whiteout format and the top-layer writer. */
@@ -166,9 +176,15 @@ export class Union {
     const dirRel = relOf(absent.parent.path);
     if (absent.whiteoutAt !== 0) return make(target);
     const inPlace = this.format.markerFor(name) === undefined; // the whiteout occupies `target` itself
+    // Built in the work directory, a new entry must still get what its real parent would give it.
+    const build = (tmp: string) => {
+      const result = make(tmp);
+      inheritFromParent(tmp, this.upperPath(absent.parent.path), isDir);
+      return result;
+    };
     if (isDir) {
       const tmp = this.writer.tempPath();
-      const result = make(tmp);
+      const result = build(tmp);
       this.applyAt(tmp, this.format.makeOpaque(''));
       if (inPlace) {
         // Swap the finished directory with the whiteout in one step, then drop the whiteout.
@@ -187,7 +203,7 @@ export class Union {
     }
     if (inPlace) {
       const tmp = this.writer.tempPath();
-      const result = make(tmp);
+      const result = build(tmp);
       this.writer.renameInto(tmp, target); // atomically replaces the whiteout
       return result;
     }

@@ -1,7 +1,7 @@
 // Starting and stopping the worldfs daemon that serves one world's view. The daemon is recorded
 // in <world>/daemon as "pid start mountpoint" (start time guards against pid reuse).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -152,11 +152,27 @@ async function stopRecorded(rec: DaemonRecord, graceMs = 10_000): Promise<void> 
   const deadline = Date.now() + graceMs;
   while (isAlive(rec) && Date.now() < deadline) await sleep(50);
   if (isAlive(rec)) {
+    // A daemon stuck in a FUSE request (to its own mount, say) survives SIGKILL until its
+    // connection is aborted: abort it, then wait, bounded.
+    abortConnection(rec.mountpoint);
     lazyUnmount(rec.mountpoint);
     try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
-    while (isAlive(rec)) await sleep(20);
+    const hard = Date.now() + 10_000;
+    while (isAlive(rec) && Date.now() < hard) await sleep(20);
+    if (isAlive(rec)) throw new WorldError('BUSY', `the worldfs daemon ${rec.pid} for ${rec.mountpoint} does not exit even after SIGKILL`);
   }
   if (findFuseMount(rec.mountpoint)) lazyUnmount(rec.mountpoint);
+}
+
+/** Abort the FUSE connection of a mount (/sys/fs/fuse/connections/<minor>/abort), if mounted. */
+function abortConnection(mountpoint: string): void {
+  const m = findFuseMount(mountpoint);
+  if (!m) return;
+  try {
+    const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.startsWith(`${m.id} `));
+    const minor = line?.split(' ')[2]?.split(':')[1];
+    if (minor) writeFileSync(`/sys/fs/fuse/connections/${minor}/abort`, '1');
+  } catch { /* no fusectl: the lazy unmount and SIGKILL are all we can do */ }
 }
 
 function lazyUnmount(mountpoint: string): void {

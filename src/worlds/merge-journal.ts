@@ -1,11 +1,11 @@
 // The intent journal of a merge: everything needed to finish it after a crash, written atomically
 // before each phase. <home>/journal/merge.json, with step progress in merge.progress.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MergeStep } from '../core/merge/plan.js';
 import { WorldError } from '../core/world-error.js';
 import type { ProcessRef } from '../host/process-identity.js';
-import { writeFileAtomic } from '../registry/atomic-file.js';
+import { removeStaleTemps, writeFileAtomic } from '../registry/atomic-file.js';
 
 export interface MergeJournal {
   readonly op: 'merge';
@@ -43,16 +43,17 @@ export class JournalFiles {
     }
   }
 
-  /** Write the journal; a new phase starts with an empty progress file. */
-  write(j: MergeJournal, newPhase: boolean): void {
+  /** Write the journal atomically (progress lines carry their phase: nothing to reset). */
+  write(j: MergeJournal): void {
     mkdirSync(this.dir, { recursive: true });
-    if (newPhase) writeFileSync(this.progress, '');
     writeFileAtomic(this.file, JSON.stringify(j) + '\n');
   }
 
+  /** Remove the journal, its progress, its trash and any temp file a killed writer left. */
   remove(): void {
     rmSync(this.trash, { recursive: true, force: true });
     rmSync(this.progress, { force: true });
     rmSync(this.file, { force: true });
+    removeStaleTemps(this.file);
   }
 }

@@ -72,7 +72,7 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
   const layers: MergedLayer[] = fold.map((w) => ({
     world: w.name,
     seen: readSeenLog(ctx.layout.seenLog(w.id)),
-    touched: new Set(touchedPaths(ownLayer(ctx, w), format).filter((t) => t.kind !== 'dir').map((t) => t.path)),
+    touched: new Map(touchedPaths(ownLayer(ctx, w), format).map((t) => [t.path, t.kind] as const)),
   }));
   const conflicts = findConflicts(layers, (p) => currentIdentity(target, p));
   const skip: string[] = [];
@@ -116,7 +116,7 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
       mustBeActive(w);
       next = replaceWorld(next, { ...w, state: 'merging' });
     }
-    journal.write(j, true);
+    journal.write(j);
     return { registry: next, result: undefined };
   });
   for (const w of affected) await stopDaemon(ctx.layout.daemonFile(w.id));
@@ -170,11 +170,11 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
         target: hostStack(reg, into.id, ctx.layout, ctx.lineage), format, skip: skipFn,
       };
       j = { ...j, steps: (j.phase & 1) === 0 ? planRedirectPass(input) : planApplyPass(input) };
-      files.write(j, true);
+      files.write(j);
     }
-    runSteps(sides, j.steps!, files.progress);
+    runSteps(sides, j.steps!, files.progress, j.phase);
     j = { ...j, phase: j.phase + 1, steps: undefined };
-    files.write(j, true);
+    files.write(j);
   }
   // All layers folded: update the graph, then remove what is left of the merged worlds.
   ctx.store.update((r) => {

@@ -24,7 +24,7 @@ export async function umountWorld(ctx: WorldsContext, name: string): Promise<str
   const w = mustFindByName(reg, name);
   const file = ctx.layout.daemonFile(w.id);
   const where = liveDaemon(file)?.mountpoint ?? deadMount(file);
-  if (!where) throw new WorldError('NO_SUCH_WORLD', `world "${w.name}" is not mounted`);
+  if (!where) throw new WorldError('IO', `world "${w.name}" is not mounted; nothing to unmount`);
   await stopDaemon(file);
   return where;
 }

@@ -2,7 +2,7 @@
 // base. The linearisation is a strategy (src/core/lineage.ts).
 import { realpathSync } from 'node:fs';
 import type { Lineage } from '../core/lineage.js';
-import { WorldError } from '../core/world-error.js';
+import { isWorldError, WorldError } from '../core/world-error.js';
 import { whiteoutFormat } from '../core/whiteout/index.js';
 import { HostLayers } from '../host/layer-probe.js';
 import { readMounts } from '../host/mountinfo.js';
@@ -11,11 +11,21 @@ import type { StoreLayout } from './layout.js';
 
 /** [world, ...ancestors], highest priority first. */
 export function lineageOf(reg: Registry, id: string, lineage: Lineage): World[] {
-  const ids = lineage.linearise(id, (w) => {
-    const world = findById(reg, w);
-    if (!world) throw new WorldError('CORRUPT_REGISTRY', `world ${w} is referenced as a parent but does not exist`);
-    return world.parents;
-  });
+  let ids: string[];
+  try {
+    ids = lineage.linearise(id, (w) => {
+      const world = findById(reg, w);
+      if (!world) throw new WorldError('CORRUPT_REGISTRY', `world ${w} is referenced as a parent but does not exist`);
+      return world.parents;
+    });
+  } catch (e) {
+    // The strategy speaks ids; the user knows names.
+    if (isWorldError(e, 'NO_LINEARISATION')) {
+      const named = e.message.replace(/\bw\d+\b/g, (w) => (findById(reg, w) ? `"${findById(reg, w)!.name}"` : w));
+      throw new WorldError('NO_LINEARISATION', named, { cause: e, hint: e.hint });
+    }
+    throw e;
+  }
   return ids.map((w) => findById(reg, w)!);
 }
 

@@ -131,7 +131,9 @@ describe('layers shared with kernel overlayfs (redirect_dir=on)', () => {
     expect(shownByWorldfs).toEqual(want);
     await m.unmount();
 
-    const kmnt = mountOverlay({ lowers: d.lowers, upper: d.upper, work: d.work, mnt: join(tmp.path, 'kernel') });
+    // worldfs's chmod/chown/utimens copy up metadata only (metacopy=on, its default), which the
+    // kernel reads with metacopy=on (docs/whiteouts.md); without it the kernel refuses those files.
+    const kmnt = mountOverlay({ lowers: d.lowers, upper: d.upper, work: d.work, mnt: join(tmp.path, 'kernel'), options: ['redirect_dir=on', 'index=off', 'metacopy=on'] });
     expect(describeTree(kmnt)).toEqual(shownByWorldfs);
   });
 

@@ -10,6 +10,8 @@ export interface OverlaySpec {
   upper: string;
   work: string;
   mnt: string;
+  /** Mount options instead of OVERLAY_OPTIONS. */
+  options?: readonly string[];
 }
 
 /**
@@ -24,7 +26,7 @@ const live = new Set<string>();
 /** Mount overlayfs at spec.mnt; throws with mount(8)'s message when the kernel refuses. */
 export function mountOverlay(spec: OverlaySpec): string {
   mkdirSync(spec.mnt, { recursive: true });
-  const o = [`lowerdir=${spec.lowers.join(':')}`, `upperdir=${spec.upper}`, `workdir=${spec.work}`, ...OVERLAY_OPTIONS].join(',');
+  const o = [`lowerdir=${spec.lowers.join(':')}`, `upperdir=${spec.upper}`, `workdir=${spec.work}`, ...(spec.options ?? OVERLAY_OPTIONS)].join(',');
   execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', o, spec.mnt], { stdio: ['ignore', 'ignore', 'pipe'] });
   live.add(spec.mnt);
   return spec.mnt;

@@ -6,8 +6,12 @@ export interface MergedLayer {
   readonly world: string;
   /** path → identity of what the world's view showed before its first change there. */
   readonly seen: ReadonlyMap<string, string>;
-  /** Paths the world's layer changes now (a record for a path no longer changed is ignored). */
-  readonly touched: ReadonlySet<string>;
+  /**
+   * Paths the world's layer changes now, with how (a record for a path no longer changed is
+   * ignored). A directory only merged into ('dir') decides the path without a check: adding to a
+   * directory changes its identity, so comparing it would be a false conflict.
+   */
+  readonly touched: ReadonlyMap<string, 'entry' | 'whiteout' | 'dir'>;
 }
 
 /**
@@ -18,9 +22,10 @@ export function findConflicts(layers: readonly MergedLayer[], currentIdentity: (
   const decided = new Set<string>();
   const out: Conflict[] = [];
   for (const layer of layers) {
-    for (const path of layer.touched) {
+    for (const [path, kind] of layer.touched) {
       if (decided.has(path)) continue;
       decided.add(path);
+      if (kind === 'dir') continue;
       const seen = layer.seen.get(path);
       if (seen === undefined) continue; // not recorded (inside a new directory, or unrecordable): no conflict
       const now = currentIdentity(path);
