@@ -32,7 +32,7 @@ export function link(u: Union, existing: ViewPath, path: ViewPath): void {
   if (u.resolve(path).kind === 'found') throw fsError('EEXIST', path);
   const upper = u.copyUp(src);
   // Resolve the new name only now: the copy-up may have created its parent in the top layer.
-  u.placeNew(path, u.resolve(path), false, (p) => host(() => linkSync(upper, p)));
+  u.placeNew(path, u.resolve(path), false, (p) => host(() => linkSync(upper, p)), false);
 }
 
 export function mknod(u: Union, path: ViewPath, mode: number, dev: number): void {

@@ -164,9 +164,10 @@ export class Union {
   /**
    * Create a new entry at `absent` (a lookup that found nothing) with `make(hostPath)`, replacing a
    * whiteout in the top layer if there is one; a new directory over a whiteout is made opaque so
-   * that the deleted lower contents stay deleted. Returns what `make` returned.
+   * that the deleted lower contents stay deleted. Returns what `make` returned. `newInode` is
+   * false for a hard link: an existing inode keeps its owner.
    */
-  placeNew<T>(path: ViewPath, absent: ChildLookup, isDir: boolean, make: (hostPath: string) => T): T {
+  placeNew<T>(path: ViewPath, absent: ChildLookup, isDir: boolean, make: (hostPath: string) => T, newInode = true): T {
     if (absent.kind !== 'absent') throw fsError('EEXIST', path);
     const name = baseName(path);
     this.checkNewName(name);
@@ -179,7 +180,7 @@ export class Union {
     // Built in the work directory, a new entry must still get what its real parent would give it.
     const build = (tmp: string) => {
       const result = make(tmp);
-      inheritFromParent(tmp, this.upperPath(absent.parent.path), isDir);
+      if (newInode) inheritFromParent(tmp, this.upperPath(absent.parent.path), isDir); // not for a hard link
       return result;
     };
     if (isDir) {

@@ -2,7 +2,6 @@
 // synchronous node:fs calls (the FUSE daemon under test is another process, so this is safe).
 // Every outcome is a string: 'ok', 'ok:<digest>' for operations that return something, or the
 // errno code (ENOENT, EXDEV, ...) the operation failed with — so two trees can be compared op by op.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync, closeSync, constants, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync,
@@ -10,13 +9,17 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
 import { summarizeStat } from './tree-snapshot.js';
+import { ROOT } from './worldfs.js';
 
 const require = createRequire(import.meta.url);
 const xattr = require('@napi-rs/xattr') as {
   setAttributeSync(path: string, name: string, value: string): void;
   removeAttributeSync(path: string, name: string): void;
 };
+/** mknod(2) from the project's syscall addon (Node has none); it throws errors with an errno `code`. */
+const native = require(join(ROOT, 'dist', 'syscalls.node')) as { mknod(path: string, mode: number, major: number, minor: number): void };
 
 /** One operation; paths are absolute view paths ('/a/b'), resolved against a root when applied. */
 export type Op =
@@ -33,7 +36,7 @@ export type Op =
   | { kind: 'symlink'; target: string; path: string }
   | { kind: 'chmod'; path: string; mode: number }                      // follows symlinks
   | { kind: 'utimes'; path: string; atime: number; mtime: number }     // follows symlinks
-  | { kind: 'mkfifo'; path: string; mode: number }                     // mknod(1) ... p
+  | { kind: 'mkfifo'; path: string; mode: number }                     // mknod(S_IFIFO)
   | { kind: 'setxattr'; path: string; name: string; value: string }   // lsetxattr
   | { kind: 'removexattr'; path: string; name: string }                // lremovexattr
   | { kind: 'read'; path: string }                                     // whole content, compared by hash
@@ -110,7 +113,7 @@ export function applyOp(root: string, op: Op): string {
       case 'symlink': symlinkSync(op.target, at(op.path)); return 'ok';
       case 'chmod': chmodSync(at(op.path), op.mode); return 'ok';
       case 'utimes': utimesSync(at(op.path), op.atime, op.mtime); return 'ok';
-      case 'mkfifo': return mkfifo(at(op.path), op.mode);
+      case 'mkfifo': mkfifoSync(at(op.path), op.mode); return 'ok';
       case 'setxattr': xattr.setAttributeSync(at(op.path), op.name, op.value); return 'ok';
       case 'removexattr': xattr.removeAttributeSync(at(op.path), op.name); return 'ok';
       case 'read': {
@@ -142,31 +145,7 @@ function writeData(path: string, flags: number, data: string, position: number |
   return 'ok';
 }
 
-/** glibc's strerror texts, by message (mknod(1) reports errors only as text). Built once. */
-let codesByMessage: Map<string, string> | undefined;
-function codeOfMessage(message: string): string | undefined {
-  if (!codesByMessage) {
-    codesByMessage = new Map();
-    const out = execFileSync('perl', ['-e', 'for (1..140) { $! = $_; print "$_\\t$!\\n" }'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
-    for (const line of out.split('\n')) {
-      const [n, text] = line.split('\t');
-      const name = ERRNO_NAMES.get(Number(n));
-      if (name && text && !codesByMessage.has(text)) codesByMessage.set(text, name);
-    }
-  }
-  return codesByMessage.get(message);
-}
-
-/** mkfifo through coreutils' mknod (Node has no mknod); its error text is mapped back to a code. */
-function mkfifo(path: string, mode: number): string {
-  try {
-    execFileSync('mknod', ['-m', mode.toString(8), '--', path, 'p'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    return 'ok';
-  } catch (e) {
-    const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
-    const message = stderr.slice(stderr.lastIndexOf(': ') + 2);
-    const code = codeOfMessage(message);
-    if (code) return code;
-    throw new Error(`mknod ${path} failed with an unrecognised message: ${stderr}`);
-  }
+/** mkfifo(3): mknod(2) with S_IFIFO; the mode is subject to the umask, as with mkfifo. */
+export function mkfifoSync(path: string, mode: number): void {
+  native.mknod(path, constants.S_IFIFO | (mode & 0o7777), 0, 0);
 }

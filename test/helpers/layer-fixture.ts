@@ -1,11 +1,12 @@
 // A deterministic stack of lower layers for differential tests, written as data and built by one
 // function, so every union under test gets identical layers. It has files shadowed across layers,
 // directories merged from two and three layers, directories that exist only in one lower layer,
-// a directory over a lower symlink, a lower fifo, user.* xattrs, and no whiteouts or opaque
-// directories. Names come from the same small pool (a, b, c, d) random operations use.
+// a directory over a lower symlink, a lower fifo, user.* xattrs, a setgid directory of another
+// group, entries of other owners, and no whiteouts or opaque directories. Names come from the
+// same small pool (a, b, c, d) random operations use.
 import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { mkfifoSync } from './fs-ops.js';
 
 const require = createRequire(import.meta.url);
 const xattr = require('@napi-rs/xattr') as { setAttributeSync(path: string, name: string, value: string): void };
@@ -80,7 +81,7 @@ export function buildLayer(root: string, entries: readonly LayerEntry[]): void {
       case 'dir': mkdirSync(p); break;
       case 'file': writeFileSync(p, e.data); break;
       case 'symlink': symlinkSync(e.target, p); break;
-      case 'fifo': execFileSync('mknod', ['--', p, 'p']); break;
+      case 'fifo': mkfifoSync(p, e.mode); break;
     }
     // Owner before mode: chown clears the setuid and setgid bits of a regular file.
     if (e.owner) lchownSync(p, e.owner[0], e.owner[1]);
@@ -103,9 +104,4 @@ export function buildLowerLayers(dirs: readonly string[], under: readonly string
       buildLayer(dirs[i]! + prefix, entries);
     });
   }
-}
-
-/** Every path some lower layer has (what random operations start from, besides the name pool). */
-export function lowerPaths(): string[] {
-  return [...new Set(LOWER_LAYERS.flatMap((l) => l.map((e) => e.path)))].sort();
 }

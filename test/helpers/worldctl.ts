@@ -1,10 +1,11 @@
 // Test helper: a world store in a temp dir, driven through worldctl — in-process with run(argv, io)
 // or as a real process (bin/worldctl). cleanup() always unmounts: `worldctl umount` for what the
-// test mounted, then a lazy unmount of every mount left under the temp dir (read from
-// /proc/self/mountinfo, never touching a mount), then SIGKILL to daemons recorded in
-// <home>/worlds/*/daemon ("pid starttime mountpoint", start time checked so a reused pid is spared).
+// test mounted, then, for every mount left under the temp dir (read from /proc/self/mountinfo,
+// never touching a mount), an abort of its FUSE connection and a lazy unmount, then SIGKILL to
+// daemons recorded in <home>/worlds/*/daemon and .../aliases ("pid starttime mountpoint", start
+// time checked so a reused pid is spared).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../cli/program.js';
@@ -121,7 +122,10 @@ export class WorldsFixture {
       const [home, name] = key.split('\0') as [string, string];
       try { await this.ctl(['umount', name], home); } catch { /* the safety net below */ }
     }
-    // Safety net: whatever is still mounted under the temp dir, deepest first, lazily.
+    // Safety net: whatever is still mounted under the temp dir, deepest first, lazily. A FUSE
+    // connection is aborted first: a daemon stuck on a request (one that reads its own mount) does
+    // not die of SIGKILL, nor do the processes waiting on it, until its connection is aborted.
+    for (const m of fuseConnectionsUnder(this.root)) abortFuseConnection(m.device);
     for (const m of mountsUnder(this.root).map((x) => x.mnt).sort().reverse()) {
       spawnSync('umount', ['-l', m], { stdio: 'ignore' });
     }
@@ -131,21 +135,54 @@ export class WorldsFixture {
   }
 }
 
-/** SIGKILL every daemon recorded under <home>/worlds/<id>/daemon whose start time still matches. */
+/**
+ * SIGKILL every daemon recorded under <home>/worlds/<id>/daemon (one record) and
+ * <home>/worlds/<id>/aliases (one a line: daemons still serving merged worlds' views), each
+ * "pid starttime mountpoint", whose start time still matches.
+ */
 export function killRecordedDaemons(home: string): void {
   const dir = join(home, 'worlds');
   if (!existsSync(dir)) return;
   for (const id of readdirSync(dir)) {
-    const file = join(dir, id, 'daemon');
-    let text: string;
-    try { text = readFileSync(file, 'utf8').trim(); } catch { continue; }
-    const m = /^(\d+) (\d+) /.exec(text);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (startTime(pid) === m[2]) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const file of ['daemon', 'aliases']) {
+      let text: string;
+      try { text = readFileSync(join(dir, id, file), 'utf8'); } catch { continue; }
+      for (const line of text.split('\n')) {
+        const m = /^(\d+) (\d+) /.exec(line);
+        if (!m) continue;
+        const pid = Number(m[1]);
+        if (startTime(pid) !== m[2]) continue;
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
     }
   }
+}
+
+/** FUSE mounts at or under `dir` with their device number (mountinfo field 3, "major:minor"). */
+export function fuseConnectionsUnder(dir: string): { mnt: string; device: string }[] {
+  const out: { mnt: string; device: string }[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep < 0 || !f[sep + 1]!.startsWith('fuse')) continue;
+    const mnt = f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (mnt === dir || mnt.startsWith(dir + '/')) out.push({ mnt, device: f[2]! });
+  }
+  return out;
+}
+
+const FUSECTL = '/sys/fs/fuse/connections';
+
+/**
+ * Abort a FUSE connection through fusectl (<FUSECTL>/<minor>/abort). fusectl is mounted first if
+ * it is not (systemd does this at boot; minimal containers do not).
+ */
+export function abortFuseConnection(device: string): void {
+  const abort = join(FUSECTL, device.split(':')[1]!, 'abort');
+  if (!existsSync(abort) && existsSync(FUSECTL) && readdirSync(FUSECTL).length === 0) {
+    spawnSync('mount', ['-t', 'fusectl', 'fusectl', FUSECTL], { stdio: 'ignore' });
+  }
+  try { writeFileSync(abort, '1'); } catch { /* the connection is gone already */ }
 }
 
 function startTime(pid: number): string | undefined {

@@ -272,7 +272,7 @@ describe('bin/worldctl as a real process', () => {
     const create = await fx.bin(['create', 'Parent']);
     expect(create.status).toBe(0);
     expect(create.stdout).toBe('created world "Parent" (w1)\n');
-    expect((await fx.bin(['create', 'Child', '--from', 'Parent'])).status).toBe(0);
+    await fx.ok(['create', 'Child', '--from', 'Parent']);
     const bad = await fx.bin(['create', 'a/b']);
     expect(bad.status).toBe(2);
     expect(bad.stdout).toBe('');
@@ -283,8 +283,7 @@ describe('bin/worldctl as a real process', () => {
     const refused = await fx.bin(['delete', 'Parent']);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('"Child"');
-    expect((await fx.bin(['delete', 'Nope'])).status).toBe(5);
-    expect((await fx.bin(['merge', 'Child', '--into', 'Parent', '--on-conflict', 'bogus'])).status).toBe(2);
+    expect((await fx.bin(['merge', 'Child', '--into', 'Nope'])).status).toBe(5);
     const del = await fx.bin(['delete', '-r', 'Parent']);
     expect(del.status).toBe(0);
     expect(del.stdout).toBe('deleted 2 worlds\n');
