@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 60_000,
+    testTimeout: 300_000, // generous: a timeout here is a hang detector, never a speed check
+    hookTimeout: 120_000,
     fileParallelism: false,
     reporters: ['default'],
   },

@@ -4,7 +4,7 @@
 import { chmodSync, lchownSync, lstatSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { fsError, isFsError } from '../core/errors.js';
 import { dataBranch } from '../core/metacopy.js';
-import { baseName, childOf, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
+import { baseName, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
 import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../core/resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
 import { copyObject, restoreTimes } from './copy-up.js';
@@ -264,10 +264,5 @@ export class Union {
   /** Apply format ops whose paths are relative to an arbitrary host directory (a temp copy). */
   applyAt(base: string, ops: readonly LayerOp[]): void {
     this.writer.apply(ops, base);
-  }
-
-  /** The view path of `name` inside `dir`. */
-  child(dir: ViewNode, name: string): ViewPath {
-    return childOf(dir.path, name);
   }
 }

@@ -197,4 +197,4 @@ it('finishes a merge killed with SIGKILL at any point: consistent registry, exac
   mark('views');
   console.log(`merge crash test phases: ${phase.marks.join(', ')}`);
   expect(failures).toEqual([]);
-});
+}, 600_000); // 18 kill points, each with a recovery and a mounted view: minutes on a loaded 2-core machine

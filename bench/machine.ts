@@ -1,0 +1,34 @@
+// The machine a run was made on, recorded with every result: numbers mean little without it.
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { firstLine } from './proc.js';
+
+export interface Machine {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly kernel: string;
+  readonly os: string;
+  readonly node: string;
+  /** Filesystem and device of the directory the layers and uppers live on. */
+  readonly disk: string;
+  /** 1-minute load average when the run started and ended: a noisy machine shows here. */
+  loadStart: number;
+  loadEnd?: number;
+}
+
+export function describeMachine(workDir: string): Machine {
+  const cpuInfo = (() => { try { return readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; } })();
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuInfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const os = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec((() => { try { return readFileSync('/etc/os-release', 'utf8'); } catch { return ''; } })())?.[1] ?? 'unknown';
+  return {
+    cpuModel: model.trim(), cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30 * 10) / 10,
+    kernel: release(), os, node: process.version,
+    disk: firstLine('findmnt', ['-n', '-o', 'FSTYPE,SOURCE,OPTIONS', '-T', workDir]) ?? 'unknown',
+    loadStart: loadavg()[0]!,
+  };
+}
+
+export function finishMachine(m: Machine): void {
+  m.loadEnd = loadavg()[0]!;
+}

@@ -1,0 +1,126 @@
+// `npm run bench [-- --quick]`: build the layer trees once, run every workload on every peer,
+// print the table and write bench/results/<date>-<quick|full>.{md,json,svg}. Needs root (mounts,
+// drop_caches). Everything mounted or started is undone on any exit (see cleanup.ts).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cleanup } from './cleanup.js';
+import { buildFixtures, type FixtureId } from './fixtures.js';
+import { describeMachine, finishMachine } from './machine.js';
+import { parseBenchArgs, UsageError, type BenchOptions } from './options.js';
+import { makePeers } from './peers/index.js';
+import type { Peer } from './peers/peer.js';
+import { fmtSeconds } from './report/format.js';
+import { renderMarkdown } from './report/markdown.js';
+import { renderSvg } from './report/svg.js';
+import { renderTable } from './report/table.js';
+import type { PeerStatus, ResultDoc } from './results.js';
+import { FULL, QUICK } from './sizes.js';
+import { Suite } from './suite.js';
+import { depthScaling, mergeScaling, summarizeFigures } from './summary.js';
+import { allSessions, selected } from './workloads/index.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const started = Date.now();
+const log = (line: string) => process.stderr.write(`[${fmtSeconds((Date.now() - started) / 1000).padStart(6)}] ${line}\n`);
+
+async function bench(opts: BenchOptions, cleanup: Cleanup): Promise<void> {
+  const root = mkdtempSync(join(opts.tmpdir, 'wb-'));
+  cleanup.setRoot(root);
+  const machine = describeMachine(root);
+  const sizes = opts.quick ? QUICK : FULL;
+  const { mounts, worlds } = allSessions(sizes);
+  const sessions = mounts.filter((s) => selected(opts.only, s));
+  const runWorlds = selected(opts.only, worlds);
+  if (sessions.length === 0 && !runWorlds) throw new UsageError(`--only ${opts.only.join(',')} selects nothing`);
+  log(`${opts.quick ? 'quick' : 'full'} run, ${opts.runs} runs each, in ${root} (load ${machine.loadStart.toFixed(2)})`);
+
+  const peers = makePeers(opts, cleanup, { repo: REPO, probe: join(root, 'probe'), ext4Cache: join(root, 'ext4') });
+  mkdirSync(join(root, 'probe'));
+  mkdirSync(join(root, 'ext4'));
+  const statuses: PeerStatus[] = [];
+  const ready: Peer[] = [];
+  for (const p of peers) {
+    const why = await p.prepare();
+    statuses.push({ id: p.id, label: p.label, kind: p.kind, description: p.describe(), ...(why ? { unavailable: why } : {}) });
+    if (why) log(`peer ${p.id} cannot run: ${why}`);
+    else ready.push(p);
+  }
+  log(`peers: ${ready.map((p) => p.id).join(', ')}`);
+
+  const wanted = new Set<FixtureId>(sessions.map((s) => s.fixture));
+  if (runWorlds) for (const f of worlds.fixtures) wanted.add(f);
+  const t0 = Date.now();
+  const fixtures = buildFixtures(join(root, 'f'), sizes, wanted);
+  const setupSec = (Date.now() - t0) / 1000;
+  log(`layer trees built in ${fmtSeconds(setupSec)}`);
+
+  const suite = new Suite({ repo: REPO, scratch: join(root, 's'), sizes, runs: opts.runs, timeoutSec: opts.timeoutSec, sessionBudgetSec: opts.sessionBudgetSec, fixtures, log });
+  try {
+    for (const s of sessions) await suite.runSession(s, ready);
+    if (runWorlds) {
+      if (ready.some((p) => p.id === 'worldfs')) await suite.runWorlds(worlds);
+      else log('worlds: skipped, worldfs cannot run here (see the peers table)');
+    }
+  } finally {
+    suite.close();
+  }
+
+  finishMachine(machine);
+  const figures = summarizeFigures(suite.samples, sessions, runWorlds ? worlds : undefined);
+  const date = new Date(started);
+  const day = `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+  const doc: ResultDoc = {
+    format: 'worldos-bench/1', date: date.toISOString(), mode: opts.quick ? 'quick' : 'full', machine,
+    options: { runs: opts.runs, only: opts.only, worldfsOpts: opts.worldfsOpts, tmpdir: opts.tmpdir, timeoutSec: opts.timeoutSec, sessionBudgetSec: opts.sessionBudgetSec },
+    sizes, peers: statuses, figures,
+    depth: depthScaling(figures, sizes, ready.map((p) => p.id)),
+    merge: runWorlds ? mergeScaling(figures, sizes) : [],
+    durationSec: (Date.now() - started) / 1000, setupSec,
+  };
+  process.stdout.write(renderTable(doc) + '\n');
+  log(`done in ${fmtSeconds(doc.durationSec)}`);
+  if (opts.noWrite) return;
+  const outDir = opts.outDir ? resolve(opts.outDir) : join(REPO, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const base = join(outDir, `${day}-${doc.mode}`);
+  const chart = `${day}-${doc.mode}.svg`;
+  writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');
+  writeFileSync(`${base}.md`, renderMarkdown(doc, chart));
+  writeFileSync(`${base}.svg`, renderSvg(doc));
+  log(`wrote ${base}.{md,json,svg}`);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(argv, process.env);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(e.message + '\n');
+      return 2;
+    }
+    throw e;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench: needs root (it mounts filesystems and drops the page cache)\n');
+    return 1;
+  }
+  const cleanup = new Cleanup();
+  cleanup.trap();
+  try {
+    await bench(opts, cleanup);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(e.message + '\n');
+      return 2;
+    }
+    process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  } finally {
+    cleanup.runSync();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));
