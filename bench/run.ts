@@ -16,9 +16,13 @@ import { renderSvg } from './report/svg.js';
 import { renderTable } from './report/table.js';
 import type { PeerStatus, ResultDoc } from './results.js';
 import { FULL, QUICK } from './sizes.js';
-import { Suite } from './suite.js';
+import { ClientProcess } from './client-process.js';
+import { SampleBook } from './samples.js';
+import { ScratchDirs } from './scratch.js';
+import { runSession, type SuiteEnv } from './suite.js';
 import { depthScaling, mergeScaling, summarizeFigures } from './summary.js';
 import { allSessions, selected } from './workloads/index.js';
+import { runWorlds as runWorldsSession } from './workloads/worlds-runner.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const started = Date.now();
@@ -55,19 +59,24 @@ async function bench(opts: BenchOptions, cleanup: Cleanup): Promise<void> {
   const setupSec = (Date.now() - t0) / 1000;
   log(`layer trees built in ${fmtSeconds(setupSec)}`);
 
-  const suite = new Suite({ repo: REPO, scratch: join(root, 's'), sizes, runs: opts.runs, timeoutSec: opts.timeoutSec, sessionBudgetSec: opts.sessionBudgetSec, fixtures, log });
+  const book = new SampleBook();
+  const client = new ClientProcess(REPO, opts.timeoutSec);
+  const env: SuiteEnv = {
+    sizes, runs: opts.runs, timeoutSec: opts.timeoutSec, sessionBudgetSec: opts.sessionBudgetSec, fixtures,
+    book, scratch: new ScratchDirs(join(root, 's')), client, log,
+  };
   try {
-    for (const s of sessions) await suite.runSession(s, ready);
+    for (const s of sessions) await runSession(env, s, ready);
     if (runWorlds) {
-      if (ready.some((p) => p.id === 'worldfs')) await suite.runWorlds(worlds);
+      if (ready.some((p) => p.id === 'worldfs')) await runWorldsSession(env, REPO, worlds);
       else log('worlds: skipped, worldfs cannot run here (see the peers table)');
     }
   } finally {
-    suite.close();
+    client.stop();
   }
 
   finishMachine(machine);
-  const figures = summarizeFigures(suite.samples, sessions, runWorlds ? worlds : undefined);
+  const figures = summarizeFigures(book.samples, sessions, runWorlds ? worlds : undefined);
   const date = new Date(started);
   const day = `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
   const doc: ResultDoc = {

@@ -92,25 +92,30 @@ export function slope(points: readonly (readonly [number, number])[]): number | 
 export interface Scaling {
   readonly peer: PeerId;
   readonly metric: string;
-  /** (x, median) in x order. */
-  readonly points: readonly (readonly [number, number])[];
+  /** (x, median, the median is a lower bound) in x order. */
+  readonly points: readonly (readonly [number, number, boolean])[];
   /** Seconds per unit of x (per layer, per changed file). */
   readonly slope?: number;
   /** median at the largest x / median at the smallest. */
   readonly growth?: number;
+  /** Some point is a lower bound (its runs hit the deadline): slope and growth are at least this. */
+  readonly bound: boolean;
 }
 
 /** Scaling of one metric over sessions parameterised by x (e.g. lookup-1, lookup-4, ...). */
 export function scaling(figures: readonly FigureSummary[], keyOf: (x: number) => string, xs: readonly number[], metric: string, peers: readonly PeerId[]): Scaling[] {
   return peers.map((peer) => {
-    const points: [number, number][] = [];
+    const points: [number, number, boolean][] = [];
     for (const x of xs) {
-      const m = figures.find((f) => f.key === keyOf(x))?.byPeer[peer]?.median;
-      if (m !== undefined) points.push([x, m]);
+      const st = figures.find((f) => f.key === keyOf(x))?.byPeer[peer];
+      if (st?.median !== undefined) points.push([x, st.median, st.bound]);
     }
     const first = points[0];
     const last = points[points.length - 1];
-    const growth = points.length >= 2 && first && last && first[0] === xs[0] && last[0] === xs[xs.length - 1] ? ratio(last[1], first[1]) : undefined;
-    return { peer, metric, points, slope: slope(points), growth };
+    // A bound at the shallow end would make growth and slope meaningless (not even a bound).
+    const usable = first !== undefined && !first[2];
+    const growth = usable && points.length >= 2 && last && first[0] === xs[0] && last[0] === xs[xs.length - 1] ? ratio(last[1], first[1]) : undefined;
+    const xy = points.map(([x, y]) => [x, y] as const);
+    return { peer, metric, points, slope: usable ? slope(xy) : undefined, growth, bound: points.some((p) => p[2]) };
   }).filter((s) => s.points.length > 0);
 }

@@ -2,7 +2,8 @@
 import type { PeerId } from './options.js';
 import type { Sizes } from './sizes.js';
 import { scaling, summarize, type FigureSummary, type Scaling } from './stats.js';
-import { MEMORY_KEY, type Samples } from './suite.js';
+import type { Samples } from './samples.js';
+import { MEMORY_KEY } from './suite.js';
 import { lookupSessionId } from './workloads/lookup.js';
 import type { Session } from './workloads/workload.js';
 import type { WorldsSession } from './workloads/worlds.js';

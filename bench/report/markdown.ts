@@ -45,7 +45,7 @@ export function renderMarkdown(doc: ResultDoc, chartFile: string): string {
   out.push('');
 
   if (doc.depth.length) {
-    out.push('## Depth scaling', '', `The same ${doc.sizes.walkDirs * doc.sizes.walkFilesPerDir} files spread over ${doc.sizes.depths.join(', ')} layers. Slope: least-squares seconds per added layer; growth: the deepest stack against one layer (target for worldfs: warm walk within 1.2x).`, '');
+    out.push('## Depth scaling', '', `The same ${(doc.sizes.walkDirs * doc.sizes.walkFilesPerDir).toLocaleString('en-US')} files spread over ${doc.sizes.depths.join(', ')} layers. Slope: least-squares seconds per added layer; growth: the deepest stack against one layer (target for worldfs: within 1.2x). A leading > marks a lower bound: the runs hit the deadline, so the real figure is higher.`, '');
     out.push(`| peer | figure | ${doc.sizes.depths.map((k) => `${k}L`).join(' | ')} | slope per layer | growth |`, `|---|---|${doc.sizes.depths.map(() => '---:').join('|')}|---:|---:|`);
     for (const d of doc.depth) out.push(scalingRow(d, doc.sizes.depths));
     out.push('');
@@ -59,7 +59,11 @@ export function renderMarkdown(doc: ResultDoc, chartFile: string): string {
       const st = f.byPeer.worldfs;
       out.push(`| ${esc(f.label)} | ${fmtValue(st?.median, f.unit)} | ${range(st, f)} | ${st?.errors.length ?? 0} |`);
     }
-    for (const s of doc.merge) if (s.slope !== undefined) out.push('', `Merge cost: ${fmtSeconds(s.slope)} per changed file (least squares over ${s.points.map(([k]) => k).join('/')}).`);
+    for (const s of doc.merge) {
+      if (s.slope === undefined) continue;
+      const cost = (s.slope < 0 ? '−' : '') + fmtSeconds(Math.abs(s.slope));
+      out.push('', `Merge cost: ${cost} per changed file (least squares over ${s.points.map(([k]) => k).join('/')} changed files; within the noise when it is near 0).`);
+    }
     out.push('');
   }
 
@@ -95,6 +99,11 @@ function cellWithRange(st: Stat | undefined, f: FigureSummary, unavailable: bool
 }
 
 function scalingRow(d: Scaling, xs: readonly number[]): string {
-  const at = (x: number) => d.points.find(([k]) => k === x)?.[1];
-  return `| ${d.peer} | ${d.metric} | ${xs.map((x) => fmtValue(at(x), 's')).join(' | ')} | ${d.slope === undefined ? '—' : (d.slope < 0 ? '−' : '') + fmtSeconds(Math.abs(d.slope))} | ${fmtRatio(d.growth)} |`;
+  const cell = (x: number) => {
+    const p = d.points.find(([k]) => k === x);
+    return p ? (p[2] ? '>' : '') + fmtValue(p[1], 's') : '—';
+  };
+  const b = d.bound ? '>' : '';
+  const slopeCell = d.slope === undefined ? '—' : b + (d.slope < 0 ? '−' : '') + fmtSeconds(Math.abs(d.slope));
+  return `| ${d.peer} | ${d.metric} | ${xs.map(cell).join(' | ')} | ${slopeCell} | ${d.growth === undefined ? '—' : b + fmtRatio(d.growth)} |`;
 }

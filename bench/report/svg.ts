@@ -32,7 +32,10 @@ export function renderSvg(doc: ResultDoc): string {
   y += 250;
 
   const rows = doc.figures.filter((f) => f.unit === 's' && f.group !== 'worlds' && f.byPeer.ext4?.median !== undefined);
-  parts.push(ratioChart(10, y, W - 20, rows.map((f) => ({ label: f.label, ratios: peers.filter((p) => p !== 'ext4').map((p) => [p, f.byPeer[p]?.vsExt4] as const) }))));
+  parts.push(ratioChart(10, y, W - 20, rows.map((f) => ({
+    label: f.label,
+    ratios: peers.filter((p) => p !== 'ext4').map((p) => [p, f.byPeer[p]?.vsExt4, f.byPeer[p]?.bound === true] as const),
+  }))));
   y += 40 + rows.length * 16 + 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
 }
@@ -76,10 +79,15 @@ function depthChart(cx: number, cy: number, w: number, h: number, title: string,
   out.push(text(left + pw / 2, top + ph + 28, 'layers', 10, 'normal', 'middle', '#666'));
   out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + ph}" stroke="#888"/>`, `<line x1="${left}" y1="${top + ph}" x2="${left + pw}" y2="${top + ph}" stroke="#888"/>`);
   for (const s of series) {
-    const pts = s.points.map(([k, v]) => [px(xs.indexOf(k)), py(v)] as const);
+    const pts = s.points.map(([k, v, bound]) => [px(xs.indexOf(k)), py(v), bound] as const);
     const c = PEER_COLOURS[s.peer];
     out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`);
-    for (const [a, b] of pts) out.push(`<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="3" fill="${c}"/>`);
+    // A lower bound (the runs hit the deadline): a hollow marker with an arrow up.
+    for (const [a, b, bound] of pts) {
+      out.push(bound
+        ? `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="4" fill="white" stroke="${c}" stroke-width="2"/>${text(a, b - 7, '↑', 11, 'bold', 'middle', c)}`
+        : `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="3" fill="${c}"/>`);
+    }
   }
   if (series.length === 0) out.push(text(left + pw / 2, top + ph / 2, 'no data', 11, 'normal', 'middle', '#999'));
   return out.join('\n');
@@ -87,11 +95,12 @@ function depthChart(cx: number, cy: number, w: number, h: number, title: string,
 
 interface RatioRow {
   readonly label: string;
-  readonly ratios: readonly (readonly [PeerId, number | undefined])[];
+  /** peer, ratio, the ratio is a lower bound */
+  readonly ratios: readonly (readonly [PeerId, number | undefined, boolean])[];
 }
 
 function ratioChart(cx: number, cy: number, w: number, rows: readonly RatioRow[]): string {
-  const out: string[] = [text(cx, cy + 14, 'median / ext4 median, same run (log scale; 1x = as fast as plain ext4)', 12, 'bold')];
+  const out: string[] = [text(cx, cy + 14, 'median / ext4 median, same run (log scale; 1x = as fast as plain ext4; hollow: a lower bound)', 12, 'bold')];
   const labelW = 330;
   const left = cx + labelW;
   const pw = w - labelW - 20;
@@ -110,9 +119,10 @@ function ratioChart(cx: number, cy: number, w: number, rows: readonly RatioRow[]
     const ry = top + i * 16 + 8;
     if (i % 2 === 0) out.push(`<rect x="${cx}" y="${ry - 8}" width="${w}" height="16" fill="#f6f6f6"/>`);
     out.push(text(left - 8, ry + 4, r.label.length > 52 ? r.label.slice(0, 51) + '…' : r.label, 10, 'normal', 'end'));
-    for (const [p, v] of r.ratios) {
+    for (const [p, v, bound] of r.ratios) {
       if (v === undefined || !(v > 0)) continue;
-      out.push(`<circle cx="${lx(v).toFixed(1)}" cy="${ry}" r="4" fill="${PEER_COLOURS[p]}" fill-opacity="0.85"><title>${x(`${p}: ${fmtRatio(v)}`)}</title></circle>`);
+      const fill = bound ? `fill="white" stroke="${PEER_COLOURS[p]}" stroke-width="2"` : `fill="${PEER_COLOURS[p]}" fill-opacity="0.85"`;
+      out.push(`<circle cx="${lx(v).toFixed(1)}" cy="${ry}" r="4" ${fill}><title>${x(`${p}: ${bound ? '>' : ''}${fmtRatio(v)}`)}</title></circle>`);
     }
   });
   return out.join('\n');

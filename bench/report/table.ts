@@ -41,7 +41,7 @@ export function renderTable(doc: ResultDoc): string {
   const lines: string[] = [];
   for (const d of doc.depth) {
     if (d.metric !== 'walk-warm' || d.growth === undefined) continue;
-    lines.push(`${SHORT[d.peer]} ${fmtRatio(d.growth)}`);
+    lines.push(`${SHORT[d.peer]} ${d.bound ? '>' : ''}${fmtRatio(d.growth)}`);
   }
   if (lines.length) out.push(`depth (warm walk, ${doc.sizes.depths[doc.sizes.depths.length - 1]} layers / 1 layer): ${lines.join(', ')}`);
   return out.join('\n');
