@@ -24,7 +24,7 @@ export function describeMachine(workDir: string): Machine {
   return {
     cpuModel: model.trim(), cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30 * 10) / 10,
     kernel: release(), os, node: process.version,
-    disk: firstLine('findmnt', ['-n', '-o', 'FSTYPE,SOURCE,OPTIONS', '-T', workDir]) ?? 'unknown',
+    disk: firstLine('findmnt', ['-n', '-o', 'FSTYPE,SOURCE,OPTIONS', '-T', workDir])?.replace(/\s+/g, ' ') ?? 'unknown',
     loadStart: loadavg()[0]!,
   };
 }

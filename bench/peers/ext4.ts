@@ -26,7 +26,8 @@ export class Ext4Peer implements Peer {
   }
 
   describe(): string {
-    return `a plain directory (${firstLine('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', this.cacheDir]) ?? '?'}) holding the layers copied together`;
+    const fs = firstLine('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', this.cacheDir])?.replace(/\s+/g, ' ') ?? '?';
+    return `a plain directory (${fs}) holding the layers copied together (or hard-linked, or the layer itself; see bench/README.md)`;
   }
 
   async mount(spec: MountSpec): Promise<View> {
