@@ -1,10 +1,10 @@
 // The worldfs command: mount one union view. Foreground with -f; otherwise it starts itself in the
 // background and returns once the mount is ready (or reports why it is not). Exits cleanly on
 // SIGTERM/SIGINT/SIGHUP, and exits when the mount is removed from outside (umount, fusermount -u).
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { findFuseMount, readMounts } from '../src/host/mountinfo.js';
+import { spawnWithReadyFd } from '../src/host/ready-fd.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
 import { parseArgs, UsageError, type MountOptions, type StackFile } from './options.js';
 import type { WorldFs } from './worldfs.js';
@@ -110,30 +110,14 @@ function hideFuseMounts(layers: HostLayers, self: string, mounts = readMounts())
 }
 
 /** Start `worldfs ... -f` detached and wait for its ready line. */
-function daemonize(argv: readonly string[], opts: MountOptions): Promise<number> {
+async function daemonize(argv: readonly string[], opts: MountOptions): Promise<number> {
   const log = opts.log ? openSync(opts.log, 'a') : 'ignore';
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '-f'], {
-    detached: true,
-    stdio: ['ignore', log, log, 'pipe'],
-    env: { ...process.env, WORLDFS_READY_FD: '3' },
-  });
+  const started = spawnWithReadyFd(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '-f'], log);
   if (typeof log === 'number') closeSync(log);
-  return new Promise((resolve) => {
-    let text = '';
-    const pipe = child.stdio[3] as NodeJS.ReadableStream;
-    pipe.setEncoding('utf8');
-    pipe.on('data', (d: string) => { text += d; });
-    pipe.on('end', () => {
-      const line = text.trim();
-      if (line === 'ready') {
-        child.unref();
-        (pipe as unknown as { destroy(): void }).destroy();
-        return resolve(0);
-      }
-      process.stderr.write(`worldfs: ${line.startsWith('error ') ? line.slice(6) : 'the daemon exited before the mount was ready'}\n`);
-      resolve(1);
-    });
-  });
+  const r = await started;
+  if (r.ready) return 0;
+  process.stderr.write(`worldfs: ${r.error ?? 'the daemon exited before the mount was ready'}\n`);
+  return 1;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,6 +1,5 @@
 // Starting and stopping the worldfs daemon that serves one world's view. The daemon is recorded
 // in <world>/daemon as "pid start mountpoint" (start time guards against pid reuse).
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { WorldError } from '../core/world-error.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import { findFuseMount } from '../host/mountinfo.js';
+import { spawnWithReadyFd } from '../host/ready-fd.js';
 import { isAlive, refOf, type ProcessRef } from '../host/process-identity.js';
 
 /** The repository root (where bin/worldfs is), found from this file in src/ or dist/src/. */
@@ -51,35 +51,20 @@ export function mountOptions(r: MountRequest): string {
 }
 
 /** Start a daemon and wait until its mount is ready. */
-export function startDaemon(r: MountRequest, recordFile: string): Promise<DaemonRecord> {
+export async function startDaemon(r: MountRequest, recordFile: string): Promise<DaemonRecord> {
   mkdirSync(r.mountpoint, { recursive: true });
   const log = openSync(r.log, 'a');
-  const child = spawn(join(repoRoot(), 'bin', 'worldfs'), ['-f', '-o', mountOptions(r), r.mountpoint], {
-    detached: true,
-    stdio: ['ignore', log, log, 'pipe'],
-    env: { ...process.env, WORLDFS_READY_FD: '3' },
-  });
+  const started = spawnWithReadyFd(join(repoRoot(), 'bin', 'worldfs'), ['-f', '-o', mountOptions(r), r.mountpoint], log);
   closeSync(log);
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const pipe = child.stdio[3] as NodeJS.ReadableStream;
-    pipe.setEncoding('utf8');
-    pipe.on('data', (d: string) => { text += d; });
-    pipe.on('end', () => {
-      const line = text.trim();
-      if (line !== 'ready') {
-        const why = line.startsWith('error ') ? line.slice(6) : `the daemon exited; see ${r.log}`;
-        return reject(new WorldError('IO', `could not mount the world at ${r.mountpoint}: ${why}`));
-      }
-      const ref = refOf(child.pid!);
-      child.unref();
-      (pipe as unknown as { destroy(): void }).destroy();
-      if (!ref) return reject(new WorldError('IO', `the worldfs daemon for ${r.mountpoint} exited right after mounting; see ${r.log}`));
-      const rec: DaemonRecord = { ...ref, mountpoint: r.mountpoint };
-      writeFileAtomic(recordFile, `${rec.pid} ${rec.start} ${rec.mountpoint}\n`);
-      resolve(rec);
-    });
-  });
+  const out = await started;
+  if (!out.ready) {
+    throw new WorldError('IO', `could not mount the world at ${r.mountpoint}: ${out.error ?? `the daemon exited; see ${r.log}`}`);
+  }
+  const ref = refOf(out.child.pid!);
+  if (!ref) throw new WorldError('IO', `the worldfs daemon for ${r.mountpoint} exited right after mounting; see ${r.log}`);
+  const rec: DaemonRecord = { ...ref, mountpoint: r.mountpoint };
+  writeFileAtomic(recordFile, `${rec.pid} ${rec.start} ${rec.mountpoint}\n`);
+  return rec;
 }
 
 function parseRecord(line: string): DaemonRecord | undefined {

@@ -1,0 +1,34 @@
+// Starting a daemon that reports readiness on fd 3 with one line, "ready" or "error <why>" (the
+// worldfs protocol, WORLDFS_READY_FD). Shared by `worldfs` without -f and by worldctl's mounts.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export type ReadyOutcome =
+  | { readonly ready: true; readonly child: ChildProcess }
+  | { readonly ready: false; readonly error?: string };
+
+/**
+ * Spawn `cmd` detached (stdout and stderr to `out`), wait for its ready line, then let it go
+ * (unref, pipe closed). `error` is the daemon's own reason when it gave one.
+ */
+export function spawnWithReadyFd(cmd: string, args: readonly string[], out: number | 'ignore'): Promise<ReadyOutcome> {
+  const child = spawn(cmd, [...args], {
+    detached: true,
+    stdio: ['ignore', out, out, 'pipe'],
+    env: { ...process.env, WORLDFS_READY_FD: '3' },
+  });
+  return new Promise((resolve) => {
+    let text = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => { text += d; });
+    pipe.on('end', () => {
+      const line = text.trim();
+      if (line === 'ready') {
+        child.unref();
+        pipe.destroy();
+        return resolve({ ready: true, child });
+      }
+      resolve({ ready: false, ...(line.startsWith('error ') ? { error: line.slice(6) } : {}) });
+    });
+  });
+}
