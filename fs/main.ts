@@ -3,6 +3,7 @@
 // SIGTERM/SIGINT/SIGHUP, and exits when the mount is removed from outside (umount, fusermount -u).
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { fuseDeviceProblem, mayAllowOther } from '../src/host/fuse-device.js';
 import { findFuseMount, readMounts } from '../src/host/mountinfo.js';
 import { spawnWithReadyFd } from '../src/host/ready-fd.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
@@ -34,13 +35,15 @@ async function serve(opts: MountOptions): Promise<number> {
   let layers: HostLayers;
   let fs: WorldFs;
   try {
+    const fuseProblem = fuseDeviceProblem();
+    if (fuseProblem) throw new SetupError(fuseProblem);
     const s = setup(opts);
     mountpoint = s.mountpoint;
     layers = s.layers;
     fs = s.fs;
     hideFuseMounts(layers, mountpoint);
     transport = new FuseNativeTransport(s.fs, {
-      mountpoint, fsname: opts.fsname, allowOther: opts.allowOther, cacheTimeout: opts.cacheTimeout,
+      mountpoint, fsname: opts.fsname, allowOther: opts.allowOther && mayAllowOther(), cacheTimeout: opts.cacheTimeout,
       kernelFlags: opts.kernelFlags, debug: opts.debug,
     });
     await transport.mount();

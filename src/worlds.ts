@@ -11,6 +11,7 @@ import { initialRegistry, type Registry, type World } from './registry/model.js'
 import { RegistryStore } from './registry/store.js';
 import { worldContents, type WorldContents } from './worlds/contents.js';
 import type { WorldsContext } from './worlds/context.js';
+import { chooseMembership, type Membership } from './ns/membership.js';
 import { createWorld } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
 import { liveDaemon } from './worlds/daemon.js';
@@ -45,11 +46,13 @@ export interface WorldSummary extends World {
 
 export class Worlds {
   readonly ctx: WorldsContext;
-  constructor(readonly home: string, options: { lineage?: Lineage; lockTimeoutMs?: number } = {}) {
+  constructor(readonly home: string, options: { lineage?: Lineage; lockTimeoutMs?: number; membership?: Membership } = {}) {
+    const layout = new StoreLayout(home);
     this.ctx = {
       store: new RegistryStore(home, { lockTimeoutMs: options.lockTimeoutMs }),
-      layout: new StoreLayout(home),
+      layout,
       lineage: options.lineage ?? c3Lineage,
+      membership: options.membership ?? chooseMembership((id) => layout.pidnsFile(id)),
     };
   }
 

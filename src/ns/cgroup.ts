@@ -1,7 +1,7 @@
 // One cgroup per world (cgroup v1 freezer hierarchy): membership the kernel keeps, and freezing a
 // world's processes while a merge moves them. Children inherit the cgroup; moving a process does
 // not move its children, so a world is moved pid by pid while frozen.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const FREEZER = '/sys/fs/cgroup/freezer';
@@ -11,8 +11,19 @@ export class WorldCgroup {
 
   /** The cgroup of world `id`, or undefined where no freezer hierarchy is usable (rootless). */
   static forWorld(id: string, root = FREEZER): WorldCgroup | undefined {
-    if (!existsSync(join(root, 'cgroup.procs'))) return undefined;
+    if (!WorldCgroup.usable(root)) return undefined;
     return new WorldCgroup(join(root, 'worldos', id));
+  }
+
+  /** Whether this process can make cgroups in the freezer hierarchy (v1 cannot be delegated: root only). */
+  static usable(root = FREEZER): boolean {
+    if (!existsSync(join(root, 'cgroup.procs'))) return false;
+    try {
+      accessSync(root, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   get procsFile(): string { return join(this.dir, 'cgroup.procs'); }

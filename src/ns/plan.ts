@@ -11,12 +11,19 @@ export interface InitPlanInput {
   readonly nestInPid?: number;
   /** The world's cgroup.procs file: the launcher joins it before exec, so everything inherits it. */
   readonly cgroupProcs?: string;
+  /**
+   * Rootless: the outermost world makes a user namespace mapping the caller to root (its processes
+   * are root over what the caller owns, nobody over the rest); nested worlds join their parent's.
+   */
+  readonly userns?: boolean;
 }
 
 /** argv of the process whose child becomes the world's PID 1. */
 export function initArgv(p: InitPlanInput): string[] {
-  const unshare = ['unshare', '--pid', '--mount', '--uts', '--ipc', '--fork', '--propagation', 'private', '--', p.initBin, p.root, p.hostname];
-  const nested = p.nestInPid !== undefined ? ['nsenter', `--target=${p.nestInPid}`, '--pid', '--', ...unshare] : unshare;
+  const own = p.userns && p.nestInPid === undefined ? ['--user', '--map-root-user'] : [];
+  const unshare = ['unshare', ...own, '--pid', '--mount', '--uts', '--ipc', '--fork', '--propagation', 'private', '--', p.initBin, p.root, p.hostname];
+  const join = p.userns ? ['--user', '--preserve-credentials'] : [];
+  const nested = p.nestInPid !== undefined ? ['nsenter', `--target=${p.nestInPid}`, ...join, '--pid', '--', ...unshare] : unshare;
   return joinCgroup(p.cgroupProcs, nested);
 }
 
@@ -26,6 +33,8 @@ export interface RunPlanInput {
   readonly cwd?: string;
   readonly command: readonly string[];
   readonly cgroupProcs?: string;
+  /** Rootless: also enter the world's user namespace (keeping the caller's ids: root inside). */
+  readonly userns?: boolean;
 }
 
 /** argv that runs `command` inside the world whose init has host pid `initPid`. */
@@ -34,7 +43,8 @@ export function runArgv(p: RunPlanInput): string[] {
   // nsenter opens --wd=DIR before it enters the root, so DIR would name a host directory: take the
   // init's working directory (the world's /) instead and change directory inside the world.
   const cwd = p.cwd === undefined || p.cwd === '/' ? [] : ['env', `--chdir=${p.cwd}`];
-  const enter = ['nsenter', `--target=${p.initPid}`, '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--', ...cwd, ...p.command];
+  const user = p.userns ? ['--user', '--preserve-credentials'] : [];
+  const enter = ['nsenter', `--target=${p.initPid}`, ...user, '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--', ...cwd, ...p.command];
   return joinCgroup(p.cgroupProcs, enter);
 }
 

@@ -1,7 +1,8 @@
 /*
- * worldinit: PID 1 of a world's PID namespace (built at install by scripts/build-init.mjs).
+ * worldinit: PID 1 of a world's PID namespace (built at install by scripts/build-native.mjs).
  *   unshare --pid --mount --uts --ipc --fork --propagation private -- worldinit ROOT HOSTNAME
- * Sets the hostname, mounts a fresh /proc, /sys and /dev under ROOT (never served through the
+ * Sets the hostname, mounts a fresh /proc, /sys (or the host's, bound, where a fresh one is not
+ * allowed: rootless) and the host's /dev under ROOT (never served through the
  * view: they are mounts in this mount namespace), chroots into ROOT, reports "ready" on fd 3,
  * then reaps every child (orphans of the world are re-parented here) until told to stop.
  * SIGTERM: forwards SIGTERM to every process of the world and exits once none is left.
@@ -21,15 +22,17 @@ static void note(const char *what, const char *path) {
   fprintf(stderr, "worldinit: %s %s: %s\n", what, path, strerror(errno));
 }
 
-static void mount_at(const char *root, const char *dir, const char *src, const char *type,
-                     unsigned long flags, int soft) {
+static int mount_at(const char *root, const char *dir, const char *src, const char *type,
+                    unsigned long flags, int soft) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", root, dir);
   mkdir(path, 0755); /* exists in most roots; created in the world's own layer otherwise */
   if (mount(src, path, type, flags, NULL) != 0) {
+    if (soft) return -1;
     note("cannot mount", path);
-    if (!soft) _exit(111);
+    _exit(111);
   }
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -40,7 +43,10 @@ int main(int argc, char **argv) {
   const char *root = argv[1];
   if (sethostname(argv[2], strlen(argv[2])) != 0) note("cannot set hostname", argv[2]);
   mount_at(root, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
-  mount_at(root, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, 1);
+  /* A fresh sysfs needs a network namespace owned by our user namespace; rootless worlds share the
+   * host's network, so they get the host's /sys bound instead (read-only where the kernel lets us). */
+  if (mount_at(root, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, 1) != 0)
+    mount_at(root, "sys", "/sys", NULL, MS_BIND | MS_REC, 1);
   mount_at(root, "dev", "/dev", NULL, MS_BIND | MS_REC, 0);
   if (chdir(root) != 0 || chroot(".") != 0 || chdir("/") != 0) {
     note("cannot enter", root);

@@ -2,6 +2,7 @@
 import type { Lineage } from '../core/lineage.js';
 import { WorldError } from '../core/world-error.js';
 import type { RegistryStore } from '../registry/store.js';
+import type { Membership } from '../ns/membership.js';
 import { findByName, type Registry, type World } from '../registry/model.js';
 import type { StoreLayout } from './layout.js';
 
@@ -9,6 +10,8 @@ export interface WorldsContext {
   readonly store: RegistryStore;
   readonly layout: StoreLayout;
   readonly lineage: Lineage;
+  /** Which processes belong to which world (cgroup as root, PID namespaces rootless). */
+  readonly membership: Membership;
 }
 
 /** The world called `name` (NFC-normalised), or NO_SUCH_WORLD naming what exists. */

@@ -8,6 +8,7 @@
 //   <home>/worlds/<id>/daemon    pid, start time and mountpoint of the worldfs serving it
 //   <home>/worlds/<id>/worldfs.log
 //   <home>/worlds/<id>/init      pid and start time of its init (PID 1 of its namespaces)
+//   <home>/worlds/<id>/pidns     the PID namespaces it owns (rootless membership, src/ns/membership.ts)
 //   <home>/worlds/<id>/aliases   daemons still serving merged children's views as aliases of this one
 //   <home>/mnt/<id>              its default mountpoint (outside the world's directory: a
 //                                recursive removal of that directory never walks into a mount)
@@ -33,6 +34,7 @@ export class StoreLayout {
   seenLog(id: string): string { return join(this.worldDir(id), 'seen'); }
   defaultMount(id: string): string { return join(this.home, 'mnt', id); }
   initFile(id: string): string { return join(this.worldDir(id), 'init'); }
+  pidnsFile(id: string): string { return join(this.worldDir(id), 'pidns'); }
   aliasesFile(id: string): string { return join(this.worldDir(id), 'aliases'); }
   /** Read by the daemon serving world `id`'s mount on SIGUSR1 (outlives the world: aliases). */
   stackFile(id: string): string { return join(this.home, 'stacks', `${id}.json`); }

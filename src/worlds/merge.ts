@@ -20,7 +20,6 @@ import { identityOf, readSeenLog } from '../host/seen-log.js';
 import { children, findById, isAncestor, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { addAliases, liveAliases, liveDaemon, startDaemon, stopDaemon, type DaemonRecord } from './daemon.js';
-import { WorldCgroup } from '../ns/cgroup.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import type { StackFile } from '../host/stack-file.js';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -121,7 +120,7 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
   });
   for (const w of affected) await stopDaemon(ctx.layout.daemonFile(w.id));
   // The merged worlds' processes stay frozen until they belong to the ancestor.
-  for (const w of fold) WorldCgroup.forWorld(w.id)?.freeze();
+  for (const w of fold) ctx.membership.freeze(w.id);
 
   // Protect the other children before any layer changes.
   for (const o of others) {
@@ -200,8 +199,9 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
 }
 
 /**
- * The merged worlds' processes and views now belong to the ancestor: their cgroups' members move
- * into the ancestor's cgroup (frozen meanwhile), and their daemons switch to the ancestor's stack,
+ * The merged worlds' processes and views now belong to the ancestor: their members move to the
+ * ancestor (cgroup: moved while frozen; pidns: the namespaces change owner), and their daemons
+ * switch to the ancestor's stack,
  * so their processes see the ancestor's files and keep their open files (moved by rename).
  */
 async function adoptMerged(ctx: WorldsContext, j: MergeJournal): Promise<void> {
@@ -209,13 +209,9 @@ async function adoptMerged(ctx: WorldsContext, j: MergeJournal): Promise<void> {
   const into = findById(reg, j.into)!;
   const stack = lineageOf(reg, into.id, ctx.lineage);
   const base = stack[stack.length - 1]!;
-  const target = WorldCgroup.forWorld(into.id);
   const adopted: DaemonRecord[] = [];
   for (const id of j.fold) {
-    const cg = WorldCgroup.forWorld(id);
-    if (cg && target) cg.moveAllTo(target);
-    cg?.thaw();
-    cg?.remove();
+    ctx.membership.adopt(id, into.id);
     adopted.push(...liveAliases(ctx.layout.aliasesFile(id)));
     const rec = liveDaemon(ctx.layout.daemonFile(id));
     if (!rec || !j.aliases.includes(id)) continue;

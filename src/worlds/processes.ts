@@ -1,6 +1,8 @@
 // Processes in worlds: each world that runs something has an init (PID 1 of its PID, mount, UTS
-// and IPC namespaces; its PID namespace nested in its first parent's), a cgroup that the kernel
-// keeps membership in, and its view as root. run / ps / stop live here.
+// and IPC namespaces; its PID namespace nested in its first parent's), a membership the kernel
+// keeps (a cgroup as root, its PID namespaces rootless: src/ns/membership.ts), and its view as
+// root. Rootless, the outermost world also gets a user namespace mapping the caller to root.
+// run / ps / stop live here.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +10,6 @@ import { WorldError } from '../core/world-error.js';
 import { isAlive, type ProcessRef } from '../host/process-identity.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import { findById, type Registry, type World } from '../registry/model.js';
-import { WorldCgroup } from '../ns/cgroup.js';
 import { runDetached, runForeground, startInit } from '../ns/launcher.js';
 import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
@@ -26,6 +27,11 @@ function initBin(): string {
     if (existsSync(f)) return f;
   }
   throw new Error('dist/worldinit is missing: run npm ci (or node scripts/build-native.mjs)');
+}
+
+/** Not root: worlds get a user namespace (the caller is root inside it). */
+export function rootless(): boolean {
+  return process.getuid?.() !== 0;
 }
 
 /** The world's live init, if any. */
@@ -51,11 +57,12 @@ export async function ensureInit(ctx: WorldsContext, reg: Registry, w: World, mo
   const first = w.parents[0] ? findById(reg, w.parents[0]) : undefined;
   const parentInit = first && !first.base ? await ensureInit(ctx, reg, first, mountWorld) : undefined;
   const root = liveDaemon(ctx.layout.daemonFile(w.id))?.mountpoint ?? await mountWorld(w);
-  const cg = WorldCgroup.forWorld(w.id)?.ensure();
   const bin = initBin();
   const ref = await startInit(initArgv({
-    root, hostname: hostnameOf(w.name), initBin: bin, nestInPid: parentInit?.pid, cgroupProcs: cg?.procsFile,
+    root, hostname: hostnameOf(w.name), initBin: bin, nestInPid: parentInit?.pid,
+    cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless(),
   }), bin, ctx.layout.logFile(w.id));
+  ctx.membership.registerInit(w.id, ref);
   writeFileAtomic(ctx.layout.initFile(w.id), `${ref.pid} ${ref.start}\n`);
   return ref;
 }
@@ -76,45 +83,57 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   if (req.command.length === 0) throw new WorldError('BAD_NAME', 'no command given: worldctl run NAME -- CMD ARGS...');
   if (req.cwd !== undefined && !req.cwd.startsWith('/')) throw new WorldError('BAD_NAME', `--cwd ${req.cwd}: expected an absolute path inside the world`);
   const init = await ensureInit(ctx, reg, w, mountWorld);
-  const argv = runArgv({ initPid: init.pid, cwd: req.cwd, command: req.command, cgroupProcs: WorldCgroup.forWorld(w.id)?.procsFile });
+  const argv = runArgv({ initPid: init.pid, cwd: req.cwd, command: req.command, cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless() });
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   if (req.detach) return runDetached(argv, env, ctx.layout.logFile(w.id));
   return runForeground(argv, env);
 }
 
-/** The processes of a world: its cgroup's members inside its PID namespace (or nested in it). */
+/** The processes of a world: its members inside its PID namespace (or nested in it). */
 export function listProcesses(ctx: WorldsContext, id: string): ProcessInfo[] {
-  const cg = WorldCgroup.forWorld(id);
   const init = liveInit(ctx, id);
   const level = init ? (readProc(init.pid)?.nspids.length ?? 2) : 2;
-  const pids = cg ? cg.pids() : init ? [init.pid] : [];
+  const pids = members(ctx, id, init);
   const out: ProcessInfo[] = [];
   for (const pid of pids) {
     const p = readProc(pid);
     if (!p || p.nspids.length < level) continue; // a launcher still in the host's namespace
+    if (isInitLauncher(p.command)) continue; // the unshare that waits for a nested world's init
     out.push({ pid, nspid: p.nspids[level - 1]!, command: p.command, state: p.state });
   }
   return out.sort((a, b) => a.nspid - b.nspid);
+}
+
+/** `unshare ... -- .../worldinit ROOT NAME`: plumbing of a nested world, not one of its programs. */
+function isInitLauncher(command: string): boolean {
+  return command.startsWith('unshare ') && / -- \S*\/worldinit /.test(command);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM every process of the world, SIGKILL what is left after `graceMs`, then forget the init. */
 export async function stopProcesses(ctx: WorldsContext, id: string, graceMs = STOP_GRACE_MS): Promise<void> {
-  const cg = WorldCgroup.forWorld(id);
+  const m = ctx.membership;
   const init = liveInit(ctx, id);
-  const members = () => (cg ? cg.pids() : init && isAlive(init) ? [init.pid] : []);
-  const signal = (sig: NodeJS.Signals) => { for (const pid of members()) { try { process.kill(pid, sig); } catch { /* gone */ } } };
-  if (members().length > 0) {
-    cg?.thaw();
+  const now = () => members(ctx, id, init && isAlive(init) ? init : undefined);
+  const signal = (sig: NodeJS.Signals) => { for (const pid of now()) { try { process.kill(pid, sig); } catch { /* gone */ } } };
+  if (now().length > 0) {
+    m.thaw(id);
     signal('SIGTERM');
     const deadline = Date.now() + graceMs;
-    while (members().length > 0 && Date.now() < deadline) await sleep(50);
-    for (let i = 0; i < 100 && members().length > 0; i++) {
+    while (now().length > 0 && Date.now() < deadline) await sleep(50);
+    for (let i = 0; i < 100 && now().length > 0; i++) {
       signal('SIGKILL');
       await sleep(50);
     }
   }
-  cg?.remove();
+  m.release(id);
   rmSync(ctx.layout.initFile(id), { force: true });
+}
+
+/** Host pids of the world's processes; the init alone when the membership knows none. */
+function members(ctx: WorldsContext, id: string, init: ProcessRef | undefined): number[] {
+  const pids = ctx.membership.pids(id);
+  if (pids.length > 0 || !init) return pids;
+  return ctx.membership.kind === 'pidns' ? [] : [init.pid];
 }

@@ -1,0 +1,81 @@
+// Which processes belong to a world, kept by the kernel — a strategy, so a researcher (or a machine
+// without a delegable cgroup) can swap it:
+//   cgroup: one freezer cgroup per world (root on cgroup v1). Launchers join it before exec, so
+//           every descendant is a member; a merge freezes the worlds and moves members pid by pid.
+//   pidns:  the world's PID namespaces (rootless). A member is a process whose PID namespace is one
+//           the world owns: its init's, plus those of worlds merged into it. Nothing moves on merge;
+//           the namespaces change owner. Nothing can be frozen either (see docs/processes.md).
+import type { ProcessRef } from '../host/process-identity.js';
+import { WorldCgroup } from './cgroup.js';
+import { PidNamespaceRecord } from './pidns-record.js';
+
+export interface Membership {
+  readonly kind: 'cgroup' | 'pidns';
+  /** A cgroup.procs file a launcher writes its own pid to before exec, if the strategy needs one. */
+  joinFile(id: string): string | undefined;
+  /** Record a world's init (and so its PID namespace) once it started. */
+  registerInit(id: string, init: ProcessRef): void;
+  /** Host pids of the world's processes. */
+  pids(id: string): number[];
+  /** Stop the world's processes from running (a merge in progress); a no-op where impossible. */
+  freeze(id: string): void;
+  thaw(id: string): void;
+  /** The processes of `from` now belong to `into`. */
+  adopt(from: string, into: string): void;
+  /** Forget the world (its processes are gone). */
+  release(id: string): void;
+}
+
+/** cgroup v1 freezer membership; undefined per world where no freezer hierarchy is mounted. */
+export class CgroupMembership implements Membership {
+  readonly kind = 'cgroup';
+  constructor(private readonly root?: string) {}
+  private cg(id: string): WorldCgroup | undefined { return WorldCgroup.forWorld(id, this.root); }
+  joinFile(id: string): string | undefined { return this.cg(id)?.ensure().procsFile; }
+  registerInit(): void { /* the launcher joined the cgroup before exec */ }
+  pids(id: string): number[] { return this.cg(id)?.pids() ?? []; }
+  freeze(id: string): void { this.cg(id)?.freeze(); }
+  thaw(id: string): void { this.cg(id)?.thaw(); }
+  adopt(from: string, into: string): void {
+    const src = this.cg(from);
+    const dst = this.cg(into);
+    if (src && dst) src.moveAllTo(dst);
+    src?.thaw();
+    src?.remove();
+  }
+  release(id: string): void { this.cg(id)?.remove(); }
+}
+
+/** PID-namespace membership: `recordFile(id)` lists the namespaces world `id` owns. */
+export class PidNamespaceMembership implements Membership {
+  readonly kind = 'pidns';
+  constructor(private readonly recordFile: (id: string) => string) {}
+  private rec(id: string): PidNamespaceRecord { return new PidNamespaceRecord(this.recordFile(id)); }
+  joinFile(): undefined { return undefined; }
+  registerInit(id: string, init: ProcessRef): void { this.rec(id).add(init); }
+  pids(id: string): number[] { return this.rec(id).members(); }
+  freeze(): void { /* no freezer without a delegated cgroup: merged processes keep running */ }
+  thaw(): void { /* see freeze */ }
+  adopt(from: string, into: string): void {
+    const src = this.rec(from);
+    this.rec(into).addAll(src.entries());
+    src.clear();
+  }
+  release(id: string): void { this.rec(id).clear(); }
+}
+
+export type MembershipKind = Membership['kind'];
+
+/**
+ * The strategy for this process: WORLDOS_MEMBERSHIP=cgroup|pidns when set; otherwise cgroup where
+ * the freezer hierarchy is writable (root), pidns elsewhere (rootless).
+ */
+export function chooseMembership(recordFile: (id: string) => string, env: NodeJS.ProcessEnv = process.env): Membership {
+  const want = env.WORLDOS_MEMBERSHIP;
+  if (want !== undefined && want !== 'cgroup' && want !== 'pidns') {
+    throw new Error(`WORLDOS_MEMBERSHIP=${want}: expected cgroup or pidns`);
+  }
+  if (want === 'pidns') return new PidNamespaceMembership(recordFile);
+  if (want === 'cgroup' || WorldCgroup.usable()) return new CgroupMembership();
+  return new PidNamespaceMembership(recordFile);
+}
