@@ -32,6 +32,8 @@ export interface MountOptions {
   readonly seenlog?: string;
   /** A JSON file with a new layer stack, read on SIGUSR1 (see StackFile). */
   readonly stack?: string;
+  /** Report every object as owned by these ids (fuse-overlayfs's squash_to_uid/gid/root). */
+  readonly squash: { readonly uid?: number; readonly gid?: number };
 }
 
 export type { StackFile } from '../src/host/stack-file.js';
@@ -44,7 +46,8 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
-                 [,udba=reval|none][,timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE] MOUNTPOINT
+                 [,udba=reval|none][,timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
+                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
 const KERNEL_FLAGS = new Set(['ro', 'nosuid', 'nodev', 'noexec', 'suid', 'dev', 'exec']);
@@ -108,6 +111,11 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   let prune: string[] = [];
   let seenlog: string | undefined;
   let stack: string | undefined;
+  const squash: { uid?: number; gid?: number } = {};
+  const id = (v: string, what: string) => {
+    if (!/^\d+$/.test(v) || Number(v) > 0xfffffffe) throw new UsageError(`${what}=${v}: expected a numeric id`);
+    return Number(v);
+  };
   const kernelFlags: string[] = [];
   for (const o of opts) {
     const eq = o.indexOf('=');
@@ -147,6 +155,9 @@ export function parseArgs(argv: readonly string[]): MountOptions {
       case 'stack': stack = need(); break;
       case 'fsname': fsname = need(); break;
       case 'noallow_other': allowOther = false; break;
+      case 'squash_to_uid': squash.uid = id(need(), key); break;
+      case 'squash_to_gid': squash.gid = id(need(), key); break;
+      case 'squash_to_root': squash.uid = 0; squash.gid = 0; break;
       default:
         if (KERNEL_FLAGS.has(key)) kernelFlags.push(key);
         else if (IGNORED.has(key) || key.startsWith('x-')) continue;
@@ -158,6 +169,6 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1),
-    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash,
   };
 }

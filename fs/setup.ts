@@ -95,5 +95,7 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   writer.prepare();
   const seen = opts.seenlog !== undefined ? new SeenLog(opts.seenlog) : undefined;
   const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot, metacopy: opts.metacopy }, seen);
-  return { fs: new WorldFs(union), mountpoint, layers };
+  const fs = new WorldFs(union);
+  fs.squash = opts.squash;
+  return { fs, mountpoint, layers };
 }

@@ -28,10 +28,21 @@ export class WorldFs {
     this.current = union;
   }
 
-  getattr(path: ViewPath) { return attr.getattr(this.union, path); }
+  /**
+   * squash_to_uid/squash_to_gid (as in fuse-overlayfs): every object is reported as owned by these
+   * ids. A rootless world's user namespace maps only its caller, so without this the files of the
+   * host's root would be nobody's there and the world's root could change none of them.
+   */
+  squash: { readonly uid?: number; readonly gid?: number } = {};
+
+  getattr(path: ViewPath) { return this.squashed(attr.getattr(this.union, path)); }
   fgetattr(handle: number) {
     const f = this.handles.get(handle);
-    return f ? attr.fgetattr(f.fd, f.metaPath) : undefined;
+    return f ? this.squashed(attr.fgetattr(f.fd, f.metaPath)) : undefined;
+  }
+  private squashed(a: attr.Attr): attr.Attr {
+    const { uid, gid } = this.squash;
+    return uid === undefined && gid === undefined ? a : { ...a, uid: uid ?? a.uid, gid: gid ?? a.gid };
   }
   access(path: ViewPath, mode: number) { attr.access(this.union, path, mode); }
   statfs() { return attr.statfs(this.union); }

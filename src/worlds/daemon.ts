@@ -39,14 +39,19 @@ export interface MountRequest {
 
 const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
 
-/** The worldfs -o string for a request. Kernel caching is off (timeout=0): a merge shows at once. */
-export function mountOptions(r: MountRequest): string {
+/**
+ * The worldfs -o string for a request. Kernel caching is off (timeout=0): a merge shows at once.
+ * Rootless, the view reports everything as the caller's (squash_to_uid/gid): the world's user
+ * namespace maps the caller to root, so its root owns the world's files, as a container's root does.
+ */
+export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0): string {
   if (r.lowers.some((l) => l.includes(',')) || r.upper.includes(',')) {
     throw new WorldError('IO', 'a layer path contains a comma, which mount options cannot carry');
   }
   return [
     `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
+    ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),
   ].join(',');
 }
 
