@@ -10,7 +10,8 @@ import type { HostLayers } from '../src/host/layer-probe.js';
 import { parseArgs, UsageError, type MountOptions, type StackFile } from './options.js';
 import type { WorldFs } from './worldfs.js';
 import { setup, SetupError } from './setup.js';
-import { FuseNativeTransport } from './transport/fuse-native.js';
+import { createTransport } from './transport/select.js';
+import type { Transport } from './transport/transport.js';
 
 const MOUNT_POLL_MS = 500;
 
@@ -30,7 +31,7 @@ function readyChannel(): { ok(): void; fail(msg: string): void } {
 async function serve(opts: MountOptions): Promise<number> {
   const ready = readyChannel();
   process.umask(0); // modes arrive already masked by the kernel
-  let transport: FuseNativeTransport;
+  let transport: Transport;
   let mountpoint: string;
   let layers: HostLayers;
   let fs: WorldFs;
@@ -42,7 +43,7 @@ async function serve(opts: MountOptions): Promise<number> {
     layers = s.layers;
     fs = s.fs;
     hideFuseMounts(layers, mountpoint);
-    transport = new FuseNativeTransport(s.fs, {
+    transport = createTransport(opts.transport, s.fs, {
       mountpoint, fsname: opts.fsname, allowOther: opts.allowOther && mayAllowOther(), cacheTimeout: opts.cacheTimeout,
       kernelFlags: opts.kernelFlags, debug: opts.debug,
     });
@@ -70,6 +71,7 @@ async function serve(opts: MountOptions): Promise<number> {
       );
     };
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(0, true));
+    void transport.closed?.then(() => stop(0, false)); // unmounted from outside: the device said ENODEV
     if (opts.stack !== undefined) process.on('SIGUSR1', () => { layers = reload(opts, fs, mountpoint) ?? layers; });
     // The kernel tells libfuse, not us, when the mount goes away: watch mountinfo (never the mount).
     const watch = setInterval(() => {
@@ -126,7 +128,7 @@ async function daemonize(argv: readonly string[], opts: MountOptions): Promise<n
 async function main(argv: readonly string[]): Promise<number> {
   let opts: MountOptions;
   try {
-    opts = parseArgs(argv);
+    opts = parseArgs(argv, { transport: process.env.WORLDFS_TRANSPORT });
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(e.message + '\n');

@@ -4,6 +4,9 @@
 // Pure: parses strings, checks nothing on disk.
 
 export type Udba = 'reval' | 'none';
+/** How worldfs talks to the kernel: fuse-native (libfuse 2.9) or its own /dev/fuse protocol code. */
+export type TransportName = 'native' | 'kernel';
+export const TRANSPORTS: readonly TransportName[] = ['native', 'kernel'];
 
 export interface MountOptions {
   readonly mountpoint: string;
@@ -34,6 +37,7 @@ export interface MountOptions {
   readonly stack?: string;
   /** Report every object as owned by these ids (fuse-overlayfs's squash_to_uid/gid/root). */
   readonly squash: { readonly uid?: number; readonly gid?: number };
+  readonly transport: TransportName;
 }
 
 export type { StackFile } from '../src/host/stack-file.js';
@@ -47,7 +51,8 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
-                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root] MOUNTPOINT
+                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root]
+                 [,transport=native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
 const KERNEL_FLAGS = new Set(['ro', 'nosuid', 'nodev', 'noexec', 'suid', 'dev', 'exec']);
@@ -73,7 +78,16 @@ function splitOptions(s: string): string[] {
   return s.split(',').map((x) => x.trim()).filter((x) => x !== '');
 }
 
-export function parseArgs(argv: readonly string[]): MountOptions {
+function transportName(v: string, where: string): TransportName {
+  if (!(TRANSPORTS as readonly string[]).includes(v)) throw new UsageError(`${where}${v}: expected ${TRANSPORTS.join(' or ')}`);
+  return v as TransportName;
+}
+
+/**
+ * Parse a worldfs command line. `defaults.transport` is the transport when no transport= is given
+ * (the command passes $WORLDFS_TRANSPORT, so a whole test run or bench can pick one); else native.
+ */
+export function parseArgs(argv: readonly string[], defaults: { transport?: string } = {}): MountOptions {
   const positional: string[] = [];
   const opts: string[] = [];
   let foreground = false;
@@ -116,6 +130,7 @@ export function parseArgs(argv: readonly string[]): MountOptions {
     if (!/^\d+$/.test(v) || Number(v) > 0xfffffffe) throw new UsageError(`${what}=${v}: expected a numeric id`);
     return Number(v);
   };
+  let transport: TransportName = defaults.transport ? transportName(defaults.transport, 'WORLDFS_TRANSPORT=') : 'native';
   const kernelFlags: string[] = [];
   for (const o of opts) {
     const eq = o.indexOf('=');
@@ -154,6 +169,7 @@ export function parseArgs(argv: readonly string[]): MountOptions {
       case 'seenlog': seenlog = need(); break;
       case 'stack': stack = need(); break;
       case 'fsname': fsname = need(); break;
+      case 'transport': transport = transportName(need(), 'transport='); break;
       case 'noallow_other': allowOther = false; break;
       case 'squash_to_uid': squash.uid = id(need(), key); break;
       case 'squash_to_gid': squash.gid = id(need(), key); break;
@@ -169,6 +185,6 @@ export function parseArgs(argv: readonly string[]): MountOptions {
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1),
-    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport,
   };
 }

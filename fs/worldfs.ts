@@ -8,9 +8,12 @@ import * as dir from './union/dir.js';
 import * as files from './union/files.js';
 import * as names from './union/names.js';
 import { rename } from './union/rename.js';
+import type { Owner } from './union/owner.js';
 import * as xattr from './union/xattr.js';
 
 export type { Attr, StatFs, TimeSpec } from './union/attr.js';
+/** Creating operations take the caller as `owner` when the transport knows it (the new object is theirs). */
+export type { Owner } from './union/owner.js';
 
 export class WorldFs {
   readonly handles = new HandleTable();
@@ -52,18 +55,18 @@ export class WorldFs {
   truncate(path: ViewPath, size: number) { attr.truncate(this.union, path, size); }
 
   readdir(path: ViewPath) { return dir.readdir(this.union, path); }
-  mkdir(path: ViewPath, mode: number) { dir.mkdir(this.union, path, mode); }
+  mkdir(path: ViewPath, mode: number, owner?: Owner) { dir.mkdir(this.union, path, mode, owner); }
   rmdir(path: ViewPath) { dir.rmdir(this.union, path); }
 
   unlink(path: ViewPath) { names.unlink(this.union, path); }
-  symlink(target: string, path: ViewPath) { names.symlink(this.union, target, path); }
+  symlink(target: string, path: ViewPath, owner?: Owner) { names.symlink(this.union, target, path, owner); }
   readlink(path: ViewPath) { return names.readlink(this.union, path); }
   link(existing: ViewPath, path: ViewPath) { names.link(this.union, existing, path); }
-  mknod(path: ViewPath, mode: number, dev: number) { names.mknod(this.union, path, mode, dev); }
+  mknod(path: ViewPath, mode: number, dev: number, owner?: Owner) { names.mknod(this.union, path, mode, dev, owner); }
   rename(from: ViewPath, to: ViewPath) { rename(this.union, from, to); }
 
   open(path: ViewPath, flags: number) { return files.open(this.union, this.handles, path, flags); }
-  create(path: ViewPath, mode: number) { return files.create(this.union, this.handles, path, mode); }
+  create(path: ViewPath, mode: number, owner?: Owner) { return files.create(this.union, this.handles, path, mode, owner); }
   read(handle: number, buf: Buffer, len: number, pos: number) { return files.read(this.handles, handle, buf, len, pos); }
   write(handle: number, buf: Buffer, len: number, pos: number) { return files.write(this.handles, handle, buf, len, pos); }
   fsync(handle: number, datasync: boolean) { files.fsync(this.handles, handle, datasync); }

@@ -1,5 +1,6 @@
-// The boundary between worldfs's semantics (WorldFs) and the kernel. fuse-native (libfuse 2.9,
-// path-based) is the one implementation today; a /dev/fuse protocol transport will be the other.
+// The boundary between worldfs's semantics (WorldFs) and the kernel. Two implementations:
+// fuse-native (libfuse 2.9, path-based; fuse-native.ts) and worldfs's own /dev/fuse protocol code
+// (inode-based; kernel.ts). The mount option transport=native|kernel picks one (select.ts).
 
 export interface TransportOptions {
   readonly mountpoint: string;
@@ -17,4 +18,6 @@ export interface Transport {
   mount(): Promise<void>;
   /** Unmount (lazily if busy) and stop serving. */
   unmount(): Promise<void>;
+  /** Settles when the connection ends by itself (unmounted from outside); absent when the transport cannot tell. */
+  readonly closed?: Promise<string> | undefined;
 }

@@ -6,6 +6,7 @@ import { ROOT, type ViewPath } from '../../src/core/paths.js';
 import type { ViewNode } from '../../src/core/resolve.js';
 import { host } from '../../src/host/errors.js';
 import type { Union } from '../../src/host/union.js';
+import { own, type Owner } from './owner.js';
 
 /** The names a directory shows, merged across its layers (without '.' and '..'). */
 export function listNode(u: Union, node: ViewNode): string[] {
@@ -21,10 +22,13 @@ export function readdir(u: Union, path: ViewPath): string[] {
   return listNode(u, u.existing(path));
 }
 
-export function mkdir(u: Union, path: ViewPath, mode: number): void {
+export function mkdir(u: Union, path: ViewPath, mode: number, owner?: Owner): void {
   const r = u.resolve(path);
   if (r.kind === 'found') throw fsError('EEXIST', path);
-  u.placeNew(path, r, true, (p) => host(() => mkdirSync(p, { mode: mode & 0o7777 })));
+  u.placeNew(path, r, true, (p) => {
+    host(() => mkdirSync(p, { mode: mode & 0o7777 }));
+    own(u, p, owner);
+  });
 }
 
 export function rmdir(u: Union, path: ViewPath): void {

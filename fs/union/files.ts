@@ -7,6 +7,7 @@ import { host } from '../../src/host/errors.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import type { HandleTable, OpenFile } from '../handles.js';
 import type { Union } from '../../src/host/union.js';
+import { own, type Owner } from './owner.js';
 
 const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_RDWR } = constants;
 const O_ACCMODE = 3;
@@ -25,10 +26,14 @@ export function open(u: Union, handles: HandleTable, path: ViewPath, flags: numb
   return handles.add({ fd, path, writable, ...(data !== meta ? { metaPath: meta } : {}) });
 }
 
-export function create(u: Union, handles: HandleTable, path: ViewPath, mode: number): number {
+export function create(u: Union, handles: HandleTable, path: ViewPath, mode: number, owner?: Owner): number {
   const r = u.resolve(path);
   if (r.kind === 'found') throw fsError('EEXIST', path);
-  const fd = u.placeNew(path, r, false, (p) => openVerified(p, O_CREAT | O_EXCL | O_RDWR, mode & 0o7777));
+  const fd = u.placeNew(path, r, false, (p) => {
+    const fd = openVerified(p, O_CREAT | O_EXCL | O_RDWR, mode & 0o7777);
+    own(u, p, owner, mode);
+    return fd;
+  });
   return handles.add({ fd, path, writable: true });
 }
 

@@ -8,6 +8,7 @@ import { mknod as hostMknod, splitDev } from '../../src/host/mknod.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import { closeSync } from 'node:fs';
 import type { Union } from '../../src/host/union.js';
+import { own, type Owner } from './owner.js';
 
 export function unlink(u: Union, path: ViewPath): void {
   const node = u.existing(path);
@@ -15,8 +16,11 @@ export function unlink(u: Union, path: ViewPath): void {
   u.removeNode(u.parentDir(path), node);
 }
 
-export function symlink(u: Union, target: string, path: ViewPath): void {
-  u.placeNew(path, u.resolve(path), false, (p) => host(() => symlinkSync(target, p)));
+export function symlink(u: Union, target: string, path: ViewPath, owner?: Owner): void {
+  u.placeNew(path, u.resolve(path), false, (p) => {
+    host(() => symlinkSync(target, p));
+    own(u, p, owner);
+  });
 }
 
 export function readlink(u: Union, path: ViewPath): string {
@@ -35,7 +39,7 @@ export function link(u: Union, existing: ViewPath, path: ViewPath): void {
   u.placeNew(path, u.resolve(path), false, (p) => host(() => linkSync(upper, p)), false);
 }
 
-export function mknod(u: Union, path: ViewPath, mode: number, dev: number): void {
+export function mknod(u: Union, path: ViewPath, mode: number, dev: number, owner?: Owner): void {
   const kind = kindOfMode(mode);
   const { major, minor } = splitDev(dev);
   const r = u.resolve(path);
@@ -43,12 +47,13 @@ export function mknod(u: Union, path: ViewPath, mode: number, dev: number): void
   if (u.format.isReservedDevice(kind, dev)) {
     throw fsError('EPERM', `a ${major}/${minor} character device reads as a whiteout in the ${u.format.id} format`);
   }
+  const place = (make: (p: string) => void) => u.placeNew(path, r, false, (p) => { make(p); own(u, p, owner, mode); });
   switch (kind) {
-    case 'fifo': return u.placeNew(path, r, false, (p) => hostMknod(p, 'p', mode));
-    case 'chardev': return u.placeNew(path, r, false, (p) => hostMknod(p, 'c', mode, major, minor));
-    case 'blockdev': return u.placeNew(path, r, false, (p) => hostMknod(p, 'b', mode, major, minor));
+    case 'fifo': return place((p) => hostMknod(p, 'p', mode));
+    case 'chardev': return place((p) => hostMknod(p, 'c', mode, major, minor));
+    case 'blockdev': return place((p) => hostMknod(p, 'b', mode, major, minor));
     case 'file':
-      return u.placeNew(path, r, false, (p) => closeSync(openVerified(p, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode & 0o7777)));
+      return place((p) => closeSync(openVerified(p, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode & 0o7777)));
     default:
       throw fsError('EOPNOTSUPP', `mknod of a ${kind}`);
   }

@@ -1,0 +1,95 @@
+// The kernel-protocol transport: worldfs speaks FUSE on /dev/fuse itself, in TypeScript with no
+// native code (fs/transport/kernel/). Inode-based: the kernel's node ids map to view paths in a
+// table with lookup counts; the caller's uid/gid reach WorldFs, so new files are the caller's.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { findFuseMount } from '../../src/host/mountinfo.js';
+import { unmount as unmountPath } from '../unmount.js';
+import type { WorldFs } from '../worldfs.js';
+import { FuseDevice } from './kernel/device.js';
+import { KernelOps } from './kernel/ops.js';
+import { Session } from './kernel/session.js';
+import type { Transport, TransportOptions } from './transport.js';
+
+/** Largest write (and read) per request: 1 MiB, 256 pages (the kernel's default max_pages limit). */
+const MAX_WRITE = 1024 * 1024;
+/** How long an unmount waits for the kernel to end the connection before aborting it. */
+const UNMOUNT_GRACE_MS = 2000;
+
+export class KernelTransport implements Transport {
+  private device: FuseDevice | undefined;
+  private ops: KernelOps | undefined;
+
+  constructor(private readonly fs: WorldFs, private readonly opts: TransportOptions) {}
+
+  /** Settles when the connection ends (unmounted from outside, or by us). */
+  get closed(): Promise<string> | undefined {
+    return this.device?.closed;
+  }
+
+  /** Nodes the kernel holds (plus their parents) and open directory streams: what a leak would grow. */
+  stats(): { nodes: number; dirs: number; files: number } {
+    return { nodes: this.ops?.nodes.size ?? 0, dirs: this.ops?.dirs.size ?? 0, files: this.fs.handles.size };
+  }
+
+  async mount(): Promise<void> {
+    const t = this.opts.cacheTimeout;
+    // Attributes are not cached (yet): a copy-up or a lower-layer change alters an inode the kernel knows.
+    const ops = new KernelOps(this.fs, { entry: t, attr: 0, negative: t });
+    const device = new FuseDevice(MAX_WRITE);
+    const session = new Session(device, ops, MAX_WRITE);
+    this.device = device;
+    this.ops = ops;
+    const flags = this.opts.kernelFlags;
+    const options = [
+      'default_permissions',
+      ...(this.opts.allowOther ? ['allow_other'] : []),
+      // As libfuse: nosuid,nodev unless asked otherwise.
+      ...(flags.includes('suid') ? [] : ['nosuid']),
+      ...(flags.includes('dev') ? [] : ['nodev']),
+      ...flags,
+    ];
+    try {
+      await device.mount({ mountpoint: this.opts.mountpoint, fsname: this.opts.fsname.replace(/[,\\\s]/g, '_'), options });
+      // Only now: before the mount, the device is not attached to a connection and reads fail EPERM.
+      // mount(8) does not touch the new mount, so nothing waits on INIT meanwhile.
+      device.serve((req) => session.handle(req));
+      await Promise.race([session.ready, device.closed.then((why) => { throw new Error(`connection ended before INIT: ${why}`); })]);
+    } catch (e) {
+      device.close();
+      throw e;
+    }
+  }
+
+  async unmount(): Promise<void> {
+    const device = this.device;
+    if (!device || device.isClosed) return;
+    const conn = connectionOf(this.opts.mountpoint);
+    try {
+      await unmountPath(this.opts.mountpoint, true);
+    } catch (e) {
+      if (findFuseMount(this.opts.mountpoint)) throw e;
+    }
+    // A lazy unmount of a busy mount keeps the connection until its last user goes: cut it.
+    const ended = await Promise.race([device.closed.then(() => true), delay(UNMOUNT_GRACE_MS).then(() => false)]);
+    if (!ended && conn !== undefined) abortConnection(conn);
+    this.fs.handles.closeAll();
+    device.close('unmounted');
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** The fusectl connection number (the device minor, from mountinfo) of the FUSE mount at `mountpoint`. */
+function connectionOf(mountpoint: string): string | undefined {
+  const m = findFuseMount(mountpoint);
+  if (!m) return undefined;
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.startsWith(`${m.id} `));
+  return line?.split(' ')[2]?.split(':')[1];
+}
+
+/** Abort a FUSE connection through fusectl: every waiting request fails, the device reads ENODEV. */
+function abortConnection(conn: string): void {
+  try {
+    writeFileSync(`/sys/fs/fuse/connections/${conn}/abort`, '1');
+  } catch { /* fusectl not mounted, or already gone */ }
+}

@@ -1,0 +1,156 @@
+// The node table of the kernel transport: FUSE node ids <-> names in the view, with the kernel's
+// lookup counts. A directory is known by its view path; a non-directory by its host identity as
+// well, so that every name of a hard link is one node (one kernel inode). Pure: no I/O.
+import { ROOT, type ViewPath } from '../../../src/core/paths.js';
+import { ROOT_ID } from './protocol.js';
+
+/** One name of a node: the directory it is in and its name there. */
+interface Link {
+  readonly parent: Node;
+  readonly name: string;
+}
+
+export interface Node {
+  readonly id: number;
+  readonly isDir: boolean;
+  /** Lookups the kernel holds (LOOKUP, CREATE, MKDIR, ... replies minus FORGETs). */
+  nlookup: number;
+  /** Names this node is known by; the first is used to reach it. Empty: unlinked (orphan). */
+  links: Link[];
+  /** Children known by name (directories only). */
+  readonly children: Map<string, Node>;
+  /** Host identity "dev:ino" of a non-directory, when known. */
+  key: string | undefined;
+}
+
+export class InodeTable {
+  private readonly nodes = new Map<number, Node>();
+  private readonly byKey = new Map<string, Node>();
+  private nextId = ROOT_ID + 1;
+  readonly root: Node;
+
+  constructor() {
+    this.root = { id: ROOT_ID, isDir: true, nlookup: 1, links: [], children: new Map(), key: undefined };
+    this.nodes.set(ROOT_ID, this.root);
+  }
+
+  /** Nodes in the table (the root included): the kernel's lookups not yet forgotten, plus their parents. */
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  get(id: number): Node | undefined {
+    return this.nodes.get(id);
+  }
+
+  /** The view path a node is reached by; undefined for a node (or an ancestor) that was unlinked. */
+  pathOf(node: Node): ViewPath | undefined {
+    if (node === this.root) return ROOT;
+    const parts: string[] = [];
+    for (let n: Node = node; n !== this.root;) {
+      const l = n.links[0];
+      if (!l) return undefined;
+      parts.push(l.name);
+      n = l.parent;
+    }
+    return ('/' + parts.reverse().join('/')) as ViewPath;
+  }
+
+  /** The path of `name` inside `parent`. */
+  childPath(parent: Node, name: string): ViewPath | undefined {
+    const p = this.pathOf(parent);
+    if (p === undefined) return undefined;
+    return (p === ROOT ? '/' + name : p + '/' + name) as ViewPath;
+  }
+
+  /**
+   * Record one kernel lookup of `name` in `parent`, an object that is a directory or not and,
+   * for a non-directory, has host identity `key`. Returns the node (counted once more). A name
+   * that now shows a different object gets a new node; a non-directory already known under another
+   * name (a hard link: `shared`, its link count is above 1) is the same node.
+   */
+  lookup(parent: Node, name: string, isDir: boolean, key?: string, shared = false): Node {
+    let node = parent.children.get(name);
+    if (node && (node.isDir !== isDir || (!isDir && key !== undefined && node.key !== undefined && node.key !== key))) {
+      this.unlinkName(parent, name);
+      node = undefined;
+    }
+    if (!node && !isDir && key !== undefined && shared) {
+      const known = this.byKey.get(key);
+      if (known && !known.isDir) {
+        node = known;
+        this.addLink(node, parent, name);
+      }
+    }
+    if (!node) {
+      node = { id: this.nextId++, isDir, nlookup: 0, links: [], children: new Map(), key: undefined };
+      this.nodes.set(node.id, node);
+      this.addLink(node, parent, name);
+    }
+    if (!isDir && key !== undefined) this.setKey(node, key);
+    node.nlookup++;
+    return node;
+  }
+
+  /** A non-directory's host identity changed under us (our own copy-up): keep the node. */
+  setKey(node: Node, key: string): void {
+    if (node.key === key) return;
+    if (node.key !== undefined && this.byKey.get(node.key) === node) this.byKey.delete(node.key);
+    node.key = key;
+    this.byKey.set(key, node);
+  }
+
+  /** The kernel dropped `n` lookups of node `id` (FORGET). */
+  forget(id: number, n: number): void {
+    const node = this.nodes.get(id);
+    if (!node || node === this.root) return;
+    node.nlookup = Math.max(0, node.nlookup - n);
+    this.dropIfUnused(node);
+  }
+
+  /** `name` in `parent` no longer exists (unlink, rmdir, or replaced by a rename). */
+  unlinkName(parent: Node, name: string): void {
+    const node = parent.children.get(name);
+    if (!node) return;
+    parent.children.delete(name);
+    node.links = node.links.filter((l) => !(l.parent === parent && l.name === name));
+    this.dropIfUnused(node);
+    this.dropIfUnused(parent);
+  }
+
+  /** `oldName` in `oldParent` was renamed to `newName` in `newParent` (which it replaced, if it existed). */
+  rename(oldParent: Node, oldName: string, newParent: Node, newName: string): void {
+    const node = oldParent.children.get(oldName);
+    this.unlinkName(newParent, newName);
+    if (!node) return;
+    oldParent.children.delete(oldName);
+    node.links = node.links.filter((l) => !(l.parent === oldParent && l.name === oldName));
+    this.addLink(node, newParent, newName);
+    this.dropIfUnused(oldParent);
+  }
+
+  private addLink(node: Node, parent: Node, name: string): void {
+    const old = parent.children.get(name);
+    if (old === node) return;
+    if (old) this.unlinkName(parent, name);
+    parent.children.set(name, node);
+    // The most recent name first: it is the one that most surely still exists.
+    node.links.unshift({ parent, name });
+  }
+
+  /**
+   * Drop a node the kernel no longer knows and that no known child hangs from. Its names go, and
+   * its parent may follow (a directory kept only because of this child).
+   */
+  private dropIfUnused(node: Node): void {
+    if (node === this.root || node.nlookup > 0 || node.children.size > 0 || !this.nodes.has(node.id)) return;
+    this.nodes.delete(node.id);
+    if (node.key !== undefined && this.byKey.get(node.key) === node) this.byKey.delete(node.key);
+    const links = node.links;
+    node.links = [];
+    for (const l of links) {
+      if (l.parent.children.get(l.name) === node) l.parent.children.delete(l.name);
+      this.dropIfUnused(l.parent);
+    }
+  }
+}

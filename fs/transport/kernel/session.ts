@@ -1,0 +1,98 @@
+// One FUSE connection: INIT negotiation, then every request decoded, dispatched to KernelOps and
+// answered. FsError becomes -errno here (fs/errno.ts); anything else is logged and answered EIO.
+import { debuglog } from 'node:util';
+import { constants } from 'node:os';
+import { toErrno } from '../../errno.js';
+import type { FuseDevice } from './device.js';
+import type { KernelOps } from './ops.js';
+import {
+  IN_HEADER_SIZE, INIT_OUT_SIZE, Init, KERNEL_MINOR_VERSION, KERNEL_VERSION, MIN_MINOR_VERSION, OP_NAMES,
+  OUT_HEADER_SIZE, Op, Reader, decodeInHeader, decodeInitIn, encodeError, replyBuffer, writeInitOut, type InitIn,
+} from './protocol.js';
+
+const trace = debuglog('worldos:fs');
+const EPROTO = -constants.errno.EPROTO;
+const EIO = -constants.errno.EIO;
+
+/**
+ * The INIT flags we ask for. Not asked: WRITEBACK_CACHE (layers change behind the kernel's back,
+ * and the kernel would own mtime and size), DONT_MASK (the kernel applies the umask), locks
+ * (kept local by the kernel), SETXATTR_EXT, SECURITY_CTX and the other extensions.
+ */
+export const WANTED_FLAGS =
+  Init.ASYNC_READ | Init.ATOMIC_O_TRUNC | Init.BIG_WRITES | Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO |
+  Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO;
+
+export interface Negotiated {
+  readonly minor: number;
+  readonly flags: number;
+  readonly maxWrite: number;
+  readonly maxReadahead: number;
+}
+
+/** Our answer to the kernel's INIT: the flags both sides know, large writes, our minor version. */
+export function negotiate(init: InitIn, maxWrite: number): Negotiated | string {
+  if (init.major !== KERNEL_VERSION) return `kernel speaks FUSE ${init.major}.${init.minor}; worldfs speaks ${KERNEL_VERSION}.x`;
+  if (init.minor < MIN_MINOR_VERSION) return `kernel speaks FUSE 7.${init.minor}; worldfs needs 7.${MIN_MINOR_VERSION} or later`;
+  const flags = Number(init.flags & BigInt(WANTED_FLAGS));
+  return { minor: Math.min(init.minor, KERNEL_MINOR_VERSION), flags, maxWrite: flags & Init.MAX_PAGES ? maxWrite : 4096 * 32, maxReadahead: init.maxReadahead };
+}
+
+export class Session {
+  private initialized = false;
+  private resolveReady!: (n: Negotiated) => void;
+  private rejectReady!: (e: Error) => void;
+  /** Settles when INIT has been answered (or refused). */
+  readonly ready: Promise<Negotiated>;
+
+  constructor(private readonly device: FuseDevice, private readonly ops: KernelOps, private readonly maxWrite: number) {
+    this.ready = new Promise((res, rej) => { this.resolveReady = res; this.rejectReady = rej; });
+    this.ready.catch(() => { /* reported by whoever awaits it */ });
+  }
+
+  /** Serve one request (a whole read from the device). */
+  handle(buf: Buffer): void {
+    if (buf.length < IN_HEADER_SIZE) return;
+    const h = decodeInHeader(buf);
+    const body = new Reader(buf, IN_HEADER_SIZE, Math.min(h.len, buf.length));
+    const t0 = trace.enabled ? performance.now() : 0;
+    let reply: Buffer | undefined;
+    if (h.opcode === Op.INIT) {
+      reply = this.init(h.unique, body);
+    } else if (!this.initialized) {
+      reply = encodeError(h.unique, EIO);
+    } else if (h.opcode === Op.DESTROY) {
+      reply = replyBuffer(h.unique, 0);
+      this.device.reply(reply);
+      this.device.close('destroyed');
+      return;
+    } else {
+      try {
+        reply = this.ops.dispatch({ h, body });
+      } catch (e) {
+        reply = encodeError(h.unique, toErrno(e, OP_NAMES.get(h.opcode) ?? `opcode ${h.opcode}`, this.ops.describe(h)));
+      }
+    }
+    if (trace.enabled) {
+      const err = reply ? reply.readInt32LE(4) : 'no reply';
+      trace('%s %s -> %s (%sms)', OP_NAMES.get(h.opcode) ?? h.opcode, this.ops.describe(h), err, (performance.now() - t0).toFixed(3));
+    }
+    if (reply) this.device.reply(reply);
+  }
+
+  private init(unique: bigint, body: Reader): Buffer {
+    const n = negotiate(decodeInitIn(body), this.maxWrite);
+    if (typeof n === 'string') {
+      this.rejectReady(new Error(n));
+      return encodeError(unique, EPROTO);
+    }
+    const b = replyBuffer(unique, INIT_OUT_SIZE);
+    writeInitOut(b, OUT_HEADER_SIZE, {
+      minor: n.minor, maxReadahead: n.maxReadahead, flags: n.flags, maxBackground: 64, congestionThreshold: 48,
+      maxWrite: n.maxWrite, timeGran: 1, maxPages: Math.ceil(n.maxWrite / 4096),
+    });
+    this.initialized = true;
+    this.resolveReady(n);
+    return b;
+  }
+}

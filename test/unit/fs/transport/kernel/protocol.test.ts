@@ -1,0 +1,176 @@
+// The FUSE wire format (fs/transport/kernel/protocol.ts) against the sizes and offsets of
+// linux/fuse.h 7.38, without a mount: headers, attributes, entries, dirents, INIT.
+import { describe, expect, it } from 'vitest';
+import type { Attr } from '../../../../../fs/union/attr.js';
+import {
+  ATTR_OUT_SIZE, ENTRY_OUT_SIZE, IN_HEADER_SIZE, INIT_OUT_SIZE, Init, OUT_HEADER_SIZE, Op, Reader, decodeInHeader,
+  decodeInitIn, direntPlusSize, direntSize, encodeError, notifyBuffer, replyBuffer, setReplyLength, writeAttrOut,
+  writeDirent, writeDirentPlus, writeEntry, writeInitOut,
+} from '../../../../../fs/transport/kernel/protocol.js';
+import { negotiate, WANTED_FLAGS } from '../../../../../fs/transport/kernel/session.js';
+
+const attr: Attr = {
+  mode: 0o100644, uid: 1000, gid: 100, size: 5_000_000_000, dev: 2049, nlink: 2, ino: 0x1_0000_0002, rdev: 0,
+  blksize: 4096, blocks: 9, atimeNs: 1_700_000_000_123_456_789n, mtimeNs: -1_500_000_000n, ctimeNs: 0n,
+};
+
+function header(opcode: number, nodeid: bigint, bodyLen: number): Buffer {
+  const b = Buffer.alloc(IN_HEADER_SIZE + bodyLen);
+  b.writeUInt32LE(IN_HEADER_SIZE + bodyLen, 0);
+  b.writeUInt32LE(opcode, 4);
+  b.writeBigUInt64LE(0x1234_5678_9abcn, 8);
+  b.writeBigUInt64LE(nodeid, 16);
+  b.writeUInt32LE(1000, 24);
+  b.writeUInt32LE(100, 28);
+  b.writeUInt32LE(4242, 32);
+  return b;
+}
+
+describe('fuse_in_header', () => {
+  it('decodes length, opcode, unique, node id and the caller', () => {
+    const h = decodeInHeader(header(Op.LOOKUP, 7n, 4));
+    expect(h).toEqual({ len: 44, opcode: Op.LOOKUP, unique: 0x1234_5678_9abcn, nodeid: 7, uid: 1000, gid: 100, pid: 4242 });
+  });
+
+  it('reads node ids above 2^32 exactly', () => {
+    expect(decodeInHeader(header(Op.GETATTR, 0x1_0000_0005n, 0)).nodeid).toBe(0x1_0000_0005);
+  });
+});
+
+describe('Reader', () => {
+  it('reads integers and NUL-terminated names in order, stopping at the request end', () => {
+    const b = Buffer.concat([Buffer.from([1, 0, 0, 0]), Buffer.from('old\0new\0'), Buffer.from('junk')]);
+    const r = new Reader(b, 0, b.length - 4);
+    expect(r.u32()).toBe(1);
+    expect(r.cstring()).toBe('old');
+    expect(r.cstring()).toBe('new');
+  });
+
+  it('reads a name that fills the request without a NUL', () => {
+    const b = Buffer.from('abc');
+    expect(new Reader(b, 0, 3).cstring()).toBe('abc');
+  });
+});
+
+describe('replies', () => {
+  it('an error reply is a bare header with the negative errno', () => {
+    const b = encodeError(9n, -2);
+    expect(b.length).toBe(OUT_HEADER_SIZE);
+    expect([b.readUInt32LE(0), b.readInt32LE(4), b.readBigUInt64LE(8)]).toEqual([16, -2, 9n]);
+  });
+
+  it('a reply shrunk after filling carries its final length', () => {
+    const b = setReplyLength(replyBuffer(3n, 100, false), OUT_HEADER_SIZE + 10);
+    expect([b.length, b.readUInt32LE(0), b.readInt32LE(4)]).toEqual([26, 26, 0]);
+  });
+
+  it('a notification has unique 0 and the code where the error goes', () => {
+    const b = notifyBuffer(3, 16);
+    expect([b.readUInt32LE(0), b.readInt32LE(4), b.readBigUInt64LE(8)]).toEqual([32, 3, 0n]);
+  });
+});
+
+describe('fuse_entry_out and fuse_attr', () => {
+  it('lays out an entry as linux/fuse.h does (128 bytes)', () => {
+    expect(ENTRY_OUT_SIZE).toBe(128);
+    const b = Buffer.alloc(ENTRY_OUT_SIZE);
+    writeEntry(b, 0, { nodeid: 5, generation: 1, entryValid: 1.5, attrValid: 0, attr });
+    expect(b.readBigUInt64LE(0)).toBe(5n);
+    expect(b.readBigUInt64LE(8)).toBe(1n);
+    expect(b.readBigUInt64LE(16)).toBe(1n); // entry_valid seconds
+    expect(b.readUInt32LE(32)).toBe(500_000_000); // entry_valid_nsec
+    const a = 40;
+    expect(b.readBigUInt64LE(a)).toBe(0x1_0000_0002n); // ino
+    expect(b.readBigUInt64LE(a + 8)).toBe(5_000_000_000n); // size
+    expect(b.readBigUInt64LE(a + 16)).toBe(9n); // blocks
+    expect(b.readBigInt64LE(a + 24)).toBe(1_700_000_000n); // atime
+    expect(b.readUInt32LE(a + 48)).toBe(123_456_789); // atimensec
+    expect(b.readBigInt64LE(a + 32)).toBe(-2n); // mtime: -1.5 s is -2 s + 0.5 s
+    expect(b.readUInt32LE(a + 52)).toBe(500_000_000);
+    expect(b.readUInt32LE(a + 60)).toBe(0o100644); // mode
+    expect(b.readUInt32LE(a + 64)).toBe(2); // nlink
+    expect([b.readUInt32LE(a + 68), b.readUInt32LE(a + 72)]).toEqual([1000, 100]);
+    expect(b.readUInt32LE(a + 80)).toBe(4096); // blksize
+  });
+
+  it('a negative entry is node id 0 with only its cache lifetime', () => {
+    const b = Buffer.alloc(ENTRY_OUT_SIZE);
+    writeEntry(b, 0, { nodeid: 0, generation: 0, entryValid: 2, attrValid: 0 });
+    expect(b.readBigUInt64LE(0)).toBe(0n);
+    expect(b.readBigUInt64LE(16)).toBe(2n);
+    expect(b.subarray(40).every((x) => x === 0)).toBe(true);
+  });
+
+  it('fuse_attr_out is 104 bytes with the attributes at 16', () => {
+    expect(ATTR_OUT_SIZE).toBe(104);
+    const b = Buffer.alloc(ATTR_OUT_SIZE);
+    writeAttrOut(b, 0, 0, attr);
+    expect(b.readBigUInt64LE(16)).toBe(0x1_0000_0002n);
+  });
+});
+
+describe('directory entries', () => {
+  it('a dirent is 24 bytes plus the name, padded to 8', () => {
+    expect(direntSize(1)).toBe(32);
+    expect(direntSize(8)).toBe(32);
+    expect(direntSize(9)).toBe(40);
+    const b = Buffer.alloc(64, 0xff);
+    const end = writeDirent(b, 0, 77, 3, 8, Buffer.from('abc'));
+    expect(end).toBe(32);
+    expect([b.readBigUInt64LE(0), b.readBigUInt64LE(8), b.readUInt32LE(16), b.readUInt32LE(20)]).toEqual([77n, 3n, 3, 8]);
+    expect(b.toString('utf8', 24, 27)).toBe('abc');
+    expect(b.subarray(27, 32).every((x) => x === 0)).toBe(true);
+  });
+
+  it('a direntplus is an entry_out followed by a dirent', () => {
+    expect(direntPlusSize(3)).toBe(128 + 32);
+    const b = Buffer.alloc(200);
+    writeDirentPlus(b, 0, { nodeid: 9, generation: 0, entryValid: 1, attrValid: 0, attr }, 1, 8, Buffer.from('abc'));
+    expect(b.readBigUInt64LE(0)).toBe(9n);
+    expect(b.readBigUInt64LE(128)).toBe(0x1_0000_0002n); // the dirent's ino is the attribute's
+    expect(b.toString('utf8', 152, 155)).toBe('abc');
+  });
+});
+
+describe('INIT', () => {
+  const initIn = (minor: number, flags: number, flags2 = 0) => {
+    const b = Buffer.alloc(64);
+    b.writeUInt32LE(7, 0);
+    b.writeUInt32LE(minor, 4);
+    b.writeUInt32LE(131072, 8);
+    b.writeUInt32LE(flags >>> 0, 12);
+    b.writeUInt32LE(flags2, 16);
+    return decodeInitIn(new Reader(b, 0, 64));
+  };
+
+  it('reads flags2 only when the kernel sets INIT_EXT', () => {
+    expect(initIn(45, Init.INIT_EXT, 3).flags).toBe(BigInt(Init.INIT_EXT) | (3n << 32n));
+    expect(initIn(45, 0, 3).flags).toBe(0n);
+  });
+
+  it('answers with our minor, the flags both sides know, and 1 MiB writes', () => {
+    const n = negotiate(initIn(45, 0x7fffffff | Init.INIT_EXT), 1 << 20);
+    expect(n).toMatchObject({ minor: 38, flags: WANTED_FLAGS, maxWrite: 1 << 20, maxReadahead: 131072 });
+  });
+
+  it('asks only for what the kernel offers', () => {
+    const n = negotiate(initIn(38, Init.ASYNC_READ | Init.WRITEBACK_CACHE | Init.MAX_PAGES), 1 << 20);
+    expect(n).toMatchObject({ flags: Init.ASYNC_READ | Init.MAX_PAGES });
+  });
+
+  it('refuses another major version and minors before 7.31', () => {
+    expect(typeof negotiate({ major: 8, minor: 0, maxReadahead: 0, flags: 0n }, 1 << 20)).toBe('string');
+    expect(typeof negotiate(initIn(26, 0), 1 << 20)).toBe('string');
+  });
+
+  it('never asks for writeback caching or for the kernel not to apply the umask', () => {
+    expect(WANTED_FLAGS & (Init.WRITEBACK_CACHE | Init.DONT_MASK)).toBe(0);
+  });
+
+  it('fuse_init_out is 64 bytes with max_write at 20 and max_pages at 28', () => {
+    const b = Buffer.alloc(INIT_OUT_SIZE);
+    writeInitOut(b, 0, { minor: 38, maxReadahead: 1, flags: 2, maxBackground: 3, congestionThreshold: 4, maxWrite: 5, timeGran: 6, maxPages: 7 });
+    expect([b.readUInt32LE(0), b.readUInt32LE(4), b.readUInt32LE(8), b.readUInt32LE(12)]).toEqual([7, 38, 1, 2]);
+    expect([b.readUInt16LE(16), b.readUInt16LE(18), b.readUInt32LE(20), b.readUInt32LE(24), b.readUInt16LE(28)]).toEqual([3, 4, 5, 6, 7]);
+  });
+});
