@@ -2,7 +2,8 @@
 // Orchestrates src/registry (the XML graph), src/host (layers) and src/core (pure decisions).
 // Every mutating call first finishes an operation a killed worldctl left behind.
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { c3Lineage, type Lineage } from './core/lineage.js';
 import { validateWorldName } from './core/names.js';
 import { whiteoutFormat } from './core/whiteout/index.js';
@@ -11,6 +12,7 @@ import { initialRegistry, type Registry, type World } from './registry/model.js'
 import { RegistryStore } from './registry/store.js';
 import { worldContents, type WorldContents } from './worlds/contents.js';
 import type { WorldsContext } from './worlds/context.js';
+import { stopWorld, type StopResult } from './worlds/stop.js';
 import { chooseMembership, type Membership } from './ns/membership.js';
 import { createWorld } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
@@ -44,6 +46,11 @@ export interface WorldSummary extends World {
   readonly mountpoint?: string;
 }
 
+/** A short key naming a store on this machine (cgroups are machine-wide; world ids are per store). */
+function storeKey(home: string): string {
+  return createHash('sha256').update(resolvePath(home)).digest('hex').slice(0, 10);
+}
+
 export class Worlds {
   readonly ctx: WorldsContext;
   constructor(readonly home: string, options: { lineage?: Lineage; lockTimeoutMs?: number; membership?: Membership } = {}) {
@@ -52,7 +59,7 @@ export class Worlds {
       store: new RegistryStore(home, { lockTimeoutMs: options.lockTimeoutMs }),
       layout,
       lineage: options.lineage ?? c3Lineage,
-      membership: options.membership ?? chooseMembership((id) => layout.pidnsFile(id)),
+      membership: options.membership ?? chooseMembership(storeKey(home), (id) => layout.pidnsFile(id)),
     };
   }
 
@@ -122,6 +129,12 @@ export class Worlds {
   async run(name: string, req: RunRequest): Promise<number> {
     await this.recover();
     return runInWorld(this.ctx, name, req, (w) => mountWorldAt(this.ctx, w, this.ctx.layout.defaultMount(w.id)).then(() => this.ctx.layout.defaultMount(w.id)));
+  }
+
+  /** End a world's processes and views, keeping its files. */
+  async stop(name: string): Promise<StopResult> {
+    await this.recover();
+    return stopWorld(this.ctx, name);
   }
 
   /** The processes of a world. */

@@ -11,12 +11,17 @@ export function register(program: Command, ctx: Ctx): void {
     .action(async (name: string, opts: { json?: boolean }) => {
       const c = await ctx.worlds().contents(name);
       if (opts.json) {
-        ctx.io.stdout(JSON.stringify({ world: c.world, mountpoint: c.mountpoint ?? null, changes: c.changes, processes: c.processes }, null, 2) + '\n');
+        ctx.io.stdout(JSON.stringify({
+          world: c.world, mountpoint: c.mountpoint ?? null, deadMount: c.deadMount ?? null, changes: c.changes, processes: c.processes,
+        }, null, 2) + '\n');
         return;
       }
       const reg = ctx.worlds().registry();
       const parents = c.world.parents.map((p) => reg.worlds.find((w) => w.id === p)?.name ?? p);
       ctx.io.stdout(`world ${c.world.name} (${c.world.id})${parents.length ? `, from ${parents.join(', ')}` : ''}${c.mountpoint ? `, mounted at ${c.mountpoint}` : ''}\n`);
+      if (c.deadMount) {
+        ctx.io.stdout(`view: its daemon died; ${c.deadMount} answers ENOTCONN (worldctl stop ${c.world.name} clears it; worldctl mount or run brings it back)\n`);
+      }
       ctx.io.stdout(c.changes.length === 0 ? 'files: no changes\n' : 'files:\n');
       for (const ch of c.changes) {
         ctx.io.stdout(`  ${MARK[ch.change]} ${ch.path}${ch.type === 'dir' ? '/' : ''}${ch.from ? `  (renamed from ${ch.from})` : ''}\n`);

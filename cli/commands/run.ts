@@ -20,6 +20,13 @@ export function register(program: Command, ctx: Ctx): void {
       if (opts.detach) ctx.io.stdout(`started in world "${name}" (launcher pid ${result})\n`);
       else ctx.setExitCode(result);
     });
+  program.command('stop')
+    .description('end a world\'s processes (SIGTERM, SIGKILL after 5 s) and its view, keeping its files')
+    .argument('<name>', 'the world')
+    .action(async (name: string) => {
+      const r = await ctx.worlds().stop(name);
+      ctx.io.stdout(`stopped world "${name}" (${r.processes} process${r.processes === 1 ? '' : 'es'}); its files are kept\n`);
+    });
   program.command('ps')
     .description('list the processes of a world: host pid, pid inside the world, state, command')
     .argument('<name>', 'the world')

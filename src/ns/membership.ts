@@ -26,11 +26,14 @@ export interface Membership {
   release(id: string): void;
 }
 
-/** cgroup v1 freezer membership; undefined per world where no freezer hierarchy is mounted. */
+/**
+ * cgroup v1 freezer membership; undefined per world where no freezer hierarchy is mounted. World ids
+ * repeat across stores (w1, w2...), so a cgroup is named `<store>-<id>`, `store` a key of the store.
+ */
 export class CgroupMembership implements Membership {
   readonly kind = 'cgroup';
-  constructor(private readonly root?: string) {}
-  private cg(id: string): WorldCgroup | undefined { return WorldCgroup.forWorld(id, this.root); }
+  constructor(private readonly store: string, private readonly root?: string) {}
+  private cg(id: string): WorldCgroup | undefined { return WorldCgroup.forWorld(`${this.store}-${id}`, this.root); }
   joinFile(id: string): string | undefined { return this.cg(id)?.ensure().procsFile; }
   registerInit(): void { /* the launcher joined the cgroup before exec */ }
   pids(id: string): number[] { return this.cg(id)?.pids() ?? []; }
@@ -70,12 +73,12 @@ export type MembershipKind = Membership['kind'];
  * The strategy for this process: WORLDOS_MEMBERSHIP=cgroup|pidns when set; otherwise cgroup where
  * the freezer hierarchy is writable (root), pidns elsewhere (rootless).
  */
-export function chooseMembership(recordFile: (id: string) => string, env: NodeJS.ProcessEnv = process.env): Membership {
+export function chooseMembership(store: string, recordFile: (id: string) => string, env: NodeJS.ProcessEnv = process.env): Membership {
   const want = env.WORLDOS_MEMBERSHIP;
   if (want !== undefined && want !== 'cgroup' && want !== 'pidns') {
     throw new Error(`WORLDOS_MEMBERSHIP=${want}: expected cgroup or pidns`);
   }
   if (want === 'pidns') return new PidNamespaceMembership(recordFile);
-  if (want === 'cgroup' || WorldCgroup.usable()) return new CgroupMembership();
+  if (want === 'cgroup' || WorldCgroup.usable()) return new CgroupMembership(store);
   return new PidNamespaceMembership(recordFile);
 }

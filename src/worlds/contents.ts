@@ -2,7 +2,7 @@
 import { diffTopLayer, type Change } from '../host/diff.js';
 import type { World } from '../registry/model.js';
 import { mustFindByName, type WorldsContext } from './context.js';
-import { liveDaemon } from './daemon.js';
+import { deadMount, liveDaemon } from './daemon.js';
 import { hostStack } from './stack.js';
 import { listProcesses } from './processes.js';
 
@@ -18,6 +18,8 @@ export interface WorldContents {
   readonly changes: readonly Change[];
   readonly processes: readonly ProcessInfo[];
   readonly mountpoint?: string;
+  /** Where the view was mounted when its daemon died (the mount answers ENOTCONN). */
+  readonly deadMount?: string;
 }
 
 export function worldContents(ctx: WorldsContext, name: string): WorldContents {
@@ -25,5 +27,8 @@ export function worldContents(ctx: WorldsContext, name: string): WorldContents {
   const world = mustFindByName(reg, name);
   const changes = world.base ? [] : diffTopLayer(hostStack(reg, world.id, ctx.layout, ctx.lineage));
   const mountpoint = liveDaemon(ctx.layout.daemonFile(world.id))?.mountpoint;
-  return { world, changes, processes: listProcesses(ctx, world.id), ...(mountpoint ? { mountpoint } : {}) };
+  const dead = mountpoint ? undefined : deadMount(ctx.layout.daemonFile(world.id));
+  return {
+    world, changes, processes: listProcesses(ctx, world.id), ...(mountpoint ? { mountpoint } : {}), ...(dead ? { deadMount: dead } : {}),
+  };
 }

@@ -1,6 +1,12 @@
 // delete: stop the world's daemon, remove its files, drop it from the graph. The registry state
-// "deleting" is the intent: once set, any later worldctl call finishes the job (idempotent steps).
+// "deleting" is the intent: once set, any later worldctl call finishes the job (idempotent steps)
+// — unless the deleting worldctl still runs (journal/delete-<pid> names it): then others see the
+// worlds as busy instead of racing it.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { removeTree } from '../host/remove-tree.js';
+import { isAlive, refOf } from '../host/process-identity.js';
+import { writeFileAtomic } from '../registry/atomic-file.js';
 import { WorldError } from '../core/world-error.js';
 import { children, findById, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
@@ -34,12 +40,32 @@ export async function deleteWorld(ctx: WorldsContext, name: string, recursive: b
     for (const v of all) next = replaceWorld(next, { ...v, state: 'deleting' });
     return { registry: next, result: all.map((v) => v.id) };
   });
-  await finishDeletes(ctx, victims);
+  const me = refOf(process.pid)!;
+  const owner = join(ctx.layout.journalDir, `delete-${me.pid}`);
+  writeFileAtomic(owner, `${me.pid} ${me.start}\n`);
+  try {
+    await finishDeletes(ctx, victims);
+  } finally {
+    rmSync(owner, { force: true });
+  }
   return victims;
+}
+
+/** Whether another worldctl is deleting worlds right now (its owner file names a live process). */
+function deleteInProgress(journalDir: string): boolean {
+  if (!existsSync(journalDir)) return false;
+  for (const f of readdirSync(journalDir).filter((n) => n.startsWith('delete-'))) {
+    const [pid, start] = readFileSync(join(journalDir, f), 'utf8').trim().split(' ');
+    const ref = { pid: Number(pid), start: start ?? '' };
+    if (ref.pid !== process.pid && isAlive(ref)) return true;
+    if (!isAlive(ref)) rmSync(join(journalDir, f), { force: true }); // its deleter died: we finish
+  }
+  return false;
 }
 
 /** Finish deleting worlds marked "deleting" (all of them when `ids` is not given). */
 export async function finishDeletes(ctx: WorldsContext, ids?: readonly string[]): Promise<void> {
+  if (ids === undefined && deleteInProgress(ctx.layout.journalDir)) return; // its owner finishes it
   const reg = ctx.store.read();
   const todo = (ids ?? reg.worlds.filter((w) => w.state === 'deleting').map((w) => w.id)).filter((id) => findById(reg, id));
   if (todo.length === 0) return;

@@ -3,6 +3,7 @@ import { WorldError } from '../core/world-error.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { deadMount, liveDaemon, stopDaemon } from './daemon.js';
 import { mountWorldAt } from './merge.js';
+import { liveInit } from './processes.js';
 
 export async function mountWorld(ctx: WorldsContext, name: string, at?: string): Promise<string> {
   const reg = ctx.store.read();
@@ -25,6 +26,9 @@ export async function umountWorld(ctx: WorldsContext, name: string): Promise<str
   const file = ctx.layout.daemonFile(w.id);
   const where = liveDaemon(file)?.mountpoint ?? deadMount(file);
   if (!where) throw new WorldError('IO', `world "${w.name}" is not mounted; nothing to unmount`);
+  if (liveInit(ctx, w.id) && liveDaemon(file)) {
+    throw new WorldError('BUSY', `world "${w.name}" has running processes whose root is this view`, { hint: `worldctl stop ${JSON.stringify(w.name)}` });
+  }
   await stopDaemon(file);
   return where;
 }

@@ -14,7 +14,7 @@ import { runDetached, runForeground, startInit } from '../ns/launcher.js';
 import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { liveDaemon } from './daemon.js';
+import { deadMount, liveDaemon, stopDaemon } from './daemon.js';
 import type { ProcessInfo } from './contents.js';
 
 /** How long `delete` waits after SIGTERM before SIGKILL (documented in the README). */
@@ -56,6 +56,7 @@ export async function ensureInit(ctx: WorldsContext, reg: Registry, w: World, mo
   mustBeActive(w);
   const first = w.parents[0] ? findById(reg, w.parents[0]) : undefined;
   const parentInit = first && !first.base ? await ensureInit(ctx, reg, first, mountWorld) : undefined;
+  if (deadMount(ctx.layout.daemonFile(w.id))) await stopDaemon(ctx.layout.daemonFile(w.id)); // clear a dead view first
   const root = liveDaemon(ctx.layout.daemonFile(w.id))?.mountpoint ?? await mountWorld(w);
   const bin = initBin();
   const ref = await startInit(initArgv({
@@ -82,11 +83,25 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   mustBeActive(w);
   if (req.command.length === 0) throw new WorldError('BAD_NAME', 'no command given: worldctl run NAME -- CMD ARGS...');
   if (req.cwd !== undefined && !req.cwd.startsWith('/')) throw new WorldError('BAD_NAME', `--cwd ${req.cwd}: expected an absolute path inside the world`);
+  mustHaveLiveView(ctx, w);
   const init = await ensureInit(ctx, reg, w, mountWorld);
   const argv = runArgv({ initPid: init.pid, cwd: req.cwd, command: req.command, cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless() });
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   if (req.detach) return runDetached(argv, env, ctx.layout.logFile(w.id));
   return runForeground(argv, env);
+}
+
+/**
+ * A world whose init runs but whose daemon died (or was killed) has processes whose root answers
+ * ENOTCONN: a new command there could not even start. Say so, and how to bring the world back,
+ * rather than kill processes that may still be serving from memory.
+ */
+function mustHaveLiveView(ctx: WorldsContext, w: World): void {
+  const init = liveInit(ctx, w.id);
+  if (!init || liveDaemon(ctx.layout.daemonFile(w.id))) return;
+  const n = listProcesses(ctx, w.id).length;
+  throw new WorldError('IO', `the worldfs daemon serving world "${w.name}" is gone, so its ${n} process(es) get ENOTCONN for every file; ` +
+    `\`worldctl stop ${w.name}\` ends them and clears the dead view, then \`worldctl run\` starts the world again`, { hint: `worldctl stop ${JSON.stringify(w.name)}` });
 }
 
 /** The processes of a world: its members inside its PID namespace (or nested in it). */

@@ -3,7 +3,8 @@
 // daemons) and then sweeps any mount, process or cgroup left under the test's directory.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/worldfs.js';
 
@@ -22,6 +23,9 @@ function ok(...args: string[]): string {
   expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
   return r.out;
 }
+
+/** The key naming this test's store in cgroup names (as src/worlds.ts derives it). */
+const storeKey = () => createHash('sha256').update(resolve(home)).digest('hex').slice(0, 10);
 
 interface Ps { pid: number; nspid: number; command: string; state: string }
 const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
@@ -55,7 +59,7 @@ afterEach(() => {
     } catch { /* gone */ }
   }
   const cg = '/sys/fs/cgroup/freezer/worldos';
-  if (existsSync(cg)) for (const d of readdirSync(cg).filter((x) => /^w\d+$/.test(x))) { try { rmdirSync(join(cg, d)); } catch { /* busy */ } }
+  if (existsSync(cg)) for (const d of readdirSync(cg).filter((x) => x.startsWith(`${storeKey()}-`))) { try { rmdirSync(join(cg, d)); } catch { /* busy */ } }
   rmSync(tmp.path, { recursive: true, force: true });
 });
 
@@ -101,10 +105,11 @@ describe('worlds as containers', () => {
     ok('run', 'D', '--detach', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done");
     const pids = ps('D').map((p) => p.pid);
     expect(pids.length).toBeGreaterThan(1);
+    if (process.env.WORLDOS_MEMBERSHIP !== 'pidns') expect(existsSync(`/sys/fs/cgroup/freezer/worldos/${storeKey()}-w1`)).toBe(true);
     ok('delete', 'D');
     await until('the processes to exit', () => pids.every((p) => !alive(p)));
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(home);
-    expect(existsSync('/sys/fs/cgroup/freezer/worldos/w1')).toBe(false);
+    expect(existsSync(`/sys/fs/cgroup/freezer/worldos/${storeKey()}-w1`)).toBe(false);
   });
 
   it('merge moves the child\'s processes into the ancestor: listed there, seeing its files, open files intact', async () => {

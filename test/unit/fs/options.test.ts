@@ -78,6 +78,8 @@ describe('parseArgs', () => {
     ['upperdir=/a=b', { upperdir: '/a=b' }],
     ['prune=/proc:/sys:/a\\:b', { prune: ['/proc', '/sys', '/a:b'] }],
     ['seenlog=/tmp/seen.log', { seenlog: '/tmp/seen.log' }],
+    ['squash_to_uid=1001,squash_to_gid=1002', { squash: { uid: 1001, gid: 1002 } }],
+    ['squash_to_root', { squash: { uid: 0, gid: 0 } }],
   ] as const)('%s gives %j', ([extra, want]) => {
     expect(parse(`${BASE},${extra}`)).toMatchObject(want);
   });
@@ -128,6 +130,8 @@ describe('parseArgs', () => {
     ['an infinite timeout', ['-o', `${BASE},timeout=Infinity`, '/mnt'], /timeout=Infinity/],
     ['an unknown option', ['-o', `${BASE},frobnicate`, '/mnt'], /unknown option "frobnicate"/],
     ['an empty layer in prune', ['-o', `${BASE},prune=/proc::/sys`, '/mnt'], /empty layer path/],
+    ['a squash uid that is a name', ['-o', `${BASE},squash_to_uid=alice`, '/mnt'], /squash_to_uid=alice: expected a numeric id/],
+    ['a negative squash gid', ['-o', `${BASE},squash_to_gid=-1`, '/mnt'], /squash_to_gid=-1/],
   ] as const)('%s is a UsageError', ([, argv, message]) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

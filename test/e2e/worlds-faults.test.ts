@@ -1,0 +1,123 @@
+// Faults around a world's processes (issue 4, item 8): the view's daemon killed under a running
+// process, the world's init killed, `run` in a world being deleted. Each gives a clear error or the
+// documented outcome (docs/processes.md), and nothing is leaked.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from '../helpers/worldfs.js';
+
+const WORLDCTL = join(ROOT, 'bin', 'worldctl');
+let tmp: ReturnType<typeof tempDir>;
+let home: string;
+
+function ctl(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(WORLDCTL, args, { env: { ...process.env, WORLDOS_HOME: home }, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+function ok(...args: string[]): string {
+  const r = ctl(...args);
+  expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
+  return r.out;
+}
+
+interface Ps { pid: number; nspid: number; command: string }
+const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+const mountsUnderHome = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(tmp.path));
+
+async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeEach(() => {
+  tmp = tempDir('worldos-faults-');
+  home = join(tmp.path, 'home');
+  ok('init', '--base', '/');
+});
+
+afterEach(() => {
+  const worlds = JSON.parse(ctl('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
+  for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) ctl('delete', w.name, '--recursive');
+  for (const mp of mountsUnderHome()) spawnSync('umount', ['-l', mp]);
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(tmp.path)) process.kill(Number(pid), 'SIGKILL');
+    } catch { /* gone */ }
+  }
+  rmSync(tmp.path, { recursive: true, force: true });
+});
+
+describe('faults', () => {
+  it('the daemon killed under a running process: ls reports the dead view, run refuses with the fix, stop clears it, run starts afresh', async () => {
+    ok('create', 'W');
+    ok('run', 'W', '--', 'sh', '-c', 'echo kept > /kept-file');
+    ok('run', 'W', '--detach', '--', 'sleep', '600');
+    const sleeper = ps('W').find((p) => p.command === 'sleep 600')!;
+    const [daemonPid] = readFileSync(join(home, 'worlds', 'w1', 'daemon'), 'utf8').split(' ');
+    process.kill(Number(daemonPid), 'SIGKILL');
+    await until('the daemon to die', () => !alive(Number(daemonPid)));
+
+    const ls = ok('ls', 'W');
+    expect(ls).toMatch(/view: its daemon died; .* answers ENOTCONN/);
+    expect(ls).toContain('sleep 600'); // the process still runs (from memory), listed
+
+    const run = ctl('run', 'W', '--', 'true');
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/worldfs daemon serving world "W" is gone.*ENOTCONN/);
+    expect(run.err).toMatch(/worldctl stop W/);
+    expect(alive(sleeper.pid), 'a refused run kills nothing').toBe(true);
+
+    // `umount` of a view whose processes run is refused while the daemon lives; here it is dead.
+    expect(ok('stop', 'W')).toMatch(/stopped world "W" \(\d+ processes\); its files are kept/);
+    await until('the process to be stopped', () => !alive(sleeper.pid));
+    expect(mountsUnderHome()).toEqual([]);
+    expect(ok('run', 'W', '--', 'cat', '/kept-file')).toBe('kept\n');
+  });
+
+  it('umount refuses a view that running processes use, naming stop', () => {
+    ok('create', 'U');
+    ok('run', 'U', '--detach', '--', 'sleep', '600');
+    const r = ctl('umount', 'U');
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/running processes whose root is this view/);
+    expect(r.err).toMatch(/hint: worldctl stop "U"/);
+  });
+
+  it('the init killed: the kernel ends every process of the world; ps lists none; the next run starts a new init', async () => {
+    ok('create', 'I');
+    ok('run', 'I', '--detach', '--', 'sleep', '600');
+    const before = ps('I');
+    const init = before.find((p) => p.nspid === 1)!;
+    const sleeper = before.find((p) => p.command === 'sleep 600')!;
+    process.kill(init.pid, 'SIGKILL');
+    await until('the world\'s processes to be killed by the kernel', () => !alive(init.pid) && !alive(sleeper.pid));
+    expect(ps('I')).toEqual([]);
+    expect(ok('run', 'I', '--', 'sh', '-c', 'echo $$; cat /proc/1/cmdline | tr "\\0" " "').split('\n')[1]).toMatch(/worldinit/);
+    const again = ps('I');
+    expect(again.find((p) => p.nspid === 1)!.pid).not.toBe(init.pid);
+    ok('delete', 'I');
+    expect(mountsUnderHome()).toEqual([]);
+  });
+
+  it('run in a world being deleted is refused as busy (exit 4) while the delete runs; afterwards the world is gone (exit 5)', async () => {
+    ok('create', 'D');
+    // Ignores SIGTERM: the delete waits its 5 s grace period before SIGKILL.
+    ok('run', 'D', '--detach', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done");
+    const del = spawn(WORLDCTL, ['delete', 'D'], { env: { ...process.env, WORLDOS_HOME: home }, stdio: 'ignore' });
+    const done = new Promise<number | null>((r) => del.once('exit', (c) => r(c)));
+    await until('the delete to mark the world', () => readFileSync(join(home, 'worlds.xml'), 'utf8').includes('state="deleting"'));
+    const r = ctl('run', 'D', '--', 'true');
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/being deleted/);
+    expect(await done).toBe(0);
+    const after = ctl('run', 'D', '--', 'true');
+    expect(after.code).toBe(5);
+    expect(mountsUnderHome()).toEqual([]);
+  });
+});
