@@ -3,6 +3,7 @@
 import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { whiteoutFormat } from '../src/core/whiteout/index.js';
 import { HostLayers } from '../src/host/layer-probe.js';
+import { lowerCacheFor } from '../src/core/lower-cache.js';
 import { LayerWriter } from '../src/host/layer-writer.js';
 import { SeenLog } from '../src/host/seen-log.js';
 import { toViewPath, relOf } from '../src/core/paths.js';
@@ -90,7 +91,8 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
       throw new SetupError(`prune=${p}: expected an absolute path`);
     }
   });
-  const layers = new HostLayers([upper, ...lowers], format, emptied);
+  // A fresh stack gets a fresh lower cache: a reload (swap) never sees the old stack's records.
+  const layers = new HostLayers([upper, ...lowers], format, emptied, lowerCacheFor(opts.udba, opts.cacheTimeout));
   const writer = new LayerWriter(upper, work);
   writer.prepare();
   const seen = opts.seenlog !== undefined ? new SeenLog(opts.seenlog) : undefined;

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
 import { toViewPath, type ViewPath } from '../../src/core/paths.js';
+import { cacheBudget } from '../../src/core/lower-cache.js';
 import { toErrno, ERANGE } from '../errno.js';
 import { unmount as unmountPath } from '../unmount.js';
 import type { Attr, TimeSpec, WorldFs } from '../worldfs.js';
@@ -81,7 +82,8 @@ export class FuseNativeTransport implements Transport {
   }
 
   private extraOptions(): string {
-    const t = this.opts.cacheTimeout;
+    // The kernel gets half of timeout=, the daemon's lower cache the other half (lower-cache.ts).
+    const t = cacheBudget('reval', this.opts.cacheTimeout).kernelSeconds;
     const o = [
       'use_ino', 'big_writes', 'max_write=131072', 'subtype=worldfs', `fsname=${this.opts.fsname.replace(/[,\\]/g, '_')}`,
       // Attributes are never cached: libfuse 2.9 cannot invalidate them, and a copy-up (link to a

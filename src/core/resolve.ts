@@ -5,6 +5,7 @@
 import { fsError, isFsError } from './errors.js';
 import { ROOT, childOf, relJoin, splitView, type Name, type ViewPath } from './paths.js';
 import type { RawEntry, WhiteoutFormat } from './whiteout/format.js';
+import type { ResolveMemo } from './lower-cache.js';
 
 /** One layer's contribution to a view object: the layer's index (0 = top) and the path inside it. */
 export interface Branch {
@@ -30,6 +31,11 @@ export interface LayerProbe {
   isOpaque(layer: number, rel: string): boolean;
   /** The redirect recorded on directory `rel` in `layer`, if any. */
   redirectOf(layer: number, rel: string): string | undefined;
+  /**
+   * Resolutions within the lower layers that may be reused (src/core/lower-cache.ts). Absent or
+   * undefined: none, and every lookup scans the layers. The top layer is always read afresh.
+   */
+  memo?(): ResolveMemo | undefined;
 }
 
 /** The result of looking one name up in a directory. */
@@ -42,6 +48,22 @@ const ROOT_ENTRY: RawEntry = { kind: 'dir', rdev: 0 };
 
 /** The root of the stack made of layers fromLayer..end, merged down to the first opaque root. */
 export function rootNode(probe: LayerProbe, fromLayer = 0): ViewNode {
+  const memo = probe.memo?.();
+  if (memo === undefined) return scanRoot(probe, fromLayer);
+  if (fromLayer > 0) {
+    let r = memo.root(fromLayer);
+    if (r === undefined) memo.setRoot(fromLayer, (r = scanRoot(probe, fromLayer)));
+    return r;
+  }
+  // The top layer's root is read afresh; below it, the remembered root of layers 1..n.
+  const top: Branch = { layer: 0, rel: '' };
+  const lower = probe.layerCount > 1 && !probe.isOpaque(0, '') ? rootNode(probe, 1) : null;
+  const node: ViewNode = { path: ROOT, entry: ROOT_ENTRY, branches: lower ? [top, ...lower.branches] : [top] };
+  memo.setLowerOf(node, lower);
+  return node;
+}
+
+function scanRoot(probe: LayerProbe, fromLayer: number): ViewNode {
   const branches: Branch[] = [];
   for (let layer = fromLayer; layer < probe.layerCount; layer++) {
     branches.push({ layer, rel: '' });
@@ -53,6 +75,76 @@ export function rootNode(probe: LayerProbe, fromLayer = 0): ViewNode {
 /** Look `name` up in directory `dir`. Reserved and internal names are always absent. */
 export function lookupChild(dir: ViewNode, name: Name | string, probe: LayerProbe, format: WhiteoutFormat): ChildLookup {
   if (format.isInternal(name) || format.isReservedName(name)) return { kind: 'absent', parent: dir };
+  const memo = probe.memo?.();
+  const lower = memo?.lowerOf(dir);
+  // A node the memo does not know (made by a caller, or in an ended generation): scan the layers.
+  if (memo === undefined || lower === undefined) return scanChild(dir, name, probe, format);
+  if (dir.branches[0]!.layer > 0) {
+    return lower === null ? scanChild(dir, name, probe, format) : within(dir, name, memoChild(lower, name, probe, format, memo), memo);
+  }
+  return topThenLower(dir, lower, name, probe, format, memo);
+}
+
+/**
+ * lookupChild for a directory whose top branch is in the top layer: the top layer is read now,
+ * the rest comes from the remembered lookup in `lower` (the directory's part below the top).
+ * Gives what scanChild gives: below a top directory only lower directories merge, and a lookup
+ * that stops in the lower layers (whiteout, non-directory) adds nothing to it.
+ */
+function topThenLower(dir: ViewNode, lower: ViewNode | null, name: string, probe: LayerProbe, format: WhiteoutFormat, memo: ResolveMemo): ChildLookup {
+  const b = dir.branches[0]!;
+  const rel = relJoin(b.rel, name);
+  const e = probe.entry(0, rel);
+  const marker = format.markerFor(name);
+  if (e === undefined) {
+    if (marker !== undefined && probe.entry(0, relJoin(b.rel, marker)) !== undefined) return { kind: 'absent', parent: dir, whiteoutAt: 0 };
+    return lower === null ? { kind: 'absent', parent: dir } : within(dir, name, memoChild(lower, name, probe, format, memo), memo);
+  }
+  if (format.isWhiteout(e)) return { kind: 'absent', parent: dir, whiteoutAt: 0 };
+  const top: Branch = { layer: 0, rel };
+  const path = childOf(dir.path, name);
+  if (e.kind !== 'dir') return found(path, e, [top]);
+  let below: ViewNode | null = null;
+  if (probe.layerCount > 1) {
+    const redirect = probe.redirectOf(0, rel);
+    const absolute = redirect !== undefined && redirect.startsWith('/');
+    const stop = (lower === null && !absolute)
+      || (marker !== undefined && probe.entry(0, relJoin(b.rel, marker)) !== undefined)
+      || probe.isOpaque(0, rel);
+    if (!stop && absolute) {
+      below = resolveRedirect(redirect as ViewPath, probe, format, 1) ?? null;
+    } else if (!stop) {
+      const r = memoChild(lower!, redirect ?? name, probe, format, memo);
+      if (r.kind === 'found' && r.node.entry.kind === 'dir') below = r.node;
+    }
+  }
+  const node: ViewNode = { path, entry: e, branches: below ? [top, ...below.branches] : [top] };
+  memo.setLowerOf(node, below);
+  return { kind: 'found', node };
+}
+
+/** The lookup of `name` in the lower node `dir`, remembered for the generation. */
+function memoChild(dir: ViewNode, name: string, probe: LayerProbe, format: WhiteoutFormat, memo: ResolveMemo): ChildLookup {
+  let r = memo.child(dir, name);
+  if (r === undefined) memo.setChild(dir, name, (r = scanChild(dir, name, probe, format)));
+  return r;
+}
+
+/** A lookup made in `dir`'s lower node, as a lookup in `dir` (whose path may differ: redirects). */
+function within(dir: ViewNode, name: string, r: ChildLookup, memo: ResolveMemo): ChildLookup {
+  if (r.kind === 'absent') {
+    if (r.parent === dir) return r;
+    return r.whiteoutAt === undefined ? { kind: 'absent', parent: dir } : { kind: 'absent', parent: dir, whiteoutAt: r.whiteoutAt };
+  }
+  const path = childOf(dir.path, name);
+  if (r.node.path === path) return r;
+  const node: ViewNode = { path, entry: r.node.entry, branches: r.node.branches };
+  if (node.entry.kind === 'dir') memo.setLowerOf(node, r.node);
+  return { kind: 'found', node };
+}
+
+/** lookupChild by reading every layer `dir` draws on, top first: the reference semantics. */
+function scanChild(dir: ViewNode, name: string, probe: LayerProbe, format: WhiteoutFormat): ChildLookup {
   const path = childOf(dir.path, name);
   const branches: Branch[] = [];
   let top: RawEntry | undefined;
@@ -79,12 +171,16 @@ export function lookupChild(dir: ViewNode, name: Name | string, probe: LayerProb
     if (!top) top = e;
     branches.push({ layer: b.layer, rel });
     if (b.layer === probe.layerCount - 1) break;
+    const redirect = probe.redirectOf(b.layer, rel);
+    const absolute = redirect !== undefined && redirect.startsWith('/');
+    // Nothing left to merge (the parent's last branch, no absolute redirect): the markers that
+    // would stop the merge cannot change the answer, so they are not read.
+    if (i === last && !absolute) break;
     // A whiteout beside a directory in the same layer: the directory shows, the lower ones do not.
     const marker = format.markerFor(lookupName);
     if (marker !== undefined && probe.entry(b.layer, relJoin(b.rel, marker)) !== undefined) break;
     if (probe.isOpaque(b.layer, rel)) break;
-    const redirect = probe.redirectOf(b.layer, rel);
-    if (redirect !== undefined && redirect.startsWith('/')) {
+    if (absolute) {
       // Absolute redirect: the lower contents are found by resolving that path in the lower stack,
       // whatever the parent's own branches are. A target that is gone leaves the top part only.
       const lower = resolveRedirect(redirect as ViewPath, probe, format, b.layer + 1);

@@ -5,6 +5,7 @@ import { closeSync, constants, lstatSync, readlinkSync, readdirSync, type Dirent
 import { fsError } from '../core/errors.js';
 import type { LayerProbe } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
+import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf } from './entry.js';
 import { fromHost, host, hostCode } from './errors.js';
@@ -25,10 +26,23 @@ export class HostLayers implements LayerProbe {
   private readonly emptied: ReadonlySet<string>;
   private hidden: ReadonlyArray<ReadonlySet<string>> = [];
   private filtering = false;
-  constructor(readonly roots: readonly string[], readonly format: WhiteoutFormat, emptied: readonly string[] = []) {
+  /**
+   * `cache` remembers lower layers' listings and markers between requests (see lower-cache.ts);
+   * the top layer is always read afresh, since every change made through the view lands there.
+   */
+  constructor(
+    readonly roots: readonly string[],
+    readonly format: WhiteoutFormat,
+    emptied: readonly string[] = [],
+    readonly cache: LowerCache = NO_LOWER_CACHE,
+  ) {
     this.layerCount = roots.length;
     this.emptied = new Set(emptied);
     this.filtering = this.emptied.size > 0;
+  }
+
+  memo(): ResolveMemo | undefined {
+    return this.cache.memo();
   }
 
   /** Replace the set of hidden mountpoints from a list of absolute host paths. */
@@ -41,6 +55,7 @@ export class HostLayers implements LayerProbe {
       return set;
     });
     this.filtering = this.emptied.size > 0 || this.hidden.some((s) => s.size > 0);
+    this.cache.clear(); // resolutions made while a mount was visible must not outlive it
   }
 
   /** Whether `rel` in `layer` is kept out of the view (an emptied directory's child, or hidden). */
@@ -59,6 +74,15 @@ export class HostLayers implements LayerProbe {
 
   entry(layer: number, rel: string): RawEntry | undefined {
     if (this.filtering && this.excluded(layer, rel)) return undefined;
+    if (layer > 0) {
+      const slash = rel.lastIndexOf('/');
+      const dir = slash < 0 ? '' : rel.slice(0, slash);
+      const rec = this.cache.record(layer, dir);
+      if (rec !== undefined) {
+        if (rec.entries === undefined && ++rec.probes >= this.cache.listAfter) this.fill(layer, dir, rec);
+        if (rec.entries !== undefined) return rec.entries.get(slash < 0 ? rel : rel.slice(slash + 1));
+      }
+    }
     let st;
     try {
       st = lstatSync(this.hostPath(layer, rel), { throwIfNoEntry: false });
@@ -89,9 +113,40 @@ export class HostLayers implements LayerProbe {
     }
   }
 
-  /** The raw entries of directory `rel` in `layer`, with device numbers where whiteouts need them. */
+  /**
+   * The raw entries of directory `rel` in `layer`, with device numbers where whiteouts need them.
+   * A lower layer's array may be the cache's own (frozen): callers must not change it.
+   */
   list(layer: number, rel: string): ListedEntry[] {
     if (this.filtering && layer > 0 && this.emptied.has(rel)) return [];
+    if (layer > 0) {
+      const rec = this.cache.record(layer, rel);
+      if (rec !== undefined) return this.withoutHidden(layer, rel, (rec.listing ?? this.fill(layer, rel, rec)) as ListedEntry[]);
+    }
+    return this.withoutHidden(layer, rel, this.read(layer, rel));
+  }
+
+  /** List `rel` in lower `layer` into its cache record. */
+  private fill(layer: number, rel: string, rec: DirRecord): readonly ListedEntry[] {
+    const listing = this.read(layer, rel);
+    const entries = new Map<string, ListedEntry>();
+    for (const e of listing) entries.set(e.name, e);
+    rec.listing = Object.freeze(listing);
+    rec.entries = entries;
+    this.cache.listed(rec, listing.length);
+    return listing;
+  }
+
+  private withoutHidden(layer: number, rel: string, out: ListedEntry[]): ListedEntry[] {
+    if (this.filtering && layer > 0) {
+      const hidden = this.hidden[layer];
+      if (hidden && hidden.size > 0) return out.filter((e) => !hidden.has(rel === '' ? e.name : rel + '/' + e.name));
+    }
+    return out;
+  }
+
+  /** readdir of `rel` in `layer`, unfiltered; [] when it is not a directory. */
+  private read(layer: number, rel: string): ListedEntry[] {
     // Read through a verified descriptor, never by path: a directory swapped for a symlink after
     // the resolver saw it must not list what the symlink points to (ELOOP instead).
     let fd: number;
@@ -109,10 +164,10 @@ export class HostLayers implements LayerProbe {
       out = new Array(dirents.length);
       for (let i = 0; i < dirents.length; i++) {
         const d = dirents[i]!;
-        if (d.isCharacterDevice()) {
-          // Only character devices can be overlay whiteouts; only they need their rdev.
+        if (d.isCharacterDevice() || d.isBlockDevice()) {
+          // Devices carry their number (a chardev 0/0 is an overlay whiteout), as entry() reports it.
           const st = lstatSync(dir + '/' + d.name, { throwIfNoEntry: false });
-          out[i] = { name: d.name, kind: 'chardev', rdev: st?.rdev ?? 0 };
+          out[i] = { name: d.name, kind: d.isCharacterDevice() ? 'chardev' : 'blockdev', rdev: st?.rdev ?? 0 };
         } else {
           out[i] = { name: d.name, kind: direntKind(d), rdev: 0 };
         }
@@ -120,20 +175,40 @@ export class HostLayers implements LayerProbe {
     } finally {
       closeSync(fd);
     }
-    if (this.filtering && layer > 0) {
-      const hidden = this.hidden[layer];
-      if (hidden && hidden.size > 0) return out.filter((e) => !hidden.has(rel === '' ? e.name : rel + '/' + e.name));
-    }
     return out;
   }
 
   private marker(layer: number, rel: string, spec: MarkerSpec): string | undefined {
     if (this.filtering && layer > 0 && (this.emptied.has(rel) || this.hidden[layer]?.has(rel))) return undefined;
+    const rec = layer > 0 ? this.cache.record(layer, rel) : undefined;
+    if (rec === undefined) return this.readMarker(layer, rel, spec);
+    // A marker that is an entry of the directory is answered by its listing, when there is one.
+    if (rec.entries !== undefined && spec.kind !== 'xattr' && !rec.entries.has(spec.name)) return undefined;
+    const known = rec.markers.get(spec.name);
+    if (known !== undefined) return known ?? undefined;
+    const v = rec.entries !== undefined && spec.kind === 'file' ? 'y' : this.readMarker(layer, rel, spec);
+    rec.markers.set(spec.name, v ?? null);
+    return v;
+  }
+
+  private readMarker(layer: number, rel: string, spec: MarkerSpec): string | undefined {
     const dir = this.hostPath(layer, rel);
     switch (spec.kind) {
       case 'file':
-        return lstatSync(dir + '/' + spec.name, { throwIfNoEntry: false }) ? 'y' : undefined;
+        try {
+          return lstatSync(dir + '/' + spec.name, { throwIfNoEntry: false }) ? 'y' : undefined;
+        } catch (e) {
+          if (hostCode(e) === 'ENOTDIR') return undefined;
+          return fromHost(e);
+        }
       case 'symlink':
+        // lstat first: a failing readlink throws, and building that error costs more than the lstat.
+        try {
+          if (!lstatSync(dir + '/' + spec.name, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
+        } catch (e) {
+          if (hostCode(e) === 'ENOTDIR') return undefined; // asked of a file (metacopy asks any object)
+          return fromHost(e);
+        }
         try {
           return readlinkSync(dir + '/' + spec.name);
         } catch (e) {

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { isFsError, type ErrnoCode } from '../../../../src/core/errors.js';
 import { toViewPath } from '../../../../src/core/paths.js';
 import {
-  isMerged, isUpper, lookupChild, lowerHas, lowerPart, resolve, resolveExisting, rootNode, type ChildLookup,
+  isMerged, isUpper, lookupChild, lowerHas, lowerPart, resolve, resolveExisting, rootNode, type ChildLookup, type LayerProbe,
 } from '../../../../src/core/resolve.js';
+import { TimedLowerCache } from '../../../../src/core/lower-cache.js';
 import { WHITEOUT_FORMATS, type EntryKind, type WhiteoutFormat } from '../../../../src/core/whiteout/index.js';
 import { buildStack, NotExpressible, type LayerSpec, type MemoryLayers } from '../../../helpers/memory-layers.js';
 
@@ -87,6 +88,18 @@ const ROWS: readonly Row[] = [
   { title: 'a file that hides a lower directory fails an intermediate lookup with ENOTDIR', layers: [{ f: 'file' }, { 'f/x': 'file' }], path: '/f/x', expect: error('ENOTDIR') },
 ];
 
+/** The probe with a lower-layer memo that never expires (lower layers do not change in these rows). */
+function withMemo(probe: MemoryLayers): LayerProbe {
+  const cache = new TimedLowerCache({ ttlMs: Infinity });
+  return {
+    layerCount: probe.layerCount,
+    entry: (l, r) => probe.entry(l, r),
+    isOpaque: (l, r) => probe.isOpaque(l, r),
+    redirectOf: (l, r) => probe.redirectOf(l, r),
+    memo: () => cache.memo(),
+  };
+}
+
 function outcome(run: () => ChildLookup): Outcome {
   let r: ChildLookup;
   try {
@@ -122,6 +135,13 @@ describe.each(FORMAT_IDS)('resolve with %s whiteouts', (id) => {
 
   it.for(titled(ROWS))('%s', ([, row], { skip }) => {
     const probe = stackOrSkip(format, row.layers, skip);
+    expect(outcome(() => resolve(toViewPath(row.path), probe, format))).toEqual(row.expect);
+  });
+
+  // The same table through the lower-layer memo (src/core/lower-cache.ts): cold, then warm.
+  it.for(titled(ROWS))('remembering lower layers: %s', ([, row], { skip }) => {
+    const probe = withMemo(stackOrSkip(format, row.layers, skip));
+    expect(outcome(() => resolve(toViewPath(row.path), probe, format))).toEqual(row.expect);
     expect(outcome(() => resolve(toViewPath(row.path), probe, format))).toEqual(row.expect);
   });
 

@@ -1,0 +1,185 @@
+// What the daemon remembers about the *lower* layers between requests: their directories' listings
+// and markers (so a lookup in a deep stack is a hash probe per layer, not two lstats) and the
+// resolutions built from them (so a path below a deep merged directory costs the same as in one
+// layer). Pure: records, lifetimes and bounds; src/host/layer-probe.ts and resolve.ts use them.
+// Only lower layers are cached: nothing done through the view writes them, so the only changes to
+// miss are the ones made behind the mount's back, which the udba=/timeout= contract bounds.
+import type { ListedEntry } from './listing.js';
+import type { ChildLookup, ViewNode } from './resolve.js';
+
+/** What is known about one directory of one lower layer (all of it read in one generation). */
+export class DirRecord {
+  /** The directory's entries by name, once it has been listed; undefined before. */
+  entries: Map<string, ListedEntry> | undefined;
+  /** The same entries as listed (readdir order), for the view's readdir. */
+  listing: readonly ListedEntry[] | undefined;
+  /** Marker values read from the directory itself, by marker name (null: no marker). */
+  readonly markers = new Map<string, string | null>();
+  /** Lookups answered by lstat while unlisted: past a threshold the directory is listed. */
+  probes = 0;
+  /** The generation the record belongs to (opaque to users). */
+  constructor(readonly owner: object) {}
+}
+
+/**
+ * Resolutions within the lower layers (layers 1..n), reused between requests. A "lower node" is a
+ * ViewNode whose branches are all below the top layer, interned here so that its children can be
+ * remembered; the resolver keeps which lower node each view node it built continues into.
+ */
+export interface ResolveMemo {
+  /** The interned lower part of `node`: null when it has none, undefined when not known here. */
+  lowerOf(node: ViewNode): ViewNode | null | undefined;
+  setLowerOf(node: ViewNode, lower: ViewNode | null): void;
+  /** The remembered lookup of `name` in the interned lower node `dir`. */
+  child(dir: ViewNode, name: string): ChildLookup | undefined;
+  setChild(dir: ViewNode, name: string, r: ChildLookup): void;
+  /** The interned root of the stack of layers fromLayer..n. */
+  root(fromLayer: number): ViewNode | undefined;
+  setRoot(fromLayer: number, node: ViewNode): void;
+}
+
+/**
+ * Everything the daemon keeps about lower layers. All records and resolutions belong to one
+ * generation, which ends as a whole: when its lifetime is over (so nothing is older than it), when
+ * it grows past its bound, or on `clear`. Default contract of every implementation: nothing is
+ * answered from a generation older than the lifetime it was made with.
+ */
+export interface LowerCache {
+  /** The record of directory `rel` in lower `layer` (made empty when new), or undefined: no caching. */
+  record(layer: number, rel: string): DirRecord | undefined;
+  /** Note that `rec` now holds a listing of `names` entries (the size bound counts them). */
+  listed(rec: DirRecord, names: number): void;
+  /** Lookups an unlisted directory answers by lstat before it is listed instead. */
+  readonly listAfter: number;
+  /** The current generation's resolutions, or undefined: no caching. */
+  memo(): ResolveMemo | undefined;
+  /** End the generation: everything is read again. */
+  clear(): void;
+}
+
+/** Caches nothing: every question goes to the layers (timeout=0, or a caller without a daemon). */
+export const NO_LOWER_CACHE: LowerCache = {
+  listAfter: Infinity,
+  record: () => undefined,
+  listed: () => {},
+  memo: () => undefined,
+  clear: () => {},
+};
+
+export interface TimedCacheOptions {
+  /** How long a generation lives, in ms; Infinity for udba=none. */
+  readonly ttlMs: number;
+  /** Listed names plus remembered lookups per generation; past it the generation ends (default 2M). */
+  readonly maxItems?: number;
+  /** Lookups by lstat in one directory before it is listed instead (default 3). */
+  readonly listAfter?: number;
+  /** The clock, in ms (tests pass their own). */
+  readonly now?: () => number;
+}
+
+class Generation implements ResolveMemo {
+  readonly records = new Map<number, Map<string, DirRecord>>();
+  readonly children = new Map<ViewNode, Map<string, ChildLookup>>();
+  readonly roots = new Map<number, ViewNode>();
+  readonly lower = new WeakMap<ViewNode, ViewNode | null>();
+  items = 0;
+  constructor(readonly at: number, private readonly full: (g: Generation) => void) {}
+
+  lowerOf(node: ViewNode): ViewNode | null | undefined {
+    return this.lower.get(node);
+  }
+  setLowerOf(node: ViewNode, lower: ViewNode | null): void {
+    this.lower.set(node, lower);
+  }
+  child(dir: ViewNode, name: string): ChildLookup | undefined {
+    return this.children.get(dir)?.get(name);
+  }
+  setChild(dir: ViewNode, name: string, r: ChildLookup): void {
+    let m = this.children.get(dir);
+    if (m === undefined) this.children.set(dir, (m = new Map()));
+    m.set(name, r);
+    if (r.kind === 'found' && r.node.entry.kind === 'dir') this.lower.set(r.node, r.node);
+    this.add(1);
+  }
+  root(fromLayer: number): ViewNode | undefined {
+    return this.roots.get(fromLayer);
+  }
+  setRoot(fromLayer: number, node: ViewNode): void {
+    this.roots.set(fromLayer, node);
+    this.lower.set(node, node);
+  }
+  add(n: number): void {
+    this.items += n;
+    this.full(this);
+  }
+}
+
+/** One generation at a time, ending `ttlMs` after it began or when it holds more than `maxItems`. */
+export class TimedLowerCache implements LowerCache {
+  readonly listAfter: number;
+  private readonly ttlMs: number;
+  private readonly maxItems: number;
+  private readonly now: () => number;
+  private gen: Generation;
+  /** Generations begun so far (for tests and diagnostics). */
+  generations = 1;
+
+  constructor(opts: TimedCacheOptions) {
+    this.ttlMs = opts.ttlMs;
+    this.maxItems = opts.maxItems ?? 2_000_000;
+    this.listAfter = opts.listAfter ?? 3;
+    this.now = opts.now ?? (() => performance.now());
+    this.gen = this.fresh();
+  }
+
+  record(layer: number, rel: string): DirRecord {
+    const g = this.current();
+    let recs = g.records.get(layer);
+    if (recs === undefined) g.records.set(layer, (recs = new Map()));
+    let r = recs.get(rel);
+    if (r === undefined) recs.set(rel, (r = new DirRecord(g)));
+    return r;
+  }
+
+  listed(rec: DirRecord, names: number): void {
+    // A record of an ended generation counts for nothing (its generation is gone).
+    if (rec.owner === this.gen) this.gen.add(names);
+  }
+
+  memo(): ResolveMemo {
+    return this.current();
+  }
+
+  clear(): void {
+    this.gen = this.fresh();
+  }
+
+  private current(): Generation {
+    if (this.now() - this.gen.at >= this.ttlMs) this.gen = this.fresh();
+    return this.gen;
+  }
+
+  private fresh(): Generation {
+    this.generations++;
+    return new Generation(this.now(), (g) => {
+      if (g === this.gen && g.items > this.maxItems) this.gen = this.fresh();
+    });
+  }
+}
+
+/**
+ * How long the kernel and the daemon may each keep what they learnt, for a mount's udba= and
+ * timeout= (seconds). A lower-layer change must show within `timeout`: the kernel's entry cache
+ * and the daemon's lower cache add up, so each gets half. With udba=none lower layers are promised
+ * never to change: the daemon keeps its generation for the life of the stack.
+ */
+export function cacheBudget(udba: 'reval' | 'none', timeoutSeconds: number): { kernelSeconds: number; daemonMs: number } {
+  const half = timeoutSeconds / 2;
+  return { kernelSeconds: half, daemonMs: timeoutSeconds <= 0 ? 0 : udba === 'none' ? Infinity : half * 1000 };
+}
+
+/** The lower cache a daemon with these options uses (NO_LOWER_CACHE when its budget is 0). */
+export function lowerCacheFor(udba: 'reval' | 'none', timeoutSeconds: number, now?: () => number): LowerCache {
+  const { daemonMs } = cacheBudget(udba, timeoutSeconds);
+  return daemonMs > 0 ? new TimedLowerCache({ ttlMs: daemonMs, ...(now ? { now } : {}) }) : NO_LOWER_CACHE;
+}

@@ -1,0 +1,85 @@
+// HostLayers with a lower-layer cache over real temporary directories (no mount): the top layer is
+// read afresh on every question, lower layers are remembered for one generation, a generation
+// ends by time or when the hidden mounts change, and cached listings cannot be changed by callers.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TimedLowerCache } from '../../src/core/lower-cache.js';
+import { toViewPath } from '../../src/core/paths.js';
+import { resolve } from '../../src/core/resolve.js';
+import { WHITEOUT_FORMATS } from '../../src/core/whiteout/index.js';
+import { HostLayers } from '../../src/host/layer-probe.js';
+
+const format = WHITEOUT_FORMATS.get('aufs')!;
+let dir: string;
+let t: number;
+let cache: TimedLowerCache;
+let layers: HostLayers;
+const top = () => join(dir, 'top');
+const low = () => join(dir, 'low');
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'worldos-lower-cache-'));
+  mkdirSync(join(top()), { recursive: true });
+  mkdirSync(join(low(), 'd'), { recursive: true });
+  writeFileSync(join(low(), 'd', 'a'), 'a');
+  t = 0;
+  cache = new TimedLowerCache({ ttlMs: 500, listAfter: 2, now: () => t });
+  layers = new HostLayers([top(), low()], format, [], cache);
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const kind = (p: string) => {
+  const r = resolve(toViewPath(p), layers, format);
+  return r.kind === 'found' ? r.node.entry.kind : 'absent';
+};
+
+describe('HostLayers with a lower cache', () => {
+  it('sees a change to the top layer at once', () => {
+    expect(kind('/d/x')).toBe('absent');
+    mkdirSync(join(top(), 'd'));
+    writeFileSync(join(top(), 'd', 'x'), 'x');
+    expect(kind('/d/x')).toBe('file');
+    writeFileSync(join(top(), 'd', '.wh.a'), '');
+    expect(kind('/d/a')).toBe('absent');
+  });
+
+  it('sees a change to a lower layer once the generation has ended, not before', () => {
+    for (let i = 0; i < 3; i++) expect(kind(`/d/n${i}`)).toBe('absent'); // enough lookups to list d
+    writeFileSync(join(low(), 'd', 'n0'), 'new');
+    expect(kind('/d/n0')).toBe('absent');
+    t = 500;
+    expect(kind('/d/n0')).toBe('file');
+  });
+
+  it('lists a lower directory only after repeated lookups in it, and then answers from the listing', () => {
+    expect(kind('/d/a')).toBe('file');
+    writeFileSync(join(low(), 'd', 'b'), 'b'); // before the listing: seen
+    expect(kind('/d/b')).toBe('file');
+    writeFileSync(join(low(), 'd', 'c'), 'c'); // after it: not seen within the generation
+    expect(kind('/d/c')).toBe('absent');
+  });
+
+  it('ends the generation when the hidden mounts change', () => {
+    expect(layers.list(1, 'd').map((e) => e.name)).toEqual(['a']);
+    writeFileSync(join(low(), 'd', 'z'), 'z');
+    layers.setHiddenMounts([join(low(), 'd', 'a')]);
+    expect(layers.list(1, 'd').map((e) => e.name)).toEqual(['z']);
+    expect(kind('/d/a')).toBe('absent');
+  });
+
+  it('hands out cached listings that callers cannot change', () => {
+    const listing = layers.list(1, 'd');
+    expect(() => (listing as { name: string }[]).push({ name: 'x' })).toThrow(TypeError);
+    expect(layers.list(1, 'd')).toBe(listing);
+  });
+
+  it('never caches the top layer, even when asked through list', () => {
+    mkdirSync(join(top(), 'd'));
+    expect(layers.list(0, 'd')).toEqual([]);
+    writeFileSync(join(top(), 'd', 'x'), 'x');
+    expect(layers.list(0, 'd').map((e) => e.name)).toEqual(['x']);
+  });
+});
