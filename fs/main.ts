@@ -72,7 +72,12 @@ async function serve(opts: MountOptions): Promise<number> {
     };
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(0, true));
     void transport.closed?.then(() => stop(0, false)); // unmounted from outside: the device said ENODEV
-    if (opts.stack !== undefined) process.on('SIGUSR1', () => { layers = reload(opts, fs, mountpoint) ?? layers; });
+    // SIGUSR2: one line of counters on stderr (the soak test watches the node table and memory with it).
+    process.on('SIGUSR2', () => {
+      const stats = { ...transport.stats?.(), rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed };
+      process.stderr.write(`worldfs: stats ${JSON.stringify(stats)}\n`);
+    });
+    if (opts.stack !== undefined) process.on('SIGUSR1', () => { layers = reload(opts, fs, mountpoint, transport) ?? layers; });
     // The kernel tells libfuse, not us, when the mount goes away: watch mountinfo (never the mount).
     const watch = setInterval(() => {
       const mounts = readMounts();
@@ -84,7 +89,7 @@ async function serve(opts: MountOptions): Promise<number> {
 }
 
 /** Switch to the layer stack in the stack= file; on any error keep serving the old one. */
-function reload(opts: MountOptions, fs: WorldFs, mountpoint: string): HostLayers | undefined {
+function reload(opts: MountOptions, fs: WorldFs, mountpoint: string, transport: Transport): HostLayers | undefined {
   try {
     const spec = JSON.parse(readFileSync(opts.stack!, 'utf8')) as StackFile;
     const next = setup({
@@ -92,6 +97,7 @@ function reload(opts: MountOptions, fs: WorldFs, mountpoint: string): HostLayers
       seenlog: spec.seenlog, prune: spec.prune ?? opts.prune,
     }, mountpoint);
     fs.swap(next.fs.union);
+    transport.invalidate?.();
     lastHidden = '';
     hideFuseMounts(next.layers, next.mountpoint);
     writeFileSync(opts.stack + '.ok', spec.upperdir + '\n'); // worldctl waits for this

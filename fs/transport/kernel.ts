@@ -7,6 +7,7 @@ import { unmount as unmountPath } from '../unmount.js';
 import type { WorldFs } from '../worldfs.js';
 import { FuseDevice } from './kernel/device.js';
 import { KernelOps } from './kernel/ops.js';
+import { Init2 } from './kernel/protocol.js';
 import { Session } from './kernel/session.js';
 import type { Transport, TransportOptions } from './transport.js';
 
@@ -18,6 +19,7 @@ const UNMOUNT_GRACE_MS = 2000;
 export class KernelTransport implements Transport {
   private device: FuseDevice | undefined;
   private ops: KernelOps | undefined;
+  private expireOnly = false;
 
   constructor(private readonly fs: WorldFs, private readonly opts: TransportOptions) {}
 
@@ -27,14 +29,16 @@ export class KernelTransport implements Transport {
   }
 
   /** Nodes the kernel holds (plus their parents) and open directory streams: what a leak would grow. */
-  stats(): { nodes: number; dirs: number; files: number } {
-    return { nodes: this.ops?.nodes.size ?? 0, dirs: this.ops?.dirs.size ?? 0, files: this.fs.handles.size };
+  stats(): Record<string, number> {
+    return { nodes: this.ops?.nodes.size ?? 0, dirs: this.ops?.dirs.size ?? 0, files: this.fs.handles.size, ...this.ops?.counters };
   }
 
   async mount(): Promise<void> {
     const t = this.opts.cacheTimeout;
-    // Attributes are not cached (yet): a copy-up or a lower-layer change alters an inode the kernel knows.
-    const ops = new KernelOps(this.fs, { entry: t, attr: 0, negative: t });
+    // Entries and attributes alike live timeout= seconds: the node table keeps an inode's identity
+    // through our own copy-ups, the kernel refreshes what our replies change, and a reload
+    // (a merge landing) invalidates everything at once (invalidate()).
+    const ops = new KernelOps(this.fs, { entry: t, attr: t, negative: t });
     const device = new FuseDevice(MAX_WRITE);
     const session = new Session(device, ops, MAX_WRITE);
     this.device = device;
@@ -53,11 +57,19 @@ export class KernelTransport implements Transport {
       // Only now: before the mount, the device is not attached to a connection and reads fail EPERM.
       // mount(8) does not touch the new mount, so nothing waits on INIT meanwhile.
       device.serve((req) => session.handle(req));
-      await Promise.race([session.ready, device.closed.then((why) => { throw new Error(`connection ended before INIT: ${why}`); })]);
+      const negotiated = await Promise.race([session.ready, device.closed.then((why) => { throw new Error(`connection ended before INIT: ${why}`); })]);
+      this.expireOnly = (negotiated.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0;
     } catch (e) {
       device.close();
       throw e;
     }
+  }
+
+  /** The layer stack changed under the kernel's caches: make it forget them (asynchronously). */
+  invalidate(): void {
+    const device = this.device;
+    if (!device || device.isClosed || !this.ops) return;
+    for (const b of this.ops.invalidations(this.expireOnly)) device.notify(b);
   }
 
   async unmount(): Promise<void> {

@@ -20,4 +20,8 @@ export interface Transport {
   unmount(): Promise<void>;
   /** Settles when the connection ends by itself (unmounted from outside); absent when the transport cannot tell. */
   readonly closed?: Promise<string> | undefined;
+  /** The layer stack changed (a reload): drop what the kernel caches. Absent: caches just time out. */
+  invalidate?(): void;
+  /** Counters for a soak test or a leak hunt (nodes the kernel holds, open handles, ...). */
+  stats?(): Record<string, number>;
 }

@@ -43,6 +43,11 @@ export class InodeTable {
     return this.nodes.get(id);
   }
 
+  /** Every node in the table, the root first. */
+  all(): IterableIterator<Node> {
+    return this.nodes.values();
+  }
+
   /** The view path a node is reached by; undefined for a node (or an ancestor) that was unlinked. */
   pathOf(node: Node): ViewPath | undefined {
     if (node === this.root) return ROOT;

@@ -10,7 +10,7 @@ import { DirHandles } from './dirs.js';
 import { InodeTable, type Node } from './inodes.js';
 import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, Fattr, FSYNC_FDATASYNC, GETATTR_FH, OPEN_OUT_SIZE, OUT_HEADER_SIZE, Op,
-  RENAME_NOREPLACE, STATFS_OUT_SIZE, direntPlusSize, encodeError, direntSize, replyBuffer, setReplyLength, writeAttrOut,
+  EXPIRE_ONLY, RENAME_NOREPLACE, STATFS_OUT_SIZE, direntPlusSize, encodeError, encodeInvalEntry, encodeInvalInode, direntSize, replyBuffer, setReplyLength, writeAttrOut,
   writeDirent, writeDirentPlus, writeEntry, writeOpenOut, writeStatfs, type Entry, type InHeader, type Reader,
 } from './protocol.js';
 
@@ -32,12 +32,16 @@ const owner = (h: InHeader) => ({ uid: h.uid, gid: h.gid });
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const UNKNOWN_INO = 0xffffffff;
+/** Negative entries remembered for invalidation; older ones are left to their (short) timeout. */
+const MAX_NEGATIVES = 4096;
 const ENOSYS = constants.errno.ENOSYS;
 const { O_TRUNC } = fsConstants;
 
 export class KernelOps {
   readonly nodes = new InodeTable();
   readonly dirs = new DirHandles();
+  /** Names recently answered "no such entry" (the kernel caches them): a reload must expire them too. */
+  private readonly negatives = new Map<string, { parent: number; name: string }>();
   private readonly table: ReadonlyMap<number, (r: Request) => Buffer | undefined>;
 
   constructor(private readonly fs: WorldFs, private readonly t: Timeouts) {
@@ -58,8 +62,12 @@ export class KernelOps {
     ]);
   }
 
+  /** Requests served, lookups counted and forgotten: the soak test's view of the lookup counts. */
+  readonly counters = { requests: 0, lookups: 0, forgets: 0 };
+
   /** Serve one request; unknown opcodes are answered ENOSYS (the kernel then stops sending most of them). */
   dispatch(r: Request): Buffer | undefined {
+    this.counters.requests++;
     const fn = this.table.get(r.h.opcode);
     if (!fn) return encodeError(r.h.unique, -ENOSYS);
     return fn(r);
@@ -69,6 +77,34 @@ export class KernelOps {
   describe(h: InHeader): string {
     const n = this.nodes.get(h.nodeid);
     return (n && this.nodes.pathOf(n)) ?? `node ${h.nodeid}`;
+  }
+
+  /**
+   * The notifications that make the kernel forget what it caches of this view: every known
+   * inode's attributes and pages, every known name and every recent negative entry. Names are
+   * only expired (`expireOnly`) when the kernel can, so that nothing mounted on them inside a world
+   * is detached (a plain invalidation d_invalidate()s, which unmounts); without it, directory names
+   * are left to their timeout (their node id never changes, so they stay right).
+   */
+  invalidations(expireOnly: boolean): Buffer[] {
+    const out: Buffer[] = [];
+    for (const node of this.nodes.all()) {
+      out.push(encodeInvalInode(node.id, 0, 0));
+      for (const l of node.links) {
+        if (expireOnly) out.push(encodeInvalEntry(l.parent.id, l.name, EXPIRE_ONLY));
+        else if (!node.isDir) out.push(encodeInvalEntry(l.parent.id, l.name));
+      }
+    }
+    for (const n of this.negatives.values()) out.push(encodeInvalEntry(n.parent, n.name, expireOnly ? EXPIRE_ONLY : 0));
+    this.negatives.clear();
+    return out;
+  }
+
+  private rememberNegative(parent: number, name: string): void {
+    const key = `${parent}/${name}`;
+    this.negatives.delete(key);
+    this.negatives.set(key, { parent, name });
+    if (this.negatives.size > MAX_NEGATIVES) this.negatives.delete(this.negatives.keys().next().value!);
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -97,6 +133,7 @@ export class KernelOps {
     const attr = this.fs.getattr(this.childPath(parent, name));
     const isDir = (attr.mode & S_IFMT) === S_IFDIR;
     const node = this.nodes.lookup(parent, name, isDir, keyOf(attr), attr.nlink > 1);
+    this.counters.lookups++;
     return { nodeid: node.id, generation: 0, entryValid: this.t.entry, attrValid: this.t.attr, attr };
   }
 
@@ -134,6 +171,7 @@ export class KernelOps {
     } catch (e) {
       // A negative entry, cached as long as a positive one would be.
       if (isFsError(e, 'ENOENT') && this.t.negative > 0) {
+        this.rememberNegative(parent.id, name);
         return this.entryReply(r, { nodeid: 0, generation: 0, entryValid: this.t.negative, attrValid: 0 });
       }
       throw e;
@@ -141,7 +179,9 @@ export class KernelOps {
   }
 
   private forget(r: Request): undefined {
-    this.nodes.forget(r.h.nodeid, r.body.u64());
+    const n = r.body.u64();
+    this.counters.forgets += n;
+    this.nodes.forget(r.h.nodeid, n);
     return undefined;
   }
 
@@ -150,7 +190,9 @@ export class KernelOps {
     r.body.u32();
     for (let i = 0; i < count; i++) {
       const id = r.body.u64();
-      this.nodes.forget(id, r.body.u64());
+      const n = r.body.u64();
+      this.counters.forgets += n;
+      this.nodes.forget(id, n);
     }
     return undefined;
   }

@@ -34,6 +34,15 @@ export const Init = {
   INIT_EXT: 1 << 30,
 } as const;
 
+/** INIT flags of the second word (fuse_init_in/out.flags2, bits 32-63 of the flags). */
+export const Init2 = {
+  /** NOTIFY_INVAL_ENTRY may only expire an entry (FUSE_EXPIRE_ONLY), never d_invalidate it. */
+  HAS_EXPIRE_ONLY: 1 << (35 - 32),
+} as const;
+
+/** fuse_notify_inval_entry_out.flags: mark the entry stale instead of dropping it. */
+export const EXPIRE_ONLY = 1;
+
 export const Notify = { POLL: 1, INVAL_INODE: 2, INVAL_ENTRY: 3, STORE: 4, RETRIEVE: 5, DELETE: 6 } as const;
 
 /** fuse_setattr_in.valid bits. */
@@ -240,6 +249,8 @@ export interface InitOut {
   readonly minor: number;
   readonly maxReadahead: number;
   readonly flags: number;
+  /** The second flags word; sent only when `flags` has INIT_EXT. */
+  readonly flags2?: number;
   readonly maxBackground: number;
   readonly congestionThreshold: number;
   readonly maxWrite: number;
@@ -257,6 +268,27 @@ export function writeInitOut(b: Buffer, at: number, o: InitOut): void {
   b.writeUInt32LE(o.maxWrite, at + 20);
   b.writeUInt32LE(o.timeGran, at + 24);
   b.writeUInt16LE(o.maxPages, at + 28);
+  b.writeUInt32LE((o.flags2 ?? 0) >>> 0, at + 32);
+}
+
+/** NOTIFY_INVAL_INODE: drop the cached attributes of node `nodeid` and its pages from `off` (-1: none). */
+export function encodeInvalInode(nodeid: number, off = 0, len = 0): Buffer {
+  const b = notifyBuffer(Notify.INVAL_INODE, 24);
+  writeU64(b, OUT_HEADER_SIZE, nodeid);
+  b.writeBigInt64LE(BigInt(off), OUT_HEADER_SIZE + 8);
+  b.writeBigInt64LE(BigInt(len), OUT_HEADER_SIZE + 16);
+  return b;
+}
+
+/** NOTIFY_INVAL_ENTRY: the name `name` in directory node `parent` must be looked up again. */
+export function encodeInvalEntry(parent: number, name: string, flags = 0): Buffer {
+  const n = Buffer.from(name);
+  const b = notifyBuffer(Notify.INVAL_ENTRY, 16 + n.length + 1);
+  writeU64(b, OUT_HEADER_SIZE, parent);
+  b.writeUInt32LE(n.length, OUT_HEADER_SIZE + 8);
+  b.writeUInt32LE(flags, OUT_HEADER_SIZE + 12);
+  n.copy(b, OUT_HEADER_SIZE + 16);
+  return b;
 }
 
 /** DT_* of a mode, for dirents (DT_UNKNOWN when not known). */

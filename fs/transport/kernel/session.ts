@@ -6,7 +6,7 @@ import { toErrno } from '../../errno.js';
 import type { FuseDevice } from './device.js';
 import type { KernelOps } from './ops.js';
 import {
-  IN_HEADER_SIZE, INIT_OUT_SIZE, Init, KERNEL_MINOR_VERSION, KERNEL_VERSION, MIN_MINOR_VERSION, OP_NAMES,
+  IN_HEADER_SIZE, INIT_OUT_SIZE, Init, Init2, KERNEL_MINOR_VERSION, KERNEL_VERSION, MIN_MINOR_VERSION, OP_NAMES,
   OUT_HEADER_SIZE, Op, Reader, decodeInHeader, decodeInitIn, encodeError, replyBuffer, writeInitOut, type InitIn,
 } from './protocol.js';
 
@@ -22,20 +22,28 @@ const EIO = -constants.errno.EIO;
 export const WANTED_FLAGS =
   Init.ASYNC_READ | Init.ATOMIC_O_TRUNC | Init.BIG_WRITES | Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO |
   Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO;
+/** Second-word flags we ask for (only through INIT_EXT). */
+export const WANTED_FLAGS2 = Init2.HAS_EXPIRE_ONLY;
 
 export interface Negotiated {
   readonly minor: number;
   readonly flags: number;
   readonly maxWrite: number;
   readonly maxReadahead: number;
+  /** The second flags word (0 unless the kernel offered INIT_EXT and something we want in it). */
+  readonly flags2: number;
 }
 
 /** Our answer to the kernel's INIT: the flags both sides know, large writes, our minor version. */
 export function negotiate(init: InitIn, maxWrite: number): Negotiated | string {
   if (init.major !== KERNEL_VERSION) return `kernel speaks FUSE ${init.major}.${init.minor}; worldfs speaks ${KERNEL_VERSION}.x`;
   if (init.minor < MIN_MINOR_VERSION) return `kernel speaks FUSE 7.${init.minor}; worldfs needs 7.${MIN_MINOR_VERSION} or later`;
-  const flags = Number(init.flags & BigInt(WANTED_FLAGS));
-  return { minor: Math.min(init.minor, KERNEL_MINOR_VERSION), flags, maxWrite: flags & Init.MAX_PAGES ? maxWrite : 4096 * 32, maxReadahead: init.maxReadahead };
+  const flags2 = init.flags & BigInt(Init.INIT_EXT) ? Number((init.flags >> 32n) & BigInt(WANTED_FLAGS2)) : 0;
+  const flags = Number(init.flags & BigInt(WANTED_FLAGS)) | (flags2 ? Init.INIT_EXT : 0);
+  return {
+    minor: Math.min(init.minor, KERNEL_MINOR_VERSION), flags, flags2,
+    maxWrite: flags & Init.MAX_PAGES ? maxWrite : 4096 * 32, maxReadahead: init.maxReadahead,
+  };
 }
 
 export class Session {
@@ -88,7 +96,7 @@ export class Session {
     }
     const b = replyBuffer(unique, INIT_OUT_SIZE);
     writeInitOut(b, OUT_HEADER_SIZE, {
-      minor: n.minor, maxReadahead: n.maxReadahead, flags: n.flags, maxBackground: 64, congestionThreshold: 48,
+      minor: n.minor, maxReadahead: n.maxReadahead, flags: n.flags, flags2: n.flags2, maxBackground: 64, congestionThreshold: 48,
       maxWrite: n.maxWrite, timeGran: 1, maxPages: Math.ceil(n.maxWrite / 4096),
     });
     this.initialized = true;

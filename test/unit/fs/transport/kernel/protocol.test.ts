@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Attr } from '../../../../../fs/union/attr.js';
 import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, IN_HEADER_SIZE, INIT_OUT_SIZE, Init, OUT_HEADER_SIZE, Op, Reader, decodeInHeader,
-  decodeInitIn, direntPlusSize, direntSize, encodeError, notifyBuffer, replyBuffer, setReplyLength, writeAttrOut,
+  EXPIRE_ONLY, Init2, decodeInitIn, direntPlusSize, direntSize, encodeError, encodeInvalEntry, encodeInvalInode, notifyBuffer, replyBuffer, setReplyLength, writeAttrOut,
   writeDirent, writeDirentPlus, writeEntry, writeInitOut,
 } from '../../../../../fs/transport/kernel/protocol.js';
 import { negotiate, WANTED_FLAGS } from '../../../../../fs/transport/kernel/session.js';
@@ -67,6 +67,22 @@ describe('replies', () => {
   it('a notification has unique 0 and the code where the error goes', () => {
     const b = notifyBuffer(3, 16);
     expect([b.readUInt32LE(0), b.readInt32LE(4), b.readBigUInt64LE(8)]).toEqual([32, 3, 0n]);
+  });
+});
+
+describe('notifications', () => {
+  it('NOTIFY_INVAL_INODE carries the node, the offset and the length (-1: attributes only)', () => {
+    const b = encodeInvalInode(7, -1, 0);
+    expect([b.readUInt32LE(0), b.readInt32LE(4), b.readBigUInt64LE(8)]).toEqual([40, 2, 0n]);
+    expect([b.readBigUInt64LE(16), b.readBigInt64LE(24), b.readBigInt64LE(32)]).toEqual([7n, -1n, 0n]);
+  });
+
+  it('NOTIFY_INVAL_ENTRY carries the parent, the name length, the flags and the name with its NUL', () => {
+    const b = encodeInvalEntry(1, 'abc', EXPIRE_ONLY);
+    expect([b.readUInt32LE(0), b.readInt32LE(4)]).toEqual([16 + 16 + 4, 3]);
+    expect([b.readBigUInt64LE(16), b.readUInt32LE(24), b.readUInt32LE(28)]).toEqual([1n, 3, 1]);
+    expect(b.toString('utf8', 32, 35)).toBe('abc');
+    expect(b[35]).toBe(0);
   });
 });
 
@@ -149,8 +165,13 @@ describe('INIT', () => {
   });
 
   it('answers with our minor, the flags both sides know, and 1 MiB writes', () => {
-    const n = negotiate(initIn(45, 0x7fffffff | Init.INIT_EXT), 1 << 20);
-    expect(n).toMatchObject({ minor: 38, flags: WANTED_FLAGS, maxWrite: 1 << 20, maxReadahead: 131072 });
+    const n = negotiate(initIn(45, 0x7fffffff), 1 << 20);
+    expect(n).toMatchObject({ minor: 38, flags: WANTED_FLAGS, flags2: 0, maxWrite: 1 << 20, maxReadahead: 131072 });
+  });
+
+  it('asks for expire-only entry invalidation through INIT_EXT when the kernel offers it', () => {
+    const n = negotiate(initIn(45, Init.INIT_EXT | Init.ASYNC_READ, 0xffffffff), 1 << 20);
+    expect(n).toMatchObject({ flags: Init.INIT_EXT | Init.ASYNC_READ, flags2: Init2.HAS_EXPIRE_ONLY });
   });
 
   it('asks only for what the kernel offers', () => {

@@ -1,0 +1,128 @@
+// What only the kernel-protocol transport (transport=kernel) can do, and fuse-native cannot: new
+// files and directories belong to the calling user (setgid directories and the umask honoured),
+// every name of a hard link is one inode, long caching with a reload that invalidates it at once,
+// suid/dev mounts as root, and a clean exit when unmounted from outside.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isMounted, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+
+const temps: { cleanup(): void }[] = [];
+afterEach(async () => {
+  await unmountAll();
+  for (const t of temps.splice(0)) t.cleanup();
+});
+
+async function mount(options: string[] = [], prepare?: (lower: string) => void) {
+  const t = tempDir('worldos-kernel-');
+  temps.push(t);
+  chmodSync(t.path, 0o755); // uid 1000 must reach the mountpoint
+  const d = stackDirs(t.path, 1);
+  prepare?.(d.lowers[0]!);
+  const m = await mountWorldfs({ ...d, options: ['transport=kernel', ...options] });
+  return { ...d, base: t.path, m };
+}
+
+/** Run a shell command as uid/gid 1000 with umask `umask`. */
+function asUser(cmd: string, umask = '022'): void {
+  const r = spawnSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', 'sh', '-c', `umask ${umask}; ${cmd}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+}
+
+function mountOptionsOf(m: Mounted): string[] {
+  const line = readFileSync('/proc/self/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === m.mnt);
+  return line?.split(' ')[3]?.split(',') ?? [];
+}
+
+describe('the kernel transport', () => {
+  it('gives new files, directories, symlinks and fifos to the calling user, with the umask applied', async () => {
+    const { mnt, upper } = await mount([], (l) => { mkdirSync(join(l, 'pub')); chmodSync(join(l, 'pub'), 0o777); });
+    asUser(`echo x > ${mnt}/pub/f; mkdir ${mnt}/pub/d; ln -s f ${mnt}/pub/l; mkfifo ${mnt}/pub/p`, '027');
+    for (const [name, mode] of [['f', 0o640], ['d', 0o750], ['p', 0o640]] as const) {
+      const st = lstatSync(join(mnt, 'pub', name));
+      expect([name, st.uid, st.gid, st.mode & 0o7777]).toEqual([name, 1000, 1000, mode]);
+      expect(lstatSync(join(upper, 'pub', name)).uid).toBe(1000); // in the layer itself, not just reported
+    }
+    expect([lstatSync(join(mnt, 'pub/l')).uid, lstatSync(join(mnt, 'pub/l')).gid]).toEqual([1000, 1000]);
+  });
+
+  it('honours setgid directories: the group is the directory\'s and new directories inherit the bit', async () => {
+    const { mnt } = await mount([], (l) => {
+      mkdirSync(join(l, 'shared'));
+      chownSync(join(l, 'shared'), 0, 50);
+      chmodSync(join(l, 'shared'), 0o2777);
+    });
+    asUser(`echo x > ${mnt}/shared/f; mkdir ${mnt}/shared/d`);
+    const f = statSync(join(mnt, 'shared/f'));
+    const d = statSync(join(mnt, 'shared/d'));
+    expect([f.uid, f.gid]).toEqual([1000, 50]);
+    expect([d.uid, d.gid, d.mode & 0o2000]).toEqual([1000, 50, 0o2000]);
+  });
+
+  it('shows every name of a hard link as one inode, also for a link to a lower file', async () => {
+    const { mnt } = await mount([], (l) => writeFileSync(join(l, 'low'), 'low'));
+    linkSync(join(mnt, 'low'), join(mnt, 'second'));
+    writeFileSync(join(mnt, 'new'), 'new');
+    linkSync(join(mnt, 'new'), join(mnt, 'new2'));
+    for (const [a, b] of [['low', 'second'], ['new', 'new2']] as const) {
+      const sa = statSync(join(mnt, a));
+      const sb = statSync(join(mnt, b));
+      expect([sa.ino, sa.nlink]).toEqual([sb.ino, 2]);
+    }
+    writeFileSync(join(mnt, 'second'), 'changed through the second name');
+    expect(readFileSync(join(mnt, 'low'), 'utf8')).toBe('changed through the second name');
+  });
+
+  it('caches for timeout= seconds, yet shows a new layer stack at once after a reload', async () => {
+    const t = tempDir('worldos-kernel-reload-');
+    temps.push(t);
+    const a = stackDirs(join(t.path, 'a'), 1);
+    const b = stackDirs(join(t.path, 'b'), 1);
+    writeFileSync(join(a.lowers[0]!, 'f'), 'from stack a');
+    writeFileSync(join(b.lowers[0]!, 'f'), 'from stack b, longer');
+    writeFileSync(join(b.lowers[0]!, 'only-b'), 'b');
+    const stack = join(t.path, 'stack.json');
+    const m = await mountWorldfs({ ...a, options: ['transport=kernel', 'timeout=600', `stack=${stack}`] });
+    expect(readFileSync(join(a.mnt, 'f'), 'utf8')).toBe('from stack a');
+    expect(statSync(join(a.mnt, 'f')).size).toBe(12);
+    expect(() => statSync(join(a.mnt, 'only-b'))).toThrow(/ENOENT/); // a negative entry, cached for 600 s
+    writeFileSync(stack, JSON.stringify({ lowerdirs: b.lowers, upperdir: b.upper, workdir: b.work }));
+    process.kill(m.proc.pid!, 'SIGUSR1');
+    for (let i = 0; i < 200 && !existsOk(stack + '.ok'); i++) await new Promise((r) => setTimeout(r, 25));
+    // The notifications are written asynchronously, right after the switch: poll briefly, far below 600 s.
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && statSync(join(a.mnt, 'f')).size !== 20) await new Promise((r) => setTimeout(r, 20));
+    expect(statSync(join(a.mnt, 'f')).size).toBe(20);
+    expect(readFileSync(join(a.mnt, 'f'), 'utf8')).toBe('from stack b, longer');
+    expect(readFileSync(join(a.mnt, 'only-b'), 'utf8')).toBe('b');
+  });
+
+  it('mounts nosuid,nodev by default and suid,dev when asked (as root)', async () => {
+    const plain = await mount();
+    expect(mountOptionsOf(plain.m)).toEqual(expect.arrayContaining(['nosuid', 'nodev']));
+    const open = await mount(['suid', 'dev']);
+    expect(mountOptionsOf(open.m)).not.toContain('nosuid');
+    expect(mountOptionsOf(open.m)).not.toContain('nodev');
+  });
+
+  it('exits by itself when unmounted from outside', async () => {
+    const { mnt, m } = await mount();
+    execFileSync('umount', [mnt]);
+    const code = await new Promise<number | null>((res) => {
+      if (m.proc.exitCode !== null) return res(m.proc.exitCode);
+      m.proc.once('exit', (c) => res(c));
+    });
+    expect(code).toBe(0);
+    expect(isMounted(mnt)).toBe(false);
+  });
+});
+
+function existsOk(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
