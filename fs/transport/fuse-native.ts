@@ -86,9 +86,10 @@ export class FuseNativeTransport implements Transport {
     const t = cacheBudget('reval', this.opts.cacheTimeout).kernelSeconds;
     const o = [
       'use_ino', 'big_writes', 'max_write=131072', 'subtype=worldfs', `fsname=${this.opts.fsname.replace(/[,\\]/g, '_')}`,
-      // Attributes are never cached: libfuse 2.9 cannot invalidate them, and a copy-up (link to a
-      // lower file, say) changes an object under a name the kernel already knows.
-      `entry_timeout=${t}`, 'attr_timeout=0', `negative_timeout=${t}`,
+      // Attributes are not cached: libfuse 2.9 cannot invalidate them, and a copy-up (link to a
+      // lower file, say) changes an object under a name the kernel already knows. A read-only
+      // mount makes no copy-up: its attributes change only with the layers, as its entries do.
+      `entry_timeout=${t}`, `attr_timeout=${this.opts.kernelFlags.includes('ro') ? t : 0}`, `negative_timeout=${t}`,
       ...this.opts.kernelFlags,
     ];
     return o.join(',');
