@@ -2,6 +2,7 @@
 // native code (fs/transport/kernel/). Inode-based: the kernel's node ids map to view paths in a
 // table with lookup counts; the caller's uid/gid reach WorldFs, so new files are the caller's.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cacheBudget } from '../../src/core/lower-cache.js';
 import { findFuseMount } from '../../src/host/mountinfo.js';
 import { unmount as unmountPath } from '../unmount.js';
 import type { WorldFs } from '../worldfs.js';
@@ -34,11 +35,13 @@ export class KernelTransport implements Transport {
   }
 
   async mount(): Promise<void> {
-    const t = this.opts.cacheTimeout;
-    // Entries and attributes alike live timeout= seconds: the node table keeps an inode's identity
+    // Half of timeout= for the kernel, the other half for the daemon's lower cache (lower-cache.ts),
+    // as with fuse-native: a change made to a lower layer behind our back shows within timeout=.
+    const t = cacheBudget('reval', this.opts.cacheTimeout).kernelSeconds;
+    // Entries and attributes alike live that long: the node table keeps an inode's identity
     // through our own copy-ups, the kernel refreshes what our replies change, and a reload
     // (a merge landing) invalidates everything at once (invalidate()).
-    const ops = new KernelOps(this.fs, { entry: t, attr: t, negative: t });
+    const ops = new KernelOps(this.fs, { entry: t, attr: t, negative: t }, MAX_WRITE);
     const device = new FuseDevice(MAX_WRITE);
     const session = new Session(device, ops, MAX_WRITE);
     this.device = device;

@@ -10,7 +10,7 @@ import { DirHandles } from './dirs.js';
 import { InodeTable, type Node } from './inodes.js';
 import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, Fattr, FSYNC_FDATASYNC, GETATTR_FH, OPEN_OUT_SIZE, OUT_HEADER_SIZE, Op,
-  EXPIRE_ONLY, RENAME_NOREPLACE, STATFS_OUT_SIZE, direntPlusSize, encodeError, encodeInvalEntry, encodeInvalInode, direntSize, replyBuffer, setReplyLength, writeAttrOut,
+  EXPIRE_ONLY, RENAME_NOREPLACE, STATFS_OUT_SIZE, direntPlusSize, encodeError, scratchReply, encodeInvalEntry, encodeInvalInode, direntSize, replyBuffer, setReplyLength, writeAttrOut,
   writeDirent, writeDirentPlus, writeEntry, writeOpenOut, writeStatfs, type Entry, type InHeader, type Reader,
 } from './protocol.js';
 
@@ -44,7 +44,11 @@ export class KernelOps {
   private readonly negatives = new Map<string, { parent: number; name: string }>();
   private readonly table: ReadonlyMap<number, (r: Request) => Buffer | undefined>;
 
-  constructor(private readonly fs: WorldFs, private readonly t: Timeouts) {
+  /** Where READ and READDIR replies are built; the session writes each reply before the next request. */
+  private readonly scratch: Buffer;
+
+  constructor(private readonly fs: WorldFs, private readonly t: Timeouts, maxReply = 1 << 20) {
+    this.scratch = Buffer.allocUnsafe(OUT_HEADER_SIZE + maxReply);
     this.table = new Map<number, (r: Request) => Buffer | undefined>([
       [Op.LOOKUP, (r) => this.lookup(r)], [Op.FORGET, (r) => this.forget(r)], [Op.BATCH_FORGET, (r) => this.batchForget(r)],
       [Op.GETATTR, (r) => this.getattr(r)], [Op.SETATTR, (r) => this.setattr(r)], [Op.READLINK, (r) => this.readlink(r)],
@@ -376,7 +380,7 @@ export class KernelOps {
     const fh = r.body.u64();
     const offset = r.body.u64();
     const size = r.body.u32();
-    const b = replyBuffer(r.h.unique, size, false);
+    const b = scratchReply(this.scratch, r.h.unique, size);
     const n = this.fs.read(fh, b.subarray(OUT_HEADER_SIZE), size, offset);
     return setReplyLength(b, OUT_HEADER_SIZE + n);
   }
@@ -457,7 +461,7 @@ export class KernelOps {
     const dir = this.node(r.h.nodeid);
     const names = this.dirs.names(fh, offset, (p) => this.fs.readdir(p));
     if (!names) throw fsError('EBADF', `directory handle ${fh}`);
-    const b = replyBuffer(r.h.unique, size, false);
+    const b = scratchReply(this.scratch, r.h.unique, size);
     let at = OUT_HEADER_SIZE;
     for (let i = offset; i < names.length; i++) {
       const name = names[i]!;
