@@ -1,0 +1,103 @@
+// KernelOps (fs/transport/kernel/ops.ts) driven with request buffers as the kernel would send
+// them, over a real WorldFs on temporary layer directories — no mount: lookups and negative
+// entries, lookup counting in READDIRPLUS, caller ownership on CREATE, RENAME2 NOREPLACE, ENOSYS.
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toErrno } from '../../../../../fs/errno.js';
+import { parseArgs } from '../../../../../fs/options.js';
+import { setup } from '../../../../../fs/setup.js';
+import { KernelOps } from '../../../../../fs/transport/kernel/ops.js';
+import { IN_HEADER_SIZE, Op, Reader, decodeInHeader, RENAME_NOREPLACE } from '../../../../../fs/transport/kernel/protocol.js';
+
+let base: string;
+let ops: KernelOps;
+
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'worldos-kops-'));
+  for (const d of ['l0', 'upper', 'work', 'mnt']) mkdirSync(join(base, d));
+  mkdirSync(join(base, 'l0/dir'));
+  for (const n of ['a', 'b', 'c', 'd']) writeFileSync(join(base, 'l0/dir', n), n);
+  const opts = parseArgs(['-o', `lowerdir=${base}/l0,upperdir=${base}/upper,workdir=${base}/work`, join(base, 'mnt')]);
+  ops = new KernelOps(setup(opts).fs, { entry: 1, attr: 1, negative: 1 });
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+let unique = 1n;
+/** A request: header for `nodeid` from uid/gid 1000, then `body`. */
+function request(opcode: number, nodeid: number, ...body: (Buffer | string)[]) {
+  const payload = Buffer.concat(body.map((b) => (typeof b === 'string' ? Buffer.from(b + '\0') : b)));
+  const buf = Buffer.alloc(IN_HEADER_SIZE + payload.length);
+  buf.writeUInt32LE(buf.length, 0);
+  buf.writeUInt32LE(opcode, 4);
+  buf.writeBigUInt64LE(unique++, 8);
+  buf.writeBigUInt64LE(BigInt(nodeid), 16);
+  buf.writeUInt32LE(1000, 24);
+  buf.writeUInt32LE(1000, 28);
+  payload.copy(buf, IN_HEADER_SIZE);
+  let reply;
+  try {
+    reply = ops.dispatch({ h: decodeInHeader(buf), body: new Reader(buf, IN_HEADER_SIZE, buf.length) });
+  } catch (e) {
+    return { error: toErrno(e, 'test', ''), body: Buffer.alloc(0) }; // as the session does
+  }
+  return reply && { error: reply.readInt32LE(4), body: Buffer.from(reply.subarray(16)) };
+}
+
+const u32s = (...n: number[]) => Buffer.from(new Uint32Array(n).buffer);
+const u64 = (n: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
+const lookup = (parent: number, name: string) => request(Op.LOOKUP, parent, name)!;
+const nodeOf = (r: { body: Buffer }) => Number(r.body.readBigUInt64LE(0));
+
+describe('KernelOps', () => {
+  it('answers LOOKUP with a node and the attributes, and a missing name with a negative entry', () => {
+    const dir = lookup(1, 'dir');
+    expect(dir.error).toBe(0);
+    expect(nodeOf(dir)).toBeGreaterThan(1);
+    expect(dir.body.readUInt32LE(40 + 60) & 0o170000).toBe(0o040000);
+    const missing = lookup(1, 'nope');
+    expect([missing.error, nodeOf(missing), Number(missing.body.readBigUInt64LE(16))]).toEqual([0, 0, 1]);
+  });
+
+  it('counts a READDIRPLUS entry as a lookup only when it fits in the reply', () => {
+    const dir = nodeOf(lookup(1, 'dir'));
+    const open = request(Op.OPENDIR, dir, u32s(0, 0))!;
+    const fh = Number(open.body.readBigUInt64LE(0));
+    const before = ops.nodes.size;
+    // Room for two direntplus records of one-letter names (160 bytes each), not three.
+    const r = request(Op.READDIRPLUS, dir, u64(fh), u64(0), u32s(2 * 160 + 100, 0), u64(0), u32s(0, 0))!;
+    expect(r.error).toBe(0);
+    expect(r.body.length).toBe(2 * 160);
+    expect(ops.nodes.size).toBe(before + 2);
+    const rest = request(Op.READDIRPLUS, dir, u64(fh), u64(2), u32s(4096, 0), u64(0), u32s(0, 0))!;
+    expect(rest.body.length).toBe(2 * 160);
+    expect(ops.nodes.size).toBe(before + 4);
+  });
+
+  it('creates files and directories owned by the caller (uid/gid 1000 here)', () => {
+    const create = request(Op.CREATE, 1, u32s(0o2 | 0o100, 0o100644, 0o022, 0), 'mine')!;
+    expect(create.error).toBe(0);
+    request(Op.RELEASE, 1, Buffer.concat([create.body.subarray(128, 136), u32s(0, 0), u64(0)]));
+    expect(request(Op.MKDIR, 1, u32s(0o755, 0o022), 'mydir')!.error).toBe(0);
+    for (const n of ['mine', 'mydir']) {
+      const st = lstatSync(join(base, 'upper', n));
+      expect([n, st.uid, st.gid]).toEqual([n, 1000, 1000]);
+    }
+  });
+
+  it('refuses RENAME2 with RENAME_NOREPLACE onto an existing name, and renames otherwise', () => {
+    const dir = nodeOf(lookup(1, 'dir'));
+    const refused = request(Op.RENAME2, dir, u64(dir), u32s(RENAME_NOREPLACE, 0), 'a', 'b')!;
+    expect(refused.error).toBe(-17); // EEXIST
+    expect(request(Op.RENAME2, dir, u64(dir), u32s(RENAME_NOREPLACE, 0), 'a', 'z')!.error).toBe(0);
+    expect(lookup(dir, 'a').body.readBigUInt64LE(0)).toBe(0n);
+  });
+
+  it('answers opcodes it does not serve with ENOSYS and gives FORGET no reply', () => {
+    expect(request(Op.BMAP, 1, u64(0), u32s(512, 0))!.error).toBe(-38);
+    const a = nodeOf(lookup(nodeOf(lookup(1, 'dir')), 'a'));
+    expect(request(Op.FORGET, a, u64(1))).toBeUndefined();
+    expect(ops.nodes.get(a)).toBeUndefined();
+  });
+});
