@@ -42,7 +42,8 @@ export class CgroupMembership implements Membership {
   adopt(from: string, into: string): void {
     const src = this.cg(from);
     const dst = this.cg(into);
-    if (src && dst) src.moveAllTo(dst);
+    // Only a world that has processes gets a cgroup: a merge of files alone makes none.
+    if (src && dst && src.pids().length > 0) src.moveAllTo(dst);
     src?.thaw();
     src?.remove();
   }
