@@ -1,7 +1,7 @@
 // The bench command line: `npm run bench -- [--quick] [--runs N] [--only A,B] [--peers A,B] ...`.
 // Pure: parses strings, checks nothing on disk.
 
-export const PEER_IDS = ['ext4', 'overlayfs', 'fuse-overlayfs', 'unionfs-fuse', 'worldfs'] as const;
+export const PEER_IDS = ['ext4', 'overlayfs', 'fuse-overlayfs', 'unionfs-fuse', 'worldfs', 'worldfs-kernel'] as const;
 export type PeerId = (typeof PEER_IDS)[number];
 
 export interface BenchOptions {

@@ -21,6 +21,7 @@ export function makePeers(opts: BenchOptions, cleanup: Cleanup, dirs: PeerDirs):
     'fuse-overlayfs': () => new FuseOverlayfsPeer(cleanup, dirs.probe),
     'unionfs-fuse': () => new UnionfsFusePeer(cleanup, dirs.probe),
     worldfs: () => new WorldfsPeer(cleanup, dirs.probe, dirs.repo, opts.worldfsOpts),
+    'worldfs-kernel': () => new WorldfsPeer(cleanup, dirs.probe, dirs.repo, opts.worldfsOpts, 'kernel'),
   };
   return opts.peers.map((id) => make[id]());
 }

@@ -1,5 +1,6 @@
-// worldfs from this checkout (bin/worldfs, fuse-native transport), aufs whiteouts, its default
-// options plus --worldfs-opts. Stopped with SIGTERM, its documented clean stop (it unmounts itself).
+// worldfs from this checkout (bin/worldfs), aufs whiteouts, its default options plus --worldfs-opts,
+// on one transport: `worldfs` is fuse-native, `worldfs-kernel` the kernel-protocol transport
+// (transport=kernel). Stopped with SIGTERM, its documented clean stop (it unmounts itself).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cleanup } from '../cleanup.js';
@@ -7,12 +8,17 @@ import { firstLine } from '../proc.js';
 import { FusePeer, type Layout } from './fuse-peer.js';
 
 export class WorldfsPeer extends FusePeer {
-  readonly id = 'worldfs' as const;
-  readonly label = 'worldfs';
+  readonly id: 'worldfs' | 'worldfs-kernel';
+  readonly label: string;
   protected override readonly stopBy = 'sigterm' as const;
 
-  constructor(cleanup: Cleanup, probeDir: string, private readonly repo: string, private readonly extraOpts: string) {
+  constructor(
+    cleanup: Cleanup, probeDir: string, private readonly repo: string, private readonly extraOpts: string,
+    private readonly transport: 'native' | 'kernel' = 'native',
+  ) {
     super(cleanup, probeDir);
+    this.id = transport === 'kernel' ? 'worldfs-kernel' : 'worldfs';
+    this.label = this.id;
   }
 
   protected async install(): Promise<string | undefined> {
@@ -23,11 +29,11 @@ export class WorldfsPeer extends FusePeer {
   describe(): string {
     const commit = firstLine('git', ['-C', this.repo, 'rev-parse', '--short', 'HEAD']) ?? '?';
     const dirty = firstLine('git', ['-C', this.repo, 'status', '--porcelain', '--', 'src', 'fs']) ? ' (src/fs modified)' : '';
-    return `worldfs ${commit}${dirty}, fuse-native transport, -o ${this.options()}`;
+    return `worldfs ${commit}${dirty}, ${this.transport === 'kernel' ? 'kernel-protocol' : 'fuse-native'} transport, -o ${this.options()}`;
   }
 
   private options(): string {
-    return ['whiteout=aufs', this.extraOpts].filter((s) => s !== '').join(',');
+    return ['whiteout=aufs', `transport=${this.transport}`, this.extraOpts].filter((s) => s !== '').join(',');
   }
 
   protected command(l: Layout) {

@@ -8,6 +8,7 @@ import { fmtRatio, fmtSeconds } from './format.js';
 
 export const PEER_COLOURS: Record<PeerId, string> = {
   ext4: '#555555', overlayfs: '#1f77b4', 'fuse-overlayfs': '#ff7f0e', 'unionfs-fuse': '#2ca02c', worldfs: '#d62728',
+  'worldfs-kernel': '#9467bd',
 };
 
 const W = 980;

@@ -6,6 +6,7 @@ import { CELL_LEGEND, fmtCell, fmtRatio, fmtStatRatio } from './format.js';
 
 const SHORT: Record<PeerId, string> = {
   ext4: 'ext4', overlayfs: 'overlayfs', 'fuse-overlayfs': 'fuse-ovl', 'unionfs-fuse': 'unionfs', worldfs: 'worldfs',
+  'worldfs-kernel': 'wfs-kern',
 };
 
 export function renderTable(doc: ResultDoc): string {
