@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // e2e tests mount real FUSE filesystems: run files one at a time so two suites never fight over
 // the same machine-wide resources, and give mounts room on a noisy 2-core machine.
-// Two projects: every test on the default transport (native), and every worldfs e2e test again on
+// Two projects: every test on fuse-native (WORLDFS_TRANSPORT=native), and every worldfs e2e test again on
 // the kernel-protocol transport (WORLDFS_TRANSPORT=kernel reaches every bin/worldfs the tests start,
 // directly or through worldctl), plus the kernel transport's own kernel-*.test.ts.
 // `vitest run --project kernel` runs only the second.
@@ -26,7 +26,10 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       // The kernel-*.test.ts files mount with transport=kernel themselves: they run in the kernel project.
-      { extends: true, test: { name: 'native', include: ['test/**/*.test.ts'], exclude: ['test/e2e/kernel-*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'native', include: ['test/**/*.test.ts'], exclude: ['test/e2e/kernel-*.test.ts'], env: { WORLDFS_TRANSPORT: 'native' } },
+      },
       {
         extends: true,
         test: {

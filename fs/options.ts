@@ -4,9 +4,13 @@
 // Pure: parses strings, checks nothing on disk.
 
 export type Udba = 'reval' | 'none';
-/** How worldfs talks to the kernel: fuse-native (libfuse 2.9) or its own /dev/fuse protocol code. */
-export type TransportName = 'native' | 'kernel';
-export const TRANSPORTS: readonly TransportName[] = ['native', 'kernel'];
+/**
+ * How worldfs talks to the kernel: fuse-native (libfuse 2.9), its own /dev/fuse protocol code, or
+ * `auto` (the default): kernel when the daemon may mount(2) itself (root, or root of a user and
+ * mount namespace), else native (fs/README.md, "Transports", says why).
+ */
+export type TransportName = 'native' | 'kernel' | 'auto';
+export const TRANSPORTS: readonly TransportName[] = ['native', 'kernel', 'auto'];
 
 export interface MountOptions {
   readonly mountpoint: string;
@@ -52,7 +56,7 @@ export class UsageError extends Error {
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
                  [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root]
-                 [,transport=native|kernel] MOUNTPOINT
+                 [,transport=auto|native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
 const KERNEL_FLAGS = new Set(['ro', 'nosuid', 'nodev', 'noexec', 'suid', 'dev', 'exec']);
@@ -85,7 +89,7 @@ function transportName(v: string, where: string): TransportName {
 
 /**
  * Parse a worldfs command line. `defaults.transport` is the transport when no transport= is given
- * (the command passes $WORLDFS_TRANSPORT, so a whole test run or bench can pick one); else native.
+ * (the command passes $WORLDFS_TRANSPORT, so a whole test run or bench can pick one); else auto.
  */
 export function parseArgs(argv: readonly string[], defaults: { transport?: string } = {}): MountOptions {
   const positional: string[] = [];
@@ -130,7 +134,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
     if (!/^\d+$/.test(v) || Number(v) > 0xfffffffe) throw new UsageError(`${what}=${v}: expected a numeric id`);
     return Number(v);
   };
-  let transport: TransportName = defaults.transport ? transportName(defaults.transport, 'WORLDFS_TRANSPORT=') : 'native';
+  let transport: TransportName = defaults.transport ? transportName(defaults.transport, 'WORLDFS_TRANSPORT=') : 'auto';
   const kernelFlags: string[] = [];
   for (const o of opts) {
     const eq = o.indexOf('=');

@@ -64,6 +64,10 @@ export class KernelTransport implements Transport {
       this.expireOnly = (negotiated.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0;
     } catch (e) {
       device.close();
+      // Mounted but never initialised: do not leave a dead mount behind.
+      if (findFuseMount(this.opts.mountpoint)?.fstype === 'fuse.worldfs' && device.wasMounted) {
+        await unmountPath(this.opts.mountpoint, true).catch(() => undefined);
+      }
       throw e;
     }
   }

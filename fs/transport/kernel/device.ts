@@ -39,6 +39,9 @@ export class FuseDevice {
     return this.closedFlag;
   }
 
+  /** Whether mount() succeeded (the connection has a mount, even if it is closed now). */
+  wasMounted = false;
+
   /** Mount the connection on `spec.mountpoint` with mount(8) -i (no helper): resolves once mounted. */
   mount(spec: MountSpec): Promise<void> {
     const uid = process.getuid?.() ?? 0;
@@ -53,7 +56,10 @@ export class FuseDevice {
     return new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code, signal) => {
-        if (code === 0) resolve();
+        if (code === 0) {
+          this.wasMounted = true;
+          resolve();
+        }
         else reject(new Error(`mount ${spec.mountpoint} failed (${signal ?? `exit ${code}`}): ${err.trim()}`));
       });
     });

@@ -1,12 +1,12 @@
-// The transport=native|kernel mount option (fs/options.ts) and $WORLDFS_TRANSPORT as its default.
+// The transport=auto|native|kernel mount option (fs/options.ts) and $WORLDFS_TRANSPORT as its default.
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../../../fs/options.js';
 
 const base = ['-o', 'lowerdir=/l,upperdir=/u', '/mnt'];
 
 describe('transport=', () => {
-  it('defaults to native', () => {
-    expect(parseArgs(base).transport).toBe('native');
+  it('defaults to auto', () => {
+    expect(parseArgs(base).transport).toBe('auto');
   });
 
   it('takes kernel or native from the option, over the default', () => {
