@@ -2,7 +2,8 @@
 // two lookups each; 500,000 for the full soak of a million lookups) and creates and unlinks (one
 // per 100 stats), with the kernel made to forget everything now and then (drop_caches). Every
 // lookup the daemon counted must come back as a FORGET, the node table must shrink back to the
-// root, and the daemon's memory must stay flat. Counts and memory come from the daemon itself (SIGUSR2 -> one stats line on stderr).
+// root, and the daemon's memory must stay flat. Counts and memory come from the daemon itself
+// (SIGUSR2 -> one stats line on stderr).
 // Only the kernel transport keeps a node table; fuse-native's libfuse does its own.
 import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

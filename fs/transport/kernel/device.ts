@@ -41,6 +41,8 @@ export class FuseDevice {
 
   /** Whether mount() succeeded (the connection has a mount, even if it is closed now). */
   wasMounted = false;
+  /** A read is waiting in the thread pool (it ends only with a request or with the connection). */
+  reading = false;
 
   /** Mount the connection on `spec.mountpoint` with mount(8) -i (no helper): resolves once mounted. */
   mount(spec: MountSpec): Promise<void> {
@@ -70,7 +72,9 @@ export class FuseDevice {
     const next = () => {
       if (this.closedFlag) return;
       const buf = this.buffers[0];
+      this.reading = true;
       read(this.fd, buf, 0, buf.length, null, (e, n) => {
+        this.reading = false;
         if (this.closedFlag) return;
         if (e) {
           const code = errCode(e);
