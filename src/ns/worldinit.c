@@ -5,7 +5,9 @@
  * allowed: rootless) and the host's /dev under ROOT (never served through the
  * view: they are mounts in this mount namespace), chroots into ROOT, reports "ready" on fd 3,
  * then reaps every child (orphans of the world are re-parented here) until told to stop.
- * SIGTERM: forwards SIGTERM to every process of the world and exits once none is left.
+ * SIGTERM: forwards SIGTERM to every process of the world and exits once none is left — none in
+ * the namespace, not only none of its children: processes that entered with nsenter are children
+ * of their launcher, and our exit would SIGKILL them all before they could finish.
  * SIGKILL from outside kills the namespace (the kernel kills all of it).
  */
 #define _GNU_SOURCE
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +37,21 @@ static int mount_at(const char *root, const char *dir, const char *src, const ch
     _exit(111);
   }
   return 0;
+}
+
+/* Whether any process other than us (PID 1) is left in our PID namespace (/proc is ours). */
+static int others_left(void) {
+  DIR *d = opendir("/proc");
+  if (!d) return 0;
+  int left = 0;
+  struct dirent *e;
+  while (!left && (e = readdir(d)) != NULL) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end == '\0' && pid > 1) left = 1;
+  }
+  closedir(d);
+  return left;
 }
 
 int main(int argc, char **argv) {
@@ -60,18 +79,14 @@ int main(int argc, char **argv) {
   int stopping = 0;
   for (;;) {
     int sig;
-    struct timespec tick = {1, 0};
+    struct timespec tick = {stopping ? 0 : 1, stopping ? 50000000 : 0};
     siginfo_t info;
     sig = sigtimedwait(&all, &info, &tick);
     if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
       stopping = 1;
       kill(-1, SIGTERM);
     }
-    for (;;) {
-      pid_t p = waitpid(-1, NULL, WNOHANG);
-      if (p > 0) continue;
-      if (p < 0 && errno == ECHILD && stopping) return 0;
-      break;
-    }
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    if (stopping && !others_left()) return 0;
   }
 }

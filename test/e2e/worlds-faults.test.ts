@@ -105,6 +105,21 @@ describe('faults', () => {
     expect(mountsUnderHome()).toEqual([]);
   });
 
+  it('delete gives every process its SIGTERM and the time to act on it (the init outlives them), then removes the world', async () => {
+    ok('create', 'G');
+    // /dev is the host's inside a world: the handler leaves its mark where the test can see it.
+    const mark = `/dev/shm/worldos-term-${process.pid}-${Date.now()}`;
+    ok('run', 'G', '--detach', '--', 'sh', '-c', `trap 'sleep 1; echo handled > ${mark}; exit 0' TERM; echo up > ${mark}; while :; do sleep 0.2; done`);
+    await until('the process to start', () => existsSync(mark));
+    try {
+      ok('delete', 'G');
+      expect(readFileSync(mark, 'utf8')).toBe('handled\n');
+    } finally {
+      rmSync(mark, { force: true });
+    }
+    expect(mountsUnderHome()).toEqual([]);
+  });
+
   it('run in a world being deleted is refused as busy (exit 4) while the delete runs; afterwards the world is gone (exit 5)', async () => {
     ok('create', 'D');
     // Ignores SIGTERM: the delete waits its 5 s grace period before SIGKILL.
