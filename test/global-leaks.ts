@@ -1,0 +1,79 @@
+// vitest globalSetup: the run must leave nothing behind. Before the first test it notes the FUSE
+// and overlay mounts in the tests' temp directories (tmpdir()/worldos-*) and those served by this
+// checkout's daemons, the worldos cgroups, and this checkout's worldfs daemons and world inits;
+// after the last, anything new fails the run with its list — and is cleared (lazy unmount, SIGKILL,
+// rmdir), so a leak is reported once, not inherited by the next run. Mounts elsewhere (a benchmark
+// or another checkout's tests running meanwhile) are none of its business.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CGROUPS = '/sys/fs/cgroup/freezer/worldos';
+
+interface Snapshot {
+  readonly mounts: Set<string>;
+  readonly cgroups: Set<string>;
+  readonly processes: Map<number, string>;
+}
+
+/** FUSE and overlay mounts in the tests' temp directories or named by one of `daemons`' command lines. */
+function fuseMounts(daemons: Map<number, string>): Set<string> {
+  const mine = join(tmpdir(), 'worldos-');
+  const served = [...daemons.values()].join('\n');
+  const out = new Set<string>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const type = f[f.indexOf('-') + 1] ?? '';
+    if (!(type === 'fuse' || type.startsWith('fuse.') || type === 'overlay')) continue;
+    const mp = f[4]!.replace(/\\040/g, ' ');
+    if (mp.startsWith(mine) || served.includes(` ${mp}`)) out.add(mp);
+  }
+  return out;
+}
+
+function cgroups(): Set<string> {
+  if (!existsSync(CGROUPS)) return new Set();
+  return new Set(readdirSync(CGROUPS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name));
+}
+
+/** worldfs daemons and world inits started from this checkout. */
+function ours(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (cmd.includes(`${ROOT}/dist/worldinit `) || cmd.includes(`${ROOT}/dist/fs/main.js`)) out.set(Number(p), cmd);
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+function snapshot(): Snapshot {
+  const processes = ours();
+  return { mounts: fuseMounts(processes), cgroups: cgroups(), processes };
+}
+
+export default function setup(): () => void {
+  const before = snapshot();
+  return () => {
+    const after = snapshot();
+    const mounts = [...after.mounts].filter((m) => !before.mounts.has(m));
+    const groups = [...after.cgroups].filter((c) => !before.cgroups.has(c));
+    const procs = [...after.processes].filter(([pid]) => !before.processes.has(pid));
+    const leaks = [
+      ...mounts.map((m) => `mount ${m}`),
+      ...groups.map((c) => `cgroup ${join(CGROUPS, c)}`),
+      ...procs.map(([pid, cmd]) => `process ${pid}: ${cmd}`),
+    ];
+    for (const [pid] of procs) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const m of mounts) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* gone */ } }
+    for (const c of groups) { try { rmdirSync(join(CGROUPS, c)); } catch { /* still busy */ } }
+    if (leaks.length > 0) {
+      // vitest reports an error thrown here but still exits 0: set the exit code ourselves.
+      process.exitCode = 1;
+      throw new Error(`the test run left ${leaks.length} thing(s) behind:\n  ${leaks.join('\n  ')}`);
+    }
+  };
+}
