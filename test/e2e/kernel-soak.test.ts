@@ -50,7 +50,8 @@ afterEach(async () => {
 });
 
 describe('kernel transport soak', () => {
-  it(`forgets every lookup of ${STATS} stats and keeps its memory flat through creates and unlinks`, async () => {
+  // The deadline is a hang detector sized to the soak (the full one takes minutes), never a speed check.
+  it(`forgets every lookup of ${STATS} stats and keeps its memory flat through creates and unlinks`, { timeout: Math.max(300_000, STATS * 4) }, async () => {
     const t = tempDir('worldos-soak-');
     dirs = t;
     const { lowers, upper, work, mnt } = stackDirs(t.path, 1);
