@@ -1,11 +1,13 @@
 // vitest globalSetup: the run must leave nothing behind. Before the first test it notes the FUSE
 // and overlay mounts in the tests' temp directories (tmpdir()/worldos-*) and those served by this
 // checkout's daemons, the worldos cgroups, and this checkout's worldfs daemons and world inits;
-// after the last, anything new fails the run with its list — and is cleared (lazy unmount, SIGKILL,
-// rmdir), so a leak is reported once, not inherited by the next run. Mounts elsewhere (a benchmark
-// or another checkout's tests running meanwhile) are none of its business.
+// after the last, anything new fails the run with its list. What is surely this run's is cleared
+// too (its daemons and inits killed, the mounts those daemons served detached), so a leak is
+// reported once, not inherited by the next run. Other new mounts and cgroups are only reported:
+// a second test run on the same machine (another checkout, a benchmark) may own them, and
+// detaching its mounts under it would fail it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -67,9 +69,11 @@ export default function setup(): () => void {
       ...groups.map((c) => `cgroup ${join(CGROUPS, c)}`),
       ...procs.map(([pid, cmd]) => `process ${pid}: ${cmd}`),
     ];
+    const served = procs.map(([, cmd]) => cmd).join('\n');
     for (const [pid] of procs) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-    for (const m of mounts) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* gone */ } }
-    for (const c of groups) { try { rmdirSync(join(CGROUPS, c)); } catch { /* still busy */ } }
+    for (const m of mounts.filter((mp) => served.includes(` ${mp}`))) {
+      try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* gone */ }
+    }
     if (leaks.length > 0) {
       // vitest reports an error thrown here but still exits 0: set the exit code ourselves.
       process.exitCode = 1;
