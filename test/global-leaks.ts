@@ -40,13 +40,15 @@ function cgroups(): Set<string> {
   return new Set(readdirSync(CGROUPS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name));
 }
 
-/** worldfs daemons and world inits started from this checkout. */
+/** worldfs daemons and world inits of this checkout working in the tests' temp directories (a benchmark's are not ours). */
 function ours(): Map<number, string> {
+  const mine = join(tmpdir(), 'worldos-');
   const out = new Map<number, string>();
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      if (cmd.includes(`${ROOT}/dist/worldinit `) || cmd.includes(`${ROOT}/dist/fs/main.js`)) out.set(Number(p), cmd);
+      const worldos = cmd.includes(`${ROOT}/dist/worldinit `) || cmd.includes(`${ROOT}/dist/fs/main.js`);
+      if (worldos && cmd.includes(mine)) out.set(Number(p), cmd);
     } catch { /* gone */ }
   }
   return out;
