@@ -79,7 +79,10 @@ export class HostLayers implements LayerProbe {
       const dir = slash < 0 ? '' : rel.slice(0, slash);
       const rec = this.cache.record(layer, dir);
       if (rec !== undefined) {
-        if (rec.entries === undefined && ++rec.probes >= this.cache.listAfter) this.fill(layer, dir, rec);
+        // Below a directory the memo remembers, a path lstat would follow a symlink swapped in for
+        // that directory (or an ancestor) since: answer from a listing read through a verified
+        // descriptor instead, which refuses the symlink. Top-level names have no ancestor to follow.
+        if (rec.entries === undefined && (slash >= 0 || ++rec.probes >= this.cache.listAfter)) this.fill(layer, dir, rec);
         if (rec.entries !== undefined) return rec.entries.get(slash < 0 ? rel : rel.slice(slash + 1));
       }
     }
