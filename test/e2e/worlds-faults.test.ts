@@ -1,20 +1,18 @@
 // Faults around a world's processes (issue 4, item 8): the view's daemon killed under a running
 // process, the world's init killed, `run` in a world being deleted. Each gives a clear error or the
 // documented outcome (docs/processes.md), and nothing is leaked.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/worldfs.js';
+import { alive, mountsUnder, sweepUnder, waitFor as until } from '../helpers/procs.js';
+import { spawnWorldctl, WORLDCTL } from '../helpers/worldctl.js';
+import { tempDir } from '../helpers/worldfs.js';
 
-const WORLDCTL = join(ROOT, 'bin', 'worldctl');
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
 
-function ctl(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(WORLDCTL, args, { env: { ...process.env, WORLDOS_HOME: home }, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+const ctl = (...args: string[]) => spawnWorldctl(home, args);
 
 function ok(...args: string[]): string {
   const r = ctl(...args);
@@ -24,16 +22,7 @@ function ok(...args: string[]): string {
 
 interface Ps { pid: number; nspid: number; command: string }
 const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-const mountsUnderHome = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(tmp.path));
-
-async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const mountsUnderHome = () => mountsUnder(tmp.path).map((m) => m.mnt);
 
 beforeEach(() => {
   tmp = tempDir('worldos-faults-');
@@ -44,12 +33,7 @@ beforeEach(() => {
 afterEach(() => {
   const worlds = JSON.parse(ctl('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
   for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) ctl('delete', w.name, '--recursive');
-  for (const mp of mountsUnderHome()) spawnSync('umount', ['-l', mp]);
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(tmp.path)) process.kill(Number(pid), 'SIGKILL');
-    } catch { /* gone */ }
-  }
+  sweepUnder(tmp.path);
   rmSync(tmp.path, { recursive: true, force: true });
 });
 

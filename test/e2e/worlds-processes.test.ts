@@ -1,21 +1,18 @@
 // Worlds as containers (issue 4): run, ps, delete and merge with real namespaces, cgroups and
 // views. Each test has its own store; afterEach deletes every world (stopping processes and
 // daemons) and then sweeps any mount, process or cgroup left under the test's directory.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/worldfs.js';
+import { alive, sweepUnder, waitFor as until } from '../helpers/procs.js';
+import { spawnWorldctl } from '../helpers/worldctl.js';
+import { tempDir } from '../helpers/worldfs.js';
 
-const WORLDCTL = join(ROOT, 'bin', 'worldctl');
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
 
-function ctl(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(WORLDCTL, args, { env: { ...process.env, WORLDOS_HOME: home }, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+const ctl = (...args: string[]) => spawnWorldctl(home, args);
 
 function ok(...args: string[]): string {
   const r = ctl(...args);
@@ -29,15 +26,6 @@ const storeKey = () => createHash('sha256').update(resolve(home)).digest('hex').
 
 interface Ps { pid: number; nspid: number; command: string; state: string }
 const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeEach(() => {
   tmp = tempDir('worldos-proc-');
@@ -48,16 +36,7 @@ beforeEach(() => {
 afterEach(() => {
   const worlds = JSON.parse(ctl('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
   for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) ctl('delete', w.name, '--recursive');
-  // Safety net: nothing of this test may survive it.
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mp = line.split(' ')[4];
-    if (mp?.startsWith(tmp.path)) spawnSync('umount', ['-l', mp]);
-  }
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(tmp.path)) process.kill(Number(pid), 'SIGKILL');
-    } catch { /* gone */ }
-  }
+  sweepUnder(tmp.path); // safety net: nothing of this test may survive it
   const cg = '/sys/fs/cgroup/freezer/worldos';
   if (existsSync(cg)) for (const d of readdirSync(cg).filter((x) => x.startsWith(`${storeKey()}-`))) { try { rmdirSync(join(cg, d)); } catch { /* busy */ } }
   rmSync(tmp.path, { recursive: true, force: true });

@@ -2,12 +2,13 @@
 // and reads what is typed; Ctrl-C reaches the program inside the world, and worldctl exits with
 // its status. The terminal is a real pty, made by util-linux `script`.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/worldfs.js';
+import { sweepUnder } from '../helpers/procs.js';
+import { WORLDCTL } from '../helpers/worldctl.js';
+import { tempDir } from '../helpers/worldfs.js';
 
-const WORLDCTL = join(ROOT, 'bin', 'worldctl');
 let tmp: ReturnType<typeof tempDir>;
 let env: NodeJS.ProcessEnv;
 
@@ -22,15 +23,7 @@ beforeAll(() => {
 
 afterAll(() => {
   spawnSync(WORLDCTL, ['delete', 'T'], { env });
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mp = line.split(' ')[4];
-    if (mp?.startsWith(tmp.path)) spawnSync('umount', ['-l', mp]);
-  }
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(tmp.path)) process.kill(Number(pid), 'SIGKILL');
-    } catch { /* gone */ }
-  }
+  sweepUnder(tmp.path);
   rmSync(tmp.path, { recursive: true, force: true });
 });
 

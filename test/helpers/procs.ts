@@ -1,6 +1,7 @@
 // Test helper: run a program without blocking the test (bounded), find worldfs daemons by their
-// mountpoint through /proc, and wait for conditions with a bounded poll. Never touches a mount.
-import { spawn } from 'node:child_process';
+// mountpoint through /proc, and wait for conditions with a bounded poll. Only sweepUnder (a test's
+// last-resort cleanup) touches a mount.
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface RunResult {
@@ -90,5 +91,21 @@ export async function waitUntil(cond: () => boolean, ms = 10_000): Promise<boole
     if (cond()) return true;
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** `waitUntil`, failing with what was awaited when `ms` pass first. */
+export async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  if (!(await waitUntil(cond, ms))) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A test's safety net: lazily detach every mount under `dir`, SIGKILL every process naming it. */
+export function sweepUnder(dir: string): void {
+  for (const { mnt } of mountsUnder(dir).reverse()) spawnSync('umount', ['-l', mnt]);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    if (cmdline(Number(name))?.some((a) => a.includes(dir))) {
+      try { process.kill(Number(name), 'SIGKILL'); } catch { /* gone */ }
+    }
   }
 }

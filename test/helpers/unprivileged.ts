@@ -7,6 +7,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { alive } from './procs.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 
@@ -104,7 +105,7 @@ export class UnprivilegedUser {
   /** Kill everything of the user, the holder (its mounts go with its namespace), remove the user. */
   async cleanup(): Promise<void> {
     for (let i = 0; i < 50; i++) {
-      const left = this.processes().filter((p) => !isZombie(p));
+      const left = this.processes().filter(alive);
       if (left.length === 0) break;
       for (const p of left) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
       await new Promise((r) => setTimeout(r, 100));
@@ -116,14 +117,5 @@ export class UnprivilegedUser {
     }
     try { execFileSync('userdel', [this.name], { stdio: 'ignore' }); } catch { /* already gone */ }
     if (existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true;
   }
 }

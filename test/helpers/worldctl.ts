@@ -15,6 +15,12 @@ import { mountsUnder, runBounded, type RunResult } from './procs.js';
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const WORLDCTL = join(REPO, 'bin', 'worldctl');
 
+/** bin/worldctl on the store at `home`, synchronously (bounded): exit code, stdout, stderr. */
+export function spawnWorldctl(home: string, args: readonly string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(WORLDCTL, args, { env: { ...process.env, WORLDOS_HOME: home }, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
 export interface CtlResult {
   readonly code: number;
   readonly stdout: string;
