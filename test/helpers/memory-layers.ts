@@ -2,6 +2,7 @@
 // tree built from a compact spec; whiteouts, opaque flags and redirects are written with the format's
 // own LayerOps, so one spec describes the same stack in every WhiteoutFormat.
 import type { ListedEntry } from '../../src/core/listing.js';
+import type { TimedLowerCache } from '../../src/core/lower-cache.js';
 import type { LayerProbe } from '../../src/core/resolve.js';
 import type { EntryKind, LayerOp, MarkerSpec, RawEntry, WhiteoutFormat } from '../../src/core/whiteout/format.js';
 
@@ -269,4 +270,15 @@ export class MemoryLayers implements LayerProbe {
 /** Build a stack (top layer first). Throws NotExpressible when `format` cannot represent a spec. */
 export function buildStack(format: WhiteoutFormat, specs: readonly LayerSpec[]): MemoryLayers {
   return new MemoryLayers(specs.map((s) => buildLayer(s, format)), format);
+}
+
+/** `probe` with `cache`'s lower-layer memo (src/core/lower-cache.ts), as HostLayers offers it. */
+export function withLowerMemo(probe: MemoryLayers, cache: TimedLowerCache): LayerProbe {
+  return {
+    layerCount: probe.layerCount,
+    entry: (l, r) => probe.entry(l, r),
+    isOpaque: (l, r) => probe.isOpaque(l, r),
+    redirectOf: (l, r) => probe.redirectOf(l, r),
+    memo: () => cache.memo(),
+  };
 }

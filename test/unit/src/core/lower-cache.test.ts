@@ -7,7 +7,7 @@ import { toViewPath } from '../../../../src/core/paths.js';
 import { resolve, type ChildLookup, type LayerProbe } from '../../../../src/core/resolve.js';
 import { isFsError } from '../../../../src/core/errors.js';
 import { WHITEOUT_FORMATS, type WhiteoutFormat } from '../../../../src/core/whiteout/index.js';
-import { buildStack, NotExpressible, type LayerSpec, type MemoryLayers } from '../../../helpers/memory-layers.js';
+import { buildStack, NotExpressible, withLowerMemo, type LayerSpec, type MemoryLayers } from '../../../helpers/memory-layers.js';
 
 /** A clock the test moves by hand. */
 function clock(): { now: () => number; advance: (ms: number) => void } {
@@ -15,15 +15,6 @@ function clock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => t, advance: (ms) => { t += ms; } };
 }
 
-function memoProbe(probe: MemoryLayers, cache: TimedLowerCache): LayerProbe {
-  return {
-    layerCount: probe.layerCount,
-    entry: (l, r) => probe.entry(l, r),
-    isOpaque: (l, r) => probe.isOpaque(l, r),
-    redirectOf: (l, r) => probe.redirectOf(l, r),
-    memo: () => cache.memo(),
-  };
-}
 
 /** A comparable summary of a resolution (or its error code). */
 function summary(probe: LayerProbe, format: WhiteoutFormat, path: string): unknown {
@@ -122,7 +113,7 @@ describe.each(FORMAT_IDS)('resolving through the memo with %s whiteouts', (id) =
 
   it('shows changes to the top layer at once', () => {
     const stack = buildStack(format, [{ d: 'dir' }, { 'd/a': 'file', 'd/b': 'file', e: 'dir', 'e/x': 'file' }]);
-    const probe = memoProbe(stack, new TimedLowerCache({ ttlMs: Infinity, now: clock().now }));
+    const probe = withLowerMemo(stack, new TimedLowerCache({ ttlMs: Infinity, now: clock().now }));
     expect(summary(probe, format, '/d/a')).toMatchObject({ kind: 'file' });
     stack.apply(0, format.whiteout('d', 'a'));
     expect(summary(probe, format, '/d/a')).toMatchObject({ whiteoutAt: 0 });
@@ -136,7 +127,7 @@ describe.each(FORMAT_IDS)('resolving through the memo with %s whiteouts', (id) =
   it('shows a change to a lower layer once the generation it was made in has ended', () => {
     const c = clock();
     const stack = buildStack(format, [{}, { d: 'dir', 'd/a': 'file' }]);
-    const probe = memoProbe(stack, new TimedLowerCache({ ttlMs: 500, now: c.now }));
+    const probe = withLowerMemo(stack, new TimedLowerCache({ ttlMs: 500, now: c.now }));
     expect(summary(probe, format, '/d/new')).toMatchObject({ absent: '/d' });
     stack.layer(1).apply({ op: 'create-marker', rel: 'd/new' });
     c.advance(500);
@@ -157,7 +148,7 @@ describe.each(FORMAT_IDS)('resolving through the memo with %s whiteouts', (id) =
         if (e instanceof NotExpressible || e instanceof Error) continue; // a spec this format (or tree) cannot hold
         throw e;
       }
-      const probe = memoProbe(twin, new TimedLowerCache({ ttlMs: Infinity, now: clock().now }));
+      const probe = withLowerMemo(twin, new TimedLowerCache({ ttlMs: Infinity, now: clock().now }));
       for (let round = 0; round < 4; round++) {
         for (const p of PATHS) {
           expect(summary(probe, format, p), `${JSON.stringify(specs)} ${p} round ${round}`).toEqual(summary(plain, format, p));
@@ -170,7 +161,7 @@ describe.each(FORMAT_IDS)('resolving through the memo with %s whiteouts', (id) =
         } catch {
           twin = buildStack(format, specs); // op refused by the helper: both start again from the spec
           plain = buildStack(format, specs);
-          const fresh = memoProbe(twin, new TimedLowerCache({ ttlMs: Infinity, now: clock().now }));
+          const fresh = withLowerMemo(twin, new TimedLowerCache({ ttlMs: Infinity, now: clock().now }));
           Object.assign(probe, fresh);
         }
       }

@@ -8,7 +8,7 @@ import {
 } from '../../../../src/core/resolve.js';
 import { TimedLowerCache } from '../../../../src/core/lower-cache.js';
 import { WHITEOUT_FORMATS, type EntryKind, type WhiteoutFormat } from '../../../../src/core/whiteout/index.js';
-import { buildStack, NotExpressible, type LayerSpec, type MemoryLayers } from '../../../helpers/memory-layers.js';
+import { buildStack, NotExpressible, withLowerMemo, type LayerSpec, type MemoryLayers } from '../../../helpers/memory-layers.js';
 
 type Outcome =
   | { readonly found: EntryKind; readonly branches: readonly (readonly [number, string])[] }
@@ -90,14 +90,7 @@ const ROWS: readonly Row[] = [
 
 /** The probe with a lower-layer memo that never expires (lower layers do not change in these rows). */
 function withMemo(probe: MemoryLayers): LayerProbe {
-  const cache = new TimedLowerCache({ ttlMs: Infinity });
-  return {
-    layerCount: probe.layerCount,
-    entry: (l, r) => probe.entry(l, r),
-    isOpaque: (l, r) => probe.isOpaque(l, r),
-    redirectOf: (l, r) => probe.redirectOf(l, r),
-    memo: () => cache.memo(),
-  };
+  return withLowerMemo(probe, new TimedLowerCache({ ttlMs: Infinity }));
 }
 
 function outcome(run: () => ChildLookup): Outcome {
