@@ -42,10 +42,17 @@ export function runArgv(p: RunPlanInput): string[] {
   if (p.command.length === 0) throw new Error('runArgv: empty command');
   // nsenter opens --wd=DIR before it enters the root, so DIR would name a host directory: take the
   // init's working directory (the world's /) instead and change directory inside the world.
-  const cwd = p.cwd === undefined || p.cwd === '/' ? [] : ['env', `--chdir=${p.cwd}`];
+  const cwd = p.cwd === undefined || p.cwd === '/' ? [] : [`--chdir=${p.cwd}`];
   const user = p.userns ? ['--user', '--preserve-credentials'] : [];
-  const enter = ['nsenter', `--target=${p.initPid}`, ...user, '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--', ...cwd, ...p.command];
-  return joinCgroup(p.cgroupProcs, enter);
+  // Ctrl-C and Ctrl-\ go to the terminal's whole foreground group. nsenter's outer half (it forks
+  // into the PID namespace and waits) must outlive them, or worldctl returns, and the terminal is
+  // handed back, while the command is still handling the signal: nsenter runs with them ignored,
+  // and the command gets them back (env --default-signal, inside the world).
+  const enter = [
+    'nsenter', `--target=${p.initPid}`, ...user, '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--',
+    'env', '--default-signal=INT,QUIT', ...cwd, ...p.command,
+  ];
+  return joinCgroup(p.cgroupProcs, ['/bin/sh', '-c', 'trap "" INT QUIT && exec "$@"', 'sh', ...enter]);
 }
 
 /** Prefix that moves the shell into a cgroup, then execs argv (so no pid escapes the cgroup). */

@@ -31,17 +31,18 @@ describe('initArgv', () => {
 });
 
 describe('runArgv', () => {
-  it('enters every namespace of the init, its root and working directory', () => {
-    expect(runArgv({ initPid: 7, command: ['ls', '-l'] })).toEqual(
-      ['nsenter', '--target=7', '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--', 'ls', '-l']);
+  it('enters every namespace of the init, its root and working directory; nsenter ignores Ctrl-C, the command gets it back', () => {
+    expect(runArgv({ initPid: 7, command: ['ls', '-l'] })).toEqual([
+      '/bin/sh', '-c', 'trap "" INT QUIT && exec "$@"', 'sh',
+      'nsenter', '--target=7', '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--', 'env', '--default-signal=INT,QUIT', 'ls', '-l']);
   });
 
   it('changes directory inside the world for --cwd (nsenter would resolve it on the host)', () => {
-    expect(runArgv({ initPid: 7, cwd: '/srv', command: ['pwd'] }).slice(-3)).toEqual(['env', '--chdir=/srv', 'pwd']);
+    expect(runArgv({ initPid: 7, cwd: '/srv', command: ['pwd'] }).slice(-4)).toEqual(['env', '--default-signal=INT,QUIT', '--chdir=/srv', 'pwd']);
   });
 
   it('rootless: also enters the user namespace, keeping the caller\'s ids (root inside)', () => {
-    expect(runArgv({ initPid: 7, command: ['id'], userns: true }).slice(0, 5)).toEqual(['nsenter', '--target=7', '--user', '--preserve-credentials', '--pid']);
+    expect(runArgv({ initPid: 7, command: ['id'], userns: true }).slice(4, 9)).toEqual(['nsenter', '--target=7', '--user', '--preserve-credentials', '--pid']);
   });
 
   it('refuses an empty command', () => {
