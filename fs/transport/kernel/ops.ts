@@ -7,10 +7,11 @@ import { fsError, isFsError } from '../../../src/core/errors.js';
 import { NAME_MAX, type ViewPath } from '../../../src/core/paths.js';
 import type { Attr, WorldFs } from '../../worldfs.js';
 import { DirHandles } from './dirs.js';
+import { CacheLedger } from './invalidations.js';
 import { InodeTable, type Node } from './inodes.js';
 import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, Fattr, FSYNC_FDATASYNC, GETATTR_FH, OPEN_OUT_SIZE, OUT_HEADER_SIZE, Op,
-  EXPIRE_ONLY, RENAME_NOREPLACE, STATFS_OUT_SIZE, direntPlusSize, encodeError, scratchReply, encodeInvalEntry, encodeInvalInode, direntSize, replyBuffer, setReplyLength, writeAttrOut,
+  RENAME_NOREPLACE, STATFS_OUT_SIZE, direntPlusSize, encodeError, scratchReply, direntSize, replyBuffer, setReplyLength, writeAttrOut,
   writeDirent, writeDirentPlus, writeEntry, writeOpenOut, writeStatfs, type Entry, type InHeader, type Reader,
 } from './protocol.js';
 
@@ -32,16 +33,14 @@ const owner = (h: InHeader) => ({ uid: h.uid, gid: h.gid });
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const UNKNOWN_INO = 0xffffffff;
-/** Negative entries remembered for invalidation; older ones are left to their (short) timeout. */
-const MAX_NEGATIVES = 4096;
 const ENOSYS = constants.errno.ENOSYS;
 const { O_TRUNC } = fsConstants;
 
 export class KernelOps {
   readonly nodes = new InodeTable();
   readonly dirs = new DirHandles();
-  /** Names recently answered "no such entry" (the kernel caches them): a reload must expire them too. */
-  private readonly negatives = new Map<string, { parent: number; name: string }>();
+  /** What the kernel may cache of this view (negative entries included), for invalidation. */
+  readonly ledger = new CacheLedger(this.nodes);
   private readonly table: ReadonlyMap<number, (r: Request) => Buffer | undefined>;
 
   /** Where READ and READDIR replies are built; the session writes each reply before the next request. */
@@ -83,32 +82,9 @@ export class KernelOps {
     return (n && this.nodes.pathOf(n)) ?? `node ${h.nodeid}`;
   }
 
-  /**
-   * The notifications that make the kernel forget what it caches of this view: every known
-   * inode's attributes and pages, every known name and every recent negative entry. Names are
-   * only expired (`expireOnly`) when the kernel can, so that nothing mounted on them inside a world
-   * is detached (a plain invalidation d_invalidate()s, which unmounts); without it, directory names
-   * are left to their timeout (their node id never changes, so they stay right).
-   */
+  /** The notifications that make the kernel forget what it caches of this view (a reload). */
   invalidations(expireOnly: boolean): Buffer[] {
-    const out: Buffer[] = [];
-    for (const node of this.nodes.all()) {
-      out.push(encodeInvalInode(node.id, 0, 0));
-      for (const l of node.links) {
-        if (expireOnly) out.push(encodeInvalEntry(l.parent.id, l.name, EXPIRE_ONLY));
-        else if (!node.isDir) out.push(encodeInvalEntry(l.parent.id, l.name));
-      }
-    }
-    for (const n of this.negatives.values()) out.push(encodeInvalEntry(n.parent, n.name, expireOnly ? EXPIRE_ONLY : 0));
-    this.negatives.clear();
-    return out;
-  }
-
-  private rememberNegative(parent: number, name: string): void {
-    const key = `${parent}/${name}`;
-    this.negatives.delete(key);
-    this.negatives.set(key, { parent, name });
-    if (this.negatives.size > MAX_NEGATIVES) this.negatives.delete(this.negatives.keys().next().value!);
+    return this.ledger.all(expireOnly);
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -175,7 +151,7 @@ export class KernelOps {
     } catch (e) {
       // A negative entry, cached as long as a positive one would be.
       if (isFsError(e, 'ENOENT') && this.t.negative > 0) {
-        this.rememberNegative(parent.id, name);
+        this.ledger.rememberNegative(parent.id, name);
         return this.entryReply(r, { nodeid: 0, generation: 0, entryValid: this.t.negative, attrValid: 0 });
       }
       throw e;
