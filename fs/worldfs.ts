@@ -3,6 +3,7 @@
 import type { ViewPath } from '../src/core/paths.js';
 import { HandleTable } from './handles.js';
 import type { Union } from '../src/host/union.js';
+import { STAGE_THRESHOLD, type StageTicket } from '../src/host/copy-stager.js';
 import * as attr from './union/attr.js';
 import * as dir from './union/dir.js';
 import * as files from './union/files.js';
@@ -37,6 +38,19 @@ export class WorldFs {
    * host's root would be nobody's there and the world's root could change none of them.
    */
   squash: { readonly uid?: number; readonly gid?: number } = {};
+
+  /**
+   * Begin copying, in the background, the data an operation on `path` would copy up (`dataLimit`
+   * and `metaOnly` as for Union.copyUp), when it is big enough to be worth it. The operation itself,
+   * run after the ticket is ready, then finds the data copied. Undefined: nothing to stage, run it now.
+   */
+  stageCopyUp(path: ViewPath, dataLimit?: number, metaOnly = false): StageTicket | undefined {
+    const r = this.union.resolve(path);
+    if (r.kind === 'absent') return undefined;
+    const d = this.union.dataToCopy(r.node, dataLimit, metaOnly);
+    if (!d || d.bytes < STAGE_THRESHOLD) return undefined;
+    return this.union.stager.stage(d.src, d.bytes);
+  }
 
   getattr(path: ViewPath) { return this.squashed(attr.getattr(this.union, path)); }
   fgetattr(handle: number) {

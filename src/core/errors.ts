@@ -6,7 +6,7 @@ export type ErrnoCode =
   | 'EPERM' | 'ENOENT' | 'EIO' | 'EBADF' | 'EACCES' | 'EBUSY' | 'EEXIST' | 'EXDEV' | 'ENOTDIR'
   | 'EISDIR' | 'EINVAL' | 'ENOSPC' | 'EROFS' | 'EMLINK' | 'ENAMETOOLONG' | 'ENOTEMPTY' | 'ELOOP'
   | 'ENODATA' | 'EOPNOTSUPP' | 'ENOSYS' | 'ERANGE' | 'EFBIG' | 'EDQUOT' | 'ENXIO' | 'EAGAIN'
-  | 'ETXTBSY' | 'EMFILE' | 'ENFILE' | 'ENOMEM' | 'E2BIG' | 'ESTALE';
+  | 'ETXTBSY' | 'EMFILE' | 'ENFILE' | 'ENOMEM' | 'E2BIG' | 'ESTALE' | 'EINTR';
 
 /** A failure with a POSIX meaning. `code` is stable; callers test it, never the message. */
 export class FsError extends Error {

@@ -4,10 +4,11 @@
 // symlink target. Follows overlayfs's ovl_copy_up_one (fs/overlayfs/copy_up.c).
 import {
   closeSync, constants, fchownSync, fchmodSync, fsyncSync, ftruncateSync, lchownSync,
-  lstatSync, chmodSync, chownSync, mkdirSync, readSync, readlinkSync, symlinkSync,
-  writeSync, type BigIntStats, type Stats,
+  lstatSync, chmodSync, chownSync, mkdirSync, readlinkSync, renameSync, symlinkSync,
+  type BigIntStats, type Stats,
 } from 'node:fs';
 import { fsError } from '../core/errors.js';
+import { copySparse } from './copy-data.js';
 import type { WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf } from './entry.js';
 import { host, hostCode } from './errors.js';
@@ -17,10 +18,6 @@ import { getXattr, listXattrs, setXattr } from './xattr.js';
 import { utimensNs } from './syscalls.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = constants;
-const CHUNK = 1 << 20;
-const BLOCK = 4096;
-const ZERO = Buffer.alloc(CHUNK);
-let chunk: Buffer | undefined;
 
 export interface CopyOptions {
   /** Copy at most this many bytes of file data (for truncate/O_TRUNC: no need to copy what goes). */
@@ -34,6 +31,11 @@ export interface CopyOptions {
   readonly dataFrom?: string;
   /** Copy only metadata: a sparse file of the same size marked metacopy (data stays below). */
   readonly metaOnly?: boolean;
+  /**
+   * A file in the work directory that already holds the data (at least `dataLimit` bytes of it),
+   * copied ahead of time (copy-stager.ts): it becomes the copy, and only metadata is added.
+   */
+  readonly prefilled?: string;
 }
 
 /** Copy the object at host path `src` (lstat `st`) to the not-yet-existing host path `dst`. */
@@ -71,9 +73,10 @@ export function copyObject(src: string, st: Stats, dst: string, opts: CopyOption
 
 function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void {
   const size = Math.min(st.size, opts.dataLimit ?? Infinity);
-  const out = openVerified(dst, O_WRONLY | O_CREAT | O_EXCL, 0o600);
+  if (opts.prefilled !== undefined) host(() => renameSync(opts.prefilled!, dst));
+  const out = openVerified(dst, opts.prefilled !== undefined ? O_WRONLY : O_WRONLY | O_CREAT | O_EXCL, 0o600);
   try {
-    if (size > 0 && !opts.metaOnly) {
+    if (size > 0 && !opts.metaOnly && opts.prefilled === undefined) {
       const inp = openVerified(opts.dataFrom ?? src, O_RDONLY);
       try {
         copySparse(inp, out, size);
@@ -91,35 +94,6 @@ function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void 
   } finally {
     closeSync(out);
   }
-}
-
-/** Copy `size` bytes, skipping (leaving holes for) every all-zero 4 KiB block. */
-function copySparse(inp: number, out: number, size: number): void {
-  chunk ??= Buffer.allocUnsafe(CHUNK);
-  const buf = chunk;
-  let pos = 0;
-  while (pos < size) {
-    const want = Math.min(CHUNK, size - pos);
-    const n = host(() => readSync(inp, buf, 0, want, pos));
-    if (n === 0) break;
-    if (buf.compare(ZERO, 0, n, 0, n) !== 0) {
-      // Write maximal runs of non-zero blocks.
-      let runStart = -1;
-      for (let off = 0; off < n; off += BLOCK) {
-        const end = Math.min(off + BLOCK, n);
-        const zero = buf.compare(ZERO, 0, end - off, off, end) === 0;
-        if (!zero && runStart < 0) runStart = off;
-        if (zero && runStart >= 0) { writeAll(out, buf, runStart, off, pos); runStart = -1; }
-      }
-      if (runStart >= 0) writeAll(out, buf, runStart, n, pos);
-    }
-    pos += n;
-  }
-}
-
-function writeAll(fd: number, buf: Buffer, from: number, to: number, base: number): void {
-  let off = from;
-  while (off < to) off += host(() => writeSync(fd, buf, off, to - off, base + off));
 }
 
 /** Copy every extended attribute except the whiteout format's own bookkeeping. */

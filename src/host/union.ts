@@ -8,6 +8,7 @@ import { baseName, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/path
 import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../core/resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
 import { copyObject, restoreTimes } from './copy-up.js';
+import { CopyStager } from './copy-stager.js';
 import { renameat2, RENAME_EXCHANGE, RENAME_WHITEOUT } from './syscalls.js';
 import { host } from './errors.js';
 import type { HostLayers } from './layer-probe.js';
@@ -36,6 +37,8 @@ function inheritFromParent(path: string, parent: string, isDir: boolean): void {
 /** A mounted view's state: the layer stack, its whiteout format and the top-layer writer. */
 export class Union {
   readonly format: WhiteoutFormat;
+  /** Copies of big files' data made ahead of their copy-up, while other requests are served. */
+  readonly stager: CopyStager;
   constructor(
     readonly layers: HostLayers,
     readonly writer: LayerWriter,
@@ -43,6 +46,7 @@ export class Union {
     private readonly seen?: SeenLog,
   ) {
     this.format = layers.format;
+    this.stager = new CopyStager(() => writer.tempPath(), options.fsync);
   }
 
   /** Note, once per path, what the view showed before the first change to `path` (merge conflicts). */
@@ -118,9 +122,30 @@ export class Union {
       }
     }
     const tmp = this.writer.tempPath();
-    copyObject(this.hostPath(node), st, tmp, { ...base, dataFrom: isFile ? this.dataPath(node, parent) : undefined });
+    const dataFrom = isFile ? this.dataPath(node, parent) : undefined;
+    const prefilled = dataFrom !== undefined ? this.stager.take(dataFrom, Math.min(st.size, dataLimit ?? Infinity)) : undefined;
+    copyObject(this.hostPath(node), st, tmp, { ...base, dataFrom, prefilled });
     this.placeCopy(tmp, upper);
     return upper;
+  }
+
+  /**
+   * The file data a copy-up of `node` would copy, with the same arguments as copyUp: the host path
+   * it comes from and how many bytes. Undefined when it copies none (not a regular file, already
+   * in the top layer with its data, or a metadata-only copy-up).
+   */
+  dataToCopy(node: ViewNode, dataLimit?: number, metaOnly = false): { src: string; bytes: number } | undefined {
+    if (node.entry.kind !== 'file') return undefined;
+    const rel = relOf(node.path);
+    if (isUpper(node)) {
+      if (metaOnly || !this.layers.isMetacopy(0, rel)) return undefined;
+      const size = this.stat(node).size;
+      const lower = { ...node, branches: [{ layer: 0, rel }] };
+      return { src: this.dataPath(lower), bytes: Math.min(size, dataLimit ?? Infinity) };
+    }
+    const size = this.stat(node).size;
+    if (metaOnly && this.options.metacopy && size > 0) return undefined;
+    return { src: this.dataPath(node), bytes: Math.min(size, dataLimit ?? Infinity) };
   }
 
   /**
@@ -147,8 +172,10 @@ export class Union {
     const lower = { ...node, branches: [{ layer: 0, rel: relOf(node.path) }] };
     const data = this.dataPath(lower, parent);
     const tmp = this.writer.tempPath();
-    copyObject(upper, host(() => lstatSync(upper)), tmp, {
-      dataLimit, dataFrom: data, fsync: this.options.fsync, canChown: this.options.canChown, format: this.format,
+    const st = host(() => lstatSync(upper));
+    const prefilled = this.stager.take(data, Math.min(st.size, dataLimit ?? Infinity));
+    copyObject(upper, st, tmp, {
+      dataLimit, dataFrom: data, fsync: this.options.fsync, canChown: this.options.canChown, format: this.format, prefilled,
     });
     this.writer.renameInto(tmp, upper);
   }

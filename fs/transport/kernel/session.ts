@@ -1,13 +1,14 @@
 // One FUSE connection: INIT negotiation, then every request decoded, dispatched to KernelOps and
-// answered. FsError becomes -errno here (fs/errno.ts); anything else is logged and answered EIO.
+// answered (later, for one waiting on a staged copy-up). FsError becomes -errno here (fs/errno.ts);
+// anything else is logged and answered EIO.
 import { debuglog } from 'node:util';
 import { constants } from 'node:os';
 import { toErrno } from '../../errno.js';
 import type { FuseDevice } from './device.js';
-import type { KernelOps } from './ops.js';
+import type { KernelOps, Reply } from './ops.js';
 import {
   IN_HEADER_SIZE, INIT_OUT_SIZE, Init, Init2, KERNEL_MINOR_VERSION, KERNEL_VERSION, MIN_MINOR_VERSION, OP_NAMES,
-  OUT_HEADER_SIZE, Op, Reader, decodeInHeader, decodeInitIn, encodeError, replyBuffer, writeInitOut, type InitIn,
+  OUT_HEADER_SIZE, Op, Reader, decodeInHeader, decodeInitIn, encodeError, replyBuffer, writeInitOut, type InHeader, type InitIn,
 } from './protocol.js';
 
 const trace = debuglog('worldos:fs');
@@ -58,29 +59,44 @@ export class Session {
     this.ready.catch(() => { /* reported by whoever awaits it */ });
   }
 
-  /** Serve one request (a whole read from the device). */
+  /**
+   * Serve one request (a whole read from the device; the buffer is reused once this returns).
+   * Most are answered before it returns; one waiting for a staged copy-up is answered when it is
+   * done, while later requests are served meanwhile.
+   */
   handle(buf: Buffer): void {
     if (buf.length < IN_HEADER_SIZE) return;
     const h = decodeInHeader(buf);
     const body = new Reader(buf, IN_HEADER_SIZE, Math.min(h.len, buf.length));
     const t0 = trace.enabled ? performance.now() : 0;
-    let reply: Buffer | undefined;
+    let reply: Reply;
     if (h.opcode === Op.INIT) {
       reply = this.init(h.unique, body);
     } else if (!this.initialized) {
       reply = encodeError(h.unique, EIO);
     } else if (h.opcode === Op.DESTROY) {
-      reply = replyBuffer(h.unique, 0);
-      this.device.reply(reply);
+      this.device.reply(replyBuffer(h.unique, 0));
       this.device.close('destroyed');
       return;
     } else {
       try {
         reply = this.ops.dispatch({ h, body });
       } catch (e) {
-        reply = encodeError(h.unique, toErrno(e, OP_NAMES.get(h.opcode) ?? `opcode ${h.opcode}`, this.ops.describe(h)));
+        reply = this.errorReply(h, e);
       }
     }
+    if (reply instanceof Promise) {
+      reply.then((b) => this.send(h, b, t0), (e) => this.send(h, this.errorReply(h, e), t0));
+      return;
+    }
+    this.send(h, reply, t0);
+  }
+
+  private errorReply(h: InHeader, e: unknown): Buffer {
+    return encodeError(h.unique, toErrno(e, OP_NAMES.get(h.opcode) ?? `opcode ${h.opcode}`, this.ops.describe(h)));
+  }
+
+  private send(h: InHeader, reply: Buffer | undefined, t0: number): void {
     if (trace.enabled) {
       const err = reply ? reply.readInt32LE(4) : 'no reply';
       trace('%s %s -> %s (%sms)', OP_NAMES.get(h.opcode) ?? h.opcode, this.ops.describe(h), err, (performance.now() - t0).toFixed(3));

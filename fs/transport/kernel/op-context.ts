@@ -1,0 +1,145 @@
+// What every kernel-transport operation works with: the node table, open directories, the cache
+// ledger, the WorldFs behind them, and the small steps they share (node ids to view paths, entry
+// and attribute replies, following a node through copy-up, waiting for a staged copy-up).
+import { fsError, isFsError } from '../../../src/core/errors.js';
+import { NAME_MAX, type ViewPath } from '../../../src/core/paths.js';
+import type { StageTicket } from '../../../src/host/copy-stager.js';
+import type { Attr, WorldFs } from '../../worldfs.js';
+import { DirHandles } from './dirs.js';
+import { InodeTable, type Node } from './inodes.js';
+import { CacheLedger } from './invalidations.js';
+import {
+  ATTR_OUT_SIZE, ENTRY_OUT_SIZE, OUT_HEADER_SIZE, replyBuffer, writeAttrOut, writeEntry, type Entry, type InHeader, type Reader,
+} from './protocol.js';
+
+export interface Request {
+  readonly h: InHeader;
+  readonly body: Reader;
+}
+
+/** A reply, none (FORGET), or one still being prepared (a copy-up staged in the thread pool). */
+export type Reply = Buffer | undefined | Promise<Buffer | undefined>;
+
+/** Cache lifetimes handed to the kernel, in seconds. */
+export interface Timeouts {
+  readonly entry: number;
+  readonly attr: number;
+  readonly negative: number;
+}
+
+/** Who asked: new files and directories belong to the caller (see WorldFs's `Owner`). */
+export const owner = (h: InHeader) => ({ uid: h.uid, gid: h.gid });
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
+export class OpContext {
+  readonly nodes = new InodeTable();
+  readonly dirs = new DirHandles();
+  /** What the kernel may cache of this view (negative entries included), for invalidation. */
+  readonly ledger = new CacheLedger(this.nodes);
+  /** Requests served, lookups counted and forgotten, copy-ups staged: the soak test's view. */
+  readonly counters = { requests: 0, lookups: 0, forgets: 0, staged: 0 };
+  /** Requests waiting for a staged copy-up, by unique: INTERRUPT ends the wait. */
+  readonly waiting = new Map<bigint, () => void>();
+  /** Where READ and READDIR replies are built; the session writes each reply before the next request. */
+  readonly scratch: Buffer;
+
+  constructor(readonly fs: WorldFs, readonly t: Timeouts, maxReply: number) {
+    this.scratch = Buffer.allocUnsafe(OUT_HEADER_SIZE + maxReply);
+  }
+
+  node(id: number | bigint): Node {
+    const n = this.nodes.get(Number(id));
+    if (!n) throw fsError('ESTALE', `node ${id}`);
+    return n;
+  }
+
+  pathOf(node: Node): ViewPath {
+    const p = this.nodes.pathOf(node);
+    if (p === undefined) throw fsError('ENOENT', `node ${node.id} was unlinked`);
+    return p;
+  }
+
+  childPath(parent: Node, name: string): ViewPath {
+    if (name.length > NAME_MAX / 4 && Buffer.byteLength(name) > NAME_MAX) throw fsError('ENAMETOOLONG', name);
+    const p = this.nodes.childPath(parent, name);
+    if (p === undefined) throw fsError('ENOENT', `node ${parent.id} was unlinked`);
+    return p;
+  }
+
+  /** Count one lookup of `name` in `parent` and describe it for an entry reply. */
+  entry(parent: Node, name: string): Entry {
+    const attr = this.fs.getattr(this.childPath(parent, name));
+    const isDir = (attr.mode & S_IFMT) === S_IFDIR;
+    const node = this.nodes.lookup(parent, name, isDir, keyOf(attr), attr.nlink > 1);
+    this.counters.lookups++;
+    return { nodeid: node.id, generation: 0, entryValid: this.t.entry, attrValid: this.t.attr, attr };
+  }
+
+  entryReply(r: Request, e: Entry): Buffer {
+    const b = replyBuffer(r.h.unique, ENTRY_OUT_SIZE);
+    writeEntry(b, OUT_HEADER_SIZE, e);
+    return b;
+  }
+
+  attrReply(r: Request, a: Attr): Buffer {
+    const b = replyBuffer(r.h.unique, ATTR_OUT_SIZE);
+    writeAttrOut(b, OUT_HEADER_SIZE, this.t.attr, a);
+    return b;
+  }
+
+  empty(r: Request): Buffer {
+    return replyBuffer(r.h.unique, 0);
+  }
+
+  /** After an operation that may have copied a non-directory up: the node follows its new host identity. */
+  rekey(node: Node, path: ViewPath | undefined = this.nodes.pathOf(node)): void {
+    if (node.isDir || path === undefined) return;
+    try {
+      this.nodes.setKey(node, keyOf(this.fs.getattr(path)));
+    } catch { /* gone meanwhile: the next lookup decides */ }
+  }
+
+  /**
+   * Run `then` (an operation that copies `node` up, with copyUp's `dataLimit`/`metaOnly`) once the
+   * data it would copy is staged: at once when there is little or none, otherwise after a copy in
+   * the thread pool, while other requests are served. The operation re-resolves everything when it
+   * runs, so whatever happened meanwhile (an unlink, a rename) is simply earlier than it.
+   */
+  afterCopyUp(r: Request, node: Node, then: () => Buffer, dataLimit?: number, metaOnly = false): Reply {
+    const path = this.nodes.pathOf(node);
+    let ticket: StageTicket | undefined;
+    try {
+      ticket = path === undefined ? undefined : this.fs.stageCopyUp(path, dataLimit, metaOnly);
+    } catch (e) {
+      if (!isFsError(e)) throw e;
+      ticket = undefined; // the operation will meet the same error and report it
+    }
+    if (!ticket) return then();
+    this.counters.staged++;
+    const unique = r.h.unique;
+    const staged = ticket;
+    return new Promise<Buffer>((resolve, reject) => {
+      this.waiting.set(unique, () => {
+        staged.release();
+        reject(fsError('EINTR', `${path}: copy-up interrupted`));
+      });
+      staged.ready.then(() => {
+        if (!this.waiting.delete(unique)) return; // interrupted
+        try {
+          resolve(then());
+        } catch (e) {
+          reject(e);
+        } finally {
+          staged.release();
+        }
+      });
+    });
+  }
+}
+
+/** "dev:ino": a non-directory's host identity. */
+export function keyOf(a: Attr): string {
+  return `${a.dev}:${a.ino}`;
+}

@@ -1,0 +1,125 @@
+// Kernel requests about attributes: GETATTR, SETATTR, READLINK, ACCESS, STATFS and the extended
+// attributes. Changes to a lower object copy it up (staged when its data is big: op-context.ts).
+import { fsError } from '../../../src/core/errors.js';
+import type { OpContext, Reply, Request } from './op-context.js';
+import { Fattr, GETATTR_FH, OUT_HEADER_SIZE, STATFS_OUT_SIZE, replyBuffer, writeStatfs } from './protocol.js';
+
+export function getattr(c: OpContext, r: Request): Buffer {
+  const flags = r.body.u32();
+  r.body.skip(4);
+  const fh = r.body.u64();
+  const node = c.node(r.h.nodeid);
+  const a = (flags & GETATTR_FH ? c.fs.fgetattr(fh) : undefined) ?? c.fs.getattr(c.pathOf(node));
+  return c.attrReply(r, a);
+}
+
+export function setattr(c: OpContext, r: Request): Reply {
+  const b = r.body;
+  const valid = b.u32();
+  b.skip(4);
+  const fh = b.u64();
+  const size = b.u64();
+  b.skip(8); // lock_owner
+  const atime = b.i64();
+  const mtime = b.i64();
+  b.skip(8); // ctime
+  const atimensec = b.u32();
+  const mtimensec = b.u32();
+  b.skip(4);
+  const mode = b.u32();
+  b.skip(4);
+  const uid = b.u32();
+  const gid = b.u32();
+  const node = c.node(r.h.nodeid);
+  const withFh = (valid & Fattr.FH) !== 0;
+  const run = () => {
+    const path = () => c.pathOf(node);
+    if (valid & Fattr.MODE) c.fs.chmod(path(), mode);
+    if (valid & (Fattr.UID | Fattr.GID)) {
+      c.fs.chown(path(), valid & Fattr.UID ? uid : -1, valid & Fattr.GID ? gid : -1);
+    }
+    if (valid & Fattr.SIZE) {
+      if (withFh) c.fs.ftruncate(fh, size);
+      else c.fs.truncate(path(), size);
+    }
+    if (valid & (Fattr.ATIME | Fattr.MTIME)) {
+      const time = (set: number, now: number, sec: bigint, nsec: number) =>
+        !(valid & set) ? ('omit' as const) : valid & now ? ('now' as const) : sec * 1_000_000_000n + BigInt(nsec);
+      c.fs.utimens(path(), time(Fattr.ATIME, Fattr.ATIME_NOW, atime, atimensec), time(Fattr.MTIME, Fattr.MTIME_NOW, mtime, mtimensec));
+    }
+    c.rekey(node);
+    return c.attrReply(r, (withFh ? c.fs.fgetattr(fh) : undefined) ?? c.fs.getattr(path()));
+  };
+  // A truncate through a path copies the bytes that stay; anything else copies metadata (or all, metacopy=off).
+  if (valid & Fattr.SIZE && !withFh) return c.afterCopyUp(r, node, run, size);
+  return c.afterCopyUp(r, node, run, undefined, true);
+}
+
+export function readlink(c: OpContext, r: Request): Buffer {
+  const target = Buffer.from(c.fs.readlink(c.pathOf(c.node(r.h.nodeid))));
+  const b = replyBuffer(r.h.unique, target.length);
+  target.copy(b, OUT_HEADER_SIZE);
+  return b;
+}
+
+export function access(c: OpContext, r: Request): Buffer {
+  c.fs.access(c.pathOf(c.node(r.h.nodeid)), r.body.u32());
+  return c.empty(r);
+}
+
+export function statfs(c: OpContext, r: Request): Buffer {
+  const b = replyBuffer(r.h.unique, STATFS_OUT_SIZE);
+  writeStatfs(b, OUT_HEADER_SIZE, c.fs.statfs());
+  return b;
+}
+
+export function setxattr(c: OpContext, r: Request): Reply {
+  const size = r.body.u32();
+  const flags = r.body.u32(); // the 8-byte fuse_setxattr_in: SETXATTR_EXT is not negotiated
+  const node = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  const value = Buffer.from(r.body.bytes(size)); // a copy: the request buffer is reused
+  return c.afterCopyUp(r, node, () => {
+    const path = c.pathOf(node);
+    c.fs.setxattr(path, name, value, flags);
+    c.rekey(node, path);
+    return c.empty(r);
+  }, undefined, true);
+}
+
+export function getxattr(c: OpContext, r: Request): Buffer {
+  const size = r.body.u32();
+  r.body.skip(4);
+  const name = r.body.cstring();
+  return sizedReply(r, size, c.fs.getxattr(c.pathOf(c.node(r.h.nodeid)), name));
+}
+
+export function listxattr(c: OpContext, r: Request): Buffer {
+  const size = r.body.u32();
+  const names = c.fs.listxattr(c.pathOf(c.node(r.h.nodeid)));
+  return sizedReply(r, size, Buffer.from(names.map((n) => n + '\0').join('')));
+}
+
+export function removexattr(c: OpContext, r: Request): Reply {
+  const node = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  return c.afterCopyUp(r, node, () => {
+    const path = c.pathOf(node);
+    c.fs.removexattr(path, name);
+    c.rekey(node, path);
+    return c.empty(r);
+  }, undefined, true);
+}
+
+/** getxattr/listxattr: the size when asked with size 0, ERANGE when the value does not fit. */
+function sizedReply(r: Request, size: number, value: Buffer): Buffer {
+  if (size === 0) {
+    const b = replyBuffer(r.h.unique, 8);
+    b.writeUInt32LE(value.length, OUT_HEADER_SIZE);
+    return b;
+  }
+  if (value.length > size) throw fsError('ERANGE', `${value.length} bytes do not fit in ${size}`);
+  const b = replyBuffer(r.h.unique, value.length);
+  value.copy(b, OUT_HEADER_SIZE);
+  return b;
+}

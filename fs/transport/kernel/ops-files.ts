@@ -1,0 +1,124 @@
+// Kernel requests about open files and directories: OPEN, CREATE, READ, WRITE, RELEASE, FSYNC,
+// OPENDIR, READDIR/READDIRPLUS, RELEASEDIR. Opening a lower file for writing copies it up
+// (staged when its data is big: op-context.ts); file handles are WorldFs's own.
+import { constants as fsConstants } from 'node:fs';
+import { fsError, isFsError } from '../../../src/core/errors.js';
+import { owner, type OpContext, type Reply, type Request } from './op-context.js';
+import {
+  ENTRY_OUT_SIZE, FSYNC_FDATASYNC, OPEN_OUT_SIZE, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
+  setReplyLength, writeDirent, writeDirentPlus, writeEntry, writeOpenOut, type Entry,
+} from './protocol.js';
+
+const { O_TRUNC } = fsConstants;
+const O_ACCMODE = 3;
+const UNKNOWN_INO = 0xffffffff;
+
+export function open(c: OpContext, r: Request): Reply {
+  const flags = r.body.u32();
+  const node = c.node(r.h.nodeid);
+  const run = () => {
+    const path = c.pathOf(node);
+    const fh = c.fs.open(path, flags);
+    if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) c.rekey(node, path);
+    return openReply(r, fh);
+  };
+  if ((flags & O_ACCMODE) === 0 && !(flags & O_TRUNC)) return run();
+  return c.afterCopyUp(r, node, run, flags & O_TRUNC ? 0 : undefined);
+}
+
+function openReply(r: Request, fh: number): Buffer {
+  const b = replyBuffer(r.h.unique, OPEN_OUT_SIZE);
+  writeOpenOut(b, OUT_HEADER_SIZE, fh, 0);
+  return b;
+}
+
+export function create(c: OpContext, r: Request): Buffer {
+  r.body.u32(); // flags: the file is new, so only its access mode matters, and it is opened read-write
+  const mode = r.body.u32();
+  r.body.skip(8); // umask (already applied), open_flags
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  const fh = c.fs.create(c.childPath(parent, name), mode, owner(r.h));
+  let e: Entry;
+  try {
+    e = c.entry(parent, name);
+  } catch (err) {
+    c.fs.release(fh);
+    throw err;
+  }
+  const b = replyBuffer(r.h.unique, ENTRY_OUT_SIZE + OPEN_OUT_SIZE);
+  writeEntry(b, OUT_HEADER_SIZE, e);
+  writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, fh, 0);
+  return b;
+}
+
+export function read(c: OpContext, r: Request): Buffer {
+  const fh = r.body.u64();
+  const offset = r.body.u64();
+  const size = r.body.u32();
+  const b = scratchReply(c.scratch, r.h.unique, size);
+  const n = c.fs.read(fh, b.subarray(OUT_HEADER_SIZE), size, offset);
+  return setReplyLength(b, OUT_HEADER_SIZE + n);
+}
+
+export function write(c: OpContext, r: Request): Buffer {
+  const fh = r.body.u64();
+  const offset = r.body.u64();
+  const size = r.body.u32();
+  r.body.skip(4 + 8 + 4 + 4); // write_flags, lock_owner, flags, padding
+  const n = c.fs.write(fh, r.body.bytes(size), size, offset);
+  const b = replyBuffer(r.h.unique, 8);
+  b.writeUInt32LE(n, OUT_HEADER_SIZE);
+  return b;
+}
+
+export function release(c: OpContext, r: Request): Buffer {
+  c.fs.release(r.body.u64());
+  return c.empty(r);
+}
+
+export function fsync(c: OpContext, r: Request): Buffer {
+  const fh = r.body.u64();
+  c.fs.fsync(fh, (r.body.u32() & FSYNC_FDATASYNC) !== 0);
+  return c.empty(r);
+}
+
+export function opendir(c: OpContext, r: Request): Buffer {
+  const path = c.pathOf(c.node(r.h.nodeid));
+  return openReply(r, c.dirs.open(path));
+}
+
+export function releasedir(c: OpContext, r: Request): Buffer {
+  c.dirs.release(r.body.u64());
+  return c.empty(r);
+}
+
+/** READDIR / READDIRPLUS: entries from `offset` while they fit; each entry's offset is the next one's index. */
+export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
+  const fh = r.body.u64();
+  const offset = r.body.u64();
+  const size = r.body.u32();
+  const dir = c.node(r.h.nodeid);
+  const names = c.dirs.names(fh, offset, (p) => c.fs.readdir(p));
+  if (!names) throw fsError('EBADF', `directory handle ${fh}`);
+  const b = scratchReply(c.scratch, r.h.unique, size);
+  let at = OUT_HEADER_SIZE;
+  for (let i = offset; i < names.length; i++) {
+    const name = names[i]!;
+    const need = plus ? direntPlusSize(name.length) : direntSize(name.length);
+    if (at + need > OUT_HEADER_SIZE + size) break;
+    if (!plus) {
+      at = writeDirent(b, at, UNKNOWN_INO, i + 1, 0, name);
+      continue;
+    }
+    let e: Entry;
+    try {
+      e = c.entry(dir, name.toString());
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      e = { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 }; // gone meanwhile: a plain entry
+    }
+    at = writeDirentPlus(b, at, e, i + 1, e.attr ? (e.attr.mode >>> 12) & 0o17 : 0, name);
+  }
+  return setReplyLength(b, at);
+}

@@ -1,0 +1,128 @@
+// Kernel requests about names: LOOKUP, FORGET/BATCH_FORGET (the kernel's lookup counts), MKNOD,
+// MKDIR, SYMLINK, LINK, UNLINK, RMDIR, RENAME/RENAME2. Each returns its reply and throws FsError.
+import { fsError, isFsError } from '../../../src/core/errors.js';
+import { owner, type OpContext, type Reply, type Request } from './op-context.js';
+import { RENAME_NOREPLACE } from './protocol.js';
+
+export function lookup(c: OpContext, r: Request): Buffer {
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  try {
+    return c.entryReply(r, c.entry(parent, name));
+  } catch (e) {
+    // A negative entry, cached as long as a positive one would be.
+    if (isFsError(e, 'ENOENT') && c.t.negative > 0) {
+      c.ledger.rememberNegative(parent.id, name);
+      return c.entryReply(r, { nodeid: 0, generation: 0, entryValid: c.t.negative, attrValid: 0 });
+    }
+    throw e;
+  }
+}
+
+export function forget(c: OpContext, r: Request): undefined {
+  const n = r.body.u64();
+  c.counters.forgets += n;
+  c.nodes.forget(r.h.nodeid, n);
+  return undefined;
+}
+
+export function batchForget(c: OpContext, r: Request): undefined {
+  const count = r.body.u32();
+  r.body.u32();
+  for (let i = 0; i < count; i++) {
+    const id = r.body.u64();
+    const n = r.body.u64();
+    c.counters.forgets += n;
+    c.nodes.forget(id, n);
+  }
+  return undefined;
+}
+
+export function mknod(c: OpContext, r: Request): Buffer {
+  const mode = r.body.u32();
+  const rdev = r.body.u32();
+  r.body.skip(8); // umask (already applied: no DONT_MASK), padding
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  c.fs.mknod(c.childPath(parent, name), mode, rdev, owner(r.h));
+  return c.entryReply(r, c.entry(parent, name));
+}
+
+export function mkdir(c: OpContext, r: Request): Buffer {
+  const mode = r.body.u32();
+  r.body.skip(4);
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  c.fs.mkdir(c.childPath(parent, name), mode, owner(r.h));
+  return c.entryReply(r, c.entry(parent, name));
+}
+
+export function symlink(c: OpContext, r: Request): Buffer {
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  const target = r.body.cstring();
+  c.fs.symlink(target, c.childPath(parent, name), owner(r.h));
+  return c.entryReply(r, c.entry(parent, name));
+}
+
+/** LINK of a lower file copies it up first (both names then are one top-layer inode). */
+export function link(c: OpContext, r: Request): Reply {
+  const source = c.node(r.body.u64());
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  return c.afterCopyUp(r, source, () => {
+    const from = c.pathOf(source);
+    c.fs.link(from, c.childPath(parent, name));
+    c.rekey(source, from);
+    return c.entryReply(r, c.entry(parent, name));
+  });
+}
+
+export function unlink(c: OpContext, r: Request): Buffer {
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  c.fs.unlink(c.childPath(parent, name));
+  c.nodes.unlinkName(parent, name);
+  return c.empty(r);
+}
+
+export function rmdir(c: OpContext, r: Request): Buffer {
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  c.fs.rmdir(c.childPath(parent, name));
+  c.nodes.unlinkName(parent, name);
+  return c.empty(r);
+}
+
+/** RENAME / RENAME2 (NOREPLACE only; EXCHANGE and WHITEOUT are refused). A lower file is copied up first. */
+export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
+  const newParent = c.node(r.body.u64());
+  const flags = withFlags ? r.body.u32() : 0;
+  if (withFlags) r.body.skip(4);
+  const parent = c.node(r.h.nodeid);
+  const oldName = r.body.cstring();
+  const newName = r.body.cstring();
+  if (flags & ~RENAME_NOREPLACE) throw fsError('EINVAL', `rename flags ${flags}`);
+  const run = () => {
+    const from = c.childPath(parent, oldName);
+    const to = c.childPath(newParent, newName);
+    if (flags & RENAME_NOREPLACE && exists(() => c.fs.getattr(to))) throw fsError('EEXIST', to);
+    c.fs.rename(from, to);
+    c.nodes.rename(parent, oldName, newParent, newName);
+    const moved = newParent.children.get(newName);
+    if (moved) c.rekey(moved, to);
+    return c.empty(r);
+  };
+  const source = parent.children.get(oldName);
+  return source && !source.isDir ? c.afterCopyUp(r, source, run) : run();
+}
+
+function exists(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch (e) {
+    if (isFsError(e, 'ENOENT')) return false;
+    throw e;
+  }
+}
