@@ -13,6 +13,7 @@ export const aufsFormat: WhiteoutFormat = {
   opaque: { kind: 'file', name: OPAQUE },
   redirect: { kind: 'symlink', name: REDIRECT },
   metacopy: 'user.worldos.metacopy', // our extension, as redirects are
+  origin: 'user.worldos.origin', // inode-number bookkeeping (src/core/inode-number.ts)
 
   markerFor: (name) => WH + name,
   isWhiteout: (_entry: RawEntry) => false,

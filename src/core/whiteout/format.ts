@@ -43,6 +43,12 @@ export interface WhiteoutFormat {
    */
   readonly metacopy: string;
   /**
+   * The xattr on a copied-up object that names the object whose inode number it keeps reporting
+   * (src/core/inode-number.ts). Internal: hidden, never copied as user data. Symlinks and special
+   * files cannot carry a `user.*` xattr, so with such a name only files and directories keep theirs.
+   */
+  readonly origin: string;
+  /**
    * The name of the separate marker entry that whites out `name`, or undefined when the format
    * stores the whiteout in place of the entry itself (then `isWhiteout` recognises it).
    */

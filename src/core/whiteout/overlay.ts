@@ -12,6 +12,8 @@ export function overlayFormat(id: string, prefix: string): WhiteoutFormat {
     opaque: { kind: 'xattr', name: prefix + 'opaque' },
     redirect: { kind: 'xattr', name: prefix + 'redirect' },
     metacopy: prefix + 'metacopy',
+    // Not overlayfs's own `origin` (a file handle): a name the kernel ignores, hides and never copies up.
+    origin: prefix + 'worldos.origin',
     markerFor: () => undefined,
     isWhiteout: (entry: RawEntry) => isDev00(entry.kind, entry.rdev),
     hiddenByMarker: () => undefined,

@@ -32,6 +32,8 @@ interface FormatRow {
   readonly ordinaryDevices: readonly (readonly [EntryKind, number])[];
   readonly internalXattrs: readonly string[];
   readonly ordinaryXattrs: readonly string[];
+  /** Where a copy records the origin whose inode number it keeps (src/core/inode-number.ts). */
+  readonly origin: string;
 }
 
 const COMMON_ORDINARY_NAMES = ['x', 'wh.x', '.whx', 'x.wh.', '.wh', 'a.wh.b'];
@@ -56,8 +58,9 @@ const overlayRow = (prefix: string, otherPrefix: string): FormatRow => ({
   whiteoutEntries: [['chardev', 0]],
   reservedDevices: [['chardev', 0]],
   ordinaryDevices: COMMON_ORDINARY_DEVICES,
-  internalXattrs: [prefix + 'opaque', prefix + 'redirect', prefix + 'origin', prefix + 'metacopy'],
+  internalXattrs: [prefix + 'opaque', prefix + 'redirect', prefix + 'origin', prefix + 'metacopy', prefix + 'worldos.origin'],
   ordinaryXattrs: [...USER_XATTRS, otherPrefix + 'opaque', prefix.slice(0, -1)],
+  origin: prefix + 'worldos.origin',
 });
 
 /** One row per format in WHITEOUT_FORMATS: a researcher adding a format adds its row here. */
@@ -83,8 +86,9 @@ const TABLE: Readonly<Record<string, FormatRow>> = {
     whiteoutEntries: [],
     reservedDevices: [],
     ordinaryDevices: [...COMMON_ORDINARY_DEVICES, ['chardev', 0]],
-    internalXattrs: [],
+    internalXattrs: ['user.worldos.origin', 'user.worldos.metacopy'],
     ordinaryXattrs: [...USER_XATTRS, 'trusted.overlay.opaque', 'user.overlay.redirect'],
+    origin: 'user.worldos.origin',
   },
   overlay: overlayRow('trusted.overlay.', 'user.overlay.'),
   'overlay-user': overlayRow('user.overlay.', 'trusted.overlay.'),
@@ -115,6 +119,12 @@ describe.each(FORMAT_IDS)('the %s format', (id) => {
   // A missing row fails the table guard above; here it only keeps this block from crashing.
   const row = TABLE[id];
   if (!row) return;
+
+  it('keeps the inode-number origin record in an xattr of its own, hidden like its other bookkeeping', () => {
+    expect(f.origin).toBe(row.origin);
+    expect(f.isInternalXattr(f.origin)).toBe(true);
+    expect(f.origin).not.toBe(f.metacopy);
+  });
 
   it('declares where it keeps opaque flags and redirects', () => {
     expect(f.opaque).toEqual(row.opaque);
