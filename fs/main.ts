@@ -1,15 +1,17 @@
 // The worldfs command: mount one union view. Foreground with -f; otherwise it starts itself in the
 // background and returns once the mount is ready (or reports why it is not). Exits cleanly on
 // SIGTERM/SIGINT/SIGHUP, and exits when the mount is removed from outside (umount, fusermount -u).
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fuseDeviceProblem, mayAllowOther } from '../src/host/fuse-device.js';
 import { findFuseMount, readMounts } from '../src/host/mountinfo.js';
 import { spawnWithReadyFd } from '../src/host/ready-fd.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
+import type { LayerNotifier } from './layer-notify.js';
 import { parseArgs, UsageError, type MountOptions, type StackFile } from './options.js';
 import type { WorldFs } from './worldfs.js';
-import { setup, SetupError } from './setup.js';
+import { setup, SetupError, type Setup } from './setup.js';
+import { cacheBudget } from '../src/core/lower-cache.js';
 import { createTransport } from './transport/select.js';
 import type { Transport } from './transport/transport.js';
 
@@ -35,6 +37,7 @@ async function serve(opts: MountOptions): Promise<number> {
   let mountpoint: string;
   let layers: HostLayers;
   let fs: WorldFs;
+  let notifier: LayerNotifier | undefined;
   try {
     const fuseProblem = fuseDeviceProblem();
     if (fuseProblem) throw new SetupError(fuseProblem);
@@ -42,13 +45,18 @@ async function serve(opts: MountOptions): Promise<number> {
     mountpoint = s.mountpoint;
     layers = s.layers;
     fs = s.fs;
+    notifier = s.notifier;
     hideFuseMounts(layers, mountpoint);
     transport = createTransport(opts.transport, s.fs, {
       mountpoint, fsname: opts.fsname, allowOther: opts.allowOther && mayAllowOther(), cacheTimeout: opts.cacheTimeout,
+      ...(s.notified ? { notifiedTimeout: opts.notifiedTimeout } : {}),
       kernelFlags: opts.kernelFlags, debug: opts.debug,
     });
     await transport.mount();
+    // Changes seen while mounting: the kernel may have cached names before they were reported.
+    notifier?.attach(transport);
   } catch (e) {
+    notifier?.close();
     const msg = e instanceof SetupError ? e.message : `mount failed: ${(e as Error).message}`;
     process.stderr.write(`worldfs: ${msg}\n`);
     ready.fail(msg);
@@ -62,6 +70,7 @@ async function serve(opts: MountOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       clearInterval(watch);
+      notifier?.close();
       (doUnmount ? transport.unmount() : Promise.resolve()).then(
         () => resolve(code),
         (e: Error) => {
@@ -74,10 +83,19 @@ async function serve(opts: MountOptions): Promise<number> {
     void transport.closed?.then(() => stop(0, false)); // unmounted from outside: the device said ENODEV
     // SIGUSR2: one line of counters on stderr (the soak test watches the node table and memory with it).
     process.on('SIGUSR2', () => {
-      const stats = { ...transport.stats?.(), rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed };
+      const stats = { ...transport.stats?.(), ...notifier?.counters, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed };
       process.stderr.write(`worldfs: stats ${JSON.stringify(stats)}\n`);
     });
-    if (opts.stack !== undefined) process.on('SIGUSR1', () => { layers = reload(opts, fs, mountpoint, transport) ?? layers; });
+    if (opts.stack !== undefined) {
+      process.on('SIGUSR1', () => {
+        const next = reload(opts, fs, mountpoint, transport);
+        if (!next) return;
+        notifier?.close();
+        ({ layers, notifier } = next);
+        notifier?.attach(transport);
+        transport.setLifetime?.(next.notified ? opts.notifiedTimeout : cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds);
+      });
+    }
     // The kernel tells libfuse, not us, when the mount goes away: watch mountinfo (never the mount).
     const watch = setInterval(() => {
       const mounts = readMounts();
@@ -88,10 +106,15 @@ async function serve(opts: MountOptions): Promise<number> {
   });
 }
 
-/** Switch to the layer stack in the stack= file; on any error keep serving the old one. */
-function reload(opts: MountOptions, fs: WorldFs, mountpoint: string, transport: Transport): HostLayers | undefined {
+/**
+ * Switch to the layer stack in the stack= file; on any error keep serving the old one. No stack
+ * file: the same stack, changed in place (a merge into this world): read afresh all the same.
+ */
+function reload(opts: MountOptions, fs: WorldFs, mountpoint: string, transport: Transport): Setup | undefined {
   try {
-    const spec = JSON.parse(readFileSync(opts.stack!, 'utf8')) as StackFile;
+    const spec: Omit<StackFile, 'workdir'> & { workdir?: string } = existsSync(opts.stack!)
+      ? JSON.parse(readFileSync(opts.stack!, 'utf8')) as StackFile
+      : { lowerdirs: opts.lowerdirs, upperdir: opts.upperdir, workdir: opts.workdir, seenlog: opts.seenlog, prune: opts.prune };
     const next = setup({
       ...opts, lowerdirs: spec.lowerdirs, upperdir: spec.upperdir, workdir: spec.workdir,
       seenlog: spec.seenlog, prune: spec.prune ?? opts.prune,
@@ -102,7 +125,7 @@ function reload(opts: MountOptions, fs: WorldFs, mountpoint: string, transport: 
     hideFuseMounts(next.layers, next.mountpoint);
     writeFileSync(opts.stack + '.ok', spec.upperdir + '\n'); // worldctl waits for this
     process.stderr.write(`worldfs: now serving ${spec.upperdir} over ${spec.lowerdirs.join(':')}\n`);
-    return next.layers;
+    return next;
   } catch (e) {
     process.stderr.write(`worldfs: reload from ${opts.stack} failed, still serving the old stack: ${(e as Error).message}\n`);
     return undefined;

@@ -4,6 +4,10 @@
 // Pure: parses strings, checks nothing on disk.
 
 export type Udba = 'reval' | 'none';
+/** Who reports lower-layer changes: nobody (the timeout bounds them), or inotify watches (fs/layer-notify.ts). */
+export type Notify = 'none' | 'inotify';
+/** Cache lifetime (s) when every lower-layer change is reported: a safety net, not a bound. */
+export const NOTIFIED_TIMEOUT = 300;
 /**
  * How worldfs talks to the kernel: fuse-native (libfuse 2.9), its own /dev/fuse protocol code, or
  * `auto` (the default): kernel when the daemon may mount(2) itself (root, or root of a user and
@@ -21,8 +25,12 @@ export interface MountOptions {
   readonly whiteout: string;
   /** How changes made to lower layers behind the mount's back show up (see docs/whiteouts.md). */
   readonly udba: Udba;
-  /** Kernel entry/attribute cache lifetime in seconds: the bound on seeing lower-layer changes. */
+  /** Kernel entry/attribute cache lifetime in seconds: the bound on seeing unreported lower-layer changes. */
   readonly cacheTimeout: number;
+  /** notify=inotify: lower-layer changes are watched and invalidated as they happen. */
+  readonly notify: Notify;
+  /** notify_timeout=: the caches' lifetime when every lower layer is watched (and the transport invalidates). */
+  readonly notifiedTimeout: number;
   readonly fsync: boolean;
   /** chmod/chown/utimens/xattr changes copy up metadata only (overlayfs metacopy=on). */
   readonly metacopy: boolean;
@@ -54,7 +62,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
-                 [,udba=reval|none][,timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
+                 [,udba=reval|none][,timeout=SECONDS][,notify=none|inotify][,notify_timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
                  [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root]
                  [,transport=auto|native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
@@ -122,6 +130,8 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let whiteout = 'aufs';
   let udba: Udba = 'reval';
   let cacheTimeout: number | undefined;
+  let notify: Notify = 'none';
+  let notifiedTimeout = NOTIFIED_TIMEOUT;
   let fsync = true;
   let metacopy = true;
   let log: string | undefined;
@@ -161,6 +171,18 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
         cacheTimeout = n;
         break;
       }
+      case 'notify': {
+        const v = need();
+        if (v !== 'none' && v !== 'inotify') throw new UsageError(`notify=${v}: expected none or inotify`);
+        notify = v;
+        break;
+      }
+      case 'notify_timeout': {
+        const n = Number(need());
+        if (!Number.isFinite(n) || n < 0) throw new UsageError(`notify_timeout=${value}: expected a number of seconds >= 0`);
+        notifiedTimeout = n;
+        break;
+      }
       case 'volatile': fsync = false; break;
       case 'metacopy': {
         const v = need();
@@ -188,7 +210,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   if (!upperdir) throw new UsageError(`missing upperdir= (worldfs views are always writable)\n${USAGE}`);
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
-    cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1),
+    cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout,
     fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport,
   };
 }

@@ -3,12 +3,13 @@
 import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { whiteoutFormat } from '../src/core/whiteout/index.js';
 import { HostLayers } from '../src/host/layer-probe.js';
-import { lowerCacheFor } from '../src/core/lower-cache.js';
+import { cacheBudget, lowerCacheFor } from '../src/core/lower-cache.js';
 import { LayerWriter } from '../src/host/layer-writer.js';
 import { SeenLog } from '../src/host/seen-log.js';
 import { toViewPath, relOf } from '../src/core/paths.js';
 import { Union } from '../src/host/union.js';
 import { WorldFs } from './worldfs.js';
+import { LayerNotifier } from './layer-notify.js';
 import type { MountOptions } from './options.js';
 
 export class SetupError extends Error {
@@ -35,6 +36,10 @@ export interface Setup {
   readonly fs: WorldFs;
   readonly mountpoint: string;
   readonly layers: HostLayers;
+  /** notify=inotify: the watch on the layers (close it with the stack). */
+  readonly notifier?: LayerNotifier;
+  /** Whether every lower-layer change is reported, so the caches may live `notifiedTimeout`. */
+  readonly notified: boolean;
 }
 
 /**
@@ -92,12 +97,26 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
     }
   });
   // A fresh stack gets a fresh lower cache: a reload (swap) never sees the old stack's records.
-  const layers = new HostLayers([upper, ...lowers], format, emptied, lowerCacheFor(opts.udba, opts.cacheTimeout));
+  // With every lower layer watched (notify=inotify), it lives notifiedTimeout: changes drop
+  // their records as they are reported. The lifetime is decided once the watch is up.
+  let ttlMs = cacheBudget(opts.udba, opts.cacheTimeout).daemonMs;
+  const cache = lowerCacheFor(opts.udba, opts.notify === 'inotify' ? Math.max(opts.cacheTimeout, 2 * opts.notifiedTimeout) : opts.cacheTimeout);
+  const layers = new HostLayers([upper, ...lowers], format, emptied, cache);
+  let notifier: LayerNotifier | undefined;
+  let notified = false;
+  if (opts.notify === 'inotify') {
+    // The top layer is watched for its redirects only (lower names it renamed).
+    const watched = [{ layer: 0, root: upper }, ...lowers.map((root, i) => ({ layer: i + 1, root, skip: emptied }))];
+    notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs });
+    notified = notifier.covers(watched.map((w) => w.layer));
+    if (notified) ttlMs = Math.max(ttlMs, opts.notifiedTimeout * 1000);
+  }
+  cache.limit(ttlMs);
   const writer = new LayerWriter(upper, work);
   writer.prepare();
   const seen = opts.seenlog !== undefined ? new SeenLog(opts.seenlog) : undefined;
   const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot, metacopy: opts.metacopy }, seen);
   const fs = new WorldFs(union);
   fs.squash = opts.squash;
-  return { fs, mountpoint, layers };
+  return { fs, mountpoint, layers, notifier, notified };
 }

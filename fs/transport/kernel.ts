@@ -2,6 +2,7 @@
 // native code (fs/transport/kernel/). Inode-based: the kernel's node ids map to view paths in a
 // table with lookup counts; the caller's uid/gid reach WorldFs, so new files are the caller's.
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { ViewChange } from '../../src/core/layer-change.js';
 import { cacheBudget } from '../../src/core/lower-cache.js';
 import { findFuseMount } from '../../src/host/mountinfo.js';
 import { unmount as unmountPath } from '../unmount.js';
@@ -21,6 +22,8 @@ export class KernelTransport implements Transport {
   private device: FuseDevice | undefined;
   private ops: KernelOps | undefined;
   private expireOnly = false;
+  /** The lifetimes every reply carries; changed in place by `setLifetime`. */
+  private readonly timeouts = { entry: 0, attr: 0, negative: 0 };
 
   constructor(private readonly fs: WorldFs, private readonly opts: TransportOptions) {}
 
@@ -37,11 +40,14 @@ export class KernelTransport implements Transport {
   async mount(): Promise<void> {
     // Half of timeout= for the kernel, the other half for the daemon's lower cache (lower-cache.ts),
     // as with fuse-native: a change made to a lower layer behind our back shows within timeout=.
-    const t = cacheBudget('reval', this.opts.cacheTimeout).kernelSeconds;
+    // Unless every lower-layer change is reported (notifiedTimeout, see fs/layer-notify.ts): then
+    // each is invalidated as it comes, and the lifetime is only a safety net.
+    const t = this.opts.notifiedTimeout ?? cacheBudget('reval', this.opts.cacheTimeout).kernelSeconds;
     // Entries and attributes alike live that long: the node table keeps an inode's identity
     // through our own copy-ups, the kernel refreshes what our replies change, and a reload
     // (a merge landing) invalidates everything at once (invalidate()).
-    const ops = new KernelOps(this.fs, { entry: t, attr: t, negative: t }, MAX_WRITE);
+    this.setLifetime(t);
+    const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE);
     const device = new FuseDevice(MAX_WRITE);
     const session = new Session(device, ops, MAX_WRITE);
     this.device = device;
@@ -84,6 +90,18 @@ export class KernelTransport implements Transport {
     const device = this.device;
     if (!device || device.isClosed || !this.ops) return;
     for (const b of this.ops.invalidations(this.expireOnly)) device.notify(b);
+  }
+
+  /** Lower-layer names changed (fs/layer-notify.ts): make the kernel forget what it caches of them. */
+  invalidateChanges(changes: readonly ViewChange[]): void {
+    const device = this.device;
+    if (!device || device.isClosed || !this.ops) return;
+    for (const b of this.ops.ledger.forChanges(changes, this.expireOnly)) device.notify(b);
+  }
+
+  /** Entry, attribute and negative lifetimes of replies from now on, in seconds (the cache's past answers keep theirs). */
+  setLifetime(seconds: number): void {
+    this.timeouts.entry = this.timeouts.attr = this.timeouts.negative = seconds;
   }
 
   async unmount(): Promise<void> {

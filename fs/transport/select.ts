@@ -49,6 +49,14 @@ class AutoTransport implements Transport {
     this.chosen?.invalidate?.();
   }
 
+  invalidateChanges(changes: Parameters<NonNullable<Transport['invalidateChanges']>>[0]): void {
+    this.chosen?.invalidateChanges?.(changes);
+  }
+
+  setLifetime(seconds: number): void {
+    this.chosen?.setLifetime?.(seconds);
+  }
+
   stats(): Record<string, number> {
     return { ...this.chosen?.stats?.(), kernelTransport: this.chosen instanceof KernelTransport ? 1 : 0 };
   }

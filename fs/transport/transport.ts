@@ -1,6 +1,7 @@
 // The boundary between worldfs's semantics (WorldFs) and the kernel. Two implementations:
 // fuse-native (libfuse 2.9, path-based; fuse-native.ts) and worldfs's own /dev/fuse protocol code
 // (inode-based; kernel.ts). The mount option transport=native|kernel picks one (select.ts).
+import type { ViewChange } from '../../src/core/layer-change.js';
 
 export interface TransportOptions {
   readonly mountpoint: string;
@@ -8,6 +9,11 @@ export interface TransportOptions {
   readonly allowOther: boolean;
   /** Kernel entry/attr/negative cache lifetime, seconds. */
   readonly cacheTimeout: number;
+  /**
+   * The lifetime instead, when every lower-layer change is reported (notify=): for a transport
+   * that invalidates (`invalidateChanges`); the others ignore it and keep `cacheTimeout`.
+   */
+  readonly notifiedTimeout?: number;
   /** Kernel mount flags: ro, nosuid, nodev, noexec, suid, dev, exec. */
   readonly kernelFlags: readonly string[];
   readonly debug: boolean;
@@ -22,6 +28,10 @@ export interface Transport {
   readonly closed?: Promise<string> | undefined;
   /** The layer stack changed (a reload): drop what the kernel caches. Absent: caches just time out. */
   invalidate?(): void;
+  /** Lower-layer names changed (see ViewChange): drop what the kernel caches of them. Absent: it cannot. */
+  invalidateChanges?(changes: readonly ViewChange[]): void;
+  /** Replies' cache lifetimes from now on (changes stopped being reported: back to the time bound). */
+  setLifetime?(seconds: number): void;
   /** Counters for a soak test or a leak hunt (nodes the kernel holds, open handles, ...). */
   stats?(): Record<string, number>;
 }

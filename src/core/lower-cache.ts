@@ -55,6 +55,14 @@ export interface LowerCache {
   memo(): ResolveMemo | undefined;
   /** End the generation: everything is read again. */
   clear(): void;
+  /**
+   * Directory `rel` of lower `layer` changed (an entry added, removed or replaced), or with `deep`
+   * was itself replaced: its records (and, with `deep`, those below it) are read again. The
+   * generation's resolutions are dropped as a whole (they are rebuilt from the records that remain).
+   */
+  changed(layer: number, rel: string, deep: boolean): void;
+  /** From now on, no generation outlives `ttlMs` (changes stopped being reported: the time bound is back). */
+  limit(ttlMs: number): void;
 }
 
 /** Caches nothing: every question goes to the layers (timeout=0, or a caller without a daemon). */
@@ -64,6 +72,8 @@ export const NO_LOWER_CACHE: LowerCache = {
   listed: () => {},
   memo: () => undefined,
   clear: () => {},
+  changed: () => {},
+  limit: () => {},
 };
 
 export interface TimedCacheOptions {
@@ -79,9 +89,9 @@ export interface TimedCacheOptions {
 
 class Generation implements ResolveMemo {
   readonly records = new Map<number, Map<string, DirRecord>>();
-  readonly children = new Map<ViewNode, Map<string, ChildLookup>>();
-  readonly roots = new Map<number, ViewNode>();
-  readonly lower = new WeakMap<ViewNode, ViewNode | null>();
+  children = new Map<ViewNode, Map<string, ChildLookup>>();
+  roots = new Map<number, ViewNode>();
+  lower = new WeakMap<ViewNode, ViewNode | null>();
   items = 0;
   constructor(readonly at: number, private readonly full: (g: Generation) => void) {}
 
@@ -112,12 +122,26 @@ class Generation implements ResolveMemo {
     this.items += n;
     this.full(this);
   }
+  /** Forget records at `rel` of `layer` (and below it with `deep`), and every resolution. */
+  forget(layer: number, rel: string, deep: boolean): void {
+    const recs = this.records.get(layer);
+    if (recs !== undefined) {
+      if (deep && rel === '') recs.clear();
+      else {
+        recs.delete(rel);
+        if (deep) for (const k of recs.keys()) if (k.startsWith(rel + '/')) recs.delete(k);
+      }
+    }
+    this.children = new Map();
+    this.roots = new Map();
+    this.lower = new WeakMap();
+  }
 }
 
 /** One generation at a time, ending `ttlMs` after it began or when it holds more than `maxItems`. */
 export class TimedLowerCache implements LowerCache {
   readonly listAfter: number;
-  private readonly ttlMs: number;
+  private ttlMs: number;
   private readonly maxItems: number;
   private readonly now: () => number;
   private gen: Generation;
@@ -152,6 +176,14 @@ export class TimedLowerCache implements LowerCache {
 
   clear(): void {
     this.gen = this.fresh();
+  }
+
+  changed(layer: number, rel: string, deep: boolean): void {
+    this.gen.forget(layer, rel, deep);
+  }
+
+  limit(ttlMs: number): void {
+    this.ttlMs = Math.min(this.ttlMs, ttlMs);
   }
 
   private current(): Generation {

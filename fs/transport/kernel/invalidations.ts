@@ -1,7 +1,8 @@
-// What the kernel may be caching of this view, and the notifications that make it forget:
-// every known inode's attributes and pages, every known name, every recent negative entry.
+// What the kernel may be caching of this view, and the notifications that make it forget: all of
+// it (a reload), or the names a lower-layer change touched and everything below them.
 // Pure: builds NOTIFY_INVAL_INODE / NOTIFY_INVAL_ENTRY messages, writes nothing.
-import type { InodeTable } from './inodes.js';
+import type { ViewChange } from '../../../src/core/layer-change.js';
+import type { InodeTable, Node } from './inodes.js';
 import { EXPIRE_ONLY, encodeInvalEntry, encodeInvalInode } from './protocol.js';
 
 /** Negative entries remembered for invalidation; older ones are left to their timeout. */
@@ -40,4 +41,54 @@ export class CacheLedger {
     this.negatives.clear();
     return out;
   }
+
+  /**
+   * What the kernel may cache of the changed names: for each, the directory's attributes, the
+   * name (positive or negative), and the named node with every node known below it (a directory
+   * replaced or re-merged keeps its node id, so its children's names would otherwise stay). Names
+   * of directories follow `all`'s rule (expired, or left when the kernel cannot expire only).
+   * Directories the kernel does not know hold nothing it caches: they are skipped.
+   */
+  forChanges(changes: readonly ViewChange[], expireOnly: boolean): Buffer[] {
+    const out: Buffer[] = [];
+    const seen = new Set<Node>();
+    const flags = expireOnly ? EXPIRE_ONLY : 0;
+    const name = (parent: Node, n: string, child: Node | undefined) => {
+      if (expireOnly || !child?.isDir) out.push(encodeInvalEntry(parent.id, n, flags));
+    };
+    const below = (node: Node) => {
+      if (seen.has(node)) return;
+      seen.add(node);
+      out.push(encodeInvalInode(node.id, 0, 0));
+      for (const [n, c] of node.children) {
+        name(node, n, c);
+        below(c);
+      }
+    };
+    for (const c of changes) {
+      const dir = nodeAt(this.nodes, c.dir);
+      if (dir === undefined) continue;
+      if (c.name === undefined) {
+        below(dir);
+        continue;
+      }
+      if (!seen.has(dir)) out.push(encodeInvalInode(dir.id, 0, 0));
+      const child = dir.children.get(c.name);
+      name(dir, c.name, child);
+      this.negatives.delete(`${dir.id}/${c.name}`);
+      if (child) below(child);
+    }
+    return out;
+  }
+}
+
+/** The node of view directory `rel` (relative to the root, '' for it) if the table knows it. */
+export function nodeAt(nodes: InodeTable, rel: string): Node | undefined {
+  let n: Node | undefined = nodes.root;
+  if (rel === '') return n;
+  for (const part of rel.split('/')) {
+    n = n.children.get(part);
+    if (n === undefined) return undefined;
+  }
+  return n;
 }

@@ -1,0 +1,109 @@
+// notify=inotify: lower-layer changes, as a LayerWatch reports them, become dropped lower-cache
+// records and kernel invalidations of exactly the view names they may alter (layer-change.ts maps
+// them, through whiteout markers and redirects). Watching fails safe: back to the time bound.
+import { isDirectoryMarker, Redirects, viewChangesOf, type LayerEvent, type ViewChange } from '../src/core/layer-change.js';
+import type { HostLayers } from '../src/host/layer-probe.js';
+import { InotifyLayerWatch, type LayerWatch, type LayerWatchSink, type WatchedLayer } from '../src/host/layer-watch.js';
+
+/** Where the view's kernel caches are (the transport, once mounted). */
+export interface ChangeTarget {
+  invalidateChanges?(changes: readonly ViewChange[]): void;
+  invalidate?(): void;
+  setLifetime?(seconds: number): void;
+}
+
+/** The time bound to fall back to when changes stop being reported (timeout=, split as cacheBudget does). */
+export interface Fallback {
+  readonly kernelSeconds: number;
+  readonly daemonMs: number;
+}
+
+const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + name);
+
+export class LayerNotifier implements LayerWatchSink {
+  readonly redirects = new Redirects();
+  private target: ChangeTarget | undefined;
+  private watch: LayerWatch | undefined;
+  private degradedFlag = false;
+  /** Events received and view changes sent, for stats (SIGUSR2) and tests. */
+  readonly counters = { layerEvents: 0, viewChanges: 0, watches: 0 };
+
+  /**
+   * Watch `layers` (indices into `host`'s stack; layer 0, the top, only for its redirects: every
+   * change to it is made through the view, which the kernel already knows of). `mountpoint` is
+   * never walked into, even when a lower layer contains it.
+   */
+  constructor(private readonly host: HostLayers, layers: readonly WatchedLayer[], mountpoint: string, private readonly fallback: Fallback) {
+    const watch = new InotifyLayerWatch(layers, this, { isInternal: (n) => host.format.isInternal(n), never: [mountpoint] });
+    this.watch = watch;
+    this.counters.watches = watch.size;
+    for (const l of layers) {
+      if (watch.fullyWatched(l.layer)) continue;
+      process.stderr.write(`worldfs: notify=inotify: layer ${l.root} is not watched (more directories than the watch budget, ${watch.limit}, or unreadable): its changes show within timeout=\n`);
+    }
+  }
+
+  /** Whether every one of `layers` is watched: the caches may then live long. */
+  covers(layers: readonly number[]): boolean {
+    return !this.degradedFlag && this.watch !== undefined && layers.every((l) => this.watch!.fullyWatched(l));
+  }
+
+  /** Send kernel invalidations to `target` from now on (before: the kernel had nothing cached). */
+  attach(target: ChangeTarget): void {
+    this.target = target;
+  }
+
+  close(): void {
+    this.watch?.close();
+    this.watch = undefined;
+  }
+
+  watching(layer: number, rel: string, names: readonly string[]): void {
+    const spec = this.host.format.redirect;
+    if (spec.kind === 'xattr' || names.includes(spec.name)) this.readRedirect(layer, rel);
+  }
+
+  gone(layer: number, rel: string): void {
+    this.redirects.dropUnder(layer, rel);
+  }
+
+  changed(events: readonly LayerEvent[]): void {
+    const out: ViewChange[] = [];
+    const keys = new Set<string>();
+    const xattrMarkers = this.host.format.redirect.kind === 'xattr';
+    for (const ev of events) {
+      this.counters.layerEvents++;
+      if (isDirectoryMarker(ev.name, this.host.format)) this.readRedirect(ev.layer, ev.dir);
+      else if (xattrMarkers) this.readRedirect(ev.layer, join(ev.dir, ev.name));
+      if (ev.layer === 0) continue;
+      this.host.cache.changed(ev.layer, ev.dir, false);
+      this.host.cache.changed(ev.layer, join(ev.dir, ev.name), true);
+      for (const c of viewChangesOf(ev, this.host.format, this.redirects)) {
+        const key = `${c.dir}\0${c.name ?? '\0'}`;
+        if (!keys.has(key)) out.push(c);
+        keys.add(key);
+      }
+    }
+    this.counters.watches = this.watch?.size ?? 0;
+    if (out.length === 0) return;
+    this.counters.viewChanges += out.length;
+    this.target?.invalidateChanges?.(out);
+  }
+
+  degraded(reason: string): void {
+    process.stderr.write(`worldfs: notify=inotify: ${reason}; lower-layer changes now show within timeout= again\n`);
+    this.degradedFlag = true;
+    this.host.cache.limit(this.fallback.daemonMs);
+    this.host.cache.clear();
+    this.target?.setLifetime?.(this.fallback.kernelSeconds);
+    this.target?.invalidate?.();
+  }
+
+  private readRedirect(layer: number, rel: string): void {
+    let value: string | undefined;
+    try {
+      value = this.host.redirectOf(layer, rel);
+    } catch { /* gone meanwhile, or unreadable: no redirect */ }
+    this.redirects.set(layer, rel, value);
+  }
+}

@@ -1,0 +1,193 @@
+// Who tells a daemon that a layer directory changed. `LayerWatch` is the strategy; the inotify one
+// watches every directory of the given layers (Node's fs.watch: one inotify watch per directory,
+// all on the process's one inotify descriptor, so events arrive in the order they happened).
+import { lstatSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import type { LayerEvent } from '../core/layer-change.js';
+import { readMounts } from './mountinfo.js';
+
+/** What a watch reports to. */
+export interface LayerWatchSink {
+  /** Entries changed (batched: one call per event-loop turn, in the order they happened). */
+  changed(events: readonly LayerEvent[]): void;
+  /** Directory `rel` of `layer` is now watched (at the start, or created since); `names` are its entries. */
+  watching(layer: number, rel: string, names: readonly string[]): void;
+  /** What was watched at and below `rel` of `layer` is not any more (removed, moved, replaced). */
+  gone(layer: number, rel: string): void;
+  /** Changes may go unreported from now on (a new directory past the watch budget): assume anything changed. */
+  degraded(reason: string): void;
+}
+
+/**
+ * A source of layer changes, reporting to the sink it was made with. Default contract: `watching`
+ * and `gone` are called synchronously, in order; `changed` later, batched; after `close`, nothing.
+ */
+export interface LayerWatch {
+  /** Whether every directory of layer i (as numbered by the caller) is watched. */
+  fullyWatched(layer: number): boolean;
+  /** Watches held. */
+  readonly size: number;
+  close(): void;
+}
+
+/** One layer to watch: its stack index, its real root, view-relative paths never walked (proc, sys, the store). */
+export interface WatchedLayer {
+  readonly layer: number;
+  readonly root: string;
+  readonly skip?: readonly string[];
+}
+
+/** Watches per daemon: a share of the user's inotify limit, so that many daemons fit ($WORLDFS_WATCH_BUDGET overrides). */
+export function watchBudget(env: NodeJS.ProcessEnv = process.env): number {
+  if (env.WORLDFS_WATCH_BUDGET && /^\d+$/.test(env.WORLDFS_WATCH_BUDGET)) return Number(env.WORLDFS_WATCH_BUDGET);
+  let limit = 8192;
+  try {
+    limit = Number(readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim()) || limit;
+  } catch { /* no procfs: keep the kernel's usual minimum */ }
+  return Math.max(256, Math.min(65536, Math.floor(limit / 16)));
+}
+
+const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + name);
+const hostOf = (root: string, rel: string) => (rel === '' ? root : root === '/' ? '/' + rel : root + '/' + rel);
+
+export interface WatchOptions {
+  /** Names of directories never entered (a work directory). */
+  readonly isInternal?: (name: string) => boolean;
+  /** Host paths never walked into (the daemon's own mountpoint: reading it would deadlock). */
+  readonly never?: readonly string[];
+  /** At most this many watches (default watchBudget()). */
+  readonly budget?: number;
+}
+
+/** Every directory of the layers, one fs.watch each, up to `budget`; a layer that does not fit is not watched. */
+export class InotifyLayerWatch implements LayerWatch {
+  /** "layer\0rel" -> watcher. */
+  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly complete = new Set<number>();
+  private readonly roots = new Map<number, WatchedLayer>();
+  private pending: LayerEvent[] = [];
+  private flushQueued = false;
+  private closed = false;
+  /** Mountpoints below the layers: never walked into (another filesystem, maybe our own mount). */
+  private mounts = new Set<string>();
+  private readonly isInternal: (name: string) => boolean;
+  private readonly budget: number;
+
+  /**
+   * Walk and watch `layers` now (highest priority first: a layer that passes the remaining budget,
+   * or cannot be watched, is left unwatched). `isInternal` names (a work directory) are not entered.
+   */
+  constructor(layers: readonly WatchedLayer[], private readonly sink: LayerWatchSink, private readonly opts: WatchOptions = {}) {
+    this.isInternal = opts.isInternal ?? (() => false);
+    this.budget = opts.budget ?? watchBudget();
+    this.refreshMounts();
+    for (const l of layers) {
+      this.roots.set(l.layer, l);
+      if (this.walk(l, '')) this.complete.add(l.layer);
+      else this.unwatchLayer(l.layer);
+    }
+  }
+
+  get size(): number {
+    return this.watchers.size;
+  }
+
+  /** The most watches this instance takes. */
+  get limit(): number {
+    return this.budget;
+  }
+
+  fullyWatched(layer: number): boolean {
+    return this.complete.has(layer);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    this.pending = [];
+  }
+
+  /** Watch directory `rel` of `l` and everything below; false when the budget or the kernel refused one. */
+  private walk(l: WatchedLayer, rel: string): boolean {
+    const path = hostOf(l.root, rel);
+    if (rel !== '' && (this.mounts.has(path) || l.skip?.includes(rel))) return true;
+    const key = `${l.layer}\0${rel}`;
+    if (!this.watchers.has(key)) {
+      if (this.watchers.size >= this.budget) return false;
+      let w: FSWatcher;
+      try {
+        w = watch(path, { persistent: false }, (_type, name) => this.event(l.layer, rel, name));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        return code === 'ENOENT' || code === 'ENOTDIR'; // gone meanwhile: its parent's event says so
+      }
+      w.on('error', () => this.drop(key));
+      this.watchers.set(key, w);
+    }
+    let names: string[];
+    let dirs: string[];
+    try {
+      const entries = readdirSync(path, { withFileTypes: true });
+      names = entries.map((d) => d.name);
+      dirs = entries.filter((d) => d.isDirectory() && !this.isInternal(d.name)).map((d) => d.name);
+    } catch {
+      return true; // gone or replaced meanwhile: its parent's event says so
+    }
+    this.sink.watching(l.layer, rel, names);
+    for (const d of dirs) if (!this.walk(l, join(rel, d))) return false;
+    return true;
+  }
+
+  private event(layer: number, dir: string, name: string | null): void {
+    if (this.closed || name === null) return;
+    // A directory created, removed or moved: its watches follow (a moved directory's watch would
+    // keep reporting under the old name).
+    const rel = join(dir, name);
+    const l = this.roots.get(layer)!;
+    this.dropUnder(layer, rel);
+    const path = hostOf(l.root, rel);
+    let isDir = false;
+    try {
+      // Never lstat a mountpoint (another FUSE server, or ours: a deadlock).
+      if (!this.mounts.has(path)) isDir = lstatSync(path).isDirectory();
+    } catch { /* gone */ }
+    if (isDir) this.refreshMounts(); // a mount made since the walk must not be entered
+    if (isDir && !this.isInternal(name) && this.watchers.has(`${layer}\0${dir}`) && !this.walk(l, rel) && this.complete.delete(layer)) {
+      this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
+    }
+    this.pending.push({ layer, dir, name });
+    this.queueFlush();
+  }
+
+  private refreshMounts(): void {
+    this.mounts = new Set([...readMounts().map((m) => m.mountpoint), ...(this.opts.never ?? [])]);
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      if (this.closed || this.pending.length === 0) return;
+      const batch = this.pending;
+      this.pending = [];
+      this.sink.changed(batch);
+    });
+  }
+
+  private dropUnder(layer: number, rel: string): void {
+    const prefix = `${layer}\0${rel}`;
+    for (const k of this.watchers.keys()) if (k === prefix || k.startsWith(prefix + '/')) this.drop(k);
+    this.sink.gone(layer, rel);
+  }
+
+  private unwatchLayer(layer: number): void {
+    for (const k of this.watchers.keys()) if (k.startsWith(`${layer}\0`)) this.drop(k);
+    this.sink.gone(layer, '');
+  }
+
+  private drop(key: string): void {
+    this.watchers.get(key)?.close();
+    this.watchers.delete(key);
+  }
+}

@@ -1,0 +1,161 @@
+// notify=inotify on the kernel transport: lower layers changed on the host while the view caches
+// for an hour (timeout= and notify_timeout= both 3600 s, so no time bound can explain an outcome)
+// show through the view, and what did not change stays cached (no new FUSE request). The watcher
+// is asynchronous: changes are polled for, with a generous bound; nothing here measures speed.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+
+const LONG = ['transport=kernel', 'notify=inotify', 'timeout=3600', 'notify_timeout=3600'];
+const temps: { cleanup(): void }[] = [];
+afterEach(async () => {
+  await unmountAll();
+  for (const t of temps.splice(0)) t.cleanup();
+});
+
+async function mount(whiteout: string, prepare: (lowers: string[]) => void, options = LONG) {
+  const t = tempDir('worldos-notify-');
+  temps.push(t);
+  const d = stackDirs(t.path, 2);
+  prepare(d.lowers);
+  const m = await mountWorldfs({ ...d, whiteout, options });
+  return { ...d, m, p: (rel = '') => join(d.mnt, rel) };
+}
+
+/** Poll until `cond` holds (10 s at most: the watcher is asynchronous, the machine may be loaded). */
+async function soon(cond: () => boolean): Promise<boolean> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    try {
+      if (cond()) return true;
+    } catch { /* not yet */ }
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The daemon's counters (SIGUSR2 prints them on stderr). */
+async function stats(m: Mounted): Promise<Record<string, number>> {
+  const before = m.stderr().length;
+  m.proc.kill('SIGUSR2');
+  let line: string | undefined;
+  await soon(() => (line = /worldfs: stats (\{.*\})\n/.exec(m.stderr().slice(before))?.[1]) !== undefined);
+  return JSON.parse(line!) as Record<string, number>;
+}
+
+const exists = (p: string) => {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) => {
+  it('shows files added, rewritten and removed in lower layers, negative lookups included', async () => {
+    const v = await mount(whiteout, ([l0, l1]) => {
+      mkdirSync(join(l1!, 'merged'));
+      writeFileSync(join(l1!, 'merged/one'), '1');
+      writeFileSync(join(l0!, 'top.txt'), 'top');
+      writeFileSync(join(l1!, 'old.txt'), 'old');
+    });
+    expect(exists(v.p('merged/added'))).toBe(false); // a negative entry, cached for an hour
+    expect(readdirSync(v.p('merged'))).toEqual(['one']);
+    expect(readFileSync(v.p('merged/one'), 'utf8')).toBe('1');
+    expect(readFileSync(v.p('old.txt'), 'utf8')).toBe('old');
+    writeFileSync(join(v.lowers[1]!, 'merged/added'), 'behind the back');
+    writeFileSync(join(v.lowers[1]!, 'merged/one'), 'one, rewritten');
+    rmSync(join(v.lowers[1]!, 'old.txt'));
+    expect(await soon(() => readFileSync(v.p('merged/added'), 'utf8') === 'behind the back')).toBe(true);
+    expect(await soon(() => statSync(v.p('merged/one')).size === 14)).toBe(true);
+    expect(readFileSync(v.p('merged/one'), 'utf8')).toBe('one, rewritten');
+    expect(await soon(() => !exists(v.p('old.txt')))).toBe(true);
+    expect(readdirSync(v.p('merged')).sort()).toEqual(['added', 'one']);
+  });
+
+  it('follows new lower directories: files created inside them later show too', async () => {
+    const v = await mount(whiteout, () => {});
+    mkdirSync(join(v.lowers[1]!, 'a/b'), { recursive: true });
+    expect(await soon(() => exists(v.p('a/b')))).toBe(true);
+    expect(readdirSync(v.p('a/b'))).toEqual([]);
+    writeFileSync(join(v.lowers[1]!, 'a/b/late'), 'late');
+    expect(await soon(() => readdirSync(v.p('a/b')).includes('late'))).toBe(true);
+    expect(readFileSync(v.p('a/b/late'), 'utf8')).toBe('late');
+    // A directory moved within a layer: its files show under the new name, not the old one.
+    renameSync(join(v.lowers[1]!, 'a'), join(v.lowers[1]!, 'z'));
+    expect(await soon(() => !exists(v.p('a')) && exists(v.p('z/b/late')))).toBe(true);
+    writeFileSync(join(v.lowers[1]!, 'z/b/later'), 'later');
+    expect(await soon(() => exists(v.p('z/b/later')))).toBe(true);
+  });
+
+  it('applies whiteouts added to a higher lower layer', async () => {
+    const v = await mount(whiteout, ([, l1]) => {
+      writeFileSync(join(l1!, 'doomed'), 'x');
+    });
+    expect(readFileSync(v.p('doomed'), 'utf8')).toBe('x');
+    // Deleting it through another view whose upper is l0 writes the whiteout there.
+    mkdirSync(join(v.mnt, '..', 'work2'));
+    const other = await mountWorldfs({
+      lowers: [v.lowers[1]!], upper: v.lowers[0]!, mnt: join(v.mnt, '..', 'mnt2'), whiteout,
+      work: join(v.mnt, '..', 'work2'), options: ['transport=kernel'],
+    });
+    rmSync(join(other.mnt, 'doomed'));
+    expect(await soon(() => !exists(v.p('doomed')))).toBe(true);
+  });
+
+  it('maps a change below a directory renamed through the view to the new name (redirect)', async () => {
+    const v = await mount(whiteout, ([, l1]) => {
+      mkdirSync(join(l1!, 'before'));
+      writeFileSync(join(l1!, 'before/f'), 'v1');
+    });
+    renameSync(v.p('before'), v.p('after')); // a redirect in the upper layer
+    expect(readFileSync(v.p('after/f'), 'utf8')).toBe('v1');
+    writeFileSync(join(v.lowers[1]!, 'before/f'), 'version 2');
+    writeFileSync(join(v.lowers[1]!, 'before/g'), 'g');
+    expect(await soon(() => readFileSync(v.p('after/f'), 'utf8') === 'version 2')).toBe(true);
+    expect(await soon(() => readdirSync(v.p('after')).includes('g'))).toBe(true);
+  });
+
+  it('keeps what did not change cached: repeated stats cost no FUSE request, before and after a change elsewhere', async () => {
+    const v = await mount(whiteout, ([, l1]) => {
+      mkdirSync(join(l1!, 'keep'));
+      mkdirSync(join(l1!, 'busy'));
+      for (let i = 0; i < 20; i++) writeFileSync(join(l1!, `keep/f${i}`), String(i));
+      writeFileSync(join(l1!, 'busy/x'), 'x');
+    });
+    const walk = () => { for (let i = 0; i < 20; i++) statSync(v.p(`keep/f${i}`)); };
+    walk();
+    const first = await stats(v.m);
+    walk();
+    walk();
+    expect((await stats(v.m)).requests).toBe(first.requests + 0); // SIGUSR2 is not a request
+    writeFileSync(join(v.lowers[1]!, 'busy/x'), 'changed');
+    expect(await soon(() => statSync(v.p('busy/x')).size === 7)).toBe(true);
+    const afterChange = await stats(v.m);
+    expect(afterChange.viewChanges).toBeGreaterThan(0);
+    walk();
+    expect((await stats(v.m)).requests).toBe(afterChange.requests);
+  });
+});
+
+describe('notify=inotify without a transport that can invalidate, or a layer it cannot watch', () => {
+  it('falls back to timeout= when a lower layer has more directories than the watch budget', async () => {
+    // WORLDFS_WATCH_BUDGET is read by the watcher: 3 watches cannot cover 5 directories.
+    process.env.WORLDFS_WATCH_BUDGET = '3';
+    try {
+      const v = await mount('aufs', ([, l1]) => {
+        for (const d of ['a', 'b', 'c', 'd']) mkdirSync(join(l1!, d));
+        writeFileSync(join(l1!, 'a/f'), '1');
+      }, ['transport=kernel', 'notify=inotify', 'timeout=0']);
+      expect(readFileSync(v.p('a/f'), 'utf8')).toBe('1');
+      writeFileSync(join(v.lowers[1]!, 'a/f'), 'two');
+      // timeout=0: nothing is cached, so the change shows at the next read.
+      expect(readFileSync(v.p('a/f'), 'utf8')).toBe('two');
+      expect(v.m.stderr()).toMatch(/not watched|watch budget/);
+    } finally {
+      delete process.env.WORLDFS_WATCH_BUDGET;
+    }
+  });
+});
