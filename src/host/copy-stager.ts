@@ -4,6 +4,7 @@
 // copies in line under the inode lock; a daemon answering every request from one thread cannot.
 import { close, constants, fdatasync, fstat, lstatSync, open, rm, type BigIntStats } from 'node:fs';
 import { CopyAborted, copySparseAsync } from './copy-data.js';
+import { host } from './errors.js';
 import { holdAt } from './failpoints.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
@@ -55,9 +56,9 @@ export class CopyStager {
 
   constructor(private readonly tempPath: () => string, private readonly fsync: boolean) {}
 
-  /** Start copying the first `bytes` bytes of `src` (or join a copy already under way). */
+  /** Start copying the first `bytes` bytes of `src` (or join a copy already under way). FsError if `src` is gone. */
   stage(src: string, bytes: number): StageTicket {
-    const id = identity(lstatSync(src, { bigint: true }));
+    const id = identity(host(() => lstatSync(src, { bigint: true })));
     let job = this.jobs.get(src);
     if (!job || job.id !== id || job.bytes < bytes || job.state === 'failed' || job.state === 'dropped') {
       job = new Job(src, id, bytes, this.tempPath());
@@ -85,7 +86,13 @@ export class CopyStager {
   take(src: string, bytes: number): string | undefined {
     const job = this.jobs.get(src);
     if (!job || job.state !== 'ready' || job.bytes < bytes) return undefined;
-    if (identity(lstatSync(src, { bigint: true })) !== job.id) return undefined;
+    let now: BigIntStats;
+    try {
+      now = lstatSync(src, { bigint: true });
+    } catch {
+      return undefined; // gone: the copy-up in line meets that and reports it
+    }
+    if (identity(now) !== job.id) return undefined;
     job.state = 'taken';
     this.jobs.delete(src);
     return job.tmp;
