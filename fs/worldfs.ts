@@ -55,7 +55,7 @@ export class WorldFs {
   getattr(path: ViewPath) { return this.squashed(attr.getattr(this.union, path)); }
   fgetattr(handle: number) {
     const f = this.handles.get(handle);
-    return f ? this.squashed(attr.fgetattr(f.fd, f.metaPath)) : undefined;
+    return f ? this.squashed(attr.fgetattr(f.fd, f.metaPath, this.union, f.path as ViewPath)) : undefined;
   }
   private squashed(a: attr.Attr): attr.Attr {
     const { uid, gid } = this.squash;

@@ -1,21 +1,28 @@
 // Attribute operations: getattr, chmod, chown, utimens, truncate, access, statfs.
 // Any change to a lower object copies it up first; truncate copies only the bytes that stay.
+// st_ino is the view's number (src/host/inode-origin.ts), not the host's; the host's is kept apart.
 import {
   accessSync, chmodSync, closeSync, constants, fstatSync, ftruncateSync, lchownSync, lstatSync, statfsSync,
   type BigIntStats,
 } from 'node:fs';
-import { fsError } from '../../src/core/errors.js';
+import { fsError, isFsError } from '../../src/core/errors.js';
 import { isMerged, isUpper } from '../../src/core/resolve.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
+import { ownIno, reportedIno } from '../../src/host/inode-origin.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import { utimensNs } from '../../src/host/syscalls.js';
 import type { Union } from '../../src/host/union.js';
 
-/** What getattr answers; times in nanoseconds since the epoch. */
+/**
+ * What getattr answers; times in nanoseconds since the epoch. `ino` is the number the view reports
+ * (kept across copy-up, unique in the view); `hostDev`/`hostIno` identify the highest copy on the
+ * host (what a hard link shares, what changes when worldfs copies an object up).
+ */
 export interface Attr {
   mode: number; uid: number; gid: number; size: number; dev: number; nlink: number; ino: number;
   rdev: number; blksize: number; blocks: number; atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint;
+  hostDev: number; hostIno: number;
 }
 
 /** A time as utimens receives it: nanoseconds since the epoch, or UTIME_NOW / UTIME_OMIT. */
@@ -26,23 +33,42 @@ export interface StatFs {
   ffree: number; favail: number; fsid: number; flag: number; namemax: number;
 }
 
-/** Stats as the view reports them. A merged directory has nlink 1, as in overlayfs: its true count is unknown. */
-export function toAttr(st: BigIntStats, merged = false): Attr {
+/**
+ * Stats as the view reports them, `ino` given (default: the host's). A merged directory has
+ * nlink 1, as in overlayfs: its true count is unknown.
+ */
+export function toAttr(st: BigIntStats, merged = false, ino = Number(st.ino)): Attr {
   return {
     mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), dev: Number(st.dev),
-    nlink: merged ? 1 : Number(st.nlink), ino: Number(st.ino), rdev: Number(st.rdev), blksize: Number(st.blksize),
+    nlink: merged ? 1 : Number(st.nlink), ino, rdev: Number(st.rdev), blksize: Number(st.blksize),
     blocks: Number(st.blocks), atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
+    hostDev: Number(st.dev), hostIno: Number(st.ino),
   };
 }
 
 export function getattr(u: Union, path: ViewPath): Attr {
   const node = u.existing(path);
-  return toAttr(host(() => lstatSync(u.hostPath(node), { bigint: true })), node.entry.kind === 'dir' && isMerged(node));
+  const st = host(() => lstatSync(u.hostPath(node), { bigint: true }));
+  return toAttr(st, node.entry.kind === 'dir' && isMerged(node), reportedIno(u, node, st));
 }
 
-/** Attributes of an open file; a metacopy file opened for reading has its metadata elsewhere. */
-export function fgetattr(fd: number, metaPath?: string): Attr {
-  return toAttr(host(() => (metaPath === undefined ? fstatSync(fd, { bigint: true }) : lstatSync(metaPath, { bigint: true }))));
+/**
+ * Attributes of an open file; a metacopy file opened for reading has its metadata elsewhere.
+ * With the view and the path it was opened at, `ino` is getattr's while that path still shows
+ * this inode, else the inode's own view number (moved or unlinked since); without them, the host's.
+ */
+export function fgetattr(fd: number, metaPath?: string, u?: Union, path?: ViewPath): Attr {
+  const st = host(() => (metaPath === undefined ? fstatSync(fd, { bigint: true }) : lstatSync(metaPath, { bigint: true })));
+  if (u === undefined || path === undefined) return toAttr(st);
+  let r;
+  try {
+    r = u.resolve(path);
+  } catch (e) {
+    if (!isFsError(e)) throw e; // a directory on the way has gone
+  }
+  const here = r?.kind === 'found' ? lstatSync(u.hostPath(r.node), { bigint: true, throwIfNoEntry: false }) : undefined;
+  if (r?.kind === 'found' && here?.ino === st.ino && here.dev === st.dev) return toAttr(st, false, reportedIno(u, r.node, st));
+  return toAttr(st, false, ownIno(u, st));
 }
 
 export function chmod(u: Union, path: ViewPath, mode: number): void {

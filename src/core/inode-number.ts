@@ -53,9 +53,12 @@ export const OVERFLOW_INDEX = 8191;
  * does not fit INO_BITS (the caller hands out an overflow number) or the index is out of range.
  */
 export function composeIno(fsIndex: number, ino: bigint): number | undefined {
-  if (fsIndex < 0 || fsIndex > MAX_FS_INDEX || ino >= 1n << INO_BITS) return undefined;
-  return Number((BigInt(fsIndex) << INO_BITS) | ino);
+  if (fsIndex < 0 || fsIndex > MAX_FS_INDEX || ino >= INO_LIMIT) return undefined;
+  return fsIndex * INO_SPAN + Number(ino); // below 2^53: exact, and no BigInt arithmetic on the hot path
 }
+
+const INO_LIMIT = 1n << INO_BITS;
+const INO_SPAN = 2 ** Number(INO_BITS);
 
 /** An overflow number: the n-th inode (from 1) too big for composeIno, in its own index. */
 export function overflowIno(n: number): number {
@@ -88,16 +91,17 @@ export function originHolds(
 
 /** How the view answers at the origin's recorded path, walked one component at a time. */
 export type PlaceInView =
-  | { readonly kind: 'object'; readonly layer: number; readonly rel: string }   // an object shows there
+  | { readonly kind: 'object'; readonly layer: number; readonly id: string }    // an object (host "dev:ino") shows there
   | { readonly kind: 'whiteout'; readonly layer: number }                        // a whiteout (there or above) hides it
   | { readonly kind: 'other' };                                                  // anything else (opaque, non-dir ancestor)
 
 /**
- * The origin is hidden by the copy's own layer: its place shows the copy itself, or is whited out
- * in the copy's layer. Then no other copy in the stack can claim it (see inode-origin.ts).
+ * The origin is hidden by the copy's own layer: its place shows the copy itself (the same host
+ * inode `copyId`, under any of its names), or is whited out in the copy's layer. Then no other copy
+ * in the stack can claim it (see inode-origin.ts).
  */
-export function coveredBy(place: PlaceInView, copyLayer: number, copyRel: string): boolean {
-  if (place.kind === 'object') return place.layer === copyLayer && place.rel === copyRel;
+export function coveredBy(place: PlaceInView, copyLayer: number, copyId: string): boolean {
+  if (place.kind === 'object') return place.layer === copyLayer && place.id === copyId;
   return place.kind === 'whiteout' && place.layer === copyLayer;
 }
 

@@ -8,6 +8,7 @@ import { host, hostCode } from './errors.js';
 import { LayerWriter } from './layer-writer.js';
 import { copyObject, copyTimes, copyXattrs } from './copy-up.js';
 import { getXattr, listXattrs, removeXattr } from './xattr.js';
+import { carryOrigin, settleOrigins } from './inode-origin.js';
 
 export interface MergeSides {
   /** The source world's layer and work directories. */
@@ -59,7 +60,8 @@ function runStep(sides: MergeSides, writers: Record<'source' | 'target', LayerWr
     }
     case 'move': {
       const from = at(step.side === 'source' ? sides.source.layer : sides.target.layer, step.src);
-      if (!exists(from)) return; // done before a crash
+      // Inode-number records survive only at their origin's place (inode-origin.ts, settleOrigins).
+      if (!exists(from)) return settleOrigins(sides.target.layer, step.dst, sides.format); // done before a crash
       const to = at(sides.target.layer, step.dst);
       try {
         renameSync(from, to);
@@ -70,6 +72,7 @@ function runStep(sides: MergeSides, writers: Record<'source' | 'target', LayerWr
         host(() => renameSync(to, trashName()));
         host(() => renameSync(from, to));
       }
+      settleOrigins(sides.target.layer, step.dst, sides.format);
       return;
     }
     case 'layer':
@@ -89,6 +92,7 @@ function runStep(sides: MergeSides, writers: Record<'source' | 'target', LayerWr
       copyObject(src, lstatSync(src), tmp, {
         dataFrom: step.from, fsync: false, canChown: process.getuid?.() === 0, format: sides.format,
       });
+      carryOrigin(src, tmp, sides.format);
       writers.source.renameInto(tmp, src);
       return;
     }

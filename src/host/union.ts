@@ -8,6 +8,7 @@ import { baseName, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/path
 import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../core/resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
 import { copyObject, restoreTimes } from './copy-up.js';
+import { carryOrigin, recordOrigin } from './inode-origin.js';
 import { CopyStager } from './copy-stager.js';
 import { renameat2, RENAME_EXCHANGE, RENAME_WHITEOUT } from './syscalls.js';
 import { host } from './errors.js';
@@ -114,6 +115,7 @@ export class Union {
       const tmp = this.writer.tempPath();
       try {
         copyObject(this.hostPath(node), st, tmp, { ...base, metaOnly: true });
+        recordOrigin(this, node, tmp); // inode numbers: the copy keeps reporting node's (inode-origin.ts)
         this.placeCopy(tmp, upper);
         return upper;
       } catch (e) {
@@ -125,6 +127,7 @@ export class Union {
     const dataFrom = isFile ? this.dataPath(node, parent) : undefined;
     const prefilled = dataFrom !== undefined ? this.stager.take(dataFrom, Math.min(st.size, dataLimit ?? Infinity)) : undefined;
     copyObject(this.hostPath(node), st, tmp, { ...base, dataFrom, prefilled });
+    recordOrigin(this, node, tmp); // inode numbers: the copy keeps reporting node's (inode-origin.ts)
     this.placeCopy(tmp, upper);
     return upper;
   }
@@ -177,6 +180,7 @@ export class Union {
     copyObject(upper, st, tmp, {
       dataLimit, dataFrom: data, fsync: this.options.fsync, canChown: this.options.canChown, format: this.format, prefilled,
     });
+    carryOrigin(upper, tmp, this.format); // inode numbers: the new inode keeps the record
     this.writer.renameInto(tmp, upper);
   }
 

@@ -85,22 +85,22 @@ describe('originHolds', () => {
 });
 
 describe('coveredBy', () => {
-  it('accepts the copy itself at the origin\'s place', () => {
-    expect(coveredBy({ kind: 'object', layer: 0, rel: 'a' }, 0, 'a')).toBe(true);
+  it('accepts the copy itself at the origin\'s place (by host identity: a hard link of the copy counts)', () => {
+    expect(coveredBy({ kind: 'object', layer: 0, id: '5:7' }, 0, '5:7')).toBe(true);
   });
 
   it('accepts a whiteout in the copy\'s own layer (the copy was renamed away)', () => {
-    expect(coveredBy({ kind: 'whiteout', layer: 1 }, 1, 'c')).toBe(true);
+    expect(coveredBy({ kind: 'whiteout', layer: 1 }, 1, '5:7')).toBe(true);
   });
 
   it('refuses another object at the place, even in the same layer: only one claimant per place', () => {
-    expect(coveredBy({ kind: 'object', layer: 0, rel: 'a' }, 0, 'c')).toBe(false);
-    expect(coveredBy({ kind: 'object', layer: 0, rel: 'a' }, 1, 'a')).toBe(false);
+    expect(coveredBy({ kind: 'object', layer: 0, id: '5:7' }, 0, '5:8')).toBe(false);
+    expect(coveredBy({ kind: 'object', layer: 0, id: '5:7' }, 1, '5:7')).toBe(false);
   });
 
   it('refuses a whiteout in another layer (a higher world hid the place: two renamed copies could both pass)', () => {
-    expect(coveredBy({ kind: 'whiteout', layer: 0 }, 1, 'c')).toBe(false);
-    expect(coveredBy({ kind: 'other' }, 0, 'c')).toBe(false);
+    expect(coveredBy({ kind: 'whiteout', layer: 0 }, 1, '5:7')).toBe(false);
+    expect(coveredBy({ kind: 'other' }, 0, '5:7')).toBe(false);
   });
 });
 
