@@ -139,7 +139,7 @@ export class OpContext {
   }
 }
 
-/** "dev:ino": a non-directory's host identity. */
+/** "dev:ino": a non-directory's host identity (not the view's st_ino, which survives copy-up). */
 export function keyOf(a: Attr): string {
-  return `${a.dev}:${a.ino}`;
+  return `${a.hostDev}:${a.hostIno}`;
 }
