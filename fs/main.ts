@@ -120,10 +120,18 @@ function reload(opts: MountOptions, fs: WorldFs, mountpoint: string, transport: 
       seenlog: spec.seenlog, prune: spec.prune ?? opts.prune,
     }, mountpoint);
     fs.swap(next.fs.union);
-    transport.invalidate?.();
+    const invalidated = transport.invalidate?.();
     lastHidden = '';
     hideFuseMounts(next.layers, next.mountpoint);
-    writeFileSync(opts.stack + '.ok', spec.upperdir + '\n'); // worldctl waits for this
+    // worldctl waits for this: written once the kernel has been told to forget, so it may read at once.
+    const ack = () => {
+      try {
+        writeFileSync(opts.stack + '.ok', spec.upperdir + '\n');
+      } catch (e) {
+        process.stderr.write(`worldfs: reload: cannot acknowledge in ${opts.stack}.ok: ${(e as Error).message}\n`);
+      }
+    };
+    void Promise.resolve(invalidated).then(ack, ack);
     process.stderr.write(`worldfs: now serving ${spec.upperdir} over ${spec.lowerdirs.join(':')}\n`);
     return next;
   } catch (e) {

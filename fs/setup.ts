@@ -12,6 +12,9 @@ import { WorldFs } from './worldfs.js';
 import { LayerNotifier } from './layer-notify.js';
 import type { MountOptions } from './options.js';
 
+/** notify=inotify watches the lowest layer only if it has at most this many directories. */
+const LOWEST_LAYER_DIRS = 1024;
+
 export class SetupError extends Error {
   constructor(message: string) {
     super(message);
@@ -105,8 +108,12 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   let notifier: LayerNotifier | undefined;
   let notified = false;
   if (opts.notify === 'inotify') {
-    // The top layer is watched for its redirects only (lower names it renamed).
-    const watched = [{ layer: 0, root: upper }, ...lowers.map((root, i) => ({ layer: i + 1, root, skip: emptied }))];
+    // The top layer is watched for its redirects only (lower names it renamed). The lowest layer
+    // (a world's host base, an image's root) is watched only if small: walking a whole root
+    // filesystem to find out would cost seconds at every mount.
+    const watched = [{ layer: 0, root: upper }, ...lowers.map((root, i) => ({
+      layer: i + 1, root, skip: emptied, ...(i === lowers.length - 1 ? { maxDirs: LOWEST_LAYER_DIRS } : {}),
+    }))];
     notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs });
     notified = notifier.covers(watched.map((w) => w.layer));
     if (notified) ttlMs = Math.max(ttlMs, opts.notifiedTimeout * 1000);

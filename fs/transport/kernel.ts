@@ -1,7 +1,7 @@
 // The kernel-protocol transport: worldfs speaks FUSE on /dev/fuse itself, in TypeScript with no
 // native code (fs/transport/kernel/). Inode-based: the kernel's node ids map to view paths in a
 // table with lookup counts; the caller's uid/gid reach WorldFs, so new files are the caller's.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, write, writeFileSync } from 'node:fs';
 import type { ViewChange } from '../../src/core/layer-change.js';
 import { cacheBudget } from '../../src/core/lower-cache.js';
 import { findFuseMount } from '../../src/host/mountinfo.js';
@@ -85,11 +85,24 @@ export class KernelTransport implements Transport {
     }
   }
 
-  /** The layer stack changed under the kernel's caches: make it forget them (asynchronously). */
-  invalidate(): void {
+  /**
+   * The layer stack changed under the kernel's caches: make it forget them. Resolves once every
+   * notification is written (a reload acknowledges only then: whoever waits for it may read at once).
+   * Written from the thread pool, one at a time, never from the thread that answers requests (see
+   * FuseDevice.notify: an invalidation may wait for a reply of ours).
+   */
+  async invalidate(): Promise<void> {
     const device = this.device;
     if (!device || device.isClosed || !this.ops) return;
-    for (const b of this.ops.invalidations(this.expireOnly)) device.notify(b);
+    for (const b of this.ops.invalidations(this.expireOnly)) {
+      if (device.isClosed) return;
+      await new Promise<void>((resolve) => write(device.fd, b, 0, b.length, null, (e) => {
+        // ENOENT: the kernel no longer knows that inode or name; ENODEV: unmounted.
+        const code = (e as NodeJS.ErrnoException | null)?.code;
+        if (e && code !== 'ENOENT' && code !== 'ENODEV') process.stderr.write(`worldfs: notification failed: ${e.message}\n`);
+        resolve();
+      }));
+    }
   }
 
   /** Lower-layer names changed (fs/layer-notify.ts): make the kernel forget what it caches of them. */

@@ -45,8 +45,8 @@ class AutoTransport implements Transport {
     return this.chosen?.unmount() ?? Promise.resolve();
   }
 
-  invalidate(): void {
-    this.chosen?.invalidate?.();
+  invalidate(): void | Promise<void> {
+    return this.chosen?.invalidate?.();
   }
 
   invalidateChanges(changes: Parameters<NonNullable<Transport['invalidateChanges']>>[0]): void {

@@ -26,8 +26,8 @@ export interface Transport {
   unmount(): Promise<void>;
   /** Settles when the connection ends by itself (unmounted from outside); absent when the transport cannot tell. */
   readonly closed?: Promise<string> | undefined;
-  /** The layer stack changed (a reload): drop what the kernel caches. Absent: caches just time out. */
-  invalidate?(): void;
+  /** The layer stack changed (a reload): drop what the kernel caches; settles once it has. Absent: caches just time out. */
+  invalidate?(): void | Promise<void>;
   /** Lower-layer names changed (see ViewChange): drop what the kernel caches of them. Absent: it cannot. */
   invalidateChanges?(changes: readonly ViewChange[]): void;
   /** Replies' cache lifetimes from now on (changes stopped being reported: back to the time bound). */

@@ -34,6 +34,8 @@ export interface WatchedLayer {
   readonly layer: number;
   readonly root: string;
   readonly skip?: readonly string[];
+  /** Give up on this layer past this many directories (a host base: walking it all costs seconds). */
+  readonly maxDirs?: number;
 }
 
 /** Watches per daemon: a share of the user's inotify limit, so that many daemons fit ($WORLDFS_WATCH_BUDGET overrides). */
@@ -67,6 +69,8 @@ export class InotifyLayerWatch implements LayerWatch {
   private pending: LayerEvent[] = [];
   private flushQueued = false;
   private closed = false;
+  /** Watches taken per layer so far (never decremented: a bound on walking, not a count). */
+  private readonly perLayer = new Map<number, number>();
   /** Mountpoints below the layers: never walked into (another filesystem, maybe our own mount). */
   private mounts = new Set<string>();
   private readonly isInternal: (name: string) => boolean;
@@ -114,6 +118,8 @@ export class InotifyLayerWatch implements LayerWatch {
     const key = `${l.layer}\0${rel}`;
     if (!this.watchers.has(key)) {
       if (this.watchers.size >= this.budget) return false;
+      if (l.maxDirs !== undefined && (this.perLayer.get(l.layer) ?? 0) >= l.maxDirs) return false;
+      this.perLayer.set(l.layer, (this.perLayer.get(l.layer) ?? 0) + 1);
       let w: FSWatcher;
       try {
         w = watch(path, { persistent: false }, (_type, name) => this.event(l.layer, rel, name));
@@ -177,7 +183,9 @@ export class InotifyLayerWatch implements LayerWatch {
 
   private dropUnder(layer: number, rel: string): void {
     const prefix = `${layer}\0${rel}`;
-    for (const k of this.watchers.keys()) if (k === prefix || k.startsWith(prefix + '/')) this.drop(k);
+    // Only a watched directory has watched ones below it (a walk watches parents first): a file's
+    // event (the common case: every write) costs one lookup, not a scan of every watch.
+    if (this.watchers.has(prefix)) for (const k of this.watchers.keys()) if (k === prefix || k.startsWith(prefix + '/')) this.drop(k);
     this.sink.gone(layer, rel);
   }
 

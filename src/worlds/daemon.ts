@@ -40,9 +40,14 @@ export interface MountRequest {
 const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
 
 /**
- * The worldfs -o string for a request. Kernel caching is off (timeout=0): a merge shows at once.
- * Rootless, the view reports everything as the caller's (squash_to_uid/gid): the world's user
- * namespace maps the caller to root, so its root owns the world's files, as a container's root does.
+ * The worldfs -o string for a request. As root (the kernel transport, which can invalidate), the
+ * daemon watches its lower layers (notify=inotify): a change to an ancestor's layer invalidates
+ * exactly what it touched, and the caches live long (notify_timeout=) once every lower layer is
+ * watched; timeout=0 keeps a stack it cannot watch whole (a base too big) uncached, as before.
+ * Rootless (fuse-native, which cannot invalidate), nothing is cached (timeout=0): changes show at
+ * once. A merge into a world refreshes its daemon (refreshDaemon). Rootless, the view reports
+ * everything as the caller's (squash_to_uid/gid): the world's user namespace maps the caller to
+ * root, so its root owns the world's files, as a container's root does.
  */
 export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0): string {
   if (r.lowers.some((l) => l.includes(',')) || r.upper.includes(',')) {
@@ -51,6 +56,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
   return [
     `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
+    ...(uid === 0 ? ['notify=inotify'] : []),
     ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),
   ].join(',');
 }
@@ -82,6 +88,19 @@ export function liveDaemon(recordFile: string): DaemonRecord | undefined {
   if (!existsSync(recordFile)) return undefined;
   const rec = parseRecord(readFileSync(recordFile, 'utf8'));
   return rec && isAlive(rec) ? rec : undefined;
+}
+
+/**
+ * Make a running daemon read its layers afresh, because they changed in place (a merge into its
+ * world or an ancestor): SIGUSR1 without a stack file re-reads the same stack, drops the daemon's
+ * caches and invalidates the kernel's (a stack file, an alias's, is re-read as it is). Waits for
+ * its acknowledgement (`<stack>.ok`), bounded.
+ */
+export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promise<void> {
+  mkdirSync(dirname(stackFile), { recursive: true });
+  rmSync(stackFile + '.ok', { force: true });
+  try { process.kill(rec.pid, 'SIGUSR1'); } catch { return; }
+  for (let i = 0; i < 200 && !existsSync(stackFile + '.ok') && isAlive(rec); i++) await sleep(25);
 }
 
 /** Every alias record of a world, alive or not. */

@@ -19,10 +19,10 @@ import { isAlive, refOf } from '../host/process-identity.js';
 import { identityOf, readSeenLog } from '../host/seen-log.js';
 import { children, findById, isAncestor, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { addAliases, liveAliases, liveDaemon, startDaemon, stopDaemon, type DaemonRecord } from './daemon.js';
+import { addAliases, liveAliases, liveDaemon, refreshDaemon, startDaemon, stopDaemon, type DaemonRecord } from './daemon.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import type { StackFile } from '../host/stack-file.js';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { JournalFiles, type MergeJournal } from './merge-journal.js';
 import { pinPaths } from './protect.js';
@@ -188,6 +188,7 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
     return { registry: next, result: undefined };
   });
   await adoptMerged(ctx, j);
+  await refreshViews(ctx, j);
   for (const id of j.fold) removeTree(ctx.layout.worldDir(id));
   emptyTrash(files.trash);
   const after = ctx.store.read();
@@ -230,6 +231,36 @@ async function adoptMerged(ctx: WorldsContext, j: MergeJournal): Promise<void> {
     adopted.push(rec);
   }
   if (adopted.length > 0) addAliases(ctx.layout.aliasesFile(into.id), adopted);
+}
+
+/**
+ * The ancestor's layer changed in place: every running view that stacks it (the ancestor's own,
+ * its aliases, its other descendants' that are not mounted again) reads it afresh before the merge
+ * returns, so that it shows at once even where the kernel caches long (src/worlds/daemon.ts).
+ */
+async function refreshViews(ctx: WorldsContext, j: MergeJournal): Promise<void> {
+  const reg = ctx.store.read();
+  const remounted = new Set(j.remount.map((r) => r.id));
+  for (const w of reg.worlds) {
+    if (remounted.has(w.id) || !lineageOf(reg, w.id, ctx.lineage).some((a) => a.id === j.into)) continue;
+    const rec = liveDaemon(ctx.layout.daemonFile(w.id));
+    if (rec) await refreshDaemon(rec, ctx.layout.stackFile(w.id));
+    // Aliases serve the ancestor's stack too (those adopted just now were re-pointed already: twice is harmless).
+    if (w.id !== j.into) continue;
+    for (const a of liveAliases(ctx.layout.aliasesFile(w.id))) {
+      const stack = aliasStack(a);
+      if (stack !== undefined) await refreshDaemon(a, stack);
+    }
+  }
+}
+
+/** The stack file an alias daemon was started with (its merged world's: the stack= of its command line). */
+function aliasStack(a: DaemonRecord): string | undefined {
+  try {
+    const m = /(?:^|,)stack=([^,]+)/.exec(readFileSync(`/proc/${a.pid}/cmdline`, 'utf8').replace(/\0/g, ','));
+    if (m) return m[1]!;
+  } catch { /* gone: nothing to refresh */ }
+  return undefined;
 }
 
 /** Mount a world's view with its own daemon (shared with `worldctl mount`). */
