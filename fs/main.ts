@@ -50,7 +50,7 @@ async function serve(opts: MountOptions): Promise<number> {
     transport = createTransport(opts.transport, s.fs, {
       mountpoint, fsname: opts.fsname, allowOther: opts.allowOther && mayAllowOther(), cacheTimeout: opts.cacheTimeout,
       ...(s.notified ? { notifiedTimeout: opts.notifiedTimeout } : {}),
-      kernelFlags: opts.kernelFlags, debug: opts.debug,
+      kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache,
     });
     await transport.mount();
     // Changes seen while mounting: the kernel may have cached names before they were reported.

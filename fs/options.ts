@@ -40,6 +40,8 @@ export interface MountOptions {
   readonly log?: string;
   /** Options handed to the kernel mount as they are (ro, nosuid, nodev, noexec, suid, dev, exec). */
   readonly kernelFlags: readonly string[];
+  /** writeback_cache: the kernel caches writes (kernel transport only, and only with udba=none). */
+  readonly writebackCache: boolean;
   readonly allowOther: boolean;
   /** View paths whose lower contents are never read (shown as empty directories): proc, sys, dev, the store. */
   readonly prune: readonly string[];
@@ -63,7 +65,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,notify=none|inotify][,notify_timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
-                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root]
+                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache]
                  [,transport=auto|native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
@@ -136,6 +138,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let metacopy = true;
   let log: string | undefined;
   let allowOther = true;
+  let writebackCache = false;
   let prune: string[] = [];
   let seenlog: string | undefined;
   let stack: string | undefined;
@@ -197,6 +200,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       case 'fsname': fsname = need(); break;
       case 'transport': transport = transportName(need(), 'transport='); break;
       case 'noallow_other': allowOther = false; break;
+      case 'writeback_cache': writebackCache = true; break;
       case 'squash_to_uid': squash.uid = id(need(), key); break;
       case 'squash_to_gid': squash.gid = id(need(), key); break;
       case 'squash_to_root': squash.uid = 0; squash.gid = 0; break;
@@ -208,9 +212,13 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   }
   if (!lowerdirs) throw new UsageError(`missing lowerdir=\n${USAGE}`);
   if (!upperdir) throw new UsageError(`missing upperdir= (worldfs views are always writable)\n${USAGE}`);
+  if (writebackCache && udba !== 'none') {
+    throw new UsageError('writeback_cache needs udba=none: the kernel would keep its own size and mtime of every file it caches, and a change made to a lower layer would never show');
+  }
+  if (writebackCache && transport === 'native') throw new UsageError('writeback_cache needs transport=kernel (or auto): libfuse 2.9 has no writeback cache');
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout,
-    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache,
   };
 }

@@ -7,6 +7,7 @@ import { STAGE_THRESHOLD, type StageTicket } from '../src/host/copy-stager.js';
 import * as attr from './union/attr.js';
 import * as dir from './union/dir.js';
 import * as files from './union/files.js';
+import * as killpriv from './union/killpriv.js';
 import * as names from './union/names.js';
 import { rename } from './union/rename.js';
 import type { Owner } from './union/owner.js';
@@ -86,6 +87,9 @@ export class WorldFs {
   fsync(handle: number, datasync: boolean) { files.fsync(this.handles, handle, datasync); }
   ftruncate(handle: number, size: number) { files.ftruncate(this.handles, handle, size); }
   release(handle: number) { files.release(this.handles, handle); }
+  /** A caller without CAP_FSETID wrote or truncated: drop setuid (and setgid with group execute). */
+  dropSuidgid(handle: number) { killpriv.dropOnHandle(this.handles, handle); }
+  dropSuidgidAt(path: ViewPath) { killpriv.dropAtPath(this.union, path); }
 
   getxattr(path: ViewPath, name: string) { return xattr.getxattr(this.union, path, name); }
   listxattr(path: ViewPath) { return xattr.listxattr(this.union, path); }

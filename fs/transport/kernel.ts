@@ -49,7 +49,7 @@ export class KernelTransport implements Transport {
     this.setLifetime(t);
     const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE);
     const device = new FuseDevice(MAX_WRITE);
-    const session = new Session(device, ops, MAX_WRITE);
+    const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true);
     this.device = device;
     this.ops = ops;
     const flags = this.opts.kernelFlags;

@@ -17,6 +17,8 @@ export interface TransportOptions {
   /** Kernel mount flags: ro, nosuid, nodev, noexec, suid, dev, exec. */
   readonly kernelFlags: readonly string[];
   readonly debug: boolean;
+  /** Let the kernel cache writes (WRITEBACK_CACHE); a transport that cannot ignores it. */
+  readonly writebackCache?: boolean;
 }
 
 export interface Transport {

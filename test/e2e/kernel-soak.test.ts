@@ -8,7 +8,7 @@
 import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+import { daemonStats, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
 
 const STATS = Number(process.env.WORLDFS_SOAK_STATS ?? 10_000);
 const DIRS = 20;
@@ -18,14 +18,7 @@ const CHECKPOINTS = 5;
 type Stats = { nodes: number; lookups: number; forgets: number; rss: number; heapUsed: number };
 
 async function stats(m: Mounted): Promise<Stats> {
-  const before = m.stderr().split('worldfs: stats ').length;
-  process.kill(m.proc.pid!, 'SIGUSR2');
-  for (let i = 0; i < 200; i++) {
-    const parts = m.stderr().split('worldfs: stats ');
-    if (parts.length > before) return JSON.parse(parts[parts.length - 1]!.split('\n')[0]!) as Stats;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`the daemon printed no stats line; its stderr:\n${m.stderr()}`);
+  return (await daemonStats(m)) as Stats;
 }
 
 function dropCaches(): void {

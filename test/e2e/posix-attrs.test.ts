@@ -250,6 +250,30 @@ const cases: Case[] = [
       expect(sh('setfattr', ['-x', 'trusted.overlay.opaque', v.p('merged')]).stderr).toMatch(/No such attribute/);
     },
   },
+  {
+    title: 'a write or truncate by a user without CAP_FSETID drops setuid, and setgid when the group may execute; root\'s keeps them',
+    layers: [{
+      suid: file('#!/bin/sh\n', { mode: 0o4777 }), sgid: file('#!/bin/sh\n', { mode: 0o2777 }),
+      sgidNoExec: file('data\n', { mode: 0o2767, gid: 1000 }), cut: file('#!/bin/sh\n', { mode: 0o6777 }), rootw: file('#!/bin/sh\n', { mode: 0o4755 }),
+    }],
+    run(v) {
+      // sgidNoExec is the writer's group's: a non-member's write drops setgid on ext4 (Linux 6.x)
+      // even without group execute, while FUSE's rule (the kernel's, and HANDLE_KILLPRIV_V2's) keeps it.
+      chmodSync(v.base, 0o755); // uid 1000 must reach the view (the oracle lives in base too)
+      chmodSync(v.root, 0o755);
+      const asUser = (cmd: string) => {
+        const r = sh('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', 'sh', '-c', cmd]);
+        expect(r.stderr).toBe('');
+      };
+      asUser(`printf x >> ${v.p('suid')}; printf x >> ${v.p('sgid')}; printf x >> ${v.p('sgidNoExec')}; truncate -s 2 ${v.p('cut')}`);
+      writeFileSync(v.p('rootw'), '#!/bin/sh\nexit 0\n');
+      const mode = (rel: string) => statSync(v.p(rel)).mode & 0o7777;
+      expect(['suid', 'sgid', 'sgidNoExec', 'cut', 'rootw'].map((f) => [f, mode(f)])).toEqual([
+        ['suid', 0o777], ['sgid', 0o777], ['sgidNoExec', 0o2767], ['cut', 0o777], ['rootw', 0o4755],
+      ]);
+      expect(readFileSync(v.p('cut'), 'utf8')).toBe('#!');
+    },
+  },
 ];
 
 runCases('worldfs attributes', cases);

@@ -84,6 +84,21 @@ export function mountWorldfs(spec: MountSpec): Promise<Mounted> {
   });
 }
 
+/**
+ * The daemon's counters (SIGUSR2 prints one JSON line on stderr): the kernel transport's node
+ * table and request counts, memory, and whatever else the daemon reports.
+ */
+export async function daemonStats(m: Mounted): Promise<Record<string, number>> {
+  const before = m.stderr().split('worldfs: stats ').length;
+  m.proc.kill('SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    const parts = m.stderr().split('worldfs: stats ');
+    if (parts.length > before) return JSON.parse(parts[parts.length - 1]!.split('\n')[0]!) as Record<string, number>;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`the daemon printed no stats line; its stderr:\n${m.stderr()}`);
+}
+
 /** Whether a path is a mountpoint now (from /proc/self/mountinfo, never touching the mount). */
 export function isMounted(mnt: string): boolean {
   const text = readFileSync('/proc/self/mountinfo', 'utf8');

@@ -42,6 +42,11 @@ export class OpContext {
   readonly counters = { requests: 0, lookups: 0, forgets: 0, staged: 0 };
   /** Requests waiting for a staged copy-up, by unique: INTERRUPT ends the wait. */
   readonly waiting = new Map<bigint, () => void>();
+  /**
+   * The kernel caches writes (WRITEBACK_CACHE): it may read a page of a file opened write-only
+   * (to fill a partial page) and it computes O_APPEND offsets itself.
+   */
+  writeback = false;
   /** Where READ and READDIR replies are built; the session writes each reply before the next request. */
   readonly scratch: Buffer;
 

@@ -41,6 +41,10 @@ export function setattr(c: OpContext, r: Request): Reply {
     if (valid & Fattr.SIZE) {
       if (withFh) c.fs.ftruncate(fh, size);
       else c.fs.truncate(path(), size);
+      if (valid & Fattr.KILL_SUIDGID) {
+        if (withFh) c.fs.dropSuidgid(fh);
+        else c.fs.dropSuidgidAt(path());
+      }
     }
     if (valid & (Fattr.ATIME | Fattr.MTIME)) {
       const time = (set: number, now: number, sec: bigint, nsec: number) =>

@@ -3,27 +3,47 @@
 // (staged when its data is big: op-context.ts); file handles are WorldFs's own.
 import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
+import type { ViewPath } from '../../../src/core/paths.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
 import {
-  ENTRY_OUT_SIZE, FSYNC_FDATASYNC, OPEN_OUT_SIZE, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
+  ENTRY_OUT_SIZE, FSYNC_FDATASYNC, OPEN_KILL_SUIDGID, OPEN_OUT_SIZE, WRITE_KILL_SUIDGID, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
   setReplyLength, writeDirent, writeDirentPlus, writeEntry, writeOpenOut, type Entry,
 } from './protocol.js';
 
-const { O_TRUNC } = fsConstants;
+const { O_APPEND, O_RDWR, O_TRUNC, O_WRONLY } = fsConstants;
 const O_ACCMODE = 3;
 const UNKNOWN_INO = 0xffffffff;
 
 export function open(c: OpContext, r: Request): Reply {
   const flags = r.body.u32();
+  const openFlags = r.body.u32();
   const node = c.node(r.h.nodeid);
   const run = () => {
     const path = c.pathOf(node);
-    const fh = c.fs.open(path, flags);
+    const fh = c.writeback ? openForWriteback(c, path, flags) : c.fs.open(path, flags);
+    if (flags & O_TRUNC && openFlags & OPEN_KILL_SUIDGID) c.fs.dropSuidgid(fh);
     if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) c.rekey(node, path);
     return openReply(r, fh);
   };
   if ((flags & O_ACCMODE) === 0 && !(flags & O_TRUNC)) return run();
   return c.afterCopyUp(r, node, run, flags & O_TRUNC ? 0 : undefined);
+}
+
+/**
+ * With the kernel caching writes, as libfuse's passthrough does: write-only opens read too (the
+ * kernel fills partial pages), and O_APPEND is dropped (the kernel sends each write at the offset
+ * it computed; an O_APPEND descriptor would append it wherever it belongs). A file the daemon
+ * may not read (mode 0200, rootless) keeps its write-only open.
+ */
+function openForWriteback(c: OpContext, path: ViewPath, flags: number): number {
+  const f = flags & ~O_APPEND;
+  if ((f & O_ACCMODE) !== O_WRONLY) return c.fs.open(path, f);
+  try {
+    return c.fs.open(path, (f & ~O_ACCMODE) | O_RDWR);
+  } catch (e) {
+    if (!isFsError(e, 'EACCES')) throw e;
+    return c.fs.open(path, f);
+  }
 }
 
 function openReply(r: Request, fh: number): Buffer {
@@ -65,7 +85,9 @@ export function write(c: OpContext, r: Request): Buffer {
   const fh = r.body.u64();
   const offset = r.body.u64();
   const size = r.body.u32();
-  r.body.skip(4 + 8 + 4 + 4); // write_flags, lock_owner, flags, padding
+  const writeFlags = r.body.u32();
+  r.body.skip(8 + 4 + 4); // lock_owner, flags, padding
+  if (writeFlags & WRITE_KILL_SUIDGID) c.fs.dropSuidgid(fh);
   const n = c.fs.write(fh, r.body.bytes(size), size, offset);
   const b = replyBuffer(r.h.unique, 8);
   b.writeUInt32LE(n, OUT_HEADER_SIZE);

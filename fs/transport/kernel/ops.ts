@@ -57,6 +57,8 @@ export class KernelOps {
   get ledger() { return this.c.ledger; }
   /** Requests served, lookups counted and forgotten, copy-ups staged. */
   get counters() { return this.c.counters; }
+  /** Whether the kernel caches writes (WRITEBACK_CACHE was negotiated): set once, at INIT. */
+  set writeback(on: boolean) { this.c.writeback = on; }
   /** Requests waiting for a staged copy-up. */
   get waiting(): number { return this.c.waiting.size; }
 

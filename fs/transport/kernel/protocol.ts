@@ -31,6 +31,7 @@ export const Init = {
   DO_READDIRPLUS: 1 << 13, READDIRPLUS_AUTO: 1 << 14, ASYNC_DIO: 1 << 15, WRITEBACK_CACHE: 1 << 16,
   PARALLEL_DIROPS: 1 << 18, HANDLE_KILLPRIV: 1 << 19, POSIX_ACL: 1 << 20, ABORT_ERROR: 1 << 21,
   MAX_PAGES: 1 << 22, CACHE_SYMLINKS: 1 << 23, NO_OPENDIR_SUPPORT: 1 << 24, EXPLICIT_INVAL_DATA: 1 << 25,
+  HANDLE_KILLPRIV_V2: 1 << 28,
   INIT_EXT: 1 << 30,
 } as const;
 
@@ -54,6 +55,10 @@ export const Fattr = {
 export const GETATTR_FH = 1;
 export const FSYNC_FDATASYNC = 1;
 export const RENAME_NOREPLACE = 1;
+/** fuse_write_in.write_flags: the caller lacks CAP_FSETID, drop setuid/setgid (HANDLE_KILLPRIV_V2). */
+export const WRITE_KILL_SUIDGID = 1 << 2;
+/** fuse_open_in.open_flags: the same, for an open with O_TRUNC. */
+export const OPEN_KILL_SUIDGID = 1 << 0;
 
 export const IN_HEADER_SIZE = 40;
 export const OUT_HEADER_SIZE = 16;

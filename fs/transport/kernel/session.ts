@@ -16,13 +16,16 @@ const EPROTO = -constants.errno.EPROTO;
 const EIO = -constants.errno.EIO;
 
 /**
- * The INIT flags we ask for. Not asked: WRITEBACK_CACHE (layers change behind the kernel's back,
- * and the kernel would own mtime and size), DONT_MASK (the kernel applies the umask), locks
+ * The INIT flags we ask for. WRITEBACK_CACHE only when the mount asks (writeback_cache, which
+ * needs udba=none: the kernel then keeps its own size and mtime of a cached file for good, so a
+ * lower layer's change to it would never show). HANDLE_KILLPRIV_V2: we drop setuid/setgid on an
+ * unprivileged write or truncate (fs/union/killpriv.ts), and in exchange the kernel stops asking for
+ * security.capability before every write (it marks the superblock SB_NOSEC). Not asked: DONT_MASK (the kernel applies the umask), locks
  * (kept local by the kernel), SETXATTR_EXT, SECURITY_CTX and the other extensions.
  */
 export const WANTED_FLAGS =
   Init.ASYNC_READ | Init.ATOMIC_O_TRUNC | Init.BIG_WRITES | Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO |
-  Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO;
+  Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO | Init.HANDLE_KILLPRIV_V2;
 /** Second-word flags we ask for (only through INIT_EXT). */
 export const WANTED_FLAGS2 = Init2.HAS_EXPIRE_ONLY;
 
@@ -36,11 +39,12 @@ export interface Negotiated {
 }
 
 /** Our answer to the kernel's INIT: the flags both sides know, large writes, our minor version. */
-export function negotiate(init: InitIn, maxWrite: number): Negotiated | string {
+export function negotiate(init: InitIn, maxWrite: number, writeback = false): Negotiated | string {
   if (init.major !== KERNEL_VERSION) return `kernel speaks FUSE ${init.major}.${init.minor}; worldfs speaks ${KERNEL_VERSION}.x`;
   if (init.minor < MIN_MINOR_VERSION) return `kernel speaks FUSE 7.${init.minor}; worldfs needs 7.${MIN_MINOR_VERSION} or later`;
   const flags2 = init.flags & BigInt(Init.INIT_EXT) ? Number((init.flags >> 32n) & BigInt(WANTED_FLAGS2)) : 0;
-  const flags = Number(init.flags & BigInt(WANTED_FLAGS)) | (flags2 ? Init.INIT_EXT : 0);
+  const wanted = WANTED_FLAGS | (writeback ? Init.WRITEBACK_CACHE : 0);
+  const flags = Number(init.flags & BigInt(wanted)) | (flags2 ? Init.INIT_EXT : 0);
   return {
     minor: Math.min(init.minor, KERNEL_MINOR_VERSION), flags, flags2,
     maxWrite: flags & Init.MAX_PAGES ? maxWrite : 4096 * 32, maxReadahead: init.maxReadahead,
@@ -54,7 +58,10 @@ export class Session {
   /** Settles when INIT has been answered (or refused). */
   readonly ready: Promise<Negotiated>;
 
-  constructor(private readonly device: FuseDevice, private readonly ops: KernelOps, private readonly maxWrite: number) {
+  constructor(
+    private readonly device: FuseDevice, private readonly ops: KernelOps, private readonly maxWrite: number,
+    private readonly writeback = false,
+  ) {
     this.ready = new Promise((res, rej) => { this.resolveReady = res; this.rejectReady = rej; });
     this.ready.catch(() => { /* reported by whoever awaits it */ });
   }
@@ -105,7 +112,7 @@ export class Session {
   }
 
   private init(unique: bigint, body: Reader): Buffer {
-    const n = negotiate(decodeInitIn(body), this.maxWrite);
+    const n = negotiate(decodeInitIn(body), this.maxWrite, this.writeback);
     if (typeof n === 'string') {
       this.rejectReady(new Error(n));
       return encodeError(unique, EPROTO);
@@ -116,6 +123,7 @@ export class Session {
       maxWrite: n.maxWrite, timeGran: 1, maxPages: Math.ceil(n.maxWrite / 4096),
     });
     this.initialized = true;
+    this.ops.writeback = (n.flags & Init.WRITEBACK_CACHE) !== 0;
     this.resolveReady(n);
     return b;
   }

@@ -53,6 +53,13 @@ describe('parseArgs', () => {
     expect(parse(BASE).fsname).toBe('worldfs');
   });
 
+  it('takes writeback_cache only with udba=none, and not with transport=native', () => {
+    expect(parse(BASE).writebackCache).toBe(false);
+    expect(parse(`${BASE},udba=none,writeback_cache`).writebackCache).toBe(true);
+    expect(() => parse(`${BASE},writeback_cache`)).toThrow(/writeback_cache needs udba=none/);
+    expect(() => parse(`${BASE},udba=none,writeback_cache,transport=native`)).toThrow(/needs transport=kernel/);
+  });
+
   it('names the mount after an fsname= option when no SOURCE is given', () => {
     expect(parse(`${BASE},fsname=myworld`).fsname).toBe('myworld');
   });

@@ -188,6 +188,12 @@ describe('INIT', () => {
     expect(WANTED_FLAGS & (Init.WRITEBACK_CACHE | Init.DONT_MASK)).toBe(0);
   });
 
+  it('asks for writeback caching when the mount asks for it, and always hands suid/sgid killing to us', () => {
+    const offered = Init.WRITEBACK_CACHE | Init.HANDLE_KILLPRIV_V2 | Init.ASYNC_READ;
+    expect(negotiate(initIn(45, offered), 1 << 20, true)).toMatchObject({ flags: offered });
+    expect(negotiate(initIn(45, offered), 1 << 20)).toMatchObject({ flags: Init.HANDLE_KILLPRIV_V2 | Init.ASYNC_READ });
+  });
+
   it('fuse_init_out is 64 bytes with max_write at 20 and max_pages at 28', () => {
     const b = Buffer.alloc(INIT_OUT_SIZE);
     writeInitOut(b, 0, { minor: 38, maxReadahead: 1, flags: 2, maxBackground: 3, congestionThreshold: 4, maxWrite: 5, timeGran: 6, maxPages: 7 });
