@@ -16,8 +16,10 @@
 //   tmpfs) keep nanoseconds. No birth time (ext4 with 128-byte inodes): no record, own number.
 // - (b) The origin must be at its recorded path with one link (overlayfs's nlink rule: a lower hard
 //   link can be copied up to different files), so it has no other name; and its place in the view
-//   must show the copy itself or be whited out *in the copy's own layer*. Every change the view
-//   makes keeps a copy's origin hidden, so this only fails after changes behind the view's back.
+//   must show the copy itself (that inode, under any name) or be whited out *in the copy's own
+//   layer*. Every change the view makes keeps a copy's origin hidden, so this only fails after
+//   changes behind the view's back. The origin is looked at by path lstat, like the daemon's other
+//   lstats (fs/README.md, Safety): a lower directory swapped for a symlink could fool the check.
 // - (c) One place has one answer, so two copies pass only if both were renamed away and the place
 //   is whited out in the layer they share. A view never makes that (once copied, the origin is
 //   hidden from it), so only a merge could bring two such copies together: a merge keeps a record
