@@ -4,8 +4,9 @@
 //   node dist/bench/client.js OP ARGS...   (one request, by hand)
 // It never runs inside a FUSE daemon, and the suite never touches a mount itself.
 import {
-  appendFileSync, chmodSync, closeSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeFileSync, writeSync,
+  appendFileSync, chmodSync, closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 type Result = Record<string, number>;
@@ -56,6 +57,32 @@ const ops: Record<string, (args: string[]) => Result> = {
         }
       }),
     };
+  },
+  /**
+   * Another process makes the first write to big lower file `file` (a whole-file copy-up) while
+   * this one looks up names that exist nowhere in `dir`, one after another: how long the writer took
+   * and the longest lookup. A filesystem that serves one request at a time makes a lookup wait for
+   * the whole copy. The writer is watched through /proc (it stays a zombie until this loop ends).
+   */
+  'lookups-during-copy-up'([file, dir]) {
+    const t0 = process.hrtime.bigint();
+    const writer = spawn('dd', ['if=/dev/zero', `of=${file!}`, 'bs=4096', 'count=1', 'conv=notrunc', 'status=none'], { stdio: 'ignore' });
+    const running = () => {
+      try {
+        return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${writer.pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    let longest = 0;
+    let lookups = 0;
+    while (running()) {
+      const t = process.hrtime.bigint();
+      if (statSync(join(dir!, `during-copy-up-${lookups++}`), { throwIfNoEntry: false })) throw new Error('a name that should not exist was found');
+      longest = Math.max(longest, Number(process.hrtime.bigint() - t) / 1e9);
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { seconds, longestLookup: longest, lookups };
   },
   'chmod-each'([dir, prefix, n]) {
     return { seconds: timed(() => { for (let i = 0; i < Number(n); i++) chmodSync(join(dir!, `${prefix}${i}`), 0o600); }) };

@@ -71,6 +71,7 @@ function buildReaddir(ls: string[], s: Sizes): string[] {
 
 function buildCopyUp([l]: string[], s: Sizes): string[] {
   writeDataFile(join(l!, 'big'), s.copyUpBigMiB);
+  writeDataFile(join(l!, 'big2'), s.copyUpBigMiB); // copied up while another process looks names up
   mkdirSync(join(l!, 'small'));
   for (let i = 0; i < s.copyUpSmallFiles; i++) writeFileSync(join(l!, 'small', `s${i}`), `small file ${i}\n`.repeat(64));
   mkdirSync(join(l!, 'modes'));
