@@ -1,13 +1,15 @@
 // notify=inotify: lower-layer changes, as a LayerWatch reports them, become dropped lower-cache
 // records and kernel invalidations of exactly the view names they may alter (layer-change.ts maps
 // them, through whiteout markers and redirects). Watching fails safe: back to the time bound.
+import { rmSync } from 'node:fs';
 import { isDirectoryMarker, Redirects, viewChangesOf, type LayerEvent, type ViewChange } from '../src/core/layer-change.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
 import { InotifyLayerWatch, type LayerWatch, type LayerWatchSink, type WatchedLayer } from '../src/host/layer-watch.js';
 
 /** Where the view's kernel caches are (the transport, once mounted). */
 export interface ChangeTarget {
-  invalidateChanges?(changes: readonly ViewChange[]): void;
+  /** Settles once the kernel has been told (or at once, when it need not be). */
+  invalidateChanges?(changes: readonly ViewChange[]): void | Promise<void>;
   invalidate?(): void;
   setLifetime?(seconds: number): void;
 }
@@ -25,16 +27,21 @@ export class LayerNotifier implements LayerWatchSink {
   private target: ChangeTarget | undefined;
   private watch: LayerWatch | undefined;
   private degradedFlag = false;
+  /** The last invalidation sent: a fence is acknowledged only after it. */
+  private told: Promise<void> = Promise.resolve();
   /** Events received and view changes sent, for stats (SIGUSR2) and tests. */
   readonly counters = { layerEvents: 0, viewChanges: 0, watches: 0 };
 
   /**
    * Watch `layers` (indices into `host`'s stack; layer 0, the top, only for its redirects: every
    * change to it is made through the view, which the kernel already knows of). `mountpoint` is
-   * never walked into, even when a lower layer contains it.
+   * never walked into, even when a lower layer contains it. A file created in `fence` is removed
+   * once every change reported before it has been applied (see `fenced`).
    */
-  constructor(private readonly host: HostLayers, layers: readonly WatchedLayer[], mountpoint: string, private readonly fallback: Fallback) {
-    const watch = new InotifyLayerWatch(layers, this, { isInternal: (n) => host.format.isInternal(n), never: [mountpoint] });
+  constructor(private readonly host: HostLayers, layers: readonly WatchedLayer[], mountpoint: string, private readonly fallback: Fallback, fence?: string) {
+    const watch = new InotifyLayerWatch(layers, this, {
+      isInternal: (n) => host.format.isInternal(n), never: [mountpoint], ...(fence !== undefined ? { fence } : {}),
+    });
     this.watch = watch;
     this.counters.watches = watch.size;
     for (const l of layers) {
@@ -87,7 +94,19 @@ export class LayerNotifier implements LayerWatchSink {
     this.counters.watches = this.watch?.size ?? 0;
     if (out.length === 0) return;
     this.counters.viewChanges += out.length;
-    this.target?.invalidateChanges?.(out);
+    const sent = this.target?.invalidateChanges?.(out);
+    if (sent) this.told = sent;
+  }
+
+  /**
+   * A fence: every layer change that happened before `path` was created has been passed to
+   * `changed` (one inotify queue, in order). Remove it once the kernel has been told of them too:
+   * whoever created it (worldctl, before starting a command in the world) then knows that the
+   * view shows those changes.
+   */
+  fenced(path: string): void {
+    const done = () => rmSync(path, { force: true });
+    void this.told.then(done, done);
   }
 
   degraded(reason: string): void {

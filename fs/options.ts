@@ -31,6 +31,8 @@ export interface MountOptions {
   readonly notify: Notify;
   /** notify_timeout=: the caches' lifetime when every lower layer is watched (and the transport invalidates). */
   readonly notifiedTimeout: number;
+  /** fence=DIR (with notify=inotify): a file created there is removed once every earlier layer change is applied. */
+  readonly fence?: string;
   readonly fsync: boolean;
   /** chmod/chown/utimens/xattr changes copy up metadata only (overlayfs metacopy=on). */
   readonly metacopy: boolean;
@@ -64,7 +66,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
-                 [,udba=reval|none][,timeout=SECONDS][,notify=none|inotify][,notify_timeout=SECONDS][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
+                 [,udba=reval|none][,timeout=SECONDS][,notify=none|inotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
                  [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache]
                  [,transport=auto|native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
@@ -134,6 +136,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let cacheTimeout: number | undefined;
   let notify: Notify = 'none';
   let notifiedTimeout = NOTIFIED_TIMEOUT;
+  let fence: string | undefined;
   let fsync = true;
   let metacopy = true;
   let log: string | undefined;
@@ -186,6 +189,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
         notifiedTimeout = n;
         break;
       }
+      case 'fence': fence = need(); break;
       case 'volatile': fsync = false; break;
       case 'metacopy': {
         const v = need();
@@ -218,7 +222,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   if (writebackCache && transport === 'native') throw new UsageError('writeback_cache needs transport=kernel (or auto): libfuse 2.9 has no writeback cache');
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
-    cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout,
+    cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout, ...(fence !== undefined ? { fence } : {}),
     fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache,
   };
 }

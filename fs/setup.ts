@@ -114,7 +114,7 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
     const watched = [{ layer: 0, root: upper }, ...lowers.map((root, i) => ({
       layer: i + 1, root, skip: emptied, ...(i === lowers.length - 1 ? { maxDirs: LOWEST_LAYER_DIRS } : {}),
     }))];
-    notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs });
+    notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs }, opts.fence);
     notified = notifier.covers(watched.map((w) => w.layer));
     if (notified) ttlMs = Math.max(ttlMs, opts.notifiedTimeout * 1000);
   }

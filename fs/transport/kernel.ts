@@ -24,6 +24,8 @@ export class KernelTransport implements Transport {
   private expireOnly = false;
   /** The lifetimes every reply carries; changed in place by `setLifetime`. */
   private readonly timeouts = { entry: 0, attr: 0, negative: 0 };
+  /** Settles when every notification asked for so far is written. */
+  private told: Promise<void> = Promise.resolve();
 
   constructor(private readonly fs: WorldFs, private readonly opts: TransportOptions) {}
 
@@ -88,28 +90,39 @@ export class KernelTransport implements Transport {
   /**
    * The layer stack changed under the kernel's caches: make it forget them. Resolves once every
    * notification is written (a reload acknowledges only then: whoever waits for it may read at once).
-   * Written from the thread pool, one at a time, never from the thread that answers requests (see
-   * FuseDevice.notify: an invalidation may wait for a reply of ours).
    */
-  async invalidate(): Promise<void> {
+  invalidate(): Promise<void> {
+    if (!this.ops) return Promise.resolve();
+    return this.tell(this.ops.invalidations(this.expireOnly));
+  }
+
+  /** Lower-layer names changed (fs/layer-notify.ts): make the kernel forget what it caches of them; resolves once told. */
+  invalidateChanges(changes: readonly ViewChange[]): Promise<void> {
+    if (!this.ops) return Promise.resolve();
+    return this.tell(this.ops.ledger.forChanges(changes, this.expireOnly));
+  }
+
+  /**
+   * Write notifications in order, one at a time, from the thread pool — never from the thread that
+   * answers requests (see FuseDevice.notify: an invalidation may wait for a reply of ours).
+   * Resolves when these and all earlier ones are written.
+   */
+  private tell(notices: readonly Buffer[]): Promise<void> {
     const device = this.device;
-    if (!device || device.isClosed || !this.ops) return;
-    for (const b of this.ops.invalidations(this.expireOnly)) {
-      if (device.isClosed) return;
-      await new Promise<void>((resolve) => write(device.fd, b, 0, b.length, null, (e) => {
+    if (!device || device.isClosed || notices.length === 0) return this.told;
+    const one = (b: Buffer) => new Promise<void>((resolve) => {
+      if (device.isClosed) return resolve();
+      write(device.fd, b, 0, b.length, null, (e) => {
         // ENOENT: the kernel no longer knows that inode or name; ENODEV: unmounted.
         const code = (e as NodeJS.ErrnoException | null)?.code;
         if (e && code !== 'ENOENT' && code !== 'ENODEV') process.stderr.write(`worldfs: notification failed: ${e.message}\n`);
         resolve();
-      }));
-    }
-  }
-
-  /** Lower-layer names changed (fs/layer-notify.ts): make the kernel forget what it caches of them. */
-  invalidateChanges(changes: readonly ViewChange[]): void {
-    const device = this.device;
-    if (!device || device.isClosed || !this.ops) return;
-    for (const b of this.ops.ledger.forChanges(changes, this.expireOnly)) device.notify(b);
+      });
+    });
+    this.told = this.told.then(async () => {
+      for (const b of notices) await one(b);
+    });
+    return this.told;
   }
 
   /** Entry, attribute and negative lifetimes of replies from now on, in seconds (the cache's past answers keep theirs). */

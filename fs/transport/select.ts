@@ -49,8 +49,8 @@ class AutoTransport implements Transport {
     return this.chosen?.invalidate?.();
   }
 
-  invalidateChanges(changes: Parameters<NonNullable<Transport['invalidateChanges']>>[0]): void {
-    this.chosen?.invalidateChanges?.(changes);
+  invalidateChanges(changes: Parameters<NonNullable<Transport['invalidateChanges']>>[0]): void | Promise<void> {
+    return this.chosen?.invalidateChanges?.(changes);
   }
 
   setLifetime(seconds: number): void {

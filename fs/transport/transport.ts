@@ -31,7 +31,7 @@ export interface Transport {
   /** The layer stack changed (a reload): drop what the kernel caches; settles once it has. Absent: caches just time out. */
   invalidate?(): void | Promise<void>;
   /** Lower-layer names changed (see ViewChange): drop what the kernel caches of them. Absent: it cannot. */
-  invalidateChanges?(changes: readonly ViewChange[]): void;
+  invalidateChanges?(changes: readonly ViewChange[]): void | Promise<void>;
   /** Replies' cache lifetimes from now on (changes stopped being reported: back to the time bound). */
   setLifetime?(seconds: number): void;
   /** Counters for a soak test or a leak hunt (nodes the kernel holds, open handles, ...). */

@@ -1,7 +1,7 @@
 // Who tells a daemon that a layer directory changed. `LayerWatch` is the strategy; the inotify one
 // watches every directory of the given layers (Node's fs.watch: one inotify watch per directory,
 // all on the process's one inotify descriptor, so events arrive in the order they happened).
-import { lstatSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import type { LayerEvent } from '../core/layer-change.js';
 import { readMounts } from './mountinfo.js';
 
@@ -15,6 +15,8 @@ export interface LayerWatchSink {
   gone(layer: number, rel: string): void;
   /** Changes may go unreported from now on (a new directory past the watch budget): assume anything changed. */
   degraded(reason: string): void;
+  /** File `path` appeared in the fence directory; every change reported before it was passed to `changed` already. */
+  fenced?(path: string): void;
 }
 
 /**
@@ -58,6 +60,12 @@ export interface WatchOptions {
   readonly never?: readonly string[];
   /** At most this many watches (default watchBudget()). */
   readonly budget?: number;
+  /**
+   * A directory whose new files are fences: reported (`fenced`) in order with the layers' events.
+   * inotify queues all of one process's events in one queue, in the order they happened, so a
+   * fence created after a layer change is reported after it.
+   */
+  readonly fence?: string;
 }
 
 /** Every directory of the layers, one fs.watch each, up to `budget`; a layer that does not fit is not watched. */
@@ -66,6 +74,7 @@ export class InotifyLayerWatch implements LayerWatch {
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly complete = new Set<number>();
   private readonly roots = new Map<number, WatchedLayer>();
+  /** Layer events and fences (layer -1, name: the fence file's path) in the order they came. */
   private pending: LayerEvent[] = [];
   private flushQueued = false;
   private closed = false;
@@ -88,6 +97,23 @@ export class InotifyLayerWatch implements LayerWatch {
       this.roots.set(l.layer, l);
       if (this.walk(l, '')) this.complete.add(l.layer);
       else this.unwatchLayer(l.layer);
+    }
+    if (opts.fence !== undefined) this.watchFence(opts.fence);
+  }
+
+  private watchFence(dir: string): void {
+    try {
+      // Not recursive: a fence directory whose parent is gone (a merged world's) is not made again.
+      try { mkdirSync(dir, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+      const w = watch(dir, { persistent: false }, (_type, name) => {
+        if (this.closed || name === null) return;
+        this.pending.push({ layer: -1, dir: '', name: dir + '/' + name });
+        this.queueFlush();
+      });
+      w.on('error', () => w.close());
+      this.watchers.set('fence', w);
+    } catch (e) {
+      process.stderr.write(`worldfs: cannot watch the fence directory ${dir}: ${(e as Error).message}\n`);
     }
   }
 
@@ -175,9 +201,19 @@ export class InotifyLayerWatch implements LayerWatch {
     setImmediate(() => {
       this.flushQueued = false;
       if (this.closed || this.pending.length === 0) return;
-      const batch = this.pending;
+      const all = this.pending;
       this.pending = [];
-      this.sink.changed(batch);
+      let batch: LayerEvent[] = [];
+      for (const e of all) {
+        if (e.layer >= 0) {
+          batch.push(e);
+          continue;
+        }
+        if (batch.length > 0) this.sink.changed(batch);
+        batch = [];
+        this.sink.fenced?.(e.name);
+      }
+      if (batch.length > 0) this.sink.changed(batch);
     });
   }
 

@@ -35,7 +35,12 @@ export interface MountRequest {
   readonly mountpoint: string;
   /** The file a running daemon reads its new stack from on SIGUSR1 (merge: alias of the ancestor). */
   readonly stack: string;
+  /** The daemon's fence directory (fenceDaemon); default `fence` beside the log, in the world's directory. */
+  readonly fence?: string;
 }
+
+/** Where the daemon of a request watches for fences. */
+const fenceOf = (r: MountRequest) => r.fence ?? join(dirname(r.log), 'fence');
 
 const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
 
@@ -56,7 +61,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
   return [
     `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
-    ...(uid === 0 ? ['notify=inotify'] : []),
+    ...(uid === 0 ? ['notify=inotify', `fence=${fenceOf(r)}`] : []),
     ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),
   ].join(',');
 }
@@ -101,6 +106,27 @@ export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promi
   rmSync(stackFile + '.ok', { force: true });
   try { process.kill(rec.pid, 'SIGUSR1'); } catch { return; }
   for (let i = 0; i < 200 && !existsSync(stackFile + '.ok') && isAlive(rec); i++) await sleep(25);
+}
+
+/**
+ * Wait until a world's daemon has applied every change made to its lower layers before this call
+ * (notify=inotify reports them asynchronously): a fence file created in its fence directory is
+ * removed by the daemon only after every earlier inotify event (one queue, in order) has dropped
+ * its caches and reached the kernel. So a command started afterwards sees them. A daemon without
+ * a fence directory (rootless: nothing cached) needs no wait; a bounded one, then on regardless.
+ */
+export async function fenceDaemon(logFile: string, recordFile: string, boundMs = 5000): Promise<void> {
+  const dir = join(dirname(logFile), 'fence');
+  if (!existsSync(dir) || !liveDaemon(recordFile)) return;
+  const f = join(dir, `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`);
+  try {
+    writeFileSync(f, '');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + boundMs;
+  while (existsSync(f) && Date.now() < deadline) await sleep(2);
+  rmSync(f, { force: true });
 }
 
 /** Every alias record of a world, alive or not. */

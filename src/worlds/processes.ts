@@ -14,7 +14,7 @@ import { runDetached, runForeground, startInit } from '../ns/launcher.js';
 import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { deadMount, liveDaemon, stopDaemon } from './daemon.js';
+import { deadMount, fenceDaemon, liveDaemon, stopDaemon } from './daemon.js';
 import type { ProcessInfo } from './contents.js';
 
 /** How long `delete` waits after SIGTERM before SIGKILL (documented in the README). */
@@ -85,6 +85,8 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   if (req.cwd !== undefined && !req.cwd.startsWith('/')) throw new WorldError('BAD_NAME', `--cwd ${req.cwd}: expected an absolute path inside the world`);
   mustHaveLiveView(ctx, w);
   const init = await ensureInit(ctx, reg, w, mountWorld);
+  // Changes to its ancestors' layers made before this command reach its view first (issue 6).
+  await fenceDaemon(ctx.layout.logFile(w.id), ctx.layout.daemonFile(w.id));
   const argv = runArgv({ initPid: init.pid, cwd: req.cwd, command: req.command, cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless() });
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   if (req.detach) return runDetached(argv, env, ctx.layout.logFile(w.id));

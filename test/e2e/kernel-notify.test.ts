@@ -14,6 +14,13 @@ afterEach(async () => {
   for (const t of temps.splice(0)) t.cleanup();
 });
 
+/** A fresh temp dir (removed after the test). */
+function tempDirOf(): string {
+  const t = tempDir('worldos-notify-');
+  temps.push(t);
+  return t.path;
+}
+
 async function mount(whiteout: string, prepare: (lowers: string[]) => void, options = LONG) {
   const t = tempDir('worldos-notify-');
   temps.push(t);
@@ -116,6 +123,23 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
     writeFileSync(join(v.lowers[1]!, 'before/g'), 'g');
     expect(await soon(() => readFileSync(v.p('after/f'), 'utf8') === 'version 2')).toBe(true);
     expect(await soon(() => readdirSync(v.p('after')).includes('g'))).toBe(true);
+  });
+
+  it('removes a fence file only once every earlier lower-layer change shows, so a reader after it need not poll', async () => {
+    const fence = join(tempDirOf(), 'fence');
+    const v = await mount(whiteout, ([, l1]) => {
+      writeFileSync(join(l1!, 'f'), 'v1');
+    }, [...LONG, `fence=${fence}`]);
+    for (let round = 2; round < 6; round++) {
+      expect(readFileSync(v.p('f'), 'utf8')).toBe(`v${round - 1}`); // cached in the kernel
+      writeFileSync(join(v.lowers[1]!, 'f'), `v${round}`);
+      writeFileSync(join(v.lowers[1]!, `new${round}`), 'n');
+      const f = join(fence, `round${round}`);
+      writeFileSync(f, '');
+      expect(await soon(() => !exists(f))).toBe(true);
+      expect(readFileSync(v.p('f'), 'utf8')).toBe(`v${round}`);
+      expect(exists(v.p(`new${round}`))).toBe(true);
+    }
   });
 
   it('keeps what did not change cached: repeated stats cost no FUSE request, before and after a change elsewhere', async () => {

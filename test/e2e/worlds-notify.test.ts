@@ -1,8 +1,9 @@
 // Long kernel caching in worlds (issue 6): as root, views mount with notify=inotify on a small base,
 // so a child world caches its view in the kernel and still sees its parent's changes — made by a
-// process in the parent world — promptly (polled, 10 s bound: the watcher is asynchronous), and a
-// merge into a mounted parent at once (the merge refreshes every view stacking it before it
-// returns). Unchanged files stay cached: repeated stats cost no FUSE request.
+// process in the parent world: at once for a command started afterwards with worldctl run (it waits
+// on the daemon's fence), promptly for a reader outside (polled, 10 s bound: the watcher is
+// asynchronous); a merge into a mounted parent at once (the merge refreshes every view stacking it
+// before it returns). Unchanged files stay cached: repeated stats cost no FUSE request.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,6 +83,10 @@ describe.runIf(asRoot && canBuildBase)('worlds with long kernel caching', () => 
     expect(await run('C', 'read l < /data/f; echo $l')).toBe('v1\n');
 
     await run('P', 'echo version2 > /data/f; echo new > /data/added; rm /data/gone');
+    // No polling for a command started in C afterwards: worldctl run waits on C's daemon's fence.
+    expect(await run('C', 'read l < /data/f; read m < /data/added; echo $l $m; [ -e /data/gone ] || echo gone')).toBe('version2 new\ngone\n');
+    expect(await run('G', 'read l < /data/f; echo $l')).toBe('version2\n');
+    // The test's own reads through the mounts have no fence: the watcher is asynchronous.
     for (const view of [c, g]) {
       expect(await soon(() => readFileSync(join(view, 'data/f'), 'utf8') === 'version2\n')).toBe(true);
       expect(await soon(() => existsSync(join(view, 'data/added')) && !existsSync(join(view, 'data/gone')))).toBe(true);
