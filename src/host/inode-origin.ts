@@ -24,10 +24,12 @@
 //   is whited out in the layer they share. A view never makes that (once copied, the origin is
 //   hidden from it), so only a merge could bring two such copies together: a merge keeps a record
 //   only on an object that lands at its origin's place (settleOrigins).
+// Symlinks and special files take no `user.*` xattr: with aufs their records live in the layer's
+// origin table instead (format.originTable), one entry per inode, so they follow any rename too.
 // A further copy of a copy records what the source reported (the first origin, or the source), so
 // numbers propagate up a child world's stack. Checks cost getattr one lstat of the origin for copies
 // (plus a walk of the origin's path for renamed ones); records are read once per inode and ctime.
-import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, type BigIntStats } from 'node:fs';
 import { isFsError } from '../core/errors.js';
 import {
   composeIno, coveredBy, decodeOrigin, encodeOrigin, layerKey, mayRecord, MAX_FS_INDEX, originHolds, overflowIno,
@@ -96,17 +98,25 @@ export function ownIno(view: NumberedView, st: { dev: bigint; ino: bigint }): nu
   return o;
 }
 
-/** The record on the inode at `path` (lstat `st`), read once per inode and ctime. */
-function recordAt(s: StackNumbers, format: WhiteoutFormat, path: string, st: BigIntStats): OriginRecord | undefined {
+/** Where the format's origin table keeps the record of inode `st` of the layer at `root`, if it may. */
+function tableEntry(format: WhiteoutFormat, root: string, st: { ino: bigint; birthtimeNs: bigint; mode: bigint | number }): string | undefined {
+  const kind = Number(st.mode) & 0o170000;
+  if (format.originTable === undefined || kind === 0o100000 || kind === 0o040000) return undefined; // files, dirs: xattr
+  return `${root === '/' ? '' : root}/${format.originTable}/${st.ino}.${st.birthtimeNs}`;
+}
+
+/** The record of the inode at `rel` in `layer` (lstat `st`), read once per inode and ctime. */
+function recordAt(s: StackNumbers, layers: HostLayers, layer: number, rel: string, st: BigIntStats): OriginRecord | undefined {
   const key = Number(st.ino);
   const known = s.records.get(key);
   if (known && known.ctimeNs === st.ctimeNs && known.dev === st.dev) return known.record ?? undefined;
   let record: OriginRecord | null = null;
+  const entry = tableEntry(layers.format, layers.hostPath(layer, ''), st);
   try {
-    const v = getXattr(path, format.origin);
-    if (v !== undefined) record = decodeOrigin(v.toString('utf8')) ?? null;
+    const v = entry === undefined ? getXattr(layers.hostPath(layer, rel), layers.format.origin)?.toString('utf8') : readlinkSync(entry);
+    if (v !== undefined) record = decodeOrigin(v) ?? null;
   } catch (e) {
-    if (!isFsError(e)) throw e; // no xattrs here, gone meanwhile: no record
+    if (!isFsError(e) && hostCode(e) === undefined) throw e; // no xattrs here, no entry, gone meanwhile: no record
   }
   if (s.records.size >= RECORD_CACHE_MAX) s.records.clear();
   s.records.set(key, { dev: st.dev, ctimeNs: st.ctimeNs, record });
@@ -141,7 +151,7 @@ function claimOf(view: NumberedView, node: ViewNode, st: BigIntStats): { record:
   const { layers } = view;
   const s = numbersOf(layers);
   const top = node.branches[0]!;
-  const record = recordAt(s, layers.format, layers.hostPath(top.layer, top.rel), st);
+  const record = recordAt(s, layers, top.layer, top.rel, st);
   if (record === undefined) return undefined;
   const k = s.layerOf.get(record.layer);
   const originLayer = k === undefined || k < 0 ? undefined : k;
@@ -184,9 +194,14 @@ export function recordOrigin(view: NumberedView, node: ViewNode, copy: string): 
     const key = numbersOf(layers).keyOf[top.layer];
     const record = claim?.record ?? (key === undefined ? undefined : { layer: key, rel: top.rel, ino: st.ino, btimeNs: st.birthtimeNs });
     if (record === undefined || !mayRecord(record.btimeNs, copySt.birthtimeNs)) return;
-    setXattr(copy, layers.format.origin, encodeOrigin(record));
+    const entry = tableEntry(layers.format, layers.hostPath(0, ''), copySt);
+    if (entry === undefined) return setXattr(copy, layers.format.origin, encodeOrigin(record));
+    // The entry is named after the copy's own inode, so it stays valid wherever the copy is renamed.
+    mkdirSync(entry.slice(0, entry.lastIndexOf('/')), { recursive: true, mode: 0o700 });
+    rmSync(entry, { force: true });
+    symlinkSync(encodeOrigin(record), entry);
   } catch (e) {
-    if (!quiet(e)) throw e;
+    if (!quiet(e) && hostCode(e) !== 'ENAMETOOLONG') throw e;
   }
 }
 
@@ -207,12 +222,16 @@ export function carryOrigin(from: string, to: string, format: WhiteoutFormat): v
  */
 export function settleOrigins(root: string, rel: string, format: WhiteoutFormat): void {
   const path = rel === '' ? root : root + '/' + rel;
-  const st = lstatSync(path, { throwIfNoEntry: false });
+  const st = lstatSync(path, { throwIfNoEntry: false, bigint: true });
   if (!st) return;
+  const entry = tableEntry(format, root, st);
   try {
-    const v = getXattr(path, format.origin);
-    const record = v === undefined ? undefined : decodeOrigin(v.toString('utf8'));
-    if (v !== undefined && record?.rel !== rel) removeXattr(path, format.origin);
+    const v = entry === undefined ? getXattr(path, format.origin)?.toString('utf8') : readlinkSync(entry);
+    const record = v === undefined ? undefined : decodeOrigin(v);
+    if (v !== undefined && record?.rel !== rel) {
+      if (entry === undefined) removeXattr(path, format.origin);
+      else rmSync(entry, { force: true });
+    }
   } catch (e) {
     if (!quiet(e) && hostCode(e) !== 'ENODATA') throw e;
   }

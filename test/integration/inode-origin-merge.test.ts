@@ -2,7 +2,7 @@
 // src/host/inode-origin.ts: a record stays on an object that lands at its origin's place, goes from
 // a renamed copy (and from anything under a moved directory that is not at its origin's place), and
 // a materialised metacopy file keeps its record. Real directories, aufs format (user.* xattrs).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeOrigin, encodeOrigin, type OriginRecord } from '../../src/core/inode-number.js';
@@ -54,6 +54,24 @@ describe('a merge and the origin records', () => {
     runSteps(sides, steps, join(tmp.path, 'progress'), 1);
     const t = (rel: string) => recordOn(join(sides.target.layer, rel));
     expect({ x: t('x'), y: t('y'), z: t('nd/z'), w: t('nd/w') }).toEqual({ x: 'x', y: undefined, z: undefined, w: 'nd/w' });
+  });
+
+  it('drops the origin-table entry of a symlink a merge moves away from its origin\'s place', () => {
+    const t = sides.target.layer;
+    mkdirSync(join(t, 'old'));
+    symlinkSync('x', join(t, 'old', 's'));
+    symlinkSync('x', join(t, 'k'));
+    const entryOf = (p: string) => {
+      const st = lstatSync(p, { bigint: true });
+      return join(t, aufsFormat.originTable!, `${st.ino}.${st.birthtimeNs}`);
+    };
+    mkdirSync(join(t, aufsFormat.originTable!));
+    symlinkSync(encodeOrigin(record('old/s')), entryOf(join(t, 'old', 's')));
+    symlinkSync(encodeOrigin(record('k')), entryOf(join(t, 'k')));
+    const moved = entryOf(join(t, 'old', 's'));
+    runSteps(sides, [{ op: 'move', side: 'target', src: 'old', dst: 'new' }, { op: 'move', side: 'target', src: 'k', dst: 'k' }], join(tmp.path, 'progress'), 1);
+    expect(existsSync(moved)).toBe(false);
+    expect(readlinkSync(entryOf(join(t, 'k')))).toContain('"k"');
   });
 
   it('settles a move that a crash left done but unrecorded', () => {

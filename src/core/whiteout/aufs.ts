@@ -14,6 +14,7 @@ export const aufsFormat: WhiteoutFormat = {
   redirect: { kind: 'symlink', name: REDIRECT },
   metacopy: 'user.worldos.metacopy', // our extension, as redirects are
   origin: 'user.worldos.origin', // inode-number bookkeeping (src/core/inode-number.ts)
+  originTable: META + 'ino', // the same, for symlinks and special files (no user.* xattrs there)
 
   markerFor: (name) => WH + name,
   isWhiteout: (_entry: RawEntry) => false,

@@ -49,6 +49,13 @@ export interface WhiteoutFormat {
    */
   readonly origin: string;
   /**
+   * Where a layer keeps the origin records of objects that cannot carry `origin` (symlinks and
+   * special files, when it is a `user.*` name): an internal directory at the layer root, one entry
+   * per inode ("<ino>.<birth time ns>", a symlink whose target is the record). Undefined: the format
+   * has no internal names to spare, and such objects take a number of their own on copy-up.
+   */
+  readonly originTable?: string;
+  /**
    * The name of the separate marker entry that whites out `name`, or undefined when the format
    * stores the whiteout in place of the entry itself (then `isWhiteout` recognises it).
    */

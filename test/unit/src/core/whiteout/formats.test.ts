@@ -34,6 +34,8 @@ interface FormatRow {
   readonly ordinaryXattrs: readonly string[];
   /** Where a copy records the origin whose inode number it keeps (src/core/inode-number.ts). */
   readonly origin: string;
+  /** Where objects that cannot hold that xattr keep it (an internal directory at the layer root). */
+  readonly originTable: string | undefined;
 }
 
 const COMMON_ORDINARY_NAMES = ['x', 'wh.x', '.whx', 'x.wh.', '.wh', 'a.wh.b'];
@@ -61,6 +63,7 @@ const overlayRow = (prefix: string, otherPrefix: string): FormatRow => ({
   internalXattrs: [prefix + 'opaque', prefix + 'redirect', prefix + 'origin', prefix + 'metacopy', prefix + 'worldos.origin'],
   ordinaryXattrs: [...USER_XATTRS, otherPrefix + 'opaque', prefix.slice(0, -1)],
   origin: prefix + 'worldos.origin',
+  originTable: undefined,
 });
 
 /** One row per format in WHITEOUT_FORMATS: a researcher adding a format adds its row here. */
@@ -89,6 +92,7 @@ const TABLE: Readonly<Record<string, FormatRow>> = {
     internalXattrs: ['user.worldos.origin', 'user.worldos.metacopy'],
     ordinaryXattrs: [...USER_XATTRS, 'trusted.overlay.opaque', 'user.overlay.redirect'],
     origin: 'user.worldos.origin',
+    originTable: '.wh..wh.ino',
   },
   overlay: overlayRow('trusted.overlay.', 'user.overlay.'),
   'overlay-user': overlayRow('user.overlay.', 'trusted.overlay.'),
@@ -124,6 +128,8 @@ describe.each(FORMAT_IDS)('the %s format', (id) => {
     expect(f.origin).toBe(row.origin);
     expect(f.isInternalXattr(f.origin)).toBe(true);
     expect(f.origin).not.toBe(f.metacopy);
+    expect(f.originTable).toBe(row.originTable);
+    if (f.originTable !== undefined) expect(f.isInternal(f.originTable), 'the table is never shown').toBe(true);
   });
 
   it('declares where it keeps opaque flags and redirects', () => {
