@@ -22,6 +22,14 @@ export interface Fallback {
 
 const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + name);
 
+/**
+ * Invalidations are sent once more after this long. A LOOKUP answered just before a change reaches
+ * the kernel's dentry cache only when the process that asked runs again, which on a loaded
+ * machine can be after our invalidation (which then found nothing to drop); the kernel's
+ * attr_version protects attributes, not names. The second notice catches such a late name.
+ */
+const RESEND_MS = 200;
+
 export class LayerNotifier implements LayerWatchSink {
   readonly redirects = new Redirects();
   private target: ChangeTarget | undefined;
@@ -29,6 +37,9 @@ export class LayerNotifier implements LayerWatchSink {
   private degradedFlag = false;
   /** The last invalidation sent: a fence is acknowledged only after it. */
   private told: Promise<void> = Promise.resolve();
+  /** Changes to send again (RESEND_MS), by key. */
+  private again = new Map<string, ViewChange>();
+  private againTimer: NodeJS.Timeout | undefined;
   /** Events received and view changes sent, for stats (SIGUSR2) and tests. */
   readonly counters = { layerEvents: 0, viewChanges: 0, watches: 0 };
 
@@ -63,6 +74,7 @@ export class LayerNotifier implements LayerWatchSink {
   close(): void {
     this.watch?.close();
     this.watch = undefined;
+    clearTimeout(this.againTimer);
   }
 
   watching(layer: number, rel: string, names: readonly string[]): void {
@@ -96,6 +108,13 @@ export class LayerNotifier implements LayerWatchSink {
     this.counters.viewChanges += out.length;
     const sent = this.target?.invalidateChanges?.(out);
     if (sent) this.told = sent;
+    for (const c of out) this.again.set(`${c.dir}\0${c.name ?? '\0'}`, c);
+    this.againTimer ??= setTimeout(() => {
+      this.againTimer = undefined;
+      const changes = [...this.again.values()];
+      this.again = new Map();
+      if (this.watch) void this.target?.invalidateChanges?.(changes);
+    }, RESEND_MS).unref();
   }
 
   /**
