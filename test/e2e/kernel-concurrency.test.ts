@@ -125,4 +125,49 @@ describe('the kernel transport serves requests while a big copy-up is staged', (
     expect(await t.done).toBe(0);
     expect(readFileSync(join(v.mnt, 'big.bin')).equals(v.data.subarray(0, 3 << 20))).toBe(true);
   });
+
+  it('keeps every outcome consistent when staged copy-ups race renames, unlinks, truncates and second writers', async () => {
+    const t = tempDir('worldos-concurrency-');
+    temps.push(t);
+    const d = stackDirs(t.path, 1);
+    const SIZE = 2 << 20;
+    const data = Array.from({ length: 16 }, () => randomBytes(SIZE));
+    data.forEach((b, i) => writeFileSync(join(d.lowers[0]!, `f${i}`), b));
+    const v = await mountWorldfs({ ...d, options: ['transport=kernel'] });
+    const racers = data.flatMap((_, i) => {
+      const f = `${v.mnt}/f${i}`;
+      const pair = [
+        [`printf TAIL >> ${f}`, `mv ${f} ${v.mnt}/g${i}`],
+        [`printf TAIL >> ${f}`, `rm -f ${f}`],
+        [`printf TAIL >> ${f}`, `printf TAIL >> ${f}`],
+        [`truncate -s 1M ${f}`, `printf TAIL >> ${f}`],
+      ][i % 4]!;
+      return pair.map((cmd) => background(cmd).done);
+    });
+    await Promise.all(racers);
+    const at = (name: string) => (existsSync(join(v.mnt, name)) ? readFileSync(join(v.mnt, name)) : undefined);
+    const startsAsLower = (b: Buffer | undefined, i: number, n: number) => b !== undefined && b.subarray(0, n).equals(data[i]!.subarray(0, n));
+    for (let i = 0; i < 16; i++) {
+      const f = at(`f${i}`);
+      switch (i % 4) {
+        case 0: { // renamed before or after the append; an append after the rename makes a new f
+          const g = at(`g${i}`);
+          const moved = g ?? f;
+          expect(startsAsLower(moved, i, SIZE) && [SIZE, SIZE + 4].includes(moved!.length)).toBe(true);
+          if (g && f) expect(f.toString()).toBe('TAIL');
+          break;
+        }
+        case 1: // removed, appended then removed, or removed then created by the append
+          if (f) expect(f.length === 4 ? f.toString() === 'TAIL' : startsAsLower(f, i, SIZE) && f.length === SIZE + 4).toBe(true);
+          break;
+        case 2: // both appends land, after the whole copy
+          expect(startsAsLower(f, i, SIZE) && f!.subarray(SIZE).toString()).toBe('TAILTAIL');
+          break;
+        case 3: // the truncate and the append, in either order
+          expect(startsAsLower(f, i, 1 << 20) && [1 << 20, (1 << 20) + 4].includes(f!.length)).toBe(true);
+          break;
+      }
+    }
+    await waitFor('staged copies nobody took to be removed', () => staging(v.work!).length === 0);
+  });
 });
