@@ -30,6 +30,11 @@ const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + nam
  */
 const RESEND_MS = 200;
 
+/**
+ * The daemon's side of notify=inotify for one layer stack: owns the watch, keeps the redirects up
+ * to date, drops lower-cache records and tells the transport (once attached) what to invalidate.
+ * Made with the stack (fs/setup.ts), closed with it (a reload makes a new one).
+ */
 export class LayerNotifier implements LayerWatchSink {
   readonly redirects = new Redirects();
   private target: ChangeTarget | undefined;

@@ -53,6 +53,7 @@ export function watchBudget(env: NodeJS.ProcessEnv = process.env): number {
 const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + name);
 const hostOf = (root: string, rel: string) => (rel === '' ? root : root === '/' ? '/' + rel : root + '/' + rel);
 
+/** How InotifyLayerWatch walks and what else it watches. */
 export interface WatchOptions {
   /** Names of directories never entered (a work directory). */
   readonly isInternal?: (name: string) => boolean;

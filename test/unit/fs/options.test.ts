@@ -60,6 +60,11 @@ describe('parseArgs', () => {
     expect(() => parse(`${BASE},udba=none,writeback_cache,transport=native`)).toThrow(/needs transport=kernel/);
   });
 
+  it('refuses a notify= it does not know and a notify_timeout= that is not a number of seconds', () => {
+    expect(() => parse(`${BASE},notify=fanotify`)).toThrow(/notify=fanotify: expected none or inotify/);
+    expect(() => parse(`${BASE},notify_timeout=-1`)).toThrow(/notify_timeout=-1/);
+  });
+
   it('names the mount after an fsname= option when no SOURCE is given', () => {
     expect(parse(`${BASE},fsname=myworld`).fsname).toBe('myworld');
   });
@@ -71,6 +76,9 @@ describe('parseArgs', () => {
     ['timeout=5,udba=none', { udba: 'none', cacheTimeout: 5 }],
     ['timeout=0', { udba: 'reval', cacheTimeout: 0 }],
     ['timeout=0.25', { udba: 'reval', cacheTimeout: 0.25 }],
+    ['timeout=0', { notify: 'none', notifiedTimeout: 300 }],
+    ['notify=inotify,timeout=0', { notify: 'inotify', cacheTimeout: 0, notifiedTimeout: 300 }],
+    ['notify=inotify,notify_timeout=60,fence=/run/f', { notify: 'inotify', notifiedTimeout: 60, fence: '/run/f' }],
   ] as const)('%s gives %j', ([extra, want]) => {
     expect(parse(`${BASE},${extra}`)).toMatchObject(want);
   });
