@@ -93,19 +93,24 @@ export class LayerNotifier implements LayerWatchSink {
 
   changed(events: readonly LayerEvent[]): void {
     const out: ViewChange[] = [];
-    const keys = new Set<string>();
+    const keys = new Map<string, number>();
     const xattrMarkers = this.host.format.redirect.kind === 'xattr';
     for (const ev of events) {
       this.counters.layerEvents++;
       if (isDirectoryMarker(ev.name, this.host.format)) this.readRedirect(ev.layer, ev.dir);
       else if (xattrMarkers) this.readRedirect(ev.layer, join(ev.dir, ev.name));
       if (ev.layer === 0) continue;
-      this.host.cache.changed(ev.layer, ev.dir, false);
-      this.host.cache.changed(ev.layer, join(ev.dir, ev.name), true);
+      // The lower cache keeps listings and markers, not attributes: a file written or chmod'ed
+      // leaves it right.
+      if (!ev.contentOnly) {
+        this.host.cache.changed(ev.layer, ev.dir, false);
+        this.host.cache.changed(ev.layer, join(ev.dir, ev.name), true);
+      }
       for (const c of viewChangesOf(ev, this.host.format, this.redirects)) {
         const key = `${c.dir}\0${c.name ?? '\0'}`;
-        if (!keys.has(key)) out.push(c);
-        keys.add(key);
+        const seen = keys.get(key);
+        if (seen === undefined) keys.set(key, out.push(c) - 1);
+        else if (out[seen]!.contentOnly && !c.contentOnly) out[seen] = c; // a name change covers a content change
       }
     }
     this.counters.watches = this.watch?.size ?? 0;
@@ -113,7 +118,10 @@ export class LayerNotifier implements LayerWatchSink {
     this.counters.viewChanges += out.length;
     const sent = this.target?.invalidateChanges?.(out);
     if (sent) this.told = sent;
-    for (const c of out) this.again.set(`${c.dir}\0${c.name ?? '\0'}`, c);
+    for (const c of out) {
+      const key = `${c.dir}\0${c.name ?? '\0'}`;
+      if (!c.contentOnly || !this.again.has(key)) this.again.set(key, c);
+    }
     this.againTimer ??= setTimeout(() => {
       this.againTimer = undefined;
       const changes = [...this.again.values()];

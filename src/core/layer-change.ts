@@ -3,20 +3,27 @@
 // resolver's rules (resolve.ts): whiteout and opaque markers, absolute and relative redirects.
 import type { WhiteoutFormat } from './whiteout/format.js';
 
-/** Entry `name` of directory `dir` (layer-relative, '' for the root) in layer `layer` changed. */
+/**
+ * Entry `name` of directory `dir` (layer-relative, '' for the root) in layer `layer` changed.
+ * `contentOnly`: the same non-directory was written or had its attributes changed (inotify's
+ * IN_MODIFY/IN_ATTRIB); otherwise the name itself may now be another object, or none.
+ */
 export interface LayerEvent {
   readonly layer: number;
   readonly dir: string;
   readonly name: string;
+  readonly contentOnly?: boolean;
 }
 
 /**
  * What the view may now show differently: entry `name` of view directory `dir` (relative to the
  * view's root, '' for the root) and everything below it; `name` undefined: every entry of `dir`.
+ * `contentOnly`: only the data and attributes of the object the name shows (the name stands).
  */
 export interface ViewChange {
   readonly dir: string;
   readonly name: string | undefined;
+  readonly contentOnly?: boolean;
 }
 
 const parentOf = (rel: string) => (rel.lastIndexOf('/') < 0 ? '' : rel.slice(0, rel.lastIndexOf('/')));
@@ -88,8 +95,11 @@ export function viewChangesOf(ev: LayerEvent, format: WhiteoutFormat, redirects:
   const whole = hidden === undefined && isDirectoryMarker(ev.name, format);
   if (hidden === undefined && !whole && format.isInternal(ev.name)) return [];
   const out: ViewChange[] = [];
+  // A marker written in place is still a marker: only a plain entry's content change is content only.
+  const contentOnly = ev.contentOnly === true && hidden === undefined && !whole;
   for (const dir of redirects.viewDirsOf(ev.layer, ev.dir)) {
-    if (!whole) out.push({ dir, name: hidden ?? ev.name });
+    if (contentOnly) out.push({ dir, name: ev.name, contentOnly: true });
+    else if (!whole) out.push({ dir, name: hidden ?? ev.name });
     else if (dir === '') out.push({ dir: '', name: undefined });
     else out.push({ dir: parentOf(dir), name: baseOf(dir) }); // the directory and all below it
   }

@@ -149,7 +149,7 @@ export class InotifyLayerWatch implements LayerWatch {
       this.perLayer.set(l.layer, (this.perLayer.get(l.layer) ?? 0) + 1);
       let w: FSWatcher;
       try {
-        w = watch(path, { persistent: false }, (_type, name) => this.event(l.layer, rel, name));
+        w = watch(path, { persistent: false }, (type, name) => this.event(l.layer, rel, name, type === 'change'));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         return code === 'ENOENT' || code === 'ENOTDIR'; // gone meanwhile: its parent's event says so
@@ -171,24 +171,26 @@ export class InotifyLayerWatch implements LayerWatch {
     return true;
   }
 
-  private event(layer: number, dir: string, name: string | null): void {
+  /** `change`: IN_MODIFY or IN_ATTRIB (Node's 'change'); otherwise a create, delete or move ('rename'). */
+  private event(layer: number, dir: string, name: string | null, change: boolean): void {
     if (this.closed || name === null) return;
     // A directory created, removed or moved: its watches follow (a moved directory's watch would
     // keep reporting under the old name).
     const rel = join(dir, name);
     const l = this.roots.get(layer)!;
-    this.dropUnder(layer, rel);
+    if (!change) this.dropUnder(layer, rel); // written or chmod'ed: the same object, same watches
     const path = hostOf(l.root, rel);
     let isDir = false;
     try {
       // Never lstat a mountpoint (another FUSE server, or ours: a deadlock).
       if (!this.mounts.has(path)) isDir = lstatSync(path).isDirectory();
     } catch { /* gone */ }
-    if (isDir) this.refreshMounts(); // a mount made since the walk must not be entered
-    if (isDir && !this.isInternal(name) && this.watchers.has(`${layer}\0${dir}`) && !this.walk(l, rel) && this.complete.delete(layer)) {
+    if (isDir && !change) this.refreshMounts(); // a mount made since the walk must not be entered
+    if (isDir && !change && !this.isInternal(name) && this.watchers.has(`${layer}\0${dir}`) && !this.walk(l, rel) && this.complete.delete(layer)) {
       this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
     }
-    this.pending.push({ layer, dir, name });
+    // A directory's attributes may be its markers (overlay xattrs): only a non-directory's change is content only.
+    this.pending.push(change && !isDir ? { layer, dir, name, contentOnly: true } : { layer, dir, name });
     this.queueFlush();
   }
 

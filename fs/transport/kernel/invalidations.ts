@@ -47,11 +47,13 @@ export class CacheLedger {
    * name (positive or negative), and the named node with every node known below it (a directory
    * replaced or re-merged keeps its node id, so its children's names would otherwise stay). Names
    * of directories follow `all`'s rule (expired, or left when the kernel cannot expire only).
-   * Directories the kernel does not know hold nothing it caches: they are skipped.
+   * Directories the kernel does not know hold nothing it caches: they are skipped. A content-only
+   * change of a known non-directory invalidates just its node (attributes and pages).
    */
   forChanges(changes: readonly ViewChange[], expireOnly: boolean): Buffer[] {
     const out: Buffer[] = [];
     const seen = new Set<Node>();
+    const dirsDone = new Set<Node>();
     const flags = expireOnly ? EXPIRE_ONLY : 0;
     const name = (parent: Node, n: string, child: Node | undefined) => {
       if (expireOnly || !child?.isDir) out.push(encodeInvalEntry(parent.id, n, flags));
@@ -72,8 +74,15 @@ export class CacheLedger {
         below(dir);
         continue;
       }
-      if (!seen.has(dir)) out.push(encodeInvalInode(dir.id, 0, 0));
       const child = dir.children.get(c.name);
+      // Written or chmod'ed: the name stands, only the object's attributes and pages go.
+      if (c.contentOnly && child !== undefined && !child.isDir) {
+        if (!seen.has(child)) out.push(encodeInvalInode(child.id, 0, 0));
+        seen.add(child);
+        continue;
+      }
+      if (!seen.has(dir) && !dirsDone.has(dir)) out.push(encodeInvalInode(dir.id, 0, 0));
+      dirsDone.add(dir);
       name(dir, c.name, child);
       this.negatives.delete(`${dir.id}/${c.name}`);
       if (child) below(child);

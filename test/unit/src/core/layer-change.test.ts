@@ -24,6 +24,13 @@ describe('viewChangesOf', () => {
     expect(viewChangesOf(e, format, new Redirects())).toEqual(expected);
   });
 
+  it('keeps a content-only change content-only for a plain entry, never for a marker', () => {
+    const content = (layer: number, dir: string, name: string): LayerEvent => ({ layer, dir, name, contentOnly: true });
+    expect(viewChangesOf(content(1, 'd', 'f'), aufs, new Redirects())).toEqual([{ dir: 'd', name: 'f', contentOnly: true }]);
+    expect(viewChangesOf(content(1, 'd', '.wh.f'), aufs, new Redirects())).toEqual([{ dir: 'd', name: 'f' }]);
+    expect(viewChangesOf(content(1, 'a/d', '.wh..wh..opq'), aufs, new Redirects())).toEqual([{ dir: 'a', name: 'd' }]);
+  });
+
   it('maps a change below a redirected directory to the redirected view path too', () => {
     const r = new Redirects();
     r.set(0, 'new', '/old');

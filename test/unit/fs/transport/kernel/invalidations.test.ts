@@ -53,6 +53,21 @@ describe('CacheLedger.forChanges', () => {
     expect(out.join(' ')).not.toContain(`inode ${other.id}`);
   });
 
+  it('for a file written or chmod\'ed invalidates only its node; a directory or an unknown name gets the full treatment', () => {
+    const { t, d, f, sub, g } = table();
+    const ledger = new CacheLedger(t);
+    expect(ledger.forChanges([{ dir: 'd', name: 'f', contentOnly: true }], true).map(describe1)).toEqual([`inode ${f.id}`]);
+    expect(ledger.forChanges([{ dir: 'd', name: 'sub', contentOnly: true }], true).map(describe1))
+      .toEqual([`inode ${d.id}`, `entry ${d.id}/sub expire`, `inode ${sub.id}`, `entry ${sub.id}/g expire`, `inode ${g.id}`]);
+    expect(ledger.forChanges([{ dir: 'd', name: 'new', contentOnly: true }], true).map(describe1)).toEqual([`inode ${d.id}`, `entry ${d.id}/new expire`]);
+  });
+
+  it('invalidates a directory\'s attributes once for many names changed in it', () => {
+    const { t, d } = table();
+    const out = new CacheLedger(t).forChanges([{ dir: 'd', name: 'a' }, { dir: 'd', name: 'b' }], true).map(describe1);
+    expect(out.filter((x) => x === `inode ${d.id}`)).toHaveLength(1);
+  });
+
   it('without expire-only, never invalidates a directory name (that would unmount what is mounted on it)', () => {
     const { t, d, sub } = table();
     const out = new CacheLedger(t).forChanges([{ dir: '', name: 'd' }, { dir: 'd', name: 'f' }], false).map(describe1);
