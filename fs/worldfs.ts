@@ -1,6 +1,7 @@
 // WorldFs: the union filesystem's operations, named after the syscalls, over one Union and one
 // handle table. Transport-agnostic: it speaks ViewPaths, handles and FsError, never FUSE.
 import type { ViewPath } from '../src/core/paths.js';
+import { isUpper } from '../src/core/resolve.js';
 import { HandleTable } from './handles.js';
 import type { Union } from '../src/host/union.js';
 import { STAGE_THRESHOLD, type StageTicket } from '../src/host/copy-stager.js';
@@ -51,6 +52,15 @@ export class WorldFs {
     const d = this.union.dataToCopy(r.node, dataLimit, metaOnly);
     if (!d || d.bytes < STAGE_THRESHOLD) return undefined;
     return this.union.stager.stage(d.src, d.bytes);
+  }
+
+  /**
+   * Whether `path`'s highest copy is in the top layer. Only there are two names of one host inode
+   * one object for good: a lower hard link is broken by the first copy-up through either name.
+   */
+  inTopLayer(path: ViewPath): boolean {
+    const r = this.union.resolve(path);
+    return r.kind === 'found' && isUpper(r.node);
   }
 
   getattr(path: ViewPath) { return this.squashed(attr.getattr(this.union, path)); }

@@ -74,6 +74,19 @@ describe('the kernel transport', () => {
     expect(readFileSync(join(mnt, 'low'), 'utf8')).toBe('changed through the second name');
   });
 
+  it('keeps two names of a lower hard link apart: a write through one copies up that one (the link breaks, as in overlayfs)', async () => {
+    const { mnt, upper } = await mount([], (l) => {
+      writeFileSync(join(l, 'h1'), 'lower data');
+      linkSync(join(l, 'h1'), join(l, 'h2'));
+    });
+    expect(statSync(join(mnt, 'h1')).ino).toBe(statSync(join(mnt, 'h2')).ino); // both known to the kernel
+    writeFileSync(join(mnt, 'h1'), 'written through h1');
+    expect(readFileSync(join(mnt, 'h1'), 'utf8')).toBe('written through h1');
+    expect(readFileSync(join(mnt, 'h2'), 'utf8')).toBe('lower data');
+    expect(readFileSync(join(upper, 'h1'), 'utf8')).toBe('written through h1');
+    expect(statSync(join(upper, 'h2'), { throwIfNoEntry: false })).toBeUndefined();
+  });
+
   it('caches for timeout= seconds, yet shows a new layer stack at once after a reload', async () => {
     const t = tempDir('worldos-kernel-reload-');
     temps.push(t);

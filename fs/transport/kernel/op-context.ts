@@ -73,11 +73,18 @@ export class OpContext {
     return p;
   }
 
-  /** Count one lookup of `name` in `parent` and describe it for an entry reply. */
+  /**
+   * Count one lookup of `name` in `parent` and describe it for an entry reply. A non-directory
+   * with more links is the node its other names have only when it is in the top layer: a lower
+   * hard link breaks at the first copy-up through one name (as in overlayfs without index=on), so
+   * its names must stay separate kernel inodes, each copied up and written as itself.
+   */
   entry(parent: Node, name: string): Entry {
-    const attr = this.fs.getattr(this.childPath(parent, name));
+    const path = this.childPath(parent, name);
+    const attr = this.fs.getattr(path);
     const isDir = (attr.mode & S_IFMT) === S_IFDIR;
-    const node = this.nodes.lookup(parent, name, isDir, keyOf(attr), attr.nlink > 1);
+    const shared = !isDir && attr.nlink > 1 && this.fs.inTopLayer(path);
+    const node = this.nodes.lookup(parent, name, isDir, keyOf(attr), shared);
     this.counters.lookups++;
     return { nodeid: node.id, generation: 0, entryValid: this.t.entry, attrValid: this.t.attr, attr };
   }
