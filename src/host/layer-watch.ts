@@ -138,8 +138,12 @@ export class InotifyLayerWatch implements LayerWatch {
     this.pending = [];
   }
 
-  /** Watch directory `rel` of `l` and everything below; false when the budget or the kernel refused one. */
-  private walk(l: WatchedLayer, rel: string): boolean {
+  /**
+   * Watch directory `rel` of `l` and everything below; false when the budget or the kernel refused
+   * one. `report`: a directory that appeared while mounted — whatever was made in it before its
+   * watch was (its events went nowhere) is reported as changed, entry by entry.
+   */
+  private walk(l: WatchedLayer, rel: string, report = false): boolean {
     const path = hostOf(l.root, rel);
     if (rel !== '' && (this.mounts.has(path) || l.skip?.includes(rel))) return true;
     const key = `${l.layer}\0${rel}`;
@@ -167,7 +171,8 @@ export class InotifyLayerWatch implements LayerWatch {
       return true; // gone or replaced meanwhile: its parent's event says so
     }
     this.sink.watching(l.layer, rel, names);
-    for (const d of dirs) if (!this.walk(l, join(rel, d))) return false;
+    if (report) for (const name of names) this.pending.push({ layer: l.layer, dir: rel, name });
+    for (const d of dirs) if (!this.walk(l, join(rel, d), report)) return false;
     return true;
   }
 
@@ -186,11 +191,12 @@ export class InotifyLayerWatch implements LayerWatch {
       if (!this.mounts.has(path)) isDir = lstatSync(path).isDirectory();
     } catch { /* gone */ }
     if (isDir && !change) this.refreshMounts(); // a mount made since the walk must not be entered
-    if (isDir && !change && !this.isInternal(name) && this.watchers.has(`${layer}\0${dir}`) && !this.walk(l, rel) && this.complete.delete(layer)) {
-      this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
-    }
+    // The directory's own event first, then (walk) what was made in it before it was watched.
     // A directory's attributes may be its markers (overlay xattrs): only a non-directory's change is content only.
     this.pending.push(change && !isDir ? { layer, dir, name, contentOnly: true } : { layer, dir, name });
+    if (isDir && !change && !this.isInternal(name) && this.watchers.has(`${layer}\0${dir}`) && !this.walk(l, rel, true) && this.complete.delete(layer)) {
+      this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
+    }
     this.queueFlush();
   }
 

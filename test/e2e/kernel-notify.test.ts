@@ -142,6 +142,32 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
     }
   });
 
+  it('shows what was made in a new lower directory before its watch existed, negative entries included', async () => {
+    const fence = join(tempDirOf(), 'fence');
+    const v = await mount(whiteout, ([, l1]) => {
+      mkdirSync(join(l1!, 'd'));
+      writeFileSync(join(l1!, 'd/old'), 'old');
+    }, [...LONG, `fence=${fence}`]);
+    expect(readdirSync(v.p('d'))).toEqual(['old']);
+    expect(exists(v.p('d/x'))).toBe(false); // a negative entry below a directory the kernel knows
+    // l0 gets its own d, and files in it, before the daemon can have watched that d: it is stopped
+    // meanwhile (nothing here touches the mount while it is).
+    v.m.proc.kill('SIGSTOP');
+    try {
+      mkdirSync(join(v.lowers[0]!, 'd'));
+      writeFileSync(join(v.lowers[0]!, 'd/x'), 'x');
+      mkdirSync(join(v.lowers[0]!, 'd/deeper'));
+      writeFileSync(join(v.lowers[0]!, 'd/deeper/y'), 'y');
+      writeFileSync(join(fence, 'f'), '');
+    } finally {
+      v.m.proc.kill('SIGCONT');
+    }
+    expect(await soon(() => !exists(join(fence, 'f')))).toBe(true);
+    expect(readFileSync(v.p('d/x'), 'utf8')).toBe('x');
+    expect(readFileSync(v.p('d/deeper/y'), 'utf8')).toBe('y');
+    expect(readdirSync(v.p('d')).sort()).toEqual(['deeper', 'old', 'x']);
+  });
+
   it('keeps what did not change cached: repeated stats cost no FUSE request, before and after a change elsewhere', async () => {
     const v = await mount(whiteout, ([, l1]) => {
       mkdirSync(join(l1!, 'keep'));
