@@ -13,6 +13,8 @@ export interface LayerEvent {
   readonly dir: string;
   readonly name: string;
   readonly contentOnly?: boolean;
+  /** "dev:ino" of a changed file with more than one name: its other names show the change too. */
+  readonly key?: string;
 }
 
 /**
@@ -24,6 +26,8 @@ export interface ViewChange {
   readonly dir: string;
   readonly name: string | undefined;
   readonly contentOnly?: boolean;
+  /** With `contentOnly`: the host identity of a file with several names (every name's node goes). */
+  readonly key?: string;
 }
 
 const parentOf = (rel: string) => (rel.lastIndexOf('/') < 0 ? '' : rel.slice(0, rel.lastIndexOf('/')));
@@ -98,7 +102,7 @@ export function viewChangesOf(ev: LayerEvent, format: WhiteoutFormat, redirects:
   // A marker written in place is still a marker: only a plain entry's content change is content only.
   const contentOnly = ev.contentOnly === true && hidden === undefined && !whole;
   for (const dir of redirects.viewDirsOf(ev.layer, ev.dir)) {
-    if (contentOnly) out.push({ dir, name: ev.name, contentOnly: true });
+    if (contentOnly) out.push(ev.key === undefined ? { dir, name: ev.name, contentOnly: true } : { dir, name: ev.name, contentOnly: true, key: ev.key });
     else if (!whole) out.push({ dir, name: hidden ?? ev.name });
     else if (dir === '') out.push({ dir: '', name: undefined });
     else out.push({ dir: parentOf(dir), name: baseOf(dir) }); // the directory and all below it

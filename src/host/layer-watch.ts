@@ -186,14 +186,19 @@ export class InotifyLayerWatch implements LayerWatch {
     if (!change) this.dropUnder(layer, rel); // written or chmod'ed: the same object, same watches
     const path = hostOf(l.root, rel);
     let isDir = false;
+    let key: string | undefined;
     try {
       // Never lstat a mountpoint (another FUSE server, or ours: a deadlock).
-      if (!this.mounts.has(path)) isDir = lstatSync(path).isDirectory();
+      if (!this.mounts.has(path)) {
+        const st = lstatSync(path);
+        isDir = st.isDirectory();
+        if (change && !isDir && st.nlink > 1) key = `${st.dev}:${st.ino}`;
+      }
     } catch { /* gone */ }
     if (isDir && !change) this.refreshMounts(); // a mount made since the walk must not be entered
     // The directory's own event first, then (walk) what was made in it before it was watched.
     // A directory's attributes may be its markers (overlay xattrs): only a non-directory's change is content only.
-    this.pending.push(change && !isDir ? { layer, dir, name, contentOnly: true } : { layer, dir, name });
+    this.pending.push(!change || isDir ? { layer, dir, name } : key === undefined ? { layer, dir, name, contentOnly: true } : { layer, dir, name, contentOnly: true, key });
     if (isDir && !change && !this.isInternal(name) && this.watchers.has(`${layer}\0${dir}`) && !this.walk(l, rel, true) && this.complete.delete(layer)) {
       this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
     }

@@ -2,7 +2,7 @@
 // for an hour (timeout= and notify_timeout= both 3600 s, so no time bound can explain an outcome)
 // show through the view, and what did not change stays cached (no new FUSE request). The watcher
 // is asynchronous: changes are polled for, with a generous bound; nothing here measures speed.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
@@ -166,6 +166,21 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
     expect(readFileSync(v.p('d/x'), 'utf8')).toBe('x');
     expect(readFileSync(v.p('d/deeper/y'), 'utf8')).toBe('y');
     expect(readdirSync(v.p('d')).sort()).toEqual(['deeper', 'old', 'x']);
+  });
+
+  it('shows a lower file written in place through one of its names under its other names too', async () => {
+    const fence = join(tempDirOf(), 'fence');
+    const v = await mount(whiteout, ([, l1]) => {
+      mkdirSync(join(l1!, 'a'));
+      writeFileSync(join(l1!, 'a/h1'), 'one');
+      linkSync(join(l1!, 'a/h1'), join(l1!, 'h2'));
+    }, [...LONG, `fence=${fence}`]);
+    expect([statSync(v.p('a/h1')).size, statSync(v.p('h2')).size]).toEqual([3, 3]);
+    writeFileSync(join(v.lowers[1]!, 'a/h1'), 'longer now');
+    writeFileSync(join(fence, 'f'), '');
+    expect(await soon(() => !exists(join(fence, 'f')))).toBe(true);
+    expect(statSync(v.p('h2')).size).toBe(10);
+    expect(readFileSync(v.p('h2'), 'utf8')).toBe('longer now');
   });
 
   it('keeps what did not change cached: repeated stats cost no FUSE request, before and after a change elsewhere', async () => {

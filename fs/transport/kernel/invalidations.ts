@@ -79,6 +79,13 @@ export class CacheLedger {
       if (c.contentOnly && child !== undefined && !child.isDir) {
         if (!seen.has(child)) out.push(encodeInvalInode(child.id, 0, 0));
         seen.add(child);
+        // A lower file's other names are nodes of their own (until both are in the top layer).
+        if (c.key !== undefined) {
+          for (const n of this.nodes.all()) {
+            if (n.key === c.key && !seen.has(n)) out.push(encodeInvalInode(n.id, 0, 0));
+            if (n.key === c.key) seen.add(n);
+          }
+        }
         continue;
       }
       if (!seen.has(dir) && !dirsDone.has(dir)) out.push(encodeInvalInode(dir.id, 0, 0));

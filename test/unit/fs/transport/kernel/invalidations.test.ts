@@ -62,6 +62,15 @@ describe('CacheLedger.forChanges', () => {
     expect(ledger.forChanges([{ dir: 'd', name: 'new', contentOnly: true }], true).map(describe1)).toEqual([`inode ${d.id}`, `entry ${d.id}/new expire`]);
   });
 
+  it('for a file with several names written in place, invalidates every node of that host file', () => {
+    const { t, d, f } = table();
+    const other = t.lookup(t.root, 'h2', false, '1:1'); // another name of the file d/f is, its own node
+    expect(other).not.toBe(f);
+    const out = new CacheLedger(t).forChanges([{ dir: 'd', name: 'f', contentOnly: true, key: '1:1' }], true).map(describe1);
+    expect(out.sort()).toEqual([`inode ${f.id}`, `inode ${other.id}`].sort());
+    expect(out.join(' ')).not.toContain(`inode ${d.id}`);
+  });
+
   it('invalidates a directory\'s attributes once for many names changed in it', () => {
     const { t, d } = table();
     const out = new CacheLedger(t).forChanges([{ dir: 'd', name: 'a' }, { dir: 'd', name: 'b' }], true).map(describe1);
