@@ -5,13 +5,14 @@ import { rmSync } from 'node:fs';
 import { isDirectoryMarker, Redirects, viewChangesOf, type LayerEvent, type ViewChange } from '../src/core/layer-change.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
 import { InotifyLayerWatch, type LayerWatch, type LayerWatchSink, type WatchedLayer } from '../src/host/layer-watch.js';
+import type { NotifiedLifetime } from './transport/transport.js';
 
 /** Where the view's kernel caches are (the transport, once mounted). */
 export interface ChangeTarget {
   /** Settles once the kernel has been told (or at once, when it need not be). */
   invalidateChanges?(changes: readonly ViewChange[]): void | Promise<void>;
   invalidate?(): void;
-  setLifetime?(seconds: number): void;
+  setLifetime?(seconds: number, notified?: NotifiedLifetime): void;
 }
 
 /** The time bound to fall back to when changes stop being reported (timeout=, split as cacheBudget does). */

@@ -50,6 +50,7 @@ async function serve(opts: MountOptions): Promise<number> {
     transport = createTransport(opts.transport, s.fs, {
       mountpoint, fsname: opts.fsname, allowOther: opts.allowOther && mayAllowOther(), cacheTimeout: opts.cacheTimeout,
       ...(s.notified ? { notifiedTimeout: opts.notifiedTimeout } : {}),
+      ...(!s.notified && s.notifiedLayers > 0 ? { notifiedLayers: s.notifiedLayers, notifiedLayersTimeout: opts.notifiedTimeout } : {}),
       kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache,
     });
     await transport.mount();
@@ -93,7 +94,10 @@ async function serve(opts: MountOptions): Promise<number> {
         notifier?.close();
         ({ layers, notifier } = next);
         notifier?.attach(transport);
-        transport.setLifetime?.(next.notified ? opts.notifiedTimeout : cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds);
+        transport.setLifetime?.(
+          next.notified ? opts.notifiedTimeout : cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds,
+          !next.notified && next.notifiedLayers > 0 ? { layers: next.notifiedLayers, seconds: opts.notifiedTimeout } : undefined,
+        );
       });
     }
     // The kernel tells libfuse, not us, when the mount goes away: watch mountinfo (never the mount).

@@ -43,6 +43,11 @@ export interface Setup {
   readonly notifier?: LayerNotifier;
   /** Whether every lower-layer change is reported, so the caches may live `notifiedTimeout`. */
   readonly notified: boolean;
+  /**
+   * How many layers from the top have every change reported (all of them when `notified`): an
+   * answer drawn from those alone may be cached long even when a lower one (a host base) is not watched.
+   */
+  readonly notifiedLayers: number;
 }
 
 /**
@@ -107,6 +112,7 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   const layers = new HostLayers([upper, ...lowers], format, emptied, cache);
   let notifier: LayerNotifier | undefined;
   let notified = false;
+  let notifiedLayers = 0;
   if (opts.notify === 'inotify') {
     // The top layer is watched for its redirects only (lower names it renamed). The lowest layer
     // (a world's host base, an image's root) is watched only if small: walking a whole root
@@ -116,6 +122,7 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
     }))];
     notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs }, opts.fence);
     notified = notifier.covers(watched.map((w) => w.layer));
+    while (notifiedLayers < watched.length && notifier.covers(watched.slice(0, notifiedLayers + 1).map((w) => w.layer))) notifiedLayers++;
     if (notified) ttlMs = Math.max(ttlMs, opts.notifiedTimeout * 1000);
   }
   cache.limit(ttlMs);
@@ -125,5 +132,5 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot, metacopy: opts.metacopy }, seen);
   const fs = new WorldFs(union);
   fs.squash = opts.squash;
-  return { fs, mountpoint, layers, notifier, notified };
+  return { fs, mountpoint, layers, notifier, notified, notifiedLayers };
 }

@@ -11,7 +11,7 @@ import { FuseDevice } from './kernel/device.js';
 import { KernelOps } from './kernel/ops.js';
 import { Init2 } from './kernel/protocol.js';
 import { Session } from './kernel/session.js';
-import type { Transport, TransportOptions } from './transport.js';
+import type { NotifiedLifetime, Transport, TransportOptions } from './transport.js';
 
 /** Largest write (and read) per request: 1 MiB, 256 pages (the kernel's default max_pages limit). */
 const MAX_WRITE = 1024 * 1024;
@@ -23,7 +23,7 @@ export class KernelTransport implements Transport {
   private ops: KernelOps | undefined;
   private expireOnly = false;
   /** The lifetimes every reply carries; changed in place by `setLifetime`. */
-  private readonly timeouts = { entry: 0, attr: 0, negative: 0 };
+  private readonly timeouts = { entry: 0, attr: 0, negative: 0, notifiedLayers: 0, notified: 0 };
   /** Settles when every notification asked for so far is written. */
   private told: Promise<void> = Promise.resolve();
 
@@ -48,7 +48,8 @@ export class KernelTransport implements Transport {
     // Entries and attributes alike live that long: the node table keeps an inode's identity
     // through our own copy-ups, the kernel refreshes what our replies change, and a reload
     // (a merge landing) invalidates everything at once (invalidate()).
-    this.setLifetime(t);
+    const partial = this.opts.notifiedTimeout === undefined && (this.opts.notifiedLayers ?? 0) > 0;
+    this.setLifetime(t, partial ? { layers: this.opts.notifiedLayers!, seconds: this.opts.notifiedLayersTimeout ?? t } : undefined);
     const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE);
     const device = new FuseDevice(MAX_WRITE);
     const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true);
@@ -125,9 +126,14 @@ export class KernelTransport implements Transport {
     return this.told;
   }
 
-  /** Entry, attribute and negative lifetimes of replies from now on, in seconds (the cache's past answers keep theirs). */
-  setLifetime(seconds: number): void {
+  /**
+   * Entry, attribute and negative lifetimes of replies from now on, in seconds (the cache's past
+   * answers keep theirs); with `notified`, answers drawn from its first layers alone live its time.
+   */
+  setLifetime(seconds: number, notified?: NotifiedLifetime): void {
     this.timeouts.entry = this.timeouts.attr = this.timeouts.negative = seconds;
+    this.timeouts.notifiedLayers = notified?.layers ?? 0;
+    this.timeouts.notified = notified?.seconds ?? seconds;
   }
 
   async unmount(): Promise<void> {

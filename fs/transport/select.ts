@@ -7,7 +7,7 @@ import type { TransportName } from '../options.js';
 import type { WorldFs } from '../worldfs.js';
 import { FuseNativeTransport } from './fuse-native.js';
 import { KernelTransport } from './kernel.js';
-import type { Transport, TransportOptions } from './transport.js';
+import type { NotifiedLifetime, Transport, TransportOptions } from './transport.js';
 
 export function createTransport(name: TransportName, fs: WorldFs, opts: TransportOptions): Transport {
   if (name === 'kernel') return new KernelTransport(fs, opts);
@@ -53,8 +53,8 @@ class AutoTransport implements Transport {
     return this.chosen?.invalidateChanges?.(changes);
   }
 
-  setLifetime(seconds: number): void {
-    this.chosen?.setLifetime?.(seconds);
+  setLifetime(seconds: number, notified?: NotifiedLifetime): void {
+    this.chosen?.setLifetime?.(seconds, notified);
   }
 
   stats(): Record<string, number> {

@@ -3,6 +3,12 @@
 // (inode-based; kernel.ts). The mount option transport=native|kernel picks one (select.ts).
 import type { ViewChange } from '../../src/core/layer-change.js';
 
+/** Answers drawn from the first `layers` layers only (which report every change) live `seconds`. */
+export interface NotifiedLifetime {
+  readonly layers: number;
+  readonly seconds: number;
+}
+
 export interface TransportOptions {
   readonly mountpoint: string;
   readonly fsname: string;
@@ -14,6 +20,12 @@ export interface TransportOptions {
    * that invalidates (`invalidateChanges`); the others ignore it and keep `cacheTimeout`.
    */
   readonly notifiedTimeout?: number;
+  /**
+   * When not every layer is watched: how many from the top are. Answers drawn from those alone (an
+   * object whose highest copy is there) live `notifiedLayersTimeout`; the rest keep `cacheTimeout`'s.
+   */
+  readonly notifiedLayers?: number;
+  readonly notifiedLayersTimeout?: number;
   /** Kernel mount flags: ro, nosuid, nodev, noexec, suid, dev, exec. */
   readonly kernelFlags: readonly string[];
   readonly debug: boolean;
@@ -33,7 +45,7 @@ export interface Transport {
   /** Lower-layer names changed (see ViewChange): drop what the kernel caches of them. Absent: it cannot. */
   invalidateChanges?(changes: readonly ViewChange[]): void | Promise<void>;
   /** Replies' cache lifetimes from now on (changes stopped being reported: back to the time bound). */
-  setLifetime?(seconds: number): void;
+  setLifetime?(seconds: number, notified?: NotifiedLifetime): void;
   /** Counters for a soak test or a leak hunt (nodes the kernel holds, open handles, ...). */
   stats?(): Record<string, number>;
 }

@@ -23,6 +23,8 @@ export interface Attr {
   mode: number; uid: number; gid: number; size: number; dev: number; nlink: number; ino: number;
   rdev: number; blksize: number; blocks: number; atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint;
   hostDev: number; hostIno: number;
+  /** The layer of the highest copy (0: the top), when known: which layers the answer was drawn from. */
+  layer?: number;
 }
 
 /** A time as utimens receives it: nanoseconds since the epoch, or UTIME_NOW / UTIME_OMIT. */
@@ -49,7 +51,9 @@ export function toAttr(st: BigIntStats, merged = false, ino = Number(st.ino)): A
 export function getattr(u: Union, path: ViewPath): Attr {
   const node = u.existing(path);
   const st = host(() => lstatSync(u.hostPath(node), { bigint: true }));
-  return toAttr(st, node.entry.kind === 'dir' && isMerged(node), reportedIno(u, node, st));
+  const a = toAttr(st, node.entry.kind === 'dir' && isMerged(node), reportedIno(u, node, st));
+  a.layer = node.branches[0]!.layer;
+  return a;
 }
 
 /**

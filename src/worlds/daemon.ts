@@ -48,7 +48,8 @@ const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
  * The worldfs -o string for a request. As root (the kernel transport, which can invalidate), the
  * daemon watches its lower layers (notify=inotify): a change to an ancestor's layer invalidates
  * exactly what it touched, and the caches live long (notify_timeout=) once every lower layer is
- * watched; timeout=0 keeps a stack it cannot watch whole (a base too big) uncached, as before.
+ * watched; with a base too big to watch (a host root), what the world and its ancestors changed is
+ * still cached long, while answers drawn from the base keep timeout=0 (uncached, as before).
  * Rootless (fuse-native, which cannot invalidate), nothing is cached (timeout=0): changes show at
  * once. A merge into a world refreshes its daemon (refreshDaemon). Rootless, the view reports
  * everything as the caller's (squash_to_uid/gid): the world's user namespace maps the caller to

@@ -210,6 +210,24 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
 });
 
 describe('notify=inotify without a transport that can invalidate, or a layer it cannot watch', () => {
+  it('caches what is drawn from the watched layers alone when the lowest is too big to watch, and nothing that depends on it', async () => {
+    const v = await mount('aufs', ([l0, l1]) => {
+      mkdirSync(join(l0!, 'w'));
+      writeFileSync(join(l0!, 'w/f'), 'world');
+      mkdirSync(join(l1!, 'b'));
+      writeFileSync(join(l1!, 'b/g'), 'base');
+      for (let i = 0; i < 1030; i++) mkdirSync(join(l1!, `d${i}`)); // past the lowest layer's 1,024: unwatched
+    }, ['transport=kernel', 'notify=inotify', 'timeout=0', 'notify_timeout=3600']);
+    const requestsFor = async (fn: () => void) => { const before = (await stats(v.m)).requests!; fn(); return (await stats(v.m)).requests! - before; };
+    statSync(v.p('w/f'));
+    statSync(v.p('b/g'));
+    expect(await requestsFor(() => { statSync(v.p('w/f')); statSync(v.p('w/f')); })).toBe(0);
+    expect(await requestsFor(() => statSync(v.p('b/g')))).toBeGreaterThan(0);
+    writeFileSync(join(v.lowers[1]!, 'b/g'), 'base, changed'); // unwatched, uncached: shows at once
+    expect(readFileSync(v.p('b/g'), 'utf8')).toBe('base, changed');
+    writeFileSync(join(v.lowers[0]!, 'w/f'), 'world, changed'); // watched: shows once reported
+    expect(await soon(() => readFileSync(v.p('w/f'), 'utf8') === 'world, changed')).toBe(true);
+  });
   it('falls back to timeout= when a lower layer has more directories than the watch budget', async () => {
     // WORLDFS_WATCH_BUDGET is read by the watcher: 3 watches cannot cover 5 directories.
     process.env.WORLDFS_WATCH_BUDGET = '3';

@@ -20,11 +20,15 @@ export interface Request {
 /** A reply, none (FORGET), or one still being prepared (a copy-up staged in the thread pool). */
 export type Reply = Buffer | undefined | Promise<Buffer | undefined>;
 
-/** Cache lifetimes handed to the kernel, in seconds. */
+/** Cache lifetimes handed to the kernel, in seconds (read at every reply: they may change). */
 export interface Timeouts {
   readonly entry: number;
   readonly attr: number;
   readonly negative: number;
+  /** Layers from the top whose every change is reported (0: none, or lifetimes are uniform)... */
+  readonly notifiedLayers?: number;
+  /** ...and how long an answer drawn from them alone lives (an object whose highest copy is there). */
+  readonly notified?: number;
 }
 
 /** Who asked: new files and directories belong to the caller (see WorldFs's `Owner`). */
@@ -86,7 +90,7 @@ export class OpContext {
     const shared = !isDir && attr.nlink > 1 && this.fs.inTopLayer(path);
     const node = this.nodes.lookup(parent, name, isDir, keyOf(attr), shared);
     this.counters.lookups++;
-    return { nodeid: node.id, generation: 0, entryValid: this.t.entry, attrValid: this.t.attr, attr };
+    return { nodeid: node.id, generation: 0, entryValid: this.lifetime(attr, this.t.entry), attrValid: this.lifetime(attr, this.t.attr), attr };
   }
 
   entryReply(r: Request, e: Entry): Buffer {
@@ -97,8 +101,18 @@ export class OpContext {
 
   attrReply(r: Request, a: Attr): Buffer {
     const b = replyBuffer(r.h.unique, ATTR_OUT_SIZE);
-    writeAttrOut(b, OUT_HEADER_SIZE, this.t.attr, a);
+    writeAttrOut(b, OUT_HEADER_SIZE, this.lifetime(a, this.t.attr), a);
     return b;
+  }
+
+  /**
+   * How long the kernel may keep an answer about `a`: the notified lifetime when its highest copy
+   * is in a layer whose changes are all reported (no lower layer can change which copy that is, or
+   * its attributes), else `otherwise`. Negative entries depend on every layer: never here.
+   */
+  private lifetime(a: Attr, otherwise: number): number {
+    const n = this.t.notifiedLayers ?? 0;
+    return a.layer !== undefined && a.layer < n ? (this.t.notified ?? otherwise) : otherwise;
   }
 
   empty(r: Request): Buffer {
