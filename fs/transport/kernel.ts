@@ -1,7 +1,7 @@
 // The kernel-protocol transport: worldfs speaks FUSE on /dev/fuse itself, in TypeScript with no
 // native code (fs/transport/kernel/). Inode-based: the kernel's node ids map to view paths in a
 // table with lookup counts; the caller's uid/gid reach WorldFs, so new files are the caller's.
-import { readFileSync, write, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { ViewChange } from '../../src/core/layer-change.js';
 import { cacheBudget } from '../../src/core/lower-cache.js';
 import { findFuseMount } from '../../src/host/mountinfo.js';
@@ -24,8 +24,6 @@ export class KernelTransport implements Transport {
   private expireOnly = false;
   /** The lifetimes every reply carries; changed in place by `setLifetime`. */
   private readonly timeouts = { entry: 0, attr: 0, negative: 0, notifiedLayers: 0, notified: 0 };
-  /** Settles when every notification asked for so far is written. */
-  private told: Promise<void> = Promise.resolve();
 
   constructor(private readonly fs: WorldFs, private readonly opts: TransportOptions) {}
 
@@ -103,27 +101,9 @@ export class KernelTransport implements Transport {
     return this.tell(this.ops.ledger.forChanges(changes, this.expireOnly));
   }
 
-  /**
-   * Write notifications in order, one at a time, from the thread pool — never from the thread that
-   * answers requests (see FuseDevice.notify: an invalidation may wait for a reply of ours).
-   * Resolves when these and all earlier ones are written.
-   */
+  /** Write notifications in order (FuseDevice.notify); resolves when these and all earlier ones are written. */
   private tell(notices: readonly Buffer[]): Promise<void> {
-    const device = this.device;
-    if (!device || device.isClosed || notices.length === 0) return this.told;
-    const one = (b: Buffer) => new Promise<void>((resolve) => {
-      if (device.isClosed) return resolve();
-      write(device.fd, b, 0, b.length, null, (e) => {
-        // ENOENT: the kernel no longer knows that inode or name; ENODEV: unmounted.
-        const code = (e as NodeJS.ErrnoException | null)?.code;
-        if (e && code !== 'ENOENT' && code !== 'ENODEV') process.stderr.write(`worldfs: notification failed: ${e.message}\n`);
-        resolve();
-      });
-    });
-    this.told = this.told.then(async () => {
-      for (const b of notices) await one(b);
-    });
-    return this.told;
+    return this.device?.notify(notices) ?? Promise.resolve();
   }
 
   /**

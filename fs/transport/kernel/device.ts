@@ -21,8 +21,8 @@ export class FuseDevice {
   readonly fd: number;
   private buffers: [Buffer, Buffer];
   private closedFlag = false;
-  private readonly notices: Buffer[] = [];
-  private noticeInFlight = false;
+  /** Settles when every notification asked for so far is written. */
+  private told: Promise<void> = Promise.resolve();
   private resolveClosed!: (reason: string) => void;
   /** Settles when the connection is gone: unmounted (ENODEV), or closed by us. */
   readonly closed: Promise<string>;
@@ -104,36 +104,33 @@ export class FuseDevice {
   }
 
   /**
-   * Queue a notification. It is written from the thread pool, one at a time, never from the
-   * thread that answers requests: the kernel may need one of our replies before it can finish
-   * an invalidation (a page locked by a read we have not answered yet), which would deadlock.
+   * Write notifications, in order after every earlier one, from the thread pool one at a time:
+   * never from the thread that answers requests, since the kernel may need one of our replies
+   * before it can finish an invalidation (a page locked by a read we have not answered yet),
+   * which would deadlock. Resolves once these and all earlier ones are written (or the device closed).
    */
-  notify(b: Buffer): void {
-    if (this.closedFlag) return;
-    this.notices.push(b);
-    this.pumpNotices();
-  }
-
-  private pumpNotices(): void {
-    if (this.noticeInFlight || this.closedFlag) return;
-    const b = this.notices.shift();
-    if (!b) return;
-    this.noticeInFlight = true;
-    write(this.fd, b, 0, b.length, null, (e) => {
-      this.noticeInFlight = false;
-      // ENOENT: the kernel no longer knows that inode or name, nothing to invalidate.
-      if (e && errCode(e) !== 'ENOENT' && errCode(e) !== 'ENODEV') {
-        process.stderr.write(`worldfs: notification failed: ${e.message}\n`);
-      }
-      this.pumpNotices();
+  notify(notices: readonly Buffer[]): Promise<void> {
+    if (this.closedFlag || notices.length === 0) return this.told;
+    const one = (b: Buffer) => new Promise<void>((resolve) => {
+      if (this.closedFlag) return resolve();
+      write(this.fd, b, 0, b.length, null, (e) => {
+        // ENOENT: the kernel no longer knows that inode or name, nothing to invalidate; ENODEV: unmounted.
+        if (e && errCode(e) !== 'ENOENT' && errCode(e) !== 'ENODEV') {
+          process.stderr.write(`worldfs: notification failed: ${e.message}\n`);
+        }
+        resolve();
+      });
     });
+    this.told = this.told.then(async () => {
+      for (const b of notices) await one(b);
+    });
+    return this.told;
   }
 
   /** Stop serving and close the device (a pending read ends when the connection does). */
   close(reason = 'closed'): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    this.notices.length = 0;
     try { closeSync(this.fd); } catch { /* already gone */ }
     this.resolveClosed(reason);
   }
