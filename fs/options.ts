@@ -160,43 +160,30 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       if (value === undefined || value === '') throw new UsageError(`option ${key} needs a value`);
       return value;
     };
+    /** The value, one of `choices`. */
+    const oneOf = <T extends string>(...choices: T[]): T => {
+      const v = need();
+      if (!(choices as string[]).includes(v)) throw new UsageError(`${key}=${v}: expected ${choices.join(' or ')}`);
+      return v as T;
+    };
+    /** The value, a number of seconds >= 0. */
+    const seconds = (): number => {
+      const n = Number(need());
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`${key}=${value}: expected a number of seconds >= 0`);
+      return n;
+    };
     switch (key) {
       case 'lowerdir': lowerdirs = splitLowerdirs(need()); break;
       case 'upperdir': upperdir = need(); break;
       case 'workdir': workdir = need(); break;
       case 'whiteout': whiteout = need(); break;
-      case 'udba': {
-        const v = need();
-        if (v !== 'reval' && v !== 'none') throw new UsageError(`udba=${v}: expected reval or none`);
-        udba = v;
-        break;
-      }
-      case 'timeout': {
-        const n = Number(need());
-        if (!Number.isFinite(n) || n < 0) throw new UsageError(`timeout=${value}: expected a number of seconds >= 0`);
-        cacheTimeout = n;
-        break;
-      }
-      case 'notify': {
-        const v = need();
-        if (v !== 'none' && v !== 'inotify') throw new UsageError(`notify=${v}: expected none or inotify`);
-        notify = v;
-        break;
-      }
-      case 'notify_timeout': {
-        const n = Number(need());
-        if (!Number.isFinite(n) || n < 0) throw new UsageError(`notify_timeout=${value}: expected a number of seconds >= 0`);
-        notifiedTimeout = n;
-        break;
-      }
+      case 'udba': udba = oneOf('reval', 'none'); break;
+      case 'timeout': cacheTimeout = seconds(); break;
+      case 'notify': notify = oneOf('none', 'inotify'); break;
+      case 'notify_timeout': notifiedTimeout = seconds(); break;
       case 'fence': fence = need(); break;
       case 'volatile': fsync = false; break;
-      case 'metacopy': {
-        const v = need();
-        if (v !== 'on' && v !== 'off') throw new UsageError(`metacopy=${v}: expected on or off`);
-        metacopy = v === 'on';
-        break;
-      }
+      case 'metacopy': metacopy = oneOf('on', 'off') === 'on'; break;
       case 'log': log = need(); break;
       case 'prune': prune = splitLowerdirs(need()); break;
       case 'seenlog': seenlog = need(); break;

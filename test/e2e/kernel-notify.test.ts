@@ -5,7 +5,8 @@
 import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+import { soon } from '../helpers/procs.js';
+import { daemonStats, mountWorldfs, requestsDuring, stackDirs, tempDir, unmountAll } from '../helpers/worldfs.js';
 
 const LONG = ['transport=kernel', 'notify=inotify', 'timeout=3600', 'notify_timeout=3600'];
 const temps: { cleanup(): void }[] = [];
@@ -28,27 +29,6 @@ async function mount(whiteout: string, prepare: (lowers: string[]) => void, opti
   prepare(d.lowers);
   const m = await mountWorldfs({ ...d, whiteout, options });
   return { ...d, m, p: (rel = '') => join(d.mnt, rel) };
-}
-
-/** Poll until `cond` holds (10 s at most: the watcher is asynchronous, the machine may be loaded). */
-async function soon(cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    try {
-      if (cond()) return true;
-    } catch { /* not yet */ }
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** The daemon's counters (SIGUSR2 prints them on stderr). */
-async function stats(m: Mounted): Promise<Record<string, number>> {
-  const before = m.stderr().length;
-  m.proc.kill('SIGUSR2');
-  let line: string | undefined;
-  await soon(() => (line = /worldfs: stats (\{.*\})\n/.exec(m.stderr().slice(before))?.[1]) !== undefined);
-  return JSON.parse(line!) as Record<string, number>;
 }
 
 const exists = (p: string) => {
@@ -192,20 +172,20 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
     });
     const walk = () => { for (let i = 0; i < 20; i++) statSync(v.p(`keep/f${i}`)); };
     walk();
-    const first = await stats(v.m);
+    const first = await daemonStats(v.m);
     walk();
     walk();
-    expect((await stats(v.m)).requests).toBe(first.requests + 0); // SIGUSR2 is not a request
+    expect((await daemonStats(v.m)).requests).toBe(first.requests + 0); // SIGUSR2 is not a request
     statSync(v.p('busy/x'));
-    const beforeChange = await stats(v.m);
+    const beforeChange = await daemonStats(v.m);
     writeFileSync(join(v.lowers[1]!, 'busy/x'), 'changed');
     expect(await soon(() => statSync(v.p('busy/x')).size === 7)).toBe(true);
-    const afterChange = await stats(v.m);
+    const afterChange = await daemonStats(v.m);
     expect(afterChange.viewChanges).toBeGreaterThan(0);
     // Rewritten in place: its name stood, so the kernel asked for attributes again, not the name.
     expect(afterChange.lookups).toBe(beforeChange.lookups);
     walk();
-    expect((await stats(v.m)).requests).toBe(afterChange.requests);
+    expect((await daemonStats(v.m)).requests).toBe(afterChange.requests);
   });
 });
 
@@ -218,11 +198,10 @@ describe('notify=inotify without a transport that can invalidate, or a layer it 
       writeFileSync(join(l1!, 'b/g'), 'base');
       for (let i = 0; i < 1030; i++) mkdirSync(join(l1!, `d${i}`)); // past the lowest layer's 1,024: unwatched
     }, ['transport=kernel', 'notify=inotify', 'timeout=0', 'notify_timeout=3600']);
-    const requestsFor = async (fn: () => void) => { const before = (await stats(v.m)).requests!; fn(); return (await stats(v.m)).requests! - before; };
     statSync(v.p('w/f'));
     statSync(v.p('b/g'));
-    expect(await requestsFor(() => { statSync(v.p('w/f')); statSync(v.p('w/f')); })).toBe(0);
-    expect(await requestsFor(() => statSync(v.p('b/g')))).toBeGreaterThan(0);
+    expect(await requestsDuring(v.m, () => { statSync(v.p('w/f')); statSync(v.p('w/f')); })).toBe(0);
+    expect(await requestsDuring(v.m, () => statSync(v.p('b/g')))).toBeGreaterThan(0);
     writeFileSync(join(v.lowers[1]!, 'b/g'), 'base, changed'); // unwatched, uncached: shows at once
     expect(readFileSync(v.p('b/g'), 'utf8')).toBe('base, changed');
     writeFileSync(join(v.lowers[0]!, 'w/f'), 'world, changed'); // watched: shows once reported

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { daemonStats, mountWorldfs, stackDirs, tempDir, unmountAll, WORLDFS } from '../helpers/worldfs.js';
+import { mountWorldfs, requestsDuring, stackDirs, tempDir, unmountAll, WORLDFS } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
 afterEach(async () => {
@@ -29,20 +29,13 @@ function sh(cmd: string): string {
   return r.stdout;
 }
 
-/** FUSE requests the daemon served while `cmd` ran. */
-async function requestsFor(m: Awaited<ReturnType<typeof mount>>['m'], cmd: string): Promise<number> {
-  const before = (await daemonStats(m)).requests!;
-  sh(cmd);
-  return (await daemonStats(m)).requests! - before;
-}
-
 describe('writeback_cache', () => {
   it('gathers a thousand 10-byte writes into a few requests (and without it, each is one)', async () => {
     const wb = await mount(['writeback_cache']);
     const plain = await mount([]);
     const write = (mnt: string) => `dd if=/dev/zero of=${mnt}/new bs=10 count=1000 status=none`;
-    expect(await requestsFor(wb.m, write(wb.mnt))).toBeLessThan(200);
-    expect(await requestsFor(plain.m, write(plain.mnt))).toBeGreaterThanOrEqual(1000);
+    expect(await requestsDuring(wb.m, () => sh(write(wb.mnt)))).toBeLessThan(200);
+    expect(await requestsDuring(plain.m, () => sh(write(plain.mnt)))).toBeGreaterThanOrEqual(1000);
     for (const v of [wb, plain]) expect(statSync(join(v.upper, 'new')).size).toBe(10_000); // on the host once closed
   });
 

@@ -7,6 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { soon } from '../helpers/procs.js';
 import { WorldsFixture } from '../helpers/worldctl.js';
 
 let fx: WorldsFixture;
@@ -39,18 +40,6 @@ function miniBase(base: string): void {
   writeFileSync(join(base, 'data/f'), 'v1\n');
   writeFileSync(join(base, 'data/gone'), 'gone\n');
   for (let i = 0; i < 10; i++) writeFileSync(join(base, `keep/k${i}`), `${i}\n`);
-}
-
-/** Poll until `cond` holds (10 s at most). */
-async function soon(cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    try {
-      if (cond()) return true;
-    } catch { /* not yet */ }
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A world's daemon counters: SIGUSR2 makes it print them in its log. */

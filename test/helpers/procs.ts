@@ -94,6 +94,21 @@ export async function waitUntil(cond: () => boolean, ms = 10_000): Promise<boole
   }
 }
 
+/**
+ * Poll `cond` every 20 ms until it holds or `ms` pass, a throw counting as "not yet" (a name not
+ * there yet); returns whether it held. For asynchronous effects such as a watcher's invalidations.
+ */
+export async function soon(cond: () => boolean, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      if (cond()) return true;
+    } catch { /* not yet */ }
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** `waitUntil`, failing with what was awaited when `ms` pass first. */
 export async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   if (!(await waitUntil(cond, ms))) throw new Error(`timed out waiting for ${what}`);

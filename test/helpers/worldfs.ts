@@ -99,6 +99,13 @@ export async function daemonStats(m: Mounted): Promise<Record<string, number>> {
   throw new Error(`the daemon printed no stats line; its stderr:\n${m.stderr()}`);
 }
 
+/** FUSE requests the daemon of `m` served while `fn` ran (its own SIGUSR2 is no request). */
+export async function requestsDuring(m: Mounted, fn: () => void): Promise<number> {
+  const before = (await daemonStats(m)).requests!;
+  fn();
+  return (await daemonStats(m)).requests! - before;
+}
+
 /** Whether a path is a mountpoint now (from /proc/self/mountinfo, never touching the mount). */
 export function isMounted(mnt: string): boolean {
   const text = readFileSync('/proc/self/mountinfo', 'utf8');

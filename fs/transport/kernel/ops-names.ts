@@ -1,6 +1,7 @@
 // Kernel requests about names: LOOKUP, FORGET/BATCH_FORGET (the kernel's lookup counts), MKNOD,
 // MKDIR, SYMLINK, LINK, UNLINK, RMDIR, RENAME/RENAME2. Each returns its reply and throws FsError.
 import { fsError, isFsError } from '../../../src/core/errors.js';
+import type { ViewPath } from '../../../src/core/paths.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
 import { RENAME_NOREPLACE } from './protocol.js';
 
@@ -78,18 +79,14 @@ export function link(c: OpContext, r: Request): Reply {
   });
 }
 
-export function unlink(c: OpContext, r: Request): Buffer {
-  const parent = c.node(r.h.nodeid);
-  const name = r.body.cstring();
-  c.fs.unlink(c.childPath(parent, name));
-  c.nodes.unlinkName(parent, name);
-  return c.empty(r);
-}
+export const unlink = (c: OpContext, r: Request): Buffer => removeName(c, r, (p) => c.fs.unlink(p));
+export const rmdir = (c: OpContext, r: Request): Buffer => removeName(c, r, (p) => c.fs.rmdir(p));
 
-export function rmdir(c: OpContext, r: Request): Buffer {
+/** UNLINK / RMDIR: `remove` the name's view path, then drop the name from the node table. */
+function removeName(c: OpContext, r: Request, remove: (path: ViewPath) => void): Buffer {
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
-  c.fs.rmdir(c.childPath(parent, name));
+  remove(c.childPath(parent, name));
   c.nodes.unlinkName(parent, name);
   return c.empty(r);
 }

@@ -59,8 +59,6 @@ export class KernelOps {
   get counters() { return this.c.counters; }
   /** Whether the kernel caches writes (WRITEBACK_CACHE was negotiated): set once, at INIT. */
   set writeback(on: boolean) { this.c.writeback = on; }
-  /** Requests waiting for a staged copy-up. */
-  get waiting(): number { return this.c.waiting.size; }
 
   /** Serve one request; unknown opcodes are answered ENOSYS (the kernel then stops sending most of them). */
   dispatch(r: Request): Reply {
