@@ -2,12 +2,12 @@
 // pool while other requests are answered; a second writer joins the same copy; INTERRUPT (the
 // writer killed) ends the wait and gives the copy up; the data arrives whole. A failpoint holds the
 // copy (src/host/failpoints.ts), so "while it is in flight" is certain, not a matter of timing.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/procs.js';
+import { shellOk, waitFor } from '../helpers/procs.js';
 import { mountWorldfs, stackDirs, tempDir, unmountAll } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
@@ -59,12 +59,7 @@ function waitingInFuse(pid: number): boolean {
   }
 }
 
-/** A command run to completion with a generous bound: a stuck daemon fails the test instead of hanging it. */
-function run(cmd: string): string {
-  const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`${cmd}: ${r.error?.message ?? r.stderr}`);
-  return r.stdout;
-}
+const run = (cmd: string) => shellOk(cmd, 30_000);
 
 describe('the kernel transport serves requests while a big copy-up is staged', () => {
   it('answers lookups, reads and new files meanwhile, and then finishes the copy-up whole', async () => {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { shellOk } from '../helpers/procs.js';
 import { mountWorldfs, requestsDuring, stackDirs, tempDir, unmountAll, WORLDFS } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
@@ -23,11 +24,7 @@ async function mount(options: string[]) {
   return { ...d, m };
 }
 
-function sh(cmd: string): string {
-  const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${cmd}: ${r.error?.message ?? r.stderr}`);
-  return r.stdout;
-}
+const sh = (cmd: string) => shellOk(cmd, 60_000);
 
 describe('writeback_cache', () => {
   it('gathers a thousand 10-byte writes into a few requests (and without it, each is one)', async () => {

@@ -84,6 +84,16 @@ export function mountsUnder(dir: string): { mnt: string; fstype: string; source:
   return out;
 }
 
+/**
+ * A shell command line run to completion, bounded by `timeoutMs` (a stuck daemon fails the test
+ * instead of hanging it): its stdout, or an Error naming the command and why it failed.
+ */
+export function shellOk(cmd: string, timeoutMs: number): string {
+  const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', timeout: timeoutMs });
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.error?.message ?? r.stderr}`);
+  return r.stdout;
+}
+
 /** Poll `cond` every 100 ms until it holds or `ms` pass; returns whether it held. */
 export async function waitUntil(cond: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
