@@ -121,8 +121,9 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
       layer: i + 1, root, skip: emptied, ...(i === lowers.length - 1 ? { maxDirs: LOWEST_LAYER_DIRS } : {}),
     }))];
     notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs }, opts.fence);
-    notified = notifier.covers(watched.map((w) => w.layer));
-    while (notifiedLayers < watched.length && notifier.covers(watched.slice(0, notifiedLayers + 1).map((w) => w.layer))) notifiedLayers++;
+    const firstUnwatched = watched.findIndex((w) => !notifier!.covers([w.layer]));
+    notifiedLayers = firstUnwatched < 0 ? watched.length : firstUnwatched;
+    notified = notifiedLayers === watched.length;
     if (notified) ttlMs = Math.max(ttlMs, opts.notifiedTimeout * 1000);
   }
   cache.limit(ttlMs);
