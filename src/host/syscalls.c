@@ -5,6 +5,9 @@
  *                                     "now" = UTIME_NOW
  *   mknod(path, mode, major, minor)   fifos, devices, whiteouts (character device 0/0)
  *   renameat2(from, to, flags)        RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT
+ *   lstatNoSymlinks(path, out)        lstat that follows no symlink anywhere in `path` (openat2
+ *                                     RESOLVE_NO_SYMLINKS + fstat): out[0] = st_mode, out[1] = st_rdev;
+ *                                     returns 0 or the errno (no exception: absence is common)
  * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
  */
 #define _GNU_SOURCE
@@ -16,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <node_api.h>
 
 #define MAXPATH 4096
@@ -86,11 +90,38 @@ static napi_value js_renameat2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_lstat_no_symlinks(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; char path[MAXPATH];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type; size_t length = 0; void *data = NULL;
+  if (argc < 2 || get_path(env, argv[0], path) ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || length < 2) {
+    napi_throw_type_error(env, NULL, "lstatNoSymlinks(path: string, out: Float64Array(2))");
+    return NULL;
+  }
+  struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+  int err = 0;
+  int fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (fd < 0) {
+    err = errno;
+  } else {
+    struct stat st;
+    if (fstat(fd, &st) != 0) err = errno;
+    else { ((double *)data)[0] = st.st_mode; ((double *)data)[1] = (double)st.st_rdev; }
+    close(fd);
+  }
+  napi_value result;
+  napi_create_int32(env, err, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_default, NULL },
     { "mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL },
     { "renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_default, NULL },
+    { "lstatNoSymlinks", NULL, js_lstat_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
