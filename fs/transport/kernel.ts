@@ -69,13 +69,6 @@ export class KernelTransport implements Transport {
       device.serve((req) => session.handle(req));
       const negotiated = await Promise.race([session.ready, device.closed.then((why) => { throw new Error(`connection ended before INIT: ${why}`); })]);
       this.expireOnly = (negotiated.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0;
-      // Node waits for its thread pool on exit, and our pending read of /dev/fuse ends only with a
-      // request or with the connection: a process.exit() while still mounted would hang. End the
-      // connection then (the mount shows ENOTCONN, as after any daemon crash).
-      const conn = connectionOf(this.opts.mountpoint);
-      process.once('exit', () => {
-        if (device.reading && conn !== undefined) abortConnection(conn);
-      });
     } catch (e) {
       device.close();
       // Mounted but never initialised: do not leave a dead mount behind.

@@ -12,6 +12,8 @@ interface Native {
   mknod(path: string, mode: number, major: number, minor: number): void;
   renameat2(from: string, to: string, flags: number): void;
   lstatNoSymlinks(path: string, out: Float64Array): number;
+  watchReadable(fd: number, callback: (events: number) => void): object;
+  unwatch(watch: object): void;
 }
 
 export const RENAME_NOREPLACE = 1;
@@ -65,4 +67,22 @@ export function lstatNoSymlinks(path: string, out: ModeAndRdev): number {
     out.rdev = statOut[1]!;
   }
   return err;
+}
+
+/** An opaque watch made by watchReadable. */
+export type NativeWatch = { readonly __brand: 'NativeWatch' };
+
+/**
+ * Call `callback` on the main thread whenever `fd` is readable (level-triggered: again at the next
+ * turn while data is left), from Node's own event loop; `events` is negative (a libuv error) when
+ * polling failed. The watch keeps the process alive until `unwatchNative`, which must be called
+ * exactly once and before `fd` is closed.
+ */
+export function watchReadable(fd: number, callback: (events: number) => void): NativeWatch {
+  return host(() => load().watchReadable(fd, callback)) as NativeWatch;
+}
+
+/** Stop a watch (once). */
+export function unwatchNative(watch: NativeWatch): void {
+  load().unwatch(watch);
 }
