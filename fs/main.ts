@@ -96,7 +96,8 @@ async function serve(opts: MountOptions): Promise<number> {
         notifier?.attach(transport);
         transport.setLifetime?.(
           next.notified ? opts.notifiedTimeout : cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds,
-          !next.notified && next.notifiedLayers > 0 ? { layers: next.notifiedLayers, seconds: opts.notifiedTimeout } : undefined,
+          next.notified ? { layers: Infinity, seconds: opts.notifiedTimeout }
+            : next.notifiedLayers > 0 ? { layers: next.notifiedLayers, seconds: opts.notifiedTimeout } : undefined,
         );
       });
     }

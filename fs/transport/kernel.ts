@@ -46,8 +46,10 @@ export class KernelTransport implements Transport {
     // Entries and attributes alike live that long: the node table keeps an inode's identity
     // through our own copy-ups, the kernel refreshes what our replies change, and a reload
     // (a merge landing) invalidates everything at once (invalidate()).
-    const partial = this.opts.notifiedTimeout === undefined && (this.opts.notifiedLayers ?? 0) > 0;
-    this.setLifetime(t, partial ? { layers: this.opts.notifiedLayers!, seconds: this.opts.notifiedLayersTimeout ?? t } : undefined);
+    const full = this.opts.notifiedTimeout !== undefined;
+    const partial = !full && (this.opts.notifiedLayers ?? 0) > 0;
+    this.setLifetime(t, full ? { layers: Infinity, seconds: t }
+      : partial ? { layers: this.opts.notifiedLayers!, seconds: this.opts.notifiedLayersTimeout ?? t } : undefined);
     const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE);
     const device = new FuseDevice(MAX_WRITE);
     const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true);
