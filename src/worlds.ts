@@ -14,7 +14,7 @@ import { worldContents, type WorldContents } from './worlds/contents.js';
 import type { WorldsContext } from './worlds/context.js';
 import { stopWorld, type StopResult } from './worlds/stop.js';
 import { chooseMembership, type Membership } from './ns/membership.js';
-import { createWorld } from './worlds/create.js';
+import { createWorld, type CreateOptions } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
 import { liveDaemon } from './worlds/daemon.js';
 import { ensurePrivateStore } from './worlds/private-store.js';
@@ -98,9 +98,9 @@ export class Worlds {
     });
   }
 
-  async create(name: string, parents: readonly string[] = []): Promise<World> {
+  async create(name: string, parents: readonly string[] = [], opts: CreateOptions = {}): Promise<World> {
     await this.recover();
-    return createWorld(this.ctx, name, parents);
+    return createWorld(this.ctx, name, parents, opts);
   }
 
   async delete(name: string, recursive = false): Promise<string[]> {
