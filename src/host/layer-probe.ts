@@ -17,6 +17,8 @@ import { getXattr } from './xattr.js';
 
 const { O_RDONLY, O_DIRECTORY } = constants;
 const { ENOENT, ENOTDIR, ELOOP } = osConstants.errno;
+/** Top-layer answers remembered at most (past it the memo starts again: a long walk must not grow it for good). */
+const TOP_MEMO_MAX = 65_536;
 
 /**
  * A stack of real directories: roots[0] is the writable top layer.
@@ -70,6 +72,28 @@ export class HostLayers implements LayerProbe {
     return this.emptied.has(slash < 0 ? '' : rel.slice(0, slash));
   }
 
+  /**
+   * Answers about the top layer (entries, markers) remembered while only requests that change
+   * nothing are served (`topSteady`). The top layer changes only through this daemon's own writes
+   * (and a reload, which makes a new HostLayers): every one of them is preceded by `topChanging`.
+   * A stat walk resolves each path from the root at every request; this makes the top layer's part
+   * of it a hash probe.
+   */
+  private topSeen: Map<string, RawEntry | string | undefined> | undefined;
+
+  /**
+   * The requests served from now on change nothing (until `topChanging`): what they read of the
+   * top layer may be remembered. Default contract: without it, the top layer is read afresh.
+   */
+  topSteady(): void {
+    if (this.topSeen === undefined || this.topSeen.size > TOP_MEMO_MAX) this.topSeen = new Map();
+  }
+
+  /** Something may write the top layer now (a request that changes something, a copy-up resuming): forget it. */
+  topChanging(): void {
+    this.topSeen = undefined;
+  }
+
   /** The host path of `rel` in `layer`. */
   hostPath(layer: number, rel: string): string {
     const root = this.roots[layer]!;
@@ -78,7 +102,14 @@ export class HostLayers implements LayerProbe {
 
   entry(layer: number, rel: string): RawEntry | undefined {
     if (this.filtering && this.excluded(layer, rel)) return undefined;
-    if (layer === 0) return this.lstatEntry(layer, rel);
+    if (layer === 0) {
+      const seen = this.topSeen;
+      if (seen === undefined) return this.lstatEntry(0, rel);
+      if (seen.has(rel)) return seen.get(rel) as RawEntry | undefined;
+      const e = this.lstatEntry(0, rel);
+      seen.set(rel, e);
+      return e;
+    }
     const slash = rel.lastIndexOf('/');
     // A directory a readdir listed answers from its listing; otherwise one system call. A lookup
     // never lists its parent: in a directory of n entries that made n lookups read n² entries.
@@ -200,7 +231,16 @@ export class HostLayers implements LayerProbe {
 
   private marker(layer: number, rel: string, spec: MarkerSpec): string | undefined {
     if (this.filtering && layer > 0 && (this.emptied.has(rel) || this.hidden[layer]?.has(rel))) return undefined;
-    const rec = layer > 0 ? this.cache.record(layer, rel) : undefined;
+    if (layer === 0) {
+      const seen = this.topSeen;
+      if (seen === undefined) return this.readMarker(0, rel, spec);
+      const key = `\0${spec.name}\0${rel}`; // NUL: in no name, so apart from every entry's key
+      if (seen.has(key)) return seen.get(key) as string | undefined;
+      const v = this.readMarker(0, rel, spec);
+      seen.set(key, v);
+      return v;
+    }
+    const rec = this.cache.record(layer, rel);
     if (rec === undefined) return this.readMarker(layer, rel, spec);
     // A marker that is an entry of the directory is answered by its listing, when there is one.
     if (rec.entries !== undefined && spec.kind !== 'xattr' && !rec.entries.has(spec.name)) return undefined;

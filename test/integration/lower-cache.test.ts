@@ -93,6 +93,23 @@ describe('HostLayers with a lower cache', () => {
     expect(layers.list(1, 'd')).toBe(listing);
   });
 
+  it('remembers the top layer only between topSteady and topChanging (requests that change nothing)', () => {
+    expect(kind('/t')).toBe('absent');
+    layers.topSteady();
+    expect(kind('/t')).toBe('absent');
+    writeFileSync(join(top(), 't'), 't'); // not by a request: a steady stretch would not see it...
+    expect(kind('/t')).toBe('absent');
+    layers.topChanging(); // ...which is why every writer says so first
+    expect(kind('/t')).toBe('file');
+    layers.topSteady();
+    writeFileSync(join(top(), '.wh.t'), '');
+    expect(kind('/t')).toBe('file');
+    layers.topChanging();
+    expect(kind('/t')).toBe('file'); // an entry beside its own marker still shows (aufs)
+    rmSync(join(top(), 't'));
+    expect(kind('/t')).toBe('absent');
+  });
+
   it('never caches the top layer, even when asked through list', () => {
     mkdirSync(join(top(), 'd'));
     expect(layers.list(0, 'd')).toEqual([]);
