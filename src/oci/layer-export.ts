@@ -142,18 +142,22 @@ class Walker {
     const size = Number(st.size);
     this.entries++;
     this.dataBytes += size;
-    const sink = this.pack.entry({ ...header, type: 'file', size } as tarStream.Header);
+    let finish!: (e?: Error | null) => void;
+    const written = new Promise<void>((res, rej) => { finish = (e) => (e ? rej(e) : res()); });
+    const sink = this.pack.entry({ ...header, type: 'file', size } as tarStream.Header, (e?: Error | null) => finish(e));
     if (size > 0) {
       // The descriptor bounds the read to `size` bytes: a file growing meanwhile cannot break the archive.
       const fd = openSync(src, 'r');
       try {
-        await pipeline(createReadStream('', { fd, start: 0, end: size - 1, autoClose: false }), sink);
+        for await (const chunk of createReadStream('', { fd, start: 0, end: size - 1, autoClose: false })) {
+          if (!sink.write(chunk as Buffer)) await new Promise<void>((res) => sink.once('drain', () => res()));
+        }
       } finally {
         closeSync(fd);
       }
-    } else {
-      await new Promise<void>((res, rej) => sink.end((e?: Error | null) => (e ? rej(e) : res())));
     }
+    (sink as unknown as Writable).end();
+    await written;
   }
 
   private xattrs(path: string, kind: string): Map<string, Buffer> {
@@ -175,7 +179,8 @@ class Walker {
 
   private entry(header: Record<string, unknown>): Promise<void> {
     this.entries++;
-    return new Promise((res, rej) => this.pack.entry(header as unknown as tarStream.Header, (e?: Error | null) => (e ? rej(e) : res())));
+    // An empty body: for a 'file' without one, tar-stream would wait for data on a stream.
+    return new Promise((res, rej) => this.pack.entry(header as unknown as tarStream.Header, Buffer.alloc(0), (e?: Error | null) => (e ? rej(e) : res())));
   }
 }
 
