@@ -48,8 +48,10 @@ export async function importLayers(ctx: WorldsContext, layers: readonly LayerSou
 
   // 1. Read and plan every layer: a bad entry anywhere refuses the whole import.
   const plans: ImportPlan[] = [];
+  const planned: string[] = [];
   for (const l of layers) {
     const { entries, diffId } = await readLayer(l.file);
+    planned.push(diffId);
     if (l.diffId !== undefined && l.diffId !== diffId) {
       throw new WorldError('BAD_LAYER', `layer ${l.file} has digest ${diffId} but the image says ${l.diffId}: the blob is corrupt; nothing was imported`);
     }
@@ -80,7 +82,8 @@ export async function importLayers(ctx: WorldsContext, layers: readonly LayerSou
       const layer = join(staging, String(i), 'layer');
       mkdirSync(layer, { recursive: true, mode: 0o755 });
       const diffId = await extractLayer(layers[i]!.file, plans[i]!, { layer, work: join(staging, String(i), 'work'), canChown: isRoot, implicitMeta });
-      if (layers[i]!.diffId !== undefined && diffId !== layers[i]!.diffId) throw new WorldError('BAD_LAYER', `layer ${layers[i]!.file} changed while it was imported; nothing was imported`);
+      // The plan was made from the first read: a file changed since would be extracted by the wrong plan.
+      if (diffId !== planned[i]) throw new WorldError('BAD_LAYER', `layer ${layers[i]!.file} changed while it was imported; nothing was imported`);
     }
     return ctx.store.update((r) => {
       let next = r;

@@ -179,6 +179,37 @@ async function craftTar(file: string, entries: { name: string; type?: string; bo
   await done;
 }
 
+describe('import of layers other tools made', () => {
+  it('gives directories a layer only implies the attributes the parent view shows there', async () => {
+    chmodSync(join(fx.base, 'etc'), 0o750);
+    const file = join(fx.root, 'implied.tar');
+    await craftTar(file, [{ name: 'etc/added', body: 'a\n' }, { name: 'new/dir/f', body: 'f\n' }]);
+    await fx.ok(['import', file, '--name', 'I']);
+    const m = await fx.mount('I');
+    const etc = lstatSync(join(m, 'etc'), { bigint: true });
+    const base = lstatSync(join(fx.base, 'etc'), { bigint: true });
+    expect([etc.mode, etc.mtimeNs]).toEqual([base.mode, base.mtimeNs]);
+    expect(readFileSync(join(m, 'etc', 'gone'), 'utf8')).toBe('gone\n'); // merged, not replaced
+    expect(lstatSync(join(m, 'new', 'dir')).mode & 0o7777).toBe(0o755);
+    await fx.umount('I');
+  });
+
+  it('exports the base too with --with-base, giving the same view over an empty base', async () => {
+    await fx.ok(['create', 'A']);
+    changeEverything(await fx.mount('A'));
+    await fx.umount('A');
+    const dir = join(fx.root, 'image');
+    await fx.ok(['export', 'A', '--image', dir, '--with-base']);
+    const empty = join(fx.root, 'empty');
+    mkdirSync(empty);
+    const home2 = join(fx.root, 'home2');
+    await fx.ok(['init', '--base', empty], home2);
+    expect(await fx.ok(['import', dir], home2)).toBe('imported world "A~base" (w1)\nimported world "A" (w2)\n');
+    const view = await sameViews({ name: 'A' }, { name: 'A', home: home2 });
+    expect(view.has('/renamed/sub/m')).toBe(true);
+  });
+});
+
 describe('import refuses bad input with a clear message and imports nothing', () => {
   it.each([
     ['an absolute path', [{ name: 'ok' }, { name: '/etc/evil' }], /"\/etc\/evil" is absolute/],
