@@ -12,6 +12,7 @@ import tarStream from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { diffSnapshots, snapshotTree } from '../helpers/tree-snapshot.js';
 import { WorldsFixture } from '../helpers/worldctl.js';
+import { UnprivilegedUser } from '../helpers/unprivileged.js';
 
 const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as { setAttributeSync(p: string, n: string, v: string): void };
 
@@ -268,6 +269,29 @@ describe('import refuses bad input with a clear message and imports nothing', ()
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/has digest sha256:[0-9a-f]+ but the image says sha256:[0-9a-f]+: the blob is corrupt; nothing was imported/);
     expect(await fx.worlds()).toEqual(before);
+  });
+});
+
+describe('import as an unprivileged user', () => {
+  let user: UnprivilegedUser | undefined;
+  afterEach(async () => { await user?.cleanup(); user = undefined; });
+
+  it('refuses device files (only root may make them) and imports the rest with the user as owner', async () => {
+    user = await UnprivilegedUser.make({ fuse: false });
+    const env = { WORLDOS_HOME: `${user.home}/store` };
+    const ctl = (...args: string[]) => user!.run([`${user!.repo}/bin/worldctl`, ...args], { env });
+    expect(ctl('init', '--base', '/').status).toBe(0);
+    const dev = join(user.home, 'dev.tar');
+    await craftTar(dev, [{ name: 'ok' }, { name: 'null', type: 'character-device' }]);
+    const fine = join(user.home, 'fine.tar');
+    await craftTar(fine, [{ name: 'd/', type: 'directory' }, { name: 'd/f', body: 'f\n' }, { name: 'p', type: 'fifo' }]);
+    spawnSync('chown', [String(user.uid), dev, fine]);
+    const r = ctl('import', dev, '--name', 'Dev');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/"null" is a device file, which only root may create \(import as root\); nothing was imported/);
+    expect(ctl('import', fine, '--name', 'Fine').stdout).toMatch(/imported world "Fine"/);
+    expect(JSON.parse(ctl('list', '--json').stdout).map((w: { name: string }) => w.name)).toEqual(['base', 'Fine']);
+    expect(lstatSync(join(user.home, 'store', 'worlds', 'w1', 'layer', 'd', 'f')).uid).toBe(user.uid); // not root's: no chown without root
   });
 });
 
