@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { dataBranch } from '../core/metacopy.js';
 import { mergeListings } from '../core/listing.js';
-import { relOf, type ViewPath } from '../core/paths.js';
+import { relOf } from '../core/paths.js';
 import { lookupChild, lowerPart, rootNode, type ViewNode } from '../core/resolve.js';
 import { kindOfMode } from '../host/entry.js';
 import type { HostLayers } from '../host/layer-probe.js';
@@ -41,7 +41,10 @@ type Pack = ReturnType<typeof tarStream.pack>;
 export async function exportLayer(layers: HostLayers, out: Writable, opts: ExportOptions = {}): Promise<ExportStats> {
   const pack = tarStream.pack();
   const done = pipeline(pack, out);
-  const w = new Walker(layers, pack, new Set(opts.emptied ?? []));
+  // If `out` fails (EPIPE, ENOSPC), tar-stream calls no more callbacks: every wait races this.
+  const broken = new Promise<never>((_res, rej) => { done.catch(rej); });
+  broken.catch(() => undefined);
+  const w = new Walker(layers, pack, new Set(opts.emptied ?? []), broken);
   try {
     const root = rootNode(layers);
     await w.object(root, undefined, '');
@@ -62,7 +65,8 @@ class Walker {
   dataBytes = 0;
   /** host dev:ino -> the archive name first written for it (hard links). */
   private readonly linked = new Map<string, string>();
-  constructor(private readonly layers: HostLayers, private readonly pack: Pack, private readonly emptied: ReadonlySet<string>) {}
+  constructor(private readonly layers: HostLayers, private readonly pack: Pack, private readonly emptied: ReadonlySet<string>,
+    private readonly broken: Promise<never>) {}
 
   private host(node: ViewNode): string {
     const b = node.branches[0]!;
@@ -145,19 +149,20 @@ class Walker {
     let finish!: (e?: Error | null) => void;
     const written = new Promise<void>((res, rej) => { finish = (e) => (e ? rej(e) : res()); });
     const sink = this.pack.entry({ ...header, type: 'file', size } as tarStream.Header, (e?: Error | null) => finish(e));
+    sink.on('error', (e: Error) => finish(e));
     if (size > 0) {
       // The descriptor bounds the read to `size` bytes: a file growing meanwhile cannot break the archive.
       const fd = openSync(src, 'r');
       try {
         for await (const chunk of createReadStream('', { fd, start: 0, end: size - 1, autoClose: false })) {
-          if (!sink.write(chunk as Buffer)) await new Promise<void>((res) => sink.once('drain', () => res()));
+          if (!sink.write(chunk as Buffer)) await Promise.race([new Promise<void>((res) => sink.once('drain', () => res())), written, this.broken]);
         }
       } finally {
         closeSync(fd);
       }
     }
     (sink as unknown as Writable).end();
-    await written;
+    await Promise.race([written, this.broken]);
   }
 
   private xattrs(path: string, kind: string): Map<string, Buffer> {
@@ -180,8 +185,7 @@ class Walker {
   private entry(header: Record<string, unknown>): Promise<void> {
     this.entries++;
     // An empty body: for a 'file' without one, tar-stream would wait for data on a stream.
-    return new Promise((res, rej) => this.pack.entry(header as unknown as tarStream.Header, Buffer.alloc(0), (e?: Error | null) => (e ? rej(e) : res())));
+    return Promise.race([this.broken, new Promise<void>((res, rej) => this.pack.entry(header as unknown as tarStream.Header, Buffer.alloc(0), (e?: Error | null) => (e ? rej(e) : res())))]);
   }
 }
 
-export type { ViewPath };

@@ -40,7 +40,11 @@ function lineageByName(ctx: WorldsContext, name: string): World[] {
 export async function exportWorldLayer(ctx: WorldsContext, name: string, out: Writable): Promise<ExportStats> {
   const lineage = lineageByName(ctx, name);
   const { layers, emptied } = stackFrom(ctx, lineage, 0);
-  return exportLayer(layers, out, { emptied });
+  try {
+    return await exportLayer(layers, out, { emptied });
+  } catch (e) {
+    throw asWorldError(e, `export ${name}`);
+  }
 }
 
 /** Write world `name`'s own layer to `file` (through a temp file renamed into place). */
