@@ -14,6 +14,9 @@ import * as ls from './commands/ls.js';
 import * as merge from './commands/merge.js';
 import * as mount from './commands/mount.js';
 import * as runCmd from './commands/run.js';
+import * as exportCmd from './commands/export.js';
+import * as importCmd from './commands/import.js';
+import * as push from './commands/push.js';
 
 const EXIT_BY_CODE: Partial<Record<WorldErrorCode, number>> = {
   BAD_NAME: EXIT.usage, CONFLICT: EXIT.conflict, BUSY: EXIT.busy, LOCKED: EXIT.busy, NO_SUCH_WORLD: EXIT.notFound,
@@ -34,7 +37,7 @@ export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run worldctl --help for usage)');
-  for (const m of [init, create, del, merge, ls, list, mount, runCmd]) m.register(program, ctx);
+  for (const m of [init, create, del, merge, ls, list, mount, runCmd, exportCmd, importCmd, push]) m.register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -24,6 +24,11 @@ import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.j
 import type { ProcessInfo } from './worlds/contents.js';
 import { mustFindByName } from './worlds/context.js';
 import { mountWorld, umountWorld } from './worlds/mounts.js';
+import { exportWorldImage, exportWorldLayer, exportWorldLayerFile, type ImageExport } from './worlds/oci-export.js';
+import { importLayers } from './worlds/oci-import.js';
+import { importImageDir, pullWorld, pushWorld } from './worlds/oci-registry.js';
+import type { ExportStats } from './oci/layer-export.js';
+import type { Writable } from 'node:stream';
 
 /** mkdir -p the store home, reporting a read-only filesystem as such (Node says ENOENT for it). */
 function makeHome(home: string): void {
@@ -142,5 +147,41 @@ export class Worlds {
   async ps(name: string): Promise<ProcessInfo[]> {
     await this.recover();
     return listProcesses(this.ctx, mustFindByName(this.registry(), name).id);
+  }
+
+  /** The world's own layer as an OCI layer tar, to `file` (atomically) or a stream (docs/oci.md). */
+  async exportLayer(name: string, to: string | Writable): Promise<ExportStats> {
+    await this.recover();
+    return typeof to === 'string' ? exportWorldLayerFile(this.ctx, name, to) : exportWorldLayer(this.ctx, name, to);
+  }
+
+  /** The world and its ancestors (the base with `withBase`) as an OCI image layout at `dir`. */
+  async exportImage(name: string, dir: string, opts: { withBase?: boolean; tag?: string } = {}): Promise<ImageExport> {
+    await this.recover();
+    return exportWorldImage(this.ctx, name, dir, opts);
+  }
+
+  /** A layer tar as a new world `name` over `from` (default: the base); nothing on refusal. */
+  async importLayer(file: string, name: string, from: readonly string[] = []): Promise<World[]> {
+    await this.recover();
+    return importLayers(this.ctx, [{ file }], name, from);
+  }
+
+  /** An OCI image layout as new worlds, one per layer, the top one `name` (default: the image's). */
+  async importImage(dir: string, opts: { name?: string; from?: readonly string[]; tag?: string } = {}): Promise<World[]> {
+    await this.recover();
+    return importImageDir(this.ctx, dir, opts);
+  }
+
+  /** Push the world (and its ancestors) to a registry reference with skopeo. */
+  async push(name: string, ref: string, opts: { tlsVerify?: boolean; withBase?: boolean } = {}): Promise<ImageExport> {
+    await this.recover();
+    return pushWorld(this.ctx, name, ref, opts);
+  }
+
+  /** Pull a registry reference into new worlds with skopeo. */
+  async pull(ref: string, opts: { tlsVerify?: boolean; name?: string; from?: readonly string[] } = {}): Promise<World[]> {
+    await this.recover();
+    return pullWorld(this.ctx, ref, opts);
   }
 }

@@ -17,6 +17,7 @@ export type WorldErrorCode =
   | 'CONFLICT'          // a merge found changes it may not combine
   | 'BUSY'              // a world is in use (mounted, processes running)
   | 'NOT_INITIALISED'   // no registry yet: run `worldctl init`
+  | 'BAD_LAYER'         // an imported layer or image the rules refuse (src/oci/import-plan.ts); nothing was imported
   | 'IO';               // any other failure of the store's filesystem
 
 /** Options of a WorldError: the underlying failure, and one line telling the user what to do. */
