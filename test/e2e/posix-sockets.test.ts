@@ -5,12 +5,13 @@
 // whiteouts) and on a plain directory, the oracle; checks of the layers apply to worldfs only.
 import { once } from 'node:events';
 import {
-  chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, readdirSync, renameSync, unlinkSync, writeFileSync, type Stats,
+  chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync, type Stats,
 } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mksockSync } from '../helpers/fs-ops.js';
+import { mountWorldfs, stackDirs, tempDir, unmountAll } from '../helpers/worldfs.js';
 import { socketNode } from './support/tree.js';
 import { errno, runCases, type Case, type View } from './support/views.js';
 
@@ -177,3 +178,29 @@ const cases: Case[] = [
 ];
 
 runCases('worldfs Unix-domain sockets', cases);
+
+describe('a bound socket in a view the kernel caches nothing of (timeout=0)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let server: Server | undefined;
+  beforeEach(() => { tmp = tempDir('worldos-e2e-'); });
+  afterEach(async () => {
+    if (server) await stop(server);
+    server = undefined;
+    await unmountAll();
+    tmp.cleanup();
+  });
+
+  // Every connect looks the name up again: the daemon must answer the node the socket is bound to.
+  it('is reached by every connect, through lookups, renames and a dropped dentry cache', async () => {
+    const d = stackDirs(tmp.path, 1);
+    mkdirSync(join(d.lowers[0]!, 'lowdir'));
+    const m = await mountWorldfs({ ...d, options: ['timeout=0'] });
+    server = await listen(join(m.mnt, 'lowdir', 'a.sock'));
+    for (let i = 0; i < 3; i++) expect(await talk(join(m.mnt, 'lowdir', 'a.sock'), `n${i}`)).toBe(`echo n${i}`);
+    renameSync(join(m.mnt, 'lowdir', 'a.sock'), join(m.mnt, 'b.sock'));
+    expect(await talk(join(m.mnt, 'b.sock'), 'renamed')).toBe('echo renamed');
+    writeFileSync('/proc/sys/vm/drop_caches', '2');
+    expect(await talk(join(m.mnt, 'b.sock'), 'dropped')).toBe('echo dropped');
+    expect(m.stderr()).not.toMatch(/unexpected error/);
+  });
+});
