@@ -49,6 +49,7 @@ function put(dir: string, files: Record<string, string>): void {
 const rmrf = (p: string) => rmSync(p, { recursive: true });
 const DEEP = Array.from({ length: 30 }, (_, i) => `n${i}`).join('/');
 const DEEP_LOWER = 'a/b/c/d/e/f/g/h/i/j';
+const [N252, N253, N254, N255] = [252, 253, 254, 255].map((n) => 'l'.repeat(n - 1) + String(n % 10));
 const dirsOf = (path: string) => path.split('/').map((_, i, a) => `${a.slice(0, i + 1).join('/')}/`);
 
 interface LayerCase {
@@ -146,6 +147,13 @@ const CASES: readonly LayerCase[] = [
     child1: (d) => { mksockSync(join(d, 's1'), 0o600); mkdirSync(join(d, 'm')); renameSync(join(d, 'bs'), join(d, 'm', 'bs2')); chmodSync(join(d, 'm', 'bs2'), 0o700); },
     child3: (d) => mksockSync(join(d, 'm', 's3'), 0o640),
     expected: ['m/', 'm/bs2=<socket>', 'm/s3=<socket>', 's1=<socket>'],
+  },
+  {
+    name: 'names of 252-255 bytes (aufs: hashed whiteouts): base ones deleted, a base directory made again, new ones',
+    base: (d) => put(d, { [N255]: 'b', [`${N252}/a`]: 'a', [N254]: 'c', keep: 'k' }),
+    child1: (d) => { unlinkSync(join(d, N255)); rmrf(join(d, N252)); put(d, { [`${N252}/new`]: 'new', [N253]: 'n' }); },
+    child3: (d) => unlinkSync(join(d, N254)),
+    expected: [`${N252}/`, `${N252}/new=new`, `${N253}=n`, 'keep=k'],
   },
 ];
 
