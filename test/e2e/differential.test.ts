@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Op, OpKind } from '../helpers/fs-ops.js';
-import { buildLowerLayers } from '../helpers/layer-fixture.js';
+import { buildLowerLayers, LONG_NAME } from '../helpers/layer-fixture.js';
 import { runLockstep, type Side } from '../helpers/lockstep.js';
 import { OP_WEIGHTS, OpGenerator, viewState } from '../helpers/op-gen.js';
 import { mountOverlay, unmountOverlays } from '../helpers/overlayfs.js';
@@ -45,6 +45,10 @@ const removexattr = (path: string, name: string): Op => ({ kind: 'removexattr', 
 const read = (path: string): Op => ({ kind: 'read', path });
 const list = (path: string): Op => ({ kind: 'list', path });
 const stat = (path: string): Op => ({ kind: 'stat', path });
+
+const N252 = 'n'.repeat(252);
+const N253 = 'm'.repeat(253);
+const N254 = 'k'.repeat(254);
 
 /** Named sequences over the fixture in ../helpers/layer-fixture.ts (l0 highest). */
 const SCENARIOS: readonly { name: string; ops: readonly Op[] }[] = [
@@ -107,6 +111,12 @@ const SCENARIOS: readonly { name: string; ops: readonly Op[] }[] = [
       stat('/a/b/d/b'), chmod('/a/b/d/b', 0o604), stat('/a/b/d/b'), utimes('/a/b/d/b'), rename('/a/b/d/b', '/a/f'), stat('/a/f'),
       link('/a/f', '/a/b/d/b'), stat('/a/b/d/b'), setxattr('/a/f', 'user.x', 'no'), unlink('/a/f'), stat('/a/b/d/b'), list('/a/b/d'),
       mksock('/a/b/d/c', 0o640), rename('/a/b/d', '/g'), list('/g'), stat('/g/c'), stat('/g/b'), mkfifo('/g/b')] },
+  { name: 'names of 252-255 bytes: a lower one whited out, renamed over and made again; new ones renamed onto lower names',
+    ops: [stat(`/a/b/d/${LONG_NAME}`), read(`/a/b/d/${LONG_NAME}`), list('/a/b/d'), rename(`/a/b/d/${LONG_NAME}`, `/a/${N254}`), list('/a/b/d'),
+      stat(`/a/b/d/${LONG_NAME}`), read(`/a/${N254}`), create(`/a/b/d/${LONG_NAME}`, 'again'), list('/a/b/d'), unlink(`/a/b/d/${LONG_NAME}`),
+      list('/a/b/d'), mkdir(`/a/b/d/${LONG_NAME}`), list(`/a/b/d/${LONG_NAME}`), create(`/${N252}`), rename(`/${N252}`, '/b'), read('/b'),
+      rename('/c/b', `/c/${N253}`), list(`/c/${N253}`), list('/c'), rename(`/a/${N254}`, `/c/${N253}/${LONG_NAME}`), list(`/c/${N253}`),
+      create(`/${'x'.repeat(256)}`), rename('/a/b/d', `/${N253}`), list(`/${N253}`), list('/a/b')] },
   { name: 'answers the errno POSIX gives for type mismatches and existing names',
     ops: [rmdir('/b'), unlink('/a'), rmdir('/a/b/d'), mkdir('/a'), create('/a/a'), link('/a', '/e'), link('/b', '/a/a'),
       symlink('/b', 'x'), mkdir('/b/x'), create('/b/x'), read('/a'), write('/a'), rmdir('/nope'), unlink('/nope'), list('/b')] },

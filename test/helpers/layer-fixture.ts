@@ -1,7 +1,7 @@
 // A deterministic stack of lower layers for differential tests, written as data and built by one
 // function, so every union under test gets identical layers. It has files shadowed across layers,
 // directories merged from two and three layers, directories that exist only in one lower layer,
-// a directory over a lower symlink, a lower fifo, a lower socket node, user.* xattrs, a setgid directory of another
+// a directory over a lower symlink, a lower fifo, a lower socket node, a 255-byte name, user.* xattrs, a setgid directory of another
 // group, entries of other owners, and no whiteouts or opaque directories. Names come from the
 // same small pool (a, b, c, d) random operations use.
 import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,9 @@ const file = (path: string, data: string, mode = 0o644, extra: Extra = {}): Laye
 const symlink = (path: string, target: string, owner?: Owner): LayerEntry => ({ kind: 'symlink', path, target, owner });
 const fifo = (path: string, mode = 0o644): LayerEntry => ({ kind: 'fifo', path, mode });
 const socket = (path: string, mode = 0o755, owner?: Owner): LayerEntry => ({ kind: 'socket', path, mode, owner });
+
+/** A name of NAME_MAX (255) bytes: aufs whites it out with a hashed marker (docs/whiteouts.md). */
+export const LONG_NAME = 'l'.repeat(254) + 'z';
 
 /**
  * Highest priority first (lowerdir order). Hard links inside lower layers are left out on purpose:
@@ -63,6 +66,7 @@ export const LOWER_LAYERS: readonly (readonly LayerEntry[])[] = [
     dir('/a/b/d', 0o755),                                // only in l2, below a merged directory
     file('/a/b/d/a', 'l2 /a/b/d/a\n', 0o000),
     socket('/a/b/d/b', 0o750, [1000, 100]),               // a socket node nobody listens on
+    file(`/a/b/d/${LONG_NAME}`, 'l2 255-byte name\n'),     // too long for an aufs .wh. marker
     file('/a/c', 'l2 /a/c\n', 0o644, { xattrs: { 'user.x': 'l2', 'user.y': 'l2' } }),
     file('/b', 'l2 /b\n'),
     dir('/c', 0o775),
