@@ -1,4 +1,4 @@
-// Name operations other than rename: unlink, symlink, readlink, link, mknod.
+// Name operations other than rename: unlink, symlink, readlink, link, mknod (sockets included).
 import { constants, linkSync, readlinkSync, symlinkSync } from 'node:fs';
 import { fsError } from '../../src/core/errors.js';
 import type { ViewPath } from '../../src/core/paths.js';
@@ -39,8 +39,10 @@ export function link(u: Union, existing: ViewPath, path: ViewPath): void {
   u.placeNew(path, u.resolve(path), false, (p) => host(() => linkSync(upper, p)), false);
 }
 
+/** mknod(2): fifos, devices (as root), socket nodes (bind(2) of an AF_UNIX socket) and regular files. */
 export function mknod(u: Union, path: ViewPath, mode: number, dev: number, owner?: Owner): void {
   const kind = kindOfMode(mode);
+  if (kind === undefined) throw fsError('EINVAL', `mknod of file type ${(mode & constants.S_IFMT).toString(8)}`);
   const { major, minor } = splitDev(dev);
   const r = u.resolve(path);
   if (r.kind === 'found') throw fsError('EEXIST', path);
@@ -52,6 +54,7 @@ export function mknod(u: Union, path: ViewPath, mode: number, dev: number, owner
     case 'fifo': return place((p) => hostMknod(p, 'p', mode));
     case 'chardev': return place((p) => hostMknod(p, 'c', mode, major, minor));
     case 'blockdev': return place((p) => hostMknod(p, 'b', mode, major, minor));
+    case 'socket': return place((p) => hostMknod(p, 's', mode));
     case 'file':
       return place((p) => closeSync(openVerified(p, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode & 0o7777)));
     default:

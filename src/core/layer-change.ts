@@ -91,12 +91,13 @@ export class Redirects {
 
 /**
  * The view changes one layer event may cause. A whiteout marker stands for the name it hides; a
- * directory marker (opaque, redirect) for the whole directory; other internal names (a work
+ * directory marker (opaque, redirect) for the whole directory, and so does a hashed marker (the
+ * name it hides cannot be read from it: rare, names of 252-255 bytes); other internal names (a work
  * directory) for nothing.
  */
 export function viewChangesOf(ev: LayerEvent, format: WhiteoutFormat, redirects: Redirects): ViewChange[] {
   const hidden = format.hiddenByMarker(ev.name);
-  const whole = hidden === undefined && isDirectoryMarker(ev.name, format);
+  const whole = hidden === undefined && (isDirectoryMarker(ev.name, format) || format.isHashedMarker(ev.name));
   if (hidden === undefined && !whole && format.isInternal(ev.name)) return [];
   const out: ViewChange[] = [];
   // A marker written in place is still a marker: only a plain entry's content change is content only.

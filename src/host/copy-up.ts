@@ -7,7 +7,6 @@ import {
   lstatSync, chmodSync, chownSync, mkdirSync, readlinkSync, renameSync, symlinkSync,
   type BigIntStats, type Stats,
 } from 'node:fs';
-import { fsError } from '../core/errors.js';
 import { copySparse } from './copy-data.js';
 import type { WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf } from './entry.js';
@@ -64,8 +63,11 @@ export function copyObject(src: string, st: Stats, dst: string, opts: CopyOption
       mknod(dst, t, 0o600, major, minor);
       break;
     }
-    default:
-      throw fsError('EOPNOTSUPP', `cannot copy up a socket: ${src}`);
+    case 'socket':
+      // A socket node copies up as a node with no listener, as in overlayfs: a process bound to
+      // the lower one stays bound to that inode (connect through the view is refused, as on ext4).
+      mknod(dst, 's', 0o600);
+      break;
   }
   copyXattrs(src, dst, opts.format);
   setOwnerModeTimes(src, dst, st, opts);

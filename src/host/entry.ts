@@ -2,10 +2,10 @@
 import { constants, type Stats } from 'node:fs';
 import type { EntryKind } from '../core/whiteout/format.js';
 
-const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK } = constants;
+const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK } = constants;
 
-/** The entry kind of a mode. */
-export function kindOfMode(mode: number): EntryKind {
+/** The entry kind of a mode; undefined for a type that is none of them (mknod(2) answers EINVAL). */
+export function kindOfMode(mode: number): EntryKind | undefined {
   switch (mode & S_IFMT) {
     case S_IFREG: return 'file';
     case S_IFDIR: return 'dir';
@@ -13,11 +13,14 @@ export function kindOfMode(mode: number): EntryKind {
     case S_IFIFO: return 'fifo';
     case S_IFCHR: return 'chardev';
     case S_IFBLK: return 'blockdev';
-    default: return 'socket';
+    case S_IFSOCK: return 'socket';
+    default: return undefined;
   }
 }
 
 /** The entry kind of an lstat result. */
 export function kindOf(st: Stats): EntryKind {
-  return kindOfMode(st.mode);
+  const kind = kindOfMode(st.mode);
+  if (kind === undefined) throw new Error(`lstat reported an unknown file type: mode ${st.mode.toString(8)}`);
+  return kind;
 }

@@ -71,7 +71,7 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
   const layers: MergedLayer[] = fold.map((w) => ({
     world: w.name,
     seen: readSeenLog(ctx.layout.seenLog(w.id)),
-    touched: new Map(touchedPaths(ownLayer(ctx, w), format).map((t) => [t.path, t.kind] as const)),
+    touched: new Map(touchedPaths(hostStack(reg, w.id, ctx.layout, ctx.lineage), format).map((t) => [t.path, t.kind] as const)),
   }));
   const conflicts = findConflicts(layers, (p) => currentIdentity(target, p));
   const skip: string[] = [];
@@ -129,7 +129,7 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
     const paths = new Set<string>();
     for (const w of fold) {
       if (mine.has(w.id)) continue;
-      for (const t of touchedPaths(ownLayer(ctx, w), format)) if (t.kind !== 'dir') paths.add(t.path);
+      for (const t of touchedPaths(hostStack(reg, w.id, ctx.layout, ctx.lineage), format)) if (t.kind !== 'dir') paths.add(t.path);
     }
     pinPaths(stack, ctx.layout.work(o.id), [...paths].sort());
   }
@@ -283,10 +283,6 @@ export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: str
 }
 
 /** A reader of one world's own layer only. */
-function ownLayer(ctx: WorldsContext, w: World): HostLayers {
-  return new HostLayers([ctx.layout.layer(w)], whiteoutFormat(w.whiteout));
-}
-
 /** What the ancestor's view has at `path` now, as a seen-log identity. */
 function currentIdentity(stack: HostLayers, path: string): string {
   try {

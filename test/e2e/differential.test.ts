@@ -2,6 +2,7 @@
 // over identical lower layers, must give the same outcome (errno or success) op by op and the
 // same visible tree (names, types, modes, owners, sizes, contents, non-directory link counts,
 // symlink targets, user.* xattrs). Hand-written scenarios first, then seeded random sequences.
+// Sockets are socket nodes (mknod S_IFSOCK, what bind(2) makes); a real listener is posix-sockets.test.ts's.
 // Not compared, by design: inode numbers, st_dev, timestamps, directory size and link count.
 // Not exercised, by design: names starting with '.wh.' (the aufs format reserves them and answers
 // EPERM, a documented property of that format), hard links inside lower layers (overlayfs without
@@ -11,7 +12,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Op, OpKind } from '../helpers/fs-ops.js';
-import { buildLowerLayers } from '../helpers/layer-fixture.js';
+import { buildLowerLayers, LONG_NAME } from '../helpers/layer-fixture.js';
 import { runLockstep, type Side } from '../helpers/lockstep.js';
 import { OP_WEIGHTS, OpGenerator, viewState } from '../helpers/op-gen.js';
 import { mountOverlay, unmountOverlays } from '../helpers/overlayfs.js';
@@ -38,11 +39,16 @@ const symlink = (path: string, target: string): Op => ({ kind: 'symlink', path, 
 const chmod = (path: string, mode: number): Op => ({ kind: 'chmod', path, mode });
 const utimes = (path: string): Op => ({ kind: 'utimes', path, atime: 1_000_000, mtime: 2_000_000 });
 const mkfifo = (path: string, mode = 0o644): Op => ({ kind: 'mkfifo', path, mode });
+const mksock = (path: string, mode = 0o755): Op => ({ kind: 'mksock', path, mode });
 const setxattr = (path: string, name: string, value: string): Op => ({ kind: 'setxattr', path, name, value });
 const removexattr = (path: string, name: string): Op => ({ kind: 'removexattr', path, name });
 const read = (path: string): Op => ({ kind: 'read', path });
 const list = (path: string): Op => ({ kind: 'list', path });
 const stat = (path: string): Op => ({ kind: 'stat', path });
+
+const N252 = 'n'.repeat(252);
+const N253 = 'm'.repeat(253);
+const N254 = 'k'.repeat(254);
 
 /** Named sequences over the fixture in ../helpers/layer-fixture.ts (l0 highest). */
 const SCENARIOS: readonly { name: string; ops: readonly Op[] }[] = [
@@ -99,6 +105,18 @@ const SCENARIOS: readonly { name: string; ops: readonly Op[] }[] = [
       unlink('/c/c'), symlink('/c/c', 'a'), stat('/c/c'), rename('/c/b', '/c/f'), mkfifo('/c/b'), stat('/c/b'), stat('/c/f/a')] },
   { name: 'fifos are created, renamed and never opened for blocking I/O',
     ops: [mkfifo('/e'), stat('/e'), read('/e'), write('/e'), mkfifo('/e'), rename('/c/c', '/f'), stat('/f'), link('/f', '/c/c'), stat('/f'), unlink('/f')] },
+  { name: 'socket nodes are made, renamed, linked, chmod\'ed and unlinked; a lower one copies up as a socket',
+    ops: [mksock('/e'), stat('/e'), read('/e'), write('/e'), mksock('/e'), mksock('/b'), chmod('/e', 0o700), stat('/e'), link('/e', '/a/e'),
+      stat('/e'), rename('/e', '/c/e'), stat('/c/e'), stat('/c/e'), unlink('/a/e'), stat('/c/e'), list('/'),
+      stat('/a/b/d/b'), chmod('/a/b/d/b', 0o604), stat('/a/b/d/b'), utimes('/a/b/d/b'), rename('/a/b/d/b', '/a/f'), stat('/a/f'),
+      link('/a/f', '/a/b/d/b'), stat('/a/b/d/b'), setxattr('/a/f', 'user.x', 'no'), unlink('/a/f'), stat('/a/b/d/b'), list('/a/b/d'),
+      mksock('/a/b/d/c', 0o640), rename('/a/b/d', '/g'), list('/g'), stat('/g/c'), stat('/g/b'), mkfifo('/g/b')] },
+  { name: 'names of 252-255 bytes: a lower one whited out, renamed over and made again; new ones renamed onto lower names',
+    ops: [stat(`/a/b/d/${LONG_NAME}`), read(`/a/b/d/${LONG_NAME}`), list('/a/b/d'), rename(`/a/b/d/${LONG_NAME}`, `/a/${N254}`), list('/a/b/d'),
+      stat(`/a/b/d/${LONG_NAME}`), read(`/a/${N254}`), create(`/a/b/d/${LONG_NAME}`, 'again'), list('/a/b/d'), unlink(`/a/b/d/${LONG_NAME}`),
+      list('/a/b/d'), mkdir(`/a/b/d/${LONG_NAME}`), list(`/a/b/d/${LONG_NAME}`), create(`/${N252}`), rename(`/${N252}`, '/b'), read('/b'),
+      rename('/c/b', `/c/${N253}`), list(`/c/${N253}`), list('/c'), rename(`/a/${N254}`, `/c/${N253}/${LONG_NAME}`), list(`/c/${N253}`),
+      create(`/${'x'.repeat(256)}`), rename('/a/b/d', `/${N253}`), list(`/${N253}`), list('/a/b')] },
   { name: 'answers the errno POSIX gives for type mismatches and existing names',
     ops: [rmdir('/b'), unlink('/a'), rmdir('/a/b/d'), mkdir('/a'), create('/a/a'), link('/a', '/e'), link('/b', '/a/a'),
       symlink('/b', 'x'), mkdir('/b/x'), create('/b/x'), read('/a'), write('/a'), rmdir('/nope'), unlink('/nope'), list('/b')] },

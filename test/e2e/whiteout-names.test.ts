@@ -23,6 +23,13 @@ const L1: Tree = {
 };
 const LAYERS = [L0, L1];
 
+// Names too long for an aufs `.wh.<name>` marker (NAME_MAX is 255 bytes).
+const N252 = 'd'.repeat(252);
+const N253 = 'n'.repeat(253);
+const N254 = 'l'.repeat(254);
+const N255 = 'x'.repeat(255);
+const UTF254 = 'é'.repeat(127);
+
 /** Every entry of the view as `path kind rdev`, recursively (lstat, never following links). */
 function walk(v: View): string[] {
   const out: string[] = [];
@@ -124,6 +131,34 @@ const cases: Case[] = [
       expect(st.isCharacterDevice()).toBe(true);
       expect(st.rdev).toBe(0);
       expect(readdirSync(v.p()).sort()).toEqual(['a.txt', 'b.txt', 'dev00', 'lowdir', 'merged', 'opq']);
+    },
+  },
+  {
+    title: 'every name of up to 255 bytes is created, reached, renamed and deleted, lower ones too (aufs: a hashed whiteout)',
+    layers: [{ merged: { top: 'top' } }, { [N255]: 'lower 255', [N254]: 'lower 254', [N252]: { f: 'f', g: 'g' }, merged: { [UTF254]: 'lower utf', keep: 'k' } }],
+    run(v) {
+      expect(readFileSync(v.p(N255), 'utf8')).toBe('lower 255');
+      expect(readFileSync(v.p(`merged/${UTF254}`), 'utf8')).toBe('lower utf');
+      writeFileSync(v.p(N253), 'new 253');
+      expect(readFileSync(v.p(N253), 'utf8')).toBe('new 253');
+      unlinkSync(v.p(N255));
+      expect(errno(() => lstatSync(v.p(N255)))).toBe('ENOENT');
+      unlinkSync(v.p(`merged/${UTF254}`));
+      expect(readdirSync(v.p('merged')).sort()).toEqual(['keep', 'top']);
+      rmSync(v.p(N252), { recursive: true });
+      expect(errno(() => readdirSync(v.p(N252)))).toBe('ENOENT');
+      mkdirSync(v.p(N252));
+      expect(readdirSync(v.p(N252))).toEqual([]); // the deleted lower contents stay deleted
+      renameSync(v.p(N254), v.p(N255));
+      expect(readFileSync(v.p(N255), 'utf8')).toBe('lower 254');
+      expect(errno(() => lstatSync(v.p(N254)))).toBe('ENOENT');
+      expect(readdirSync(v.p()).sort()).toEqual([N252, N253, N255, 'merged'].sort());
+      renameSync(v.p(N255), v.p(N254));
+      writeFileSync(v.p(N255), 'again');
+      expect(readdirSync(v.p()).sort()).toEqual([N252, N253, N254, N255, 'merged'].sort());
+      expect(errno(() => writeFileSync(v.p('x'.repeat(256)), ''))).toBe('ENAMETOOLONG');
+      for (const n of [N252, N253, N254, N255, 'merged']) rmSync(v.p(n), { recursive: true });
+      expect(readdirSync(v.p())).toEqual([]);
     },
   },
 ];

@@ -4,13 +4,17 @@
 // merged Parent must show there. Child3's view is checked against the table (the oracle for the
 // view itself), Parent's view after `merge Child3 --into Parent` against Child3's (every path), and
 // C4 — a child of Child1 only, mounted during the merge — must see exactly what it saw before.
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mksockSync } from '../helpers/fs-ops.js';
 import { describeTree } from '../helpers/tree.js';
 import { viewDiff, WorldsFixture } from '../helpers/worldctl.js';
 
-/** Entries under a directory: "dir/" for directories, "file=content", "link->target". */
+/** Entries under a directory: "dir/" for directories, "file=content", "link->target", "sock=<socket>". */
 function flat(root: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
@@ -23,6 +27,8 @@ function flat(root: string): string[] {
         walk(r);
       } else if (st.isSymbolicLink()) {
         out.push(`${r}->${readlinkSync(p)}`);
+      } else if (st.isSocket()) {
+        out.push(`${r}=<socket>`);
       } else {
         out.push(`${r}=${readFileSync(p, 'utf8')}`);
       }
@@ -43,6 +49,7 @@ function put(dir: string, files: Record<string, string>): void {
 const rmrf = (p: string) => rmSync(p, { recursive: true });
 const DEEP = Array.from({ length: 30 }, (_, i) => `n${i}`).join('/');
 const DEEP_LOWER = 'a/b/c/d/e/f/g/h/i/j';
+const [N252, N253, N254, N255] = [252, 253, 254, 255].map((n) => 'l'.repeat(n - 1) + String(n % 10));
 const dirsOf = (path: string) => path.split('/').map((_, i, a) => `${a.slice(0, i + 1).join('/')}/`);
 
 interface LayerCase {
@@ -133,6 +140,20 @@ const CASES: readonly LayerCase[] = [
     base: (d) => put(d, { a: 'a', 'm/f': 'f' }),
     child1: (d) => { chmodSync(join(d, 'a'), 0o600); symlinkSync('a', join(d, 'link')); mkdirSync(join(d, 'o')); renameSync(join(d, 'm', 'f'), join(d, 'o', 'g')); },
     expected: ['a=a', 'link->a', 'm/', 'o/', 'o/g=f'],
+  },
+  {
+    name: 'socket nodes: made in Child1 and Child3, a base one renamed and chmod\'ed in Child1 (copied up as a socket)',
+    base: (d) => mksockSync(join(d, 'bs'), 0o755),
+    child1: (d) => { mksockSync(join(d, 's1'), 0o600); mkdirSync(join(d, 'm')); renameSync(join(d, 'bs'), join(d, 'm', 'bs2')); chmodSync(join(d, 'm', 'bs2'), 0o700); },
+    child3: (d) => mksockSync(join(d, 'm', 's3'), 0o640),
+    expected: ['m/', 'm/bs2=<socket>', 'm/s3=<socket>', 's1=<socket>'],
+  },
+  {
+    name: 'names of 252-255 bytes (aufs: hashed whiteouts): base ones deleted, a base directory made again, new ones',
+    base: (d) => put(d, { [N255]: 'b', [`${N252}/a`]: 'a', [N254]: 'c', keep: 'k' }),
+    child1: (d) => { unlinkSync(join(d, N255)); rmrf(join(d, N252)); put(d, { [`${N252}/new`]: 'new', [N253]: 'n' }); },
+    child3: (d) => unlinkSync(join(d, N254)),
+    expected: [`${N252}/`, `${N252}/new=new`, `${N253}=n`, 'keep=k'],
   },
 ];
 
@@ -231,5 +252,57 @@ describe('a directory an intermediate world added to, replaced further down', ()
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(flat(await fx.mount('Parent'))).toEqual(expected);
+  });
+});
+
+describe('a Unix-domain socket bound in a world', () => {
+  let fx: WorldsFixture;
+  let server: Server | undefined;
+  beforeEach(() => {
+    fx = WorldsFixture.make('worldos-e2e-layers-');
+  });
+  afterEach(async () => {
+    if (server) await new Promise((r) => server!.close(r));
+    server = undefined;
+    await fx.cleanup();
+  });
+
+  it('serves through the view, is listed by worldctl ls, and a merge moves it into the parent as a socket', async () => {
+    put(fx.base, { 'run/keep': 'k' });
+    await fx.init();
+    await fx.ok(['create', 'Parent']);
+    await fx.ok(['create', 'Child', '--from', 'Parent']);
+    const mnt = await fx.mount('Child');
+    server = createServer((c) => c.on('data', (d) => c.end(`echo ${String(d)}`)));
+    server.listen(join(mnt, 'run', 'app.sock'));
+    await once(server, 'listening');
+    const answer = await new Promise<string>((res, rej) => {
+      const c = createConnection(join(mnt, 'run', 'app.sock'), () => c.write('hi'));
+      let got = '';
+      c.on('data', (d) => { got += String(d); });
+      c.on('end', () => res(got));
+      c.on('error', rej);
+    });
+    expect(answer).toBe('echo hi');
+    // A socket whose process is gone stays (bound by python3, which exits without unlinking it).
+    expect(spawnSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', join(mnt, 'run', 'left.sock')]).status).toBe(0);
+    const ls = await fx.ctl(['ls', 'Child']);
+    expect(ls.stdout).toContain('files:\n  A /run/app.sock\n  A /run/left.sock\nprocesses');
+    const changes = (JSON.parse((await fx.ctl(['ls', 'Child', '--json'])).stdout) as { changes: unknown[] }).changes;
+    expect(changes).toEqual([
+      { path: '/run/app.sock', change: 'added', type: 'socket' },
+      { path: '/run/left.sock', change: 'added', type: 'socket' },
+    ]);
+    await new Promise((r) => server!.close(r)); // Node unlinks the socket it bound
+    server = undefined;
+    await fx.umount('Child');
+
+    const r = await fx.ctl(['merge', 'Child', '--into', 'Parent']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const p = await fx.mount('Parent');
+    expect(flat(join(p, 'run'))).toEqual(['keep=k', 'left.sock=<socket>']);
+    expect((await fx.ctl(['ls', 'Parent'])).stdout).toContain('files:\n  A /run/left.sock\nprocesses');
+    await fx.umount('Parent');
   });
 });

@@ -37,6 +37,7 @@ export type Op =
   | { kind: 'chmod'; path: string; mode: number }                      // follows symlinks
   | { kind: 'utimes'; path: string; atime: number; mtime: number }     // follows symlinks
   | { kind: 'mkfifo'; path: string; mode: number }                     // mknod(S_IFIFO)
+  | { kind: 'mksock'; path: string; mode: number }                     // mknod(S_IFSOCK), what bind(2) does
   | { kind: 'setxattr'; path: string; name: string; value: string }   // lsetxattr
   | { kind: 'removexattr'; path: string; name: string }                // lremovexattr
   | { kind: 'read'; path: string }                                     // whole content, compared by hash
@@ -58,6 +59,7 @@ export function describeOp(op: Op): string {
     case 'mkdir': return `mkdir ${op.path} mode ${o(op.mode)}`;
     case 'chmod': return `chmod ${op.path} ${o(op.mode)}`;
     case 'mkfifo': return `mkfifo ${op.path} mode ${o(op.mode)}`;
+    case 'mksock': return `mknod S_IFSOCK ${op.path} mode ${o(op.mode)}`;
     case 'rename': return `rename ${op.from} -> ${op.to}`;
     case 'link': return `link ${op.from} -> ${op.to}`;
     case 'symlink': return `symlink ${op.path} -> ${JSON.stringify(op.target)}`;
@@ -114,6 +116,7 @@ export function applyOp(root: string, op: Op): string {
       case 'chmod': chmodSync(at(op.path), op.mode); return 'ok';
       case 'utimes': utimesSync(at(op.path), op.atime, op.mtime); return 'ok';
       case 'mkfifo': mkfifoSync(at(op.path), op.mode); return 'ok';
+      case 'mksock': mksockSync(at(op.path), op.mode); return 'ok';
       case 'setxattr': xattr.setAttributeSync(at(op.path), op.name, op.value); return 'ok';
       case 'removexattr': xattr.removeAttributeSync(at(op.path), op.name); return 'ok';
       case 'read': {
@@ -148,4 +151,12 @@ function writeData(path: string, flags: number, data: string, position: number |
 /** mkfifo(3): mknod(2) with S_IFIFO; the mode is subject to the umask, as with mkfifo. */
 export function mkfifoSync(path: string, mode: number): void {
   native.mknod(path, constants.S_IFIFO | (mode & 0o7777), 0, 0);
+}
+
+/**
+ * mknod(2) with S_IFSOCK: a socket node with no listener, made by the same filesystem operation
+ * bind(2) of an AF_UNIX socket uses; the mode is subject to the umask.
+ */
+export function mksockSync(path: string, mode: number): void {
+  native.mknod(path, constants.S_IFSOCK | (mode & 0o7777), 0, 0);
 }

@@ -1,12 +1,12 @@
 // A deterministic stack of lower layers for differential tests, written as data and built by one
 // function, so every union under test gets identical layers. It has files shadowed across layers,
 // directories merged from two and three layers, directories that exist only in one lower layer,
-// a directory over a lower symlink, a lower fifo, user.* xattrs, a setgid directory of another
+// a directory over a lower symlink, a lower fifo, a lower socket node, a 255-byte name, user.* xattrs, a setgid directory of another
 // group, entries of other owners, and no whiteouts or opaque directories. Names come from the
 // same small pool (a, b, c, d) random operations use.
 import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkfifoSync } from './fs-ops.js';
+import { mkfifoSync, mksockSync } from './fs-ops.js';
 
 const require = createRequire(import.meta.url);
 const xattr = require('@napi-rs/xattr') as { setAttributeSync(path: string, name: string, value: string): void };
@@ -18,13 +18,18 @@ export type LayerEntry =
   | { kind: 'dir'; path: string; mode: number; xattrs?: Record<string, string>; owner?: Owner }
   | { kind: 'file'; path: string; mode: number; data: string; xattrs?: Record<string, string>; owner?: Owner }
   | { kind: 'symlink'; path: string; target: string; owner?: Owner }
-  | { kind: 'fifo'; path: string; mode: number; owner?: Owner };
+  | { kind: 'fifo'; path: string; mode: number; owner?: Owner }
+  | { kind: 'socket'; path: string; mode: number; owner?: Owner };
 
 interface Extra { xattrs?: Record<string, string>; owner?: Owner }
 const dir = (path: string, mode = 0o755, extra: Extra = {}): LayerEntry => ({ kind: 'dir', path, mode, ...extra });
 const file = (path: string, data: string, mode = 0o644, extra: Extra = {}): LayerEntry => ({ kind: 'file', path, mode, data, ...extra });
 const symlink = (path: string, target: string, owner?: Owner): LayerEntry => ({ kind: 'symlink', path, target, owner });
 const fifo = (path: string, mode = 0o644): LayerEntry => ({ kind: 'fifo', path, mode });
+const socket = (path: string, mode = 0o755, owner?: Owner): LayerEntry => ({ kind: 'socket', path, mode, owner });
+
+/** A name of NAME_MAX (255) bytes: aufs whites it out with a hashed marker (docs/whiteouts.md). */
+export const LONG_NAME = 'l'.repeat(254) + 'z';
 
 /**
  * Highest priority first (lowerdir order). Hard links inside lower layers are left out on purpose:
@@ -60,6 +65,8 @@ export const LOWER_LAYERS: readonly (readonly LayerEntry[])[] = [
     file('/a/b/c', 'l2 /a/b/c\n'),
     dir('/a/b/d', 0o755),                                // only in l2, below a merged directory
     file('/a/b/d/a', 'l2 /a/b/d/a\n', 0o000),
+    socket('/a/b/d/b', 0o750, [1000, 100]),               // a socket node nobody listens on
+    file(`/a/b/d/${LONG_NAME}`, 'l2 255-byte name\n'),     // too long for an aufs .wh. marker
     file('/a/c', 'l2 /a/c\n', 0o644, { xattrs: { 'user.x': 'l2', 'user.y': 'l2' } }),
     file('/b', 'l2 /b\n'),
     dir('/c', 0o775),
@@ -82,6 +89,7 @@ export function buildLayer(root: string, entries: readonly LayerEntry[]): void {
       case 'file': writeFileSync(p, e.data); break;
       case 'symlink': symlinkSync(e.target, p); break;
       case 'fifo': mkfifoSync(p, e.mode); break;
+      case 'socket': mksockSync(p, e.mode); break;
     }
     // Owner before mode: chown clears the setuid and setgid bits of a regular file.
     if (e.owner) lchownSync(p, e.owner[0], e.owner[1]);

@@ -1,7 +1,9 @@
 // Test helper: an in-memory LayerProbe (the pure twin of src/host/layer-probe.ts). Each layer is a
 // tree built from a compact spec; whiteouts, opaque flags and redirects are written with the format's
 // own LayerOps, so one spec describes the same stack in every WhiteoutFormat.
+import { fsError } from '../../src/core/errors.js';
 import type { ListedEntry } from '../../src/core/listing.js';
+import { NAME_MAX } from '../../src/core/paths.js';
 import type { TimedLowerCache } from '../../src/core/lower-cache.js';
 import type { LayerProbe } from '../../src/core/resolve.js';
 import type { EntryKind, LayerOp, MarkerSpec, RawEntry, WhiteoutFormat } from '../../src/core/whiteout/format.js';
@@ -55,7 +57,10 @@ function splitRel(rel: string): string[] {
   if (rel.startsWith('/') || rel.endsWith('/') || rel.split('/').some((p) => p === '' || p === '.' || p === '..')) {
     throw new Error(`malformed layer-relative path ${JSON.stringify(rel)}`);
   }
-  return rel.split('/');
+  const parts = rel.split('/');
+  // As on disk: a name of more than NAME_MAX bytes can be neither made nor looked up.
+  for (const p of parts) if (p.length > NAME_MAX / 4 && Buffer.byteLength(p) > NAME_MAX) throw fsError('ENAMETOOLONG', p);
+  return parts;
 }
 
 function parentAndName(rel: string): [string, string] {

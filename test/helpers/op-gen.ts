@@ -65,7 +65,7 @@ const TRUNCATE_SIZES = [0, 1, 7, 100, 300, 5000];
 export const OP_WEIGHTS: Readonly<Record<OpKind, number>> = {
   create: 7, write: 7, append: 5, pwrite: 4, truncate: 5,
   unlink: 8, mkdir: 8, rmdir: 6, rename: 18, link: 5, symlink: 5,
-  chmod: 5, utimes: 3, mkfifo: 1.5, setxattr: 4, removexattr: 2,
+  chmod: 5, utimes: 3, mkfifo: 1.5, mksock: 1.5, setxattr: 4, removexattr: 2,
   read: 4, list: 3, stat: 3,
 };
 
@@ -120,7 +120,7 @@ export class OpGenerator {
       case 'rmdir': return { kind, path: r.chance(0.6) ? existingDir() : any() };
       case 'read': case 'list': case 'stat': return { kind, path: r.chance(0.6) ? existing() : any() };
       case 'mkdir': return { kind, path: this.remember(target()), mode: r.pick(DIR_MODES) };
-      case 'mkfifo': return { kind, path: this.remember(target()), mode: r.pick(FILE_MODES) };
+      case 'mkfifo': case 'mksock': return { kind, path: this.remember(target()), mode: r.pick(FILE_MODES) };
       case 'symlink': return { kind, target: r.pick(SYMLINK_TARGETS), path: this.remember(target()) };
       case 'rename': {
         const from = r.chance(0.75) ? (r.chance(0.5) ? existingDir() : existing()) : any();

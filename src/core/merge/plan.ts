@@ -11,6 +11,7 @@ import type { ListedEntry } from '../listing.js';
 import { originOf } from '../origin.js';
 import { lookupChild, lowerHas, resolve, type ViewNode } from '../resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../whiteout/format.js';
+import { hiddenByHashed } from '../whiteout/hashed-marker.js';
 
 /** A LayerProbe that can also list a directory's raw entries and tell metacopy files. */
 export interface LayerReader extends MetacopyProbe {
@@ -102,15 +103,19 @@ function applyDir(input: PlanInput, rel: string, steps: MergeStep[]): void {
     dirNode ??= targetDir(input, rel);
     return dirNode !== undefined && lowerHas(dirNode, name, target, format);
   };
+  const erase = (hidden: string) => {
+    const p = relJoin(rel, hidden);
+    if (input.skip?.(p)) return;
+    if (target.entry(0, p) !== undefined) steps.push({ op: 'trash', rel: p });
+    if (lowerShows(hidden)) steps.push({ op: 'layer', side: 'target', ops: format.whiteout(rel, hidden) });
+  };
+  for (const hidden of hashedHidden(source, format, rel, entries)) if (!real.has(hidden)) erase(hidden);
   for (const e of entries) {
     if (format.isInternal(e.name)) continue;
     const hidden = format.hiddenByMarker(e.name) ?? (format.isWhiteout(e) ? e.name : undefined);
     if (hidden !== undefined) {
       if (format.hiddenByMarker(e.name) !== undefined && real.has(hidden)) continue; // the entry wins
-      const p = relJoin(rel, hidden);
-      if (input.skip?.(p)) continue;
-      if (target.entry(0, p) !== undefined) steps.push({ op: 'trash', rel: p });
-      if (lowerShows(hidden)) steps.push({ op: 'layer', side: 'target', ops: format.whiteout(rel, hidden) });
+      erase(hidden);
       continue;
     }
     const p = relJoin(rel, e.name);
@@ -179,6 +184,20 @@ function isMarker(format: WhiteoutFormat, e: ListedEntry): boolean {
   return format.isInternal(e.name) || format.hiddenByMarker(e.name) !== undefined || format.isWhiteout(e);
 }
 
+/**
+ * The names that the hashed markers among `entries` (source:rel's listing) white out: names too
+ * long for a marker of their own, which only the source's lower layers can show (hashed-marker.ts).
+ */
+function hashedHidden(source: LayerReader, format: WhiteoutFormat, rel: string, entries: readonly ListedEntry[]): string[] {
+  const markers = new Set(entries.filter((e) => format.isHashedMarker(e.name)).map((e) => e.name));
+  if (markers.size === 0) return [];
+  const r = resolve(view(rel), source, format);
+  if (r.kind !== 'found') return [];
+  const names = new Set<string>();
+  for (const b of r.node.branches) if (b.layer > 0) for (const e of source.list(b.layer, b.rel)) names.add(e.name);
+  return hiddenByHashed(markers, names, (n) => format.markerFor(n));
+}
+
 /** The target's view node for directory `rel`, if the target's view has a directory there. */
 function targetDir(input: PlanInput, rel: string): ViewNode | undefined {
   const r = resolve(view(rel), input.target, input.format);
@@ -192,12 +211,18 @@ export interface Touch {
   readonly kind: 'entry' | 'whiteout' | 'dir';
 }
 
-/** Every path the source layer touches, top-down; merged directories are listed and descended. */
+/**
+ * Every path the source layer (layer 0 of `source`, a world's stack) touches, top-down; merged
+ * directories are listed and descended. The layers below tell which names its hashed markers hide.
+ */
 export function touchedPaths(source: LayerReader, format: WhiteoutFormat): Touch[] {
   const out: Touch[] = [];
   const walk = (rel: string) => {
     const entries = source.list(0, rel);
     const real = new Set(entries.filter((e) => !isMarker(format, e)).map((e) => e.name));
+    for (const hidden of hashedHidden(source, format, rel, entries)) {
+      if (!real.has(hidden)) out.push({ path: '/' + relJoin(rel, hidden), kind: 'whiteout' });
+    }
     for (const e of entries) {
       if (format.isInternal(e.name)) continue;
       const hidden = format.hiddenByMarker(e.name) ?? (format.isWhiteout(e) ? e.name : undefined);

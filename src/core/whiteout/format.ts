@@ -60,6 +60,13 @@ export interface WhiteoutFormat {
    * stores the whiteout in place of the entry itself (then `isWhiteout` recognises it).
    */
   markerFor(name: string): string | undefined;
+  /**
+   * Whether `name` (as listed) is a marker whose name cannot be read back into the name it hides
+   * (aufs: a hashed marker for a name too long for `.wh.<name>`). What it hides is found by asking
+   * `markerFor` of the names that could be hidden (hiddenByHashed in hashed-marker.ts). Such markers
+   * are also internal names. False in formats that whiteout in place (overlay).
+   */
+  isHashedMarker(name: string): boolean;
   /** True when an entry, found under its own name, is itself a whiteout (overlay: char 0/0). */
   isWhiteout(entry: RawEntry): boolean;
   /** If `name` (as listed by readdir) is a separate whiteout marker, the name it hides. */

@@ -15,6 +15,7 @@ export function overlayFormat(id: string, prefix: string): WhiteoutFormat {
     // Not overlayfs's own `origin` (a file handle): a name the kernel ignores, hides and never copies up.
     origin: prefix + 'worldos.origin',
     markerFor: () => undefined,
+    isHashedMarker: () => false,
     isWhiteout: (entry: RawEntry) => isDev00(entry.kind, entry.rdev),
     hiddenByMarker: () => undefined,
     isInternal: () => false,

@@ -8,6 +8,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { mksockSync } from '../../helpers/fs-ops.js';
 
 const require = createRequire(import.meta.url);
 const xattr = require('@napi-rs/xattr') as { setAttributeSync(path: string, name: string, value: string): void };
@@ -30,9 +31,10 @@ interface LinkSpec { readonly [TAG]: 'symlink'; readonly target: string; readonl
 interface SparseSpec { readonly [TAG]: 'sparse'; readonly size: number; readonly data: readonly (readonly [number, string])[]; readonly meta: Meta }
 interface BigSpec { readonly [TAG]: 'big'; readonly size: number; readonly seed: number; readonly meta: Meta }
 interface FifoSpec { readonly [TAG]: 'fifo'; readonly meta: Meta }
+interface SocketSpec { readonly [TAG]: 'socket'; readonly meta: Meta }
 interface WhiteoutSpec { readonly [TAG]: 'whiteout' }
 
-type Special = FileSpec | DirSpec | LinkSpec | SparseSpec | BigSpec | FifoSpec | WhiteoutSpec;
+type Special = FileSpec | DirSpec | LinkSpec | SparseSpec | BigSpec | FifoSpec | SocketSpec | WhiteoutSpec;
 export type Entry = string | Special | Tree;
 export interface Tree { readonly [name: string]: Entry }
 
@@ -47,6 +49,8 @@ export const sparse = (size: number, data: readonly (readonly [number, string])[
 /** A file of `size` bytes of pseudo-random data (no zero blocks), the same for the same seed. */
 export const big = (size: number, seed = 1, meta: Meta = {}): BigSpec => ({ [TAG]: 'big', size, seed, meta });
 export const fifo = (meta: Meta = {}): FifoSpec => ({ [TAG]: 'fifo', meta });
+/** A socket node nobody listens on (what a bound AF_UNIX socket leaves behind). */
+export const socketNode = (meta: Meta = {}): SocketSpec => ({ [TAG]: 'socket', meta });
 /** A deletion recorded in this layer: hides the name in the layers below. */
 export const whiteout = (): WhiteoutSpec => ({ [TAG]: 'whiteout' });
 
@@ -125,6 +129,9 @@ function writeEntry(path: string, e: Entry, format: LayerFormat): void {
       return applyMeta(path, s.meta, false);
     case 'fifo':
       execFileSync('mknod', [path, 'p']);
+      return applyMeta(path, s.meta, false);
+    case 'socket':
+      mksockSync(path, 0o755);
       return applyMeta(path, s.meta, false);
     case 'whiteout':
       return writeWhiteout(path, format);

@@ -18,6 +18,7 @@ describe('viewChangesOf', () => {
     ['an aufs opaque marker: the whole directory', aufs, ev(1, 'a/d', '.wh..wh..opq'), [{ dir: 'a', name: 'd' }]],
     ['an aufs redirect marker: the whole directory', aufs, ev(1, 'd', '.wh..wh..redir'), [{ dir: '', name: 'd' }]],
     ['an opaque marker on a layer root: every entry of the view root', aufs, ev(1, '', '.wh..wh..opq'), [{ dir: '', name: undefined }]],
+    ['an aufs hashed marker (a 252-255 byte name\'s whiteout): the whole directory', aufs, ev(1, 'a/d', aufs.markerFor('x'.repeat(255))!), [{ dir: 'a', name: 'd' }]],
     ['another internal name (a work directory): nothing', aufs, ev(1, '', '.wh..wh.work'), []],
     ['an overlay whiteout (a 0/0 device under the name itself)', overlay, ev(1, 'd', 'f'), [{ dir: 'd', name: 'f' }]],
   ] as const)('maps %s', (_title, format, e, expected) => {

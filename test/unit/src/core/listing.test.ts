@@ -16,6 +16,13 @@ interface Row {
   readonly names: readonly string[];
 }
 
+// Names too long for an aufs `.wh.<name>` marker (252-255 bytes), and multibyte ones around the limit.
+const L255 = 'x'.repeat(255);
+const L255B = 'y'.repeat(255);
+const L252 = 'z'.repeat(252);
+const UTF251 = 'a' + 'é'.repeat(125); // 251 bytes: `.wh.` fits
+const UTF254 = 'é'.repeat(127); // 254 bytes: it does not
+
 /** Add a row to cover a new case; every format runs it. */
 const ROWS: readonly Row[] = [
   { title: 'an empty directory lists nothing', layers: [{ d: 'dir' }, {}], dir: '/d', names: [] },
@@ -33,6 +40,10 @@ const ROWS: readonly Row[] = [
   { title: 'a relative redirect lists the lower contents of the old name', layers: [{ 'd/new': 'dir redirect=old', 'd/new/a': 'file' }, { 'd/old/b': 'file' }], dir: '/d/new', names: ['a', 'b'] },
   { title: 'a character device other than 0/0 is listed', layers: [{ c: 'chardev=1/3' }, {}], dir: '/', names: ['c'] },
   { title: 'whiteouts inside the top copy of a merged directory hide the lower names they name', layers: [{ d: 'dir', 'd/x': 'whiteout', 'd/y': 'file' }, { 'd/x': 'file', 'd/z': 'file' }], dir: '/d', names: ['y', 'z'] },
+  { title: 'a whiteout of a 255-byte name hides it, and only it, among other long names', layers: [{ d: 'dir', [`d/${L255}`]: 'whiteout' }, { [`d/${L255}`]: 'file', [`d/${L255B}`]: 'file', [`d/${L252}`]: 'file', 'd/a': 'file' }], dir: '/d', names: [L255B, L252, 'a'] },
+  { title: 'a whiteout of a 252-byte name in a middle layer hides it below, not above', layers: [{ [L252]: 'file' }, { [L252]: 'whiteout', [L255]: 'whiteout' }, { [L252]: 'file', [L255]: 'dir' }], dir: '/', names: [L252] },
+  { title: 'a 255-byte name beside its own whiteout in the same layer is listed', layers: [{ [L255]: 'file +whiteout' }, { [L255]: 'file' }], dir: '/', names: [L255] },
+  { title: 'a 251-byte multibyte name and a 255-byte one are whited out alike', layers: [{ [UTF251]: 'whiteout', [UTF254]: 'whiteout' }, { [UTF251]: 'file', [UTF254]: 'file', b: 'file' }], dir: '/', names: ['b'] },
 ];
 
 /** Listings of every branch of directory `dir`, top first: what fs/union/dir.ts hands to mergeListings. */

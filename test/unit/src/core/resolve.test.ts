@@ -28,6 +28,10 @@ const absent: Outcome = { absent: true };
 const whitedOutAt = (layer: number): Outcome => ({ absent: true, whiteoutAt: layer });
 const error = (code: ErrnoCode): Outcome => ({ error: code });
 
+// Names too long for an aufs `.wh.<name>` marker (252-255 bytes).
+const L255 = 'x'.repeat(255);
+const L252 = 'z'.repeat(252);
+
 /** Add a row to cover a new case; every format runs it. */
 const ROWS: readonly Row[] = [
   // The highest layer wins.
@@ -86,6 +90,11 @@ const ROWS: readonly Row[] = [
   { title: 'a file as an intermediate component fails with ENOTDIR', layers: [{ f: 'file' }, {}], path: '/f/x', expect: error('ENOTDIR') },
   { title: 'a symlink as an intermediate component fails with ENOTDIR (the kernel follows symlinks, not us)', layers: [{ l: 'symlink=d', d: 'dir', 'd/x': 'file' }], path: '/l/x', expect: error('ENOTDIR') },
   { title: 'a file that hides a lower directory fails an intermediate lookup with ENOTDIR', layers: [{ f: 'file' }, { 'f/x': 'file' }], path: '/f/x', expect: error('ENOTDIR') },
+  { title: 'a 255-byte name only in a lower layer is found there', layers: [{}, { [L255]: 'file' }], path: '/' + L255, expect: found('file', [1, L255]) },
+  { title: 'a whiteout of a 255-byte name hides it', layers: [{ [L255]: 'whiteout' }, { [L255]: 'file' }], path: '/' + L255, expect: whitedOutAt(0) },
+  { title: 'a whiteout of a 252-byte name in a middle layer hides the lower copy', layers: [{}, { [`d/${L252}`]: 'whiteout' }, { [`d/${L252}`]: 'file' }], path: `/d/${L252}`, expect: whitedOutAt(1) },
+  { title: 'a whiteout of a 255-byte name beside a directory of that name stops its merge', layers: [{ [`${L255}/a`]: 'file', [L255]: 'dir +whiteout' }, { [`${L255}/b`]: 'file' }], path: `/${L255}/b`, expect: absent },
+  { title: 'a whiteout of one 255-byte name leaves another visible', layers: [{ [L255]: 'whiteout' }, { [L255]: 'file', [L252]: 'file' }], path: '/' + L252, expect: found('file', [1, L252]) },
 ];
 
 /** The probe with a lower-layer memo that never expires (lower layers do not change in these rows). */
