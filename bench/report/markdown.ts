@@ -1,8 +1,9 @@
 // The Markdown report of one run: machine, peers, medians with min–max, ratios, depth scaling,
-// world operations, daemon memory and every failure. Pure: a function of the result document.
+// world operations, daemon memory, the world figures (world.ts) and every failure. Pure: a function of the result document.
 import type { PeerId } from '../options.js';
 import type { ResultDoc } from '../results.js';
 import type { FigureSummary, Scaling, Stat } from '../stats.js';
+import { renderWorldMarkdown } from './world.js';
 import { CELL_LEGEND, fmtCell, fmtRatio, fmtSeconds, fmtStatRatio, fmtValue } from './format.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
@@ -75,6 +76,8 @@ export function renderMarkdown(doc: ResultDoc, chartFile: string): string {
     for (const f of mem) out.push(`| ${esc(f.label)} | ${fuse.map((p) => cellWithRange(f.byPeer[p.id], f, unavailable(p.id))).join(' | ')} |`);
     out.push('');
   }
+
+  if (doc.world) out.push(...renderWorldMarkdown(doc.world, doc.options.runs, doc.options.aptTimeoutSec));
 
   const failures: string[] = [];
   for (const f of doc.figures) {

@@ -2,6 +2,7 @@
 // and to fuse-overlayfs. "n/a": the peer could not run here; FAIL: every run failed; *: some did.
 import type { PeerId } from '../options.js';
 import type { ResultDoc } from '../results.js';
+import { renderWorldLines } from './world.js';
 import { CELL_LEGEND, fmtCell, fmtRatio, fmtStatRatio } from './format.js';
 
 const SHORT: Record<PeerId, string> = {
@@ -45,5 +46,6 @@ export function renderTable(doc: ResultDoc): string {
     lines.push(`${SHORT[d.peer]} ${d.bound ? '>' : ''}${fmtRatio(d.growth)}`);
   }
   if (lines.length) out.push(`depth (warm walk, ${doc.sizes.depths[doc.sizes.depths.length - 1]} layers / 1 layer): ${lines.join(', ')}`);
+  if (doc.world) out.push(...renderWorldLines(doc.world));
   return out.join('\n');
 }
