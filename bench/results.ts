@@ -39,6 +39,8 @@ export interface ResultDoc {
 
 export interface WorldFigures {
   readonly figures: readonly PairFigure[];
+  /** The checkout that served the worlds (`git rev-parse --short HEAD`, "(modified)" when src/fs/cli differ). */
+  readonly commit?: string;
   /** The command line of the world's worldfs daemon (its options). */
   readonly daemon?: string;
   /** Ways the host was changed by a world or the chroot (apt): each one fails the run. */

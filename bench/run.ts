@@ -10,6 +10,7 @@ import { describeMachine, finishMachine } from './machine.js';
 import { parseBenchArgs, UsageError, type BenchOptions } from './options.js';
 import { makePeers } from './peers/index.js';
 import type { Peer } from './peers/peer.js';
+import { firstLine } from './proc.js';
 import { fmtSeconds } from './report/format.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSvg } from './report/svg.js';
@@ -46,7 +47,9 @@ async function bench(opts: BenchOptions, cleanup: Cleanup): Promise<number> {
   if (sessions.length === 0 && !runWorlds && !runCommands && !runInstall) throw new UsageError(`--only ${opts.only.join(',')} selects nothing`);
   log(`${opts.quick ? 'quick' : 'full'} run, ${opts.runs} runs each, in ${root} (load ${machine.loadStart.toFixed(2)})`);
 
-  const peers = makePeers(opts, cleanup, { repo: REPO, probe: join(root, 'probe'), ext4Cache: join(root, 'ext4') });
+  // The world figures (in-world, apt) need no peer: none is prepared (nor installed) for them alone.
+  const needPeers = sessions.length > 0 || runWorlds;
+  const peers = needPeers ? makePeers(opts, cleanup, { repo: REPO, probe: join(root, 'probe'), ext4Cache: join(root, 'ext4') }) : [];
   mkdirSync(join(root, 'probe'));
   mkdirSync(join(root, 'ext4'));
   const statuses: PeerStatus[] = [];
@@ -57,7 +60,7 @@ async function bench(opts: BenchOptions, cleanup: Cleanup): Promise<number> {
     if (why) log(`peer ${p.id} cannot run: ${why}`);
     else ready.push(p);
   }
-  log(`peers: ${ready.map((p) => p.id).join(', ')}`);
+  if (needPeers) log(`peers: ${ready.map((p) => p.id).join(', ')}`);
 
   const wanted = new Set<FixtureId>(sessions.map((s) => s.fixture));
   if (runWorlds) for (const f of worlds.fixtures) wanted.add(f);
@@ -107,7 +110,7 @@ async function bench(opts: BenchOptions, cleanup: Cleanup): Promise<number> {
           ...(runCommands ? summarizePairs(pairs.samples, pairDefs(inWorld), 'host') : []),
           ...(runInstall ? summarizePairs(pairs.samples, pairDefs(apt), 'overlayfs chroot') : []),
         ],
-        daemon, alarms,
+        daemon, alarms, commit: checkoutCommit(),
       },
     } : {}),
     durationSec: (Date.now() - started) / 1000, setupSec,
@@ -156,6 +159,12 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     cleanup.runSync();
   }
+}
+
+/** This checkout's commit, marked when the code that serves a world is modified. */
+function checkoutCommit(): string {
+  const commit = firstLine('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']) ?? '?';
+  return commit + (firstLine('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'fs', 'cli']) ? ' (src/fs/cli modified)' : '');
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code));

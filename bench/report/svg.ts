@@ -29,10 +29,12 @@ export function renderSvg(doc: ResultDoc): string {
   const metrics = ['walk-cold', 'walk-warm', 'negative'];
   const titles: Record<string, string> = { 'walk-cold': 'stat walk, cold', 'walk-warm': 'stat walk, warm', negative: 'negative lookups' };
   const pw = (W - 40) / metrics.length;
-  metrics.forEach((m, i) => {
-    parts.push(depthChart(10 + i * pw, y, pw - 20, 220, `${titles[m]} vs layers`, doc.depth.filter((d) => d.metric === m), doc.sizes.depths));
-  });
-  y += 250;
+  if (doc.depth.length) {
+    metrics.forEach((m, i) => {
+      parts.push(depthChart(10 + i * pw, y, pw - 20, 220, `${titles[m]} vs layers`, doc.depth.filter((d) => d.metric === m), doc.sizes.depths));
+    });
+    y += 250;
+  }
 
   const rows = doc.figures.filter((f) => f.unit === 's' && f.group !== 'worlds' && f.byPeer.ext4?.median !== undefined);
   if (rows.length) {

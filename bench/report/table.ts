@@ -30,7 +30,7 @@ export function renderTable(doc: ResultDoc): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 1).map((r) => (r[i] ?? '').length)));
   widths[0] = Math.min(widths[0]!, 52);
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.slice(0, widths[0]).padEnd(widths[0]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  ')];
+  const out = doc.figures.length ? [line(head), widths.map((w) => '-'.repeat(w)).join('  ')] : [];
   for (const r of rows) out.push(r.length === 1 ? r[0]! : line(r));
   for (const p of peers) if (p.unavailable) out.push(`n/a ${p.id}: ${p.unavailable}`);
   const failures = new Map<string, string>();

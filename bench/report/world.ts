@@ -35,6 +35,7 @@ export function renderWorldMarkdown(w: WorldFigures, runs: number, aptTimeoutSec
   const apt = w.figures.filter((f) => f.session === 'apt');
   out.push('## In a world over / (issue 11)', '');
   if (w.alarms.length) out.push(...w.alarms.map((a) => `**${esc(a)}**`), '');
+  if (w.commit) out.push(`Worlds served by worldos ${w.commit}.`, '');
   if (commands.length) {
     out.push('Each command on the host, and through `worldctl run w -- sh -c ...` (start-up included) in a world made for the run',
       '(`worldctl init --base /` in a throw-away home, `worldctl create w`). **First run**: right after a cache drop; the world\'s',
@@ -78,7 +79,7 @@ export function renderWorldLines(w: WorldFigures): string[] {
   const rows = w.figures.map((f) => [
     `${f.session === 'apt' ? 'apt: ' : ''}${f.label.replace(/`/g, '')}`,
     f.unit === 'MiB' ? '' : fmtCell(f.ref, f.unit, false), fmtCell(f.world, f.unit, false),
-    ratioCell(f.ratio, f.world), `first ${ratioCell(f.firstRatio, f.worldFirst)}`, fmtTarget(f.target), f.met === undefined ? '—' : f.met ? 'met' : 'MISSED',
+    ratioCell(f.ratio, f.world), f.worldFirst ? `first ${ratioCell(f.firstRatio, f.worldFirst)}` : '', fmtTarget(f.target), f.met === undefined ? '—' : f.met ? 'met' : 'MISSED',
   ]);
   const widths = [0, 1, 2, 3, 4, 5].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   widths[0] = Math.min(widths[0]!, 60);

@@ -62,8 +62,9 @@ export async function runApt(env: WorldFiguresEnv, a: AptSession): Promise<strin
           got.push(`${side} skipped (budget)`);
           continue;
         }
+        const t0 = Date.now();
         const t = side === 'ref' ? await chrootOnce(env, line, key('install')) : await worldOnce(env, store, `apt${r}`, line, key);
-        spent[side] += t ?? env.aptTimeoutSec;
+        spent[side] += (Date.now() - t0) / 1000;
         got.push(`${side === 'ref' ? 'chroot' : 'world'} ${t === undefined ? 'FAIL' : fmtSeconds(t)}`);
         checkHost(`the ${side === 'ref' ? 'overlayfs chroot' : 'world'}'s run ${r + 1}`);
         if (alarms.length) break;

@@ -103,8 +103,11 @@ async function runCommand(
     }
     const order: [SideName, Side][] = r % 2 === 0 ? [['host', 'ref'], ['world', 'world']] : [['world', 'world'], ['host', 'ref']];
     const got: Partial<Record<SideName, number>> = {};
-    for (const [side, column] of order) got[side] = await once(side, column);
-    spent += got.world ?? env.timeoutSec;
+    for (const [side, column] of order) {
+      const t0 = Date.now();
+      got[side] = await once(side, column);
+      if (side === 'world') spent += (Date.now() - t0) / 1000;
+    }
     line.push(`${fmt(got.host)}/${fmt(got.world)}`);
   }
   env.log(`  in-world ${c.key}: first host/world ${fmt(hf)}/${fmt(wf)}; warm ${line.join(', ')}`);
