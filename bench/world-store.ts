@@ -12,8 +12,12 @@ export class WorldStore {
   private readonly names = new Set<string>();
   private readonly undo: () => void;
 
+  /** Deadline of the store's own commands (init, create, list, delete, untimed runs): never shorter than a minute. */
+  private readonly timeoutSec: number;
+
   /** `home` must not exist yet or be empty; nothing is made until init(). */
-  constructor(repo: string, readonly home: string, cleanup: Cleanup, private readonly timeoutSec: number) {
+  constructor(repo: string, readonly home: string, cleanup: Cleanup, timeoutSec: number) {
+    this.timeoutSec = Math.max(timeoutSec, 60);
     this.worldctl = join(repo, 'bin', 'worldctl');
     this.undo = cleanup.atExit(() => this.deleteAllSync());
   }
@@ -32,13 +36,13 @@ export class WorldStore {
     await this.ctl(['create', name]);
   }
 
-  /** `worldctl run NAME -- sh -c LINE` (its first run mounts the world). */
+  /** `worldctl run NAME -- sh -c LINE` (its first run mounts the world); measured runs pass their own deadline. */
   runLine(name: string, line: string, timeoutSec = this.timeoutSec): Promise<Finished> {
     return this.ctl(['run', name, '--', 'sh', '-c', line], timeoutSec);
   }
 
   async delete(name: string): Promise<void> {
-    await this.ctl(['delete', name], Math.max(this.timeoutSec, 60));
+    await this.ctl(['delete', name]);
     this.names.delete(name);
   }
 

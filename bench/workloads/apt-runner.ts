@@ -111,8 +111,13 @@ async function chrootOnce(env: WorldFiguresEnv, line: string, key: string): Prom
 /** One install in a fresh world (mounted and started first, untimed), deleted afterwards. */
 async function worldOnce(env: WorldFiguresEnv, store: WorldStore, name: string, line: string, key: (k: string) => string): Promise<number | undefined> {
   try {
-    await store.create(name);
-    await store.runLine(name, 'true');
+    try {
+      await store.create(name);
+      await store.runLine(name, 'true');
+    } catch (e) {
+      // Not the install: a failure, whatever it was (a deadline here is no lower bound of the install).
+      throw new Error(`setup (create, first run): ${(e as Error).message}`);
+    }
     try {
       const r = await store.runLine(name, line, env.aptTimeoutSec);
       env.pairs.record(key('install'), 'world', r.seconds);

@@ -63,19 +63,23 @@ async function runCommand(
   env: WorldFiguresEnv, store: WorldStore, c: WorldCommand, key: string, places: (s: SideName) => LinePlaces, fx: string,
 ): Promise<void> {
   let hostOutput: string | undefined;
-  const host = (line: string) => run('sh', ['-c', line], { timeoutSec: env.timeoutSec, cwd: fx });
-  const world = (line: string) => store.runLine(WORLD, line, env.timeoutSec);
+  const host = (line: string, timeoutSec: number) => run('sh', ['-c', line], { timeoutSec, cwd: fx });
+  const world = (line: string, timeoutSec: number) => store.runLine(WORLD, line, timeoutSec);
+  // The untimed checks get more room; past it they fail (a deadline there bounds nothing).
+  const afterSec = Math.max(env.timeoutSec * 4, 60);
   /** One timed run on one side, then its untimed `after` line; the figure fails if either does. */
   const once = async (side: SideName, column: Side): Promise<number | undefined> => {
     const p = places(side);
     const exec = side === 'host' ? host : world;
     try {
-      const r: Finished = await exec(c.line(p));
+      const r: Finished = await exec(c.line(p), env.timeoutSec);
       if (c.sameOutput) {
         if (side === 'host') hostOutput ??= r.stdout;
         else if (hostOutput !== undefined && r.stdout !== hostOutput) throw new Error(`the world's output differs from the host's: ${firstDifference(hostOutput, r.stdout)}`);
       }
-      if (c.after) await exec(c.after(p));
+      if (c.after) {
+        await exec(c.after(p), afterSec).catch((e: Error) => { throw new Error(`after the run: ${e.message}`); });
+      }
       env.pairs.record(key, column, r.seconds);
       return r.seconds;
     } catch (e) {
