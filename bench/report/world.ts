@@ -40,7 +40,7 @@ export function renderWorldMarkdown(w: WorldFigures, runs: number, aptTimeoutSec
     out.push('Each command on the host, and through `worldctl run w -- sh -c ...` (start-up included) in a world made for the run',
       '(`worldctl init --base /` in a throw-away home, `worldctl create w`). **First run**: right after a cache drop; the world\'s',
       `first \`run\` also mounts it. Then up to ${runs} interleaved host/world pairs (the world warm): medians, [min–max]. Ratio: world median /`,
-      'host median. The world\'s output must equal the host\'s where both read the same files (find, git, sha1sum, python).', '');
+      'host median. Where both read the same files (find, git, sha1sum, python) the world\'s output must equal one the host gave.', '');
     if (w.daemon) out.push(`The world's daemon: \`${w.daemon}\``, '');
     out.push('| command | host | world | world/host | first run: host | world | world/host | target | |', '|---|---:|---:|---:|---:|---:|---:|---|---|');
     for (const f of commands) {

@@ -59,43 +59,57 @@ export async function runInWorld(env: WorldFiguresEnv, w: InWorldSession): Promi
   return daemon;
 }
 
+/** One timed run: its time (the deadline when it hit it), its output, or why it failed. */
+type Outcome = { seconds: number; stdout: string; censored: boolean } | { error: string };
+
 async function runCommand(
   env: WorldFiguresEnv, store: WorldStore, c: WorldCommand, key: string, places: (s: SideName) => LinePlaces, fx: string,
 ): Promise<void> {
-  let hostOutput: string | undefined;
   const host = (line: string, timeoutSec: number) => run('sh', ['-c', line], { timeoutSec, cwd: fx });
   const world = (line: string, timeoutSec: number) => store.runLine(WORLD, line, timeoutSec);
   // The untimed checks get more room; past it they fail (a deadline there bounds nothing).
   const afterSec = Math.max(env.timeoutSec * 4, 60);
-  /** One timed run on one side, then its untimed `after` line; the figure fails if either does. */
-  const once = async (side: SideName, column: Side): Promise<number | undefined> => {
+  /** One timed run on one side, then its untimed `after` line; the run fails if either does. */
+  const once = async (side: SideName): Promise<Outcome> => {
     const p = places(side);
     const exec = side === 'host' ? host : world;
     try {
       const r: Finished = await exec(c.line(p), env.timeoutSec);
-      if (c.sameOutput) {
-        if (side === 'host') hostOutput ??= r.stdout;
-        else if (hostOutput !== undefined && r.stdout !== hostOutput) throw new Error(`the world's output differs from the host's: ${firstDifference(hostOutput, r.stdout)}`);
-      }
       if (c.after) {
         await exec(c.after(p), afterSec).catch((e: Error) => { throw new Error(`after the run: ${e.message}`); });
       }
-      env.pairs.record(key, column, r.seconds);
-      return r.seconds;
+      return { seconds: r.seconds, stdout: r.stdout, censored: false };
     } catch (e) {
-      if (e instanceof DeadlineError) {
-        env.pairs.censor(key, column, e.seconds);
-        return e.seconds;
-      }
-      env.pairs.fail(key, column, `${side}: ${(e as Error).message}`);
-      return undefined;
+      if (e instanceof DeadlineError) return { seconds: e.seconds, stdout: '', censored: true };
+      return { error: `${side}: ${(e as Error).message}` };
     }
   };
-  // First runs: each side right after a cache drop.
-  dropCaches(true);
-  const hf = await once('host', 'ref-first');
-  dropCaches(true);
-  const wf = await once('world', 'world-first');
+  // Every output the host gave: the host's tree may change during the run (packages installed by
+  // others), and the world follows it, so a world output must equal one of them, not the first.
+  const hostOutputs = new Set<string>();
+  const record = (o: Outcome, column: Side) => {
+    if ('error' in o) env.pairs.fail(key, column, o.error);
+    else if (o.censored) env.pairs.censor(key, column, o.seconds);
+    else env.pairs.record(key, column, o.seconds);
+  };
+  /** A pair of runs in the given order, recorded once both are done (so the world is checked against both host outputs). */
+  const pair = async (first: SideName, columns: Record<SideName, Side>): Promise<Record<SideName, Outcome>> => {
+    const got = {} as Record<SideName, Outcome>;
+    for (const side of first === 'host' ? (['host', 'world'] as const) : (['world', 'host'] as const)) {
+      if (columns.host === 'ref-first') dropCaches(true); // first runs: each right after a cache drop
+      got[side] = await once(side);
+      const h = got.host;
+      if (side === 'host' && h && !('error' in h) && !h.censored) hostOutputs.add(h.stdout);
+    }
+    const w = got.world;
+    if (c.sameOutput && !('error' in w) && !w.censored && hostOutputs.size > 0 && !hostOutputs.has(w.stdout)) {
+      got.world = { error: `world: its output differs from the host's: ${firstDifference([...hostOutputs].pop()!, w.stdout)}` };
+    }
+    record(got.host, columns.host);
+    record(got.world, columns.world);
+    return got;
+  };
+  const first = await pair('host', { host: 'ref-first', world: 'world-first' });
   // Warm runs, interleaved; the world's time decides when the budget is spent (the first pair always runs).
   let spent = 0;
   const line: string[] = [];
@@ -105,19 +119,16 @@ async function runCommand(
       line.push(`${env.runs - r} skipped (budget)`);
       break;
     }
-    const order: [SideName, Side][] = r % 2 === 0 ? [['host', 'ref'], ['world', 'world']] : [['world', 'world'], ['host', 'ref']];
-    const got: Partial<Record<SideName, number>> = {};
-    for (const [side, column] of order) {
-      const t0 = Date.now();
-      got[side] = await once(side, column);
-      if (side === 'world') spent += (Date.now() - t0) / 1000;
-    }
+    const got = await pair(r % 2 === 0 ? 'host' : 'world', { host: 'ref', world: 'world' });
+    spent += 'error' in got.world ? 0 : got.world.seconds;
     line.push(`${fmt(got.host)}/${fmt(got.world)}`);
   }
-  env.log(`  in-world ${c.key}: first host/world ${fmt(hf)}/${fmt(wf)}; warm ${line.join(', ')}`);
+  const errors = [...env.pairs.get(key, 'world-first').errors, ...env.pairs.get(key, 'world').errors];
+  const why = errors.length ? ` (world failed: ${errors[0]!.slice(0, 160)})` : '';
+  env.log(`  in-world ${c.key}: first host/world ${fmt(first.host)}/${fmt(first.world)}; warm ${line.join(', ')}${why}`);
 }
 
-const fmt = (v: number | undefined) => (v === undefined ? 'FAIL' : fmtSeconds(v));
+const fmt = (o: Outcome) => ('error' in o ? 'FAIL' : (o.censored ? '>' : '') + fmtSeconds(o.seconds));
 
 /** The first line where two outputs differ, shortened, for the failure message. */
 export function firstDifference(a: string, b: string): string {
