@@ -30,6 +30,7 @@ export function isMounted(mountpoint: string): boolean {
 
 export class Cleanup {
   private readonly mounts = new Set<MountEntry>();
+  private readonly hooks = new Set<() => void>();
   private root: string | undefined;
   private done = false;
 
@@ -39,6 +40,15 @@ export class Cleanup {
   track(entry: MountEntry): () => void {
     this.mounts.add(entry);
     return () => this.mounts.delete(entry);
+  }
+
+  /**
+   * Run `hook` (synchronous, best effort) on any exit, before mounts are undone: for what only a
+   * command can end (worlds: `worldctl delete`). Returns a function that forgets it.
+   */
+  atExit(hook: () => void): () => void {
+    this.hooks.add(hook);
+    return () => this.hooks.delete(hook);
   }
 
   /** Trap SIGINT/SIGTERM/SIGHUP and uncaught errors: clean up, then exit. */
@@ -64,6 +74,10 @@ export class Cleanup {
     if (this.done) return;
     this.done = true;
     for (const g of runningGroups) killGroup(g);
+    for (const hook of this.hooks) {
+      try { hook(); } catch (e) { process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`); }
+    }
+    this.hooks.clear();
     for (const m of this.mounts) stopMountSync(m);
     this.mounts.clear();
     if (this.root) {

@@ -23,6 +23,8 @@ export interface BenchOptions {
   readonly timeoutSec: number;
   /** Seconds one peer may spend on one session over all its runs (the first run always happens). */
   readonly sessionBudgetSec: number;
+  /** Deadline of one apt-get install (session apt: it runs dpkg triggers). */
+  readonly aptTimeoutSec: number;
 }
 
 export class UsageError extends Error {}
@@ -30,7 +32,8 @@ export class UsageError extends Error {}
 export const USAGE = `usage: npm run bench -- [options]
   --quick             small sizes, 3 runs (under two minutes)
   --runs N            runs per workload and peer (default 3 with --quick, else 5)
-  --only A,B          only these sessions or groups (lookup, readdir, copy-up, data, metadata, job, worlds)
+  --only A,B          only these sessions or groups (lookup, readdir, copy-up, data, metadata, job, worlds,
+                      in-world = everyday commands on the host and in a world over / + apt)
   --peers A,B         only these peers (${PEER_IDS.join(', ')}); ext4 is always kept as the floor
   --tmpdir DIR        where layer trees and mounts are made (default: $TMPDIR or /tmp)
   --out DIR           where results are written (default: bench/results)
@@ -39,7 +42,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --timeout SEC       deadline for one measured command; past it the figure is reported as a
                       lower bound (default 30)
   --budget SEC        seconds one peer may spend on one session over all its runs; runs that
-                      would pass it are skipped, the first always happens (default 30 quick, else 90)`;
+                      would pass it are skipped, the first always happens (default 30 quick, else 90)
+  --apt-timeout SEC   deadline for one apt-get install (session apt; default 120 quick, else 600)`;
 
 export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): BenchOptions {
   let quick = false;
@@ -52,6 +56,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   let worldfsOpts = '';
   let timeoutSec: number | undefined;
   let sessionBudgetSec: number | undefined;
+  let aptTimeoutSec: number | undefined;
   const list = (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
@@ -96,6 +101,12 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         sessionBudgetSec = n;
         break;
       }
+      case '--apt-timeout': {
+        const n = Number(value());
+        if (!Number.isFinite(n) || n <= 0) throw new UsageError('--apt-timeout: expected seconds > 0');
+        aptTimeoutSec = n;
+        break;
+      }
       case '-h': case '--help': throw new UsageError(USAGE);
       default: throw new UsageError(`unknown argument ${raw}\n${USAGE}`);
     }
@@ -104,5 +115,6 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     quick, runs: runs ?? (quick ? 3 : 5), only, peers, tmpdir, outDir, noWrite, worldfsOpts,
     timeoutSec: timeoutSec ?? 30,
     sessionBudgetSec: sessionBudgetSec ?? (quick ? 30 : 90),
+    aptTimeoutSec: aptTimeoutSec ?? (quick ? 120 : 600),
   };
 }

@@ -70,7 +70,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions): Pro
       const what = `${cmd} ${args.join(' ')}`.slice(0, 200);
       if (timedOut) return reject(new DeadlineError(`over the ${opts.timeoutSec} s deadline: ${what}`, opts.timeoutSec));
       if (code !== 0) {
-        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+        // The first line (often the error of a stack trace) and the last three.
+        const lines = stderr.trim().split('\n');
+        const tail = (lines.length > 4 ? [lines[0]!, '...', ...lines.slice(-3)] : lines).join(' | ');
         return reject(new CommandError(`exit ${code ?? signal}: ${what}${tail ? ` — ${tail}` : ''}`, r));
       }
       resolve(r);

@@ -2,6 +2,7 @@
 import type { Machine } from './machine.js';
 import type { PeerId } from './options.js';
 import type { Sizes } from './sizes.js';
+import type { PairFigure } from './pairs.js';
 import type { FigureSummary, Scaling } from './stats.js';
 
 export interface PeerStatus {
@@ -20,7 +21,7 @@ export interface ResultDoc {
   readonly machine: Machine;
   readonly options: {
     readonly runs: number; readonly only: readonly string[]; readonly worldfsOpts: string; readonly tmpdir: string;
-    readonly timeoutSec: number; readonly sessionBudgetSec: number;
+    readonly timeoutSec: number; readonly sessionBudgetSec: number; readonly aptTimeoutSec?: number;
   };
   readonly sizes: Sizes;
   readonly peers: readonly PeerStatus[];
@@ -29,7 +30,19 @@ export interface ResultDoc {
   readonly depth: readonly Scaling[];
   /** worldctl merge time against the number of changed files. */
   readonly merge: readonly Scaling[];
+  /** Everyday commands and apt-get in a world over / against the host / an overlayfs chroot (issue 11). */
+  readonly world?: WorldFigures;
   readonly durationSec: number;
   /** Fixture building time (not part of any figure). */
   readonly setupSec: number;
+}
+
+export interface WorldFigures {
+  readonly figures: readonly PairFigure[];
+  /** The checkout that served the worlds (`git rev-parse --short HEAD`, "(modified)" when src/fs/cli differ). */
+  readonly commit?: string;
+  /** The command line of the world's worldfs daemon (its options). */
+  readonly daemon?: string;
+  /** Ways the host was changed by a world or the chroot (apt): each one fails the run. */
+  readonly alarms: readonly string[];
 }

@@ -29,6 +29,21 @@ export interface Sizes {
   readonly worldParentFiles: readonly number[];
   /** Changed files for `worldctl merge`. */
   readonly mergeChanges: readonly number[];
+  /** Everyday commands on the host and in a world over / (workloads/in-world.ts). */
+  readonly inWorld: InWorldSizes;
+}
+
+export interface InWorldSizes {
+  /** What `find ... -printf x` walks (a shell word: may be a glob). */
+  readonly findDir: string;
+  /** Files in the git repository `git status` looks at. */
+  readonly repoFiles: number;
+  /** What `sha1sum` reads (a shell glob). */
+  readonly sha1Glob: string;
+  /** The tree whose tarball is unpacked into the world's /tmp. */
+  readonly tarSource: string;
+  /** C files of the project `make -j2` builds (plus main.c). */
+  readonly cModules: number;
 }
 
 export const FULL: Sizes = {
@@ -39,6 +54,7 @@ export const FULL: Sizes = {
   createUnlinkFiles: 5_000, rmTreeFiles: 10_000, renameDirFiles: 1_000,
   tarballSource: '/usr/include', cModules: 12,
   worldParentFiles: [10, 100_000], mergeChanges: [10, 100, 1_000],
+  inWorld: { findDir: '/usr/share/doc', repoFiles: 4_000, sha1Glob: '/usr/bin/[a-f]*', tarSource: '/usr/include', cModules: 30 },
 };
 
 /** --quick: everyday use, under two minutes. Depth stops at 16 layers until worldfs lookups stop growing with depth. */
@@ -50,6 +66,7 @@ export const QUICK: Sizes = {
   createUnlinkFiles: 200, rmTreeFiles: 200, renameDirFiles: 50,
   tarballSource: '/usr/include/linux/netfilter', cModules: 2,
   worldParentFiles: [10, 10_000], mergeChanges: [10, 1_000],
+  inWorld: { findDir: '/usr/share/doc/[a-d]*', repoFiles: 500, sha1Glob: '/usr/bin/[a-c]*', tarSource: '/usr/include/linux', cModules: 6 },
 };
 
 export const walkFiles = (s: Sizes): number => s.walkDirs * s.walkFilesPerDir;

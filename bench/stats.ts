@@ -45,18 +45,21 @@ export function median(xs: readonly number[]): number | undefined {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** One column's runs summarised (no ratios). */
+export function summarizeSample(s: Sample): Stat {
+  // Censored runs sort last: the median is a bound when it falls on one of them.
+  const sorted = [...s.runs].sort((a, b) => a - b);
+  const withInf = sorted.map((v, i) => (i >= sorted.length - s.censored ? Infinity : v));
+  return {
+    runs: s.runs, errors: s.errors, censored: s.censored, skipped: s.skipped,
+    bound: s.censored > 0 && median(withInf) === Infinity, median: median(s.runs),
+    min: s.runs.length ? Math.min(...s.runs) : undefined, max: s.runs.length ? Math.max(...s.runs) : undefined,
+  };
+}
+
 export function summarize(samples: Partial<Record<PeerId, Sample>>, ratios: boolean): Partial<Record<PeerId, Stat>> {
   const base: Partial<Record<PeerId, Stat>> = {};
-  for (const [peer, s] of Object.entries(samples) as [PeerId, Sample][]) {
-    // Censored runs sort last: the median is a bound when it falls on one of them.
-    const sorted = [...s.runs].sort((a, b) => a - b);
-    const withInf = sorted.map((v, i) => (i >= sorted.length - s.censored ? Infinity : v));
-    base[peer] = {
-      runs: s.runs, errors: s.errors, censored: s.censored, skipped: s.skipped,
-      bound: s.censored > 0 && median(withInf) === Infinity, median: median(s.runs),
-      min: s.runs.length ? Math.min(...s.runs) : undefined, max: s.runs.length ? Math.max(...s.runs) : undefined,
-    };
-  }
+  for (const [peer, s] of Object.entries(samples) as [PeerId, Sample][]) base[peer] = summarizeSample(s);
   if (!ratios) return base;
   // A reference that is itself a bound gives no ratio.
   const ext4 = base.ext4?.bound ? undefined : base.ext4?.median;

@@ -1,8 +1,9 @@
 // The Markdown report of one run: machine, peers, medians with min–max, ratios, depth scaling,
-// world operations, daemon memory and every failure. Pure: a function of the result document.
+// world operations, daemon memory, the world figures (world.ts) and every failure. Pure: a function of the result document.
 import type { PeerId } from '../options.js';
 import type { ResultDoc } from '../results.js';
 import type { FigureSummary, Scaling, Stat } from '../stats.js';
+import { renderWorldMarkdown } from './world.js';
 import { CELL_LEGEND, fmtCell, fmtRatio, fmtSeconds, fmtStatRatio, fmtValue } from './format.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
@@ -21,28 +22,32 @@ export function renderMarkdown(doc: ResultDoc, chartFile: string): string {
   out.push(`| deadlines | ${doc.options.timeoutSec} s per measured command; ${doc.options.sessionBudgetSec} s per peer and session, all runs together |`);
   out.push(`| duration | ${fmtSeconds(doc.durationSec)} (building layer trees: ${fmtSeconds(doc.setupSec)}) |`, '');
 
-  out.push('## Peers', '', '| peer | ran | what |', '|---|---|---|');
-  for (const p of doc.peers) out.push(`| ${p.id} | ${p.unavailable ? `**no**: ${esc(p.unavailable)}` : 'yes'} | ${esc(p.description)} |`);
-  out.push('');
+  if (doc.peers.length) {
+    out.push('## Peers', '', '| peer | ran | what |', '|---|---|---|');
+    for (const p of doc.peers) out.push(`| ${p.id} | ${p.unavailable ? `**no**: ${esc(p.unavailable)}` : 'yes'} | ${esc(p.description)} |`);
+    out.push('');
+  }
 
   const peers = doc.peers;
   const unavailable = (id: PeerId) => peers.find((p) => p.id === id)?.unavailable !== undefined;
   const figures = doc.figures.filter((f) => f.group !== 'worlds' && !f.key.endsWith('/peak-mem'));
-  out.push('## Results', '', CELL_LEGEND.replace(/"/g, '`') + '.', '', `| figure | ${peers.map((p) => p.id).join(' | ')} |`, `|---|${peers.map(() => '---:').join('|')}|`);
-  for (const f of figures) out.push(`| ${esc(f.label)} | ${peers.map((p) => cellWithRange(f.byPeer[p.id], f, unavailable(p.id))).join(' | ')} |`);
-  out.push('');
+  if (figures.length) {
+    out.push('## Results', '', CELL_LEGEND.replace(/"/g, '`') + '.', '', `| figure | ${peers.map((p) => p.id).join(' | ')} |`, `|---|${peers.map(() => '---:').join('|')}|`);
+    for (const f of figures) out.push(`| ${esc(f.label)} | ${peers.map((p) => cellWithRange(f.byPeer[p.id], f, unavailable(p.id))).join(' | ')} |`);
+    out.push('');
 
-  const others = peers.filter((p) => p.id !== 'ext4');
-  out.push('## Ratios', '', 'Median of the peer divided by the median of ext4 / of fuse-overlayfs, same run (lower is faster).', '');
-  out.push(`| figure | ${others.map((p) => `${p.id} ×ext4 / ×f-ovl`).join(' | ')} |`, `|---|${others.map(() => '---:').join('|')}|`);
-  for (const f of figures) {
-    if (f.unit !== 's') continue;
-    out.push(`| ${esc(f.label)} | ${others.map((p) => {
-      const st = f.byPeer[p.id];
-      return st?.median === undefined ? (unavailable(p.id) ? 'n/a' : '') : `${fmtStatRatio(st, 'vsExt4')} / ${fmtStatRatio(st, 'vsFuseOverlayfs')}`;
-    }).join(' | ')} |`);
+    const others = peers.filter((p) => p.id !== 'ext4');
+    out.push('## Ratios', '', 'Median of the peer divided by the median of ext4 / of fuse-overlayfs, same run (lower is faster).', '');
+    out.push(`| figure | ${others.map((p) => `${p.id} ×ext4 / ×f-ovl`).join(' | ')} |`, `|---|${others.map(() => '---:').join('|')}|`);
+    for (const f of figures) {
+      if (f.unit !== 's') continue;
+      out.push(`| ${esc(f.label)} | ${others.map((p) => {
+        const st = f.byPeer[p.id];
+        return st?.median === undefined ? (unavailable(p.id) ? 'n/a' : '') : `${fmtStatRatio(st, 'vsExt4')} / ${fmtStatRatio(st, 'vsFuseOverlayfs')}`;
+      }).join(' | ')} |`);
+    }
+    out.push('');
   }
-  out.push('');
 
   if (doc.depth.length) {
     out.push('## Depth scaling', '', `The same ${(doc.sizes.walkDirs * doc.sizes.walkFilesPerDir).toLocaleString('en-US')} files spread over ${doc.sizes.depths.join(', ')} layers. Slope: least-squares seconds per added layer; growth: the deepest stack against one layer (target for worldfs: within 1.2x). A leading > marks a lower bound: the runs hit the deadline, so the real figure is higher.`, '');
@@ -75,6 +80,8 @@ export function renderMarkdown(doc: ResultDoc, chartFile: string): string {
     for (const f of mem) out.push(`| ${esc(f.label)} | ${fuse.map((p) => cellWithRange(f.byPeer[p.id], f, unavailable(p.id))).join(' | ')} |`);
     out.push('');
   }
+
+  if (doc.world) out.push(...renderWorldMarkdown(doc.world, doc.options.runs, doc.options.aptTimeoutSec));
 
   const failures: string[] = [];
   for (const f of doc.figures) {

@@ -1,9 +1,11 @@
 // The chart, as a hand-written SVG (no dependencies): on top, lookup time against the number of
 // layers for each peer (walk cold, walk warm, negative lookups); below, every timed figure's
-// ratio to ext4 on a log scale, one marker per peer. Pure: a function of the result document.
+// ratio to ext4 on a log scale, one marker per peer; then, when the run has them, the world
+// figures' ratios (world / host, world / overlayfs chroot). Pure: a function of the result document.
 import type { PeerId } from '../options.js';
 import type { ResultDoc } from '../results.js';
 import type { Scaling } from '../stats.js';
+import { RATIO_TARGET } from '../workloads/in-world.js';
 import { fmtRatio, fmtSeconds } from './format.js';
 
 export const PEER_COLOURS: Record<PeerId, string> = {
@@ -27,17 +29,29 @@ export function renderSvg(doc: ResultDoc): string {
   const metrics = ['walk-cold', 'walk-warm', 'negative'];
   const titles: Record<string, string> = { 'walk-cold': 'stat walk, cold', 'walk-warm': 'stat walk, warm', negative: 'negative lookups' };
   const pw = (W - 40) / metrics.length;
-  metrics.forEach((m, i) => {
-    parts.push(depthChart(10 + i * pw, y, pw - 20, 220, `${titles[m]} vs layers`, doc.depth.filter((d) => d.metric === m), doc.sizes.depths));
-  });
-  y += 250;
+  if (doc.depth.length) {
+    metrics.forEach((m, i) => {
+      parts.push(depthChart(10 + i * pw, y, pw - 20, 220, `${titles[m]} vs layers`, doc.depth.filter((d) => d.metric === m), doc.sizes.depths));
+    });
+    y += 250;
+  }
 
   const rows = doc.figures.filter((f) => f.unit === 's' && f.group !== 'worlds' && f.byPeer.ext4?.median !== undefined);
-  parts.push(ratioChart(10, y, W - 20, rows.map((f) => ({
-    label: f.label,
-    ratios: peers.filter((p) => p !== 'ext4').map((p) => [p, f.byPeer[p]?.vsExt4, f.byPeer[p]?.bound === true] as const),
-  }))));
-  y += 40 + rows.length * 16 + 30;
+  if (rows.length) {
+    parts.push(ratioChart(10, y, W - 20, 'median / ext4 median, same run (log scale; 1x = as fast as plain ext4; hollow: a lower bound)', rows.map((f) => ({
+      label: f.label,
+      ratios: peers.filter((p) => p !== 'ext4').map((p) => [p, PEER_COLOURS[p], f.byPeer[p]?.vsExt4, f.byPeer[p]?.bound === true] as const),
+    }))));
+    y += 40 + rows.length * 16 + 30;
+  }
+  const world = (doc.world?.figures ?? []).filter((f) => f.unit === 's' && f.target.kind === 'ratio');
+  if (world.length) {
+    parts.push(ratioChart(10, y, W - 20, `in a world over /: world median / host median (apt: / overlayfs chroot); red warm, purple first run; target ${RATIO_TARGET}x (dashed)`, world.map((f) => ({
+      label: `${f.session === 'apt' ? 'apt: ' : ''}${f.label.replace(/`/g, '')}`,
+      ratios: [['warm', WARM, f.ratio, f.world?.bound === true], ['first run', FIRST, f.firstRatio, f.worldFirst?.bound === true]] as const,
+    })), RATIO_TARGET));
+    y += 40 + world.length * 16 + 30;
+  }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
 }
 
@@ -94,19 +108,23 @@ function depthChart(cx: number, cy: number, w: number, h: number, title: string,
   return out.join('\n');
 }
 
+const WARM = '#d62728';
+const FIRST = '#9467bd';
+
 interface RatioRow {
   readonly label: string;
-  /** peer, ratio, the ratio is a lower bound */
-  readonly ratios: readonly (readonly [PeerId, number | undefined, boolean])[];
+  /** series name, colour, ratio, the ratio is a lower bound */
+  readonly ratios: readonly (readonly [string, string, number | undefined, boolean])[];
 }
 
-function ratioChart(cx: number, cy: number, w: number, rows: readonly RatioRow[]): string {
-  const out: string[] = [text(cx, cy + 14, 'median / ext4 median, same run (log scale; 1x = as fast as plain ext4; hollow: a lower bound)', 12, 'bold')];
+/** Rows of ratios on a log scale; `mark`: a dashed line at a target ratio. */
+function ratioChart(cx: number, cy: number, w: number, title: string, rows: readonly RatioRow[], mark?: number): string {
+  const out: string[] = [text(cx, cy + 14, title, 12, 'bold')];
   const labelW = 330;
   const left = cx + labelW;
   const pw = w - labelW - 20;
   const top = cy + 36;
-  const all = rows.flatMap((r) => r.ratios.map(([, v]) => v)).filter((v): v is number => v !== undefined && v > 0);
+  const all = rows.flatMap((r) => r.ratios.map(([, , v]) => v)).filter((v): v is number => v !== undefined && v > 0);
   const lo = Math.min(0.5, ...all);
   const hi = Math.max(2, ...all) * 1.2;
   const lx = (v: number) => left + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * pw;
@@ -116,13 +134,16 @@ function ratioChart(cx: number, cy: number, w: number, rows: readonly RatioRow[]
     out.push(`<line x1="${lx(t).toFixed(1)}" y1="${top - 6}" x2="${lx(t).toFixed(1)}" y2="${bottom}" stroke="${t === 1 ? '#333' : '#ddd'}"/>`);
     out.push(text(lx(t), top - 10, `${t}x`, 10, 'normal', 'middle', '#444'));
   }
+  if (mark !== undefined && mark >= lo && mark <= hi) {
+    out.push(`<line x1="${lx(mark).toFixed(1)}" y1="${top - 6}" x2="${lx(mark).toFixed(1)}" y2="${bottom}" stroke="#2ca02c" stroke-dasharray="4 3"/>`);
+  }
   rows.forEach((r, i) => {
     const ry = top + i * 16 + 8;
     if (i % 2 === 0) out.push(`<rect x="${cx}" y="${ry - 8}" width="${w}" height="16" fill="#f6f6f6"/>`);
     out.push(text(left - 8, ry + 4, r.label.length > 52 ? r.label.slice(0, 51) + '…' : r.label, 10, 'normal', 'end'));
-    for (const [p, v, bound] of r.ratios) {
+    for (const [p, colour, v, bound] of r.ratios) {
       if (v === undefined || !(v > 0)) continue;
-      const fill = bound ? `fill="white" stroke="${PEER_COLOURS[p]}" stroke-width="2"` : `fill="${PEER_COLOURS[p]}" fill-opacity="0.85"`;
+      const fill = bound ? `fill="white" stroke="${colour}" stroke-width="2"` : `fill="${colour}" fill-opacity="0.85"`;
       out.push(`<circle cx="${lx(v).toFixed(1)}" cy="${ry}" r="4" ${fill}><title>${x(`${p}: ${bound ? '>' : ''}${fmtRatio(v)}`)}</title></circle>`);
     }
   });

@@ -2,6 +2,7 @@
 // and to fuse-overlayfs. "n/a": the peer could not run here; FAIL: every run failed; *: some did.
 import type { PeerId } from '../options.js';
 import type { ResultDoc } from '../results.js';
+import { renderWorldLines } from './world.js';
 import { CELL_LEGEND, fmtCell, fmtRatio, fmtStatRatio } from './format.js';
 
 const SHORT: Record<PeerId, string> = {
@@ -29,7 +30,7 @@ export function renderTable(doc: ResultDoc): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 1).map((r) => (r[i] ?? '').length)));
   widths[0] = Math.min(widths[0]!, 52);
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.slice(0, widths[0]).padEnd(widths[0]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  ')];
+  const out = doc.figures.length ? [line(head), widths.map((w) => '-'.repeat(w)).join('  ')] : [];
   for (const r of rows) out.push(r.length === 1 ? r[0]! : line(r));
   for (const p of peers) if (p.unavailable) out.push(`n/a ${p.id}: ${p.unavailable}`);
   const failures = new Map<string, string>();
@@ -45,5 +46,6 @@ export function renderTable(doc: ResultDoc): string {
     lines.push(`${SHORT[d.peer]} ${d.bound ? '>' : ''}${fmtRatio(d.growth)}`);
   }
   if (lines.length) out.push(`depth (warm walk, ${doc.sizes.depths[doc.sizes.depths.length - 1]} layers / 1 layer): ${lines.join(', ')}`);
+  if (doc.world) out.push(...renderWorldLines(doc.world));
   return out.join('\n');
 }

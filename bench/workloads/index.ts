@@ -6,6 +6,7 @@ import { jobSession } from './job.js';
 import { lookupSessions } from './lookup.js';
 import { metadataSession } from './metadata.js';
 import { readdirSession } from './readdir.js';
+import { aptSession, inWorldSession, type AptSession, type InWorldSession } from './in-world.js';
 import type { Session } from './workload.js';
 import { worldsSession, type WorldsSession } from './worlds.js';
 
@@ -13,8 +14,17 @@ export function mountSessions(s: Sizes): Session[] {
   return [...lookupSessions(s), readdirSession(s), copyUpSession(s), dataSession(s), metadataSession(s), jobSession(s)];
 }
 
-export function allSessions(s: Sizes): { mounts: Session[]; worlds: WorldsSession } {
-  return { mounts: mountSessions(s), worlds: worldsSession(s) };
+export interface AllSessions {
+  readonly mounts: Session[];
+  readonly worlds: WorldsSession;
+  /** Everyday commands, host against a world over / (group in-world). */
+  readonly inWorld: InWorldSession;
+  /** apt-get install, a world against an overlayfs chroot (group in-world). */
+  readonly apt: AptSession;
+}
+
+export function allSessions(s: Sizes): AllSessions {
+  return { mounts: mountSessions(s), worlds: worldsSession(s), inWorld: inWorldSession(s.inWorld), apt: aptSession() };
 }
 
 /** Whether a session is selected by --only (by id or group; empty = all). */
