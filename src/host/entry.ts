@@ -18,9 +18,14 @@ export function kindOfMode(mode: number): EntryKind | undefined {
   }
 }
 
+/** The entry kind of a mode the host reported for an existing object (an unknown type is a bug). */
+export function knownKindOfMode(mode: number): EntryKind {
+  const kind = kindOfMode(mode);
+  if (kind === undefined) throw new Error(`lstat reported an unknown file type: mode ${mode.toString(8)}`);
+  return kind;
+}
+
 /** The entry kind of an lstat result. */
 export function kindOf(st: Stats): EntryKind {
-  const kind = kindOfMode(st.mode);
-  if (kind === undefined) throw new Error(`lstat reported an unknown file type: mode ${st.mode.toString(8)}`);
-  return kind;
+  return knownKindOfMode(st.mode);
 }

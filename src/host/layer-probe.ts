@@ -9,7 +9,7 @@ import type { LayerProbe } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
 import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
-import { kindOf, kindOfMode } from './entry.js';
+import { kindOf, knownKindOfMode } from './entry.js';
 import { lstatNoSymlinks, type ModeAndRdev } from './syscalls.js';
 import { fromErrno, fromHost, host, hostCode } from './errors.js';
 import { openVerified } from './safe-open.js';
@@ -138,7 +138,7 @@ export class HostLayers implements LayerProbe {
   private noSymlinkEntry(layer: number, rel: string): RawEntry | undefined {
     const path = this.hostPath(layer, rel);
     const err = lstatNoSymlinks(path, this.scratch);
-    if (err === 0) return { kind: kindOfMode(this.scratch.mode), rdev: this.scratch.rdev };
+    if (err === 0) return { kind: knownKindOfMode(this.scratch.mode), rdev: this.scratch.rdev };
     if (err === ENOENT || err === ENOTDIR) return undefined;
     return fromErrno(err, err === ELOOP ? `${path}: a directory on the way was replaced by a symlink` : path);
   }

@@ -13,7 +13,7 @@ import { dataBranch } from '../core/metacopy.js';
 import { mergeListings } from '../core/listing.js';
 import { relOf } from '../core/paths.js';
 import { lookupChild, lowerPart, rootNode, type ViewNode } from '../core/resolve.js';
-import { kindOfMode } from '../host/entry.js';
+import { knownKindOfMode } from '../host/entry.js';
 import type { HostLayers } from '../host/layer-probe.js';
 import { getXattr, listXattrs } from '../host/xattr.js';
 import { paxTime, xattrRecords } from './pax.js';
@@ -117,7 +117,7 @@ class Walker {
   async object(node: ViewNode, parent: ViewNode | undefined, rel: string): Promise<void> {
     const path = this.host(node);
     const st = lstatSync(path, { bigint: true });
-    const kind = kindOfMode(Number(st.mode));
+    const kind = knownKindOfMode(Number(st.mode));
     const name = rel === '' ? './' : kind === 'dir' ? rel + '/' : rel;
     const header = {
       name, mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid),
