@@ -87,6 +87,9 @@ async function serve(opts: MountOptions): Promise<number> {
       const stats = { ...transport.stats?.(), ...notifier?.counters, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed };
       process.stderr.write(`worldfs: stats ${JSON.stringify(stats)}\n`);
     });
+    // Node starts its inspector (a debugger on 127.0.0.1:9229, in a root daemon) on a SIGUSR1 nobody
+    // handles: a daemon without stack= still takes the signal, and ignores it.
+    if (opts.stack === undefined) process.on('SIGUSR1', () => {});
     if (opts.stack !== undefined) {
       process.on('SIGUSR1', () => {
         const next = reload(opts, fs, mountpoint, transport);
