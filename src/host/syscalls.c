@@ -5,6 +5,7 @@
  *                                     "now" = UTIME_NOW
  *   mknod(path, mode, major, minor)   fifos, devices, whiteouts (character device 0/0)
  *   renameat2(from, to, flags)        RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT
+ *   fanotifyWatch / fanotifyClose     whole-filesystem change reports (fanotify.c)
  * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
  */
 #define _GNU_SOURCE
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <node_api.h>
+#include "fanotify.h"
 
 #define MAXPATH 4096
 
@@ -93,6 +95,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  fanotify_register(env, exports);
   return exports;
 }
 

@@ -1,5 +1,6 @@
 // The system calls Node lacks (dist/syscalls.node, built from src/host/syscalls.c at install):
-// nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags.
+// nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, and a
+// fanotify watch of whole filesystems (src/host/fanotify.c; used by layer-watch-fanotify.ts).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,29 @@ interface Native {
   utimensat(path: string, atimeNs: bigint | null | 'now', mtimeNs: bigint | null | 'now'): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   renameat2(from: string, to: string, flags: number): void;
+  fanotifyWatch(config: FanotifyConfig, onBatch: (records: FanotifyRecords) => void): { handle: object; errors: string[] };
+  fanotifyClose(handle: object): void;
 }
+
+/** What fanotify.c watches: the filesystems to mark, the layer roots to report, what to drop. */
+export interface FanotifyConfig {
+  /** Events caused by this process are dropped (the daemon's own writes). */
+  readonly ownPid: number;
+  /** Marked in order; `mounts`: [directory of the filesystem, mountpoint], the one events are named through first. */
+  readonly filesystems: readonly { readonly mark: 'filesystem' | 'dir'; readonly path: string; readonly mounts: readonly (readonly [string, string])[] }[];
+  /** An event in directory D is reported once per root containing D, relative to it, unless below one of its `skips`. */
+  readonly roots: readonly { readonly layer: number; readonly root: string; readonly skips: readonly string[] }[];
+  /** Host paths whose events are dropped (mountpoints: nothing below them is ours). */
+  readonly never: readonly string[];
+  /** A file created directly in this directory is reported as a fence (R_FENCE), in order. */
+  readonly fence?: string;
+}
+
+/** Flat records, five slots each: flags (FAN_R_*), layer, dir (root-relative), name, key ("dev:ino" or undefined). */
+export type FanotifyRecords = readonly (number | string | undefined)[];
+
+/** Record flags (fanotify.c). */
+export const FAN_R = { NAME: 1, DIR: 2, GONE: 4, ADDED: 8, CONTENT: 16, FENCE: 32, DEGRADED: 64 } as const;
 
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
@@ -40,4 +63,18 @@ export function mknodRaw(path: string, mode: number, major: number, minor: numbe
 /** renameat2(2) with RENAME_* flags. */
 export function renameat2(from: string, to: string, flags: number): void {
   host(() => load().renameat2(from, to, flags));
+}
+
+/**
+ * Start a fanotify watch (root only: FAN_MARK_FILESYSTEM needs CAP_SYS_ADMIN): `onBatch` gets the
+ * records of each read of the group, in order, on the main thread. `errors[i]`: the errno name
+ * marking `config.filesystems[i]` failed with, or ''. Throws (FsError) when no group can be made.
+ */
+export function fanotifyWatch(config: FanotifyConfig, onBatch: (records: FanotifyRecords) => void): { handle: object; errors: string[] } {
+  return host(() => load().fanotifyWatch(config, onBatch));
+}
+
+/** Stop a watch: its thread is joined, no batch is delivered afterwards. */
+export function fanotifyClose(handle: object): void {
+  load().fanotifyClose(handle);
 }
