@@ -39,7 +39,7 @@ export interface Setup {
   readonly fs: WorldFs;
   readonly mountpoint: string;
   readonly layers: HostLayers;
-  /** notify=inotify: the watch on the layers (close it with the stack). */
+  /** notify=: the watch on the layers (close it with the stack). */
   readonly notifier?: LayerNotifier;
   /** Whether every lower-layer change is reported, so the caches may live `notifiedTimeout`. */
   readonly notified: boolean;
@@ -105,7 +105,7 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
     }
   });
   // A fresh stack gets a fresh lower cache: a reload (swap) never sees the old stack's records.
-  // With every lower layer watched (notify=inotify), it lives notifiedTimeout: changes drop
+  // With every lower layer watched (notify=), it lives notifiedTimeout: changes drop
   // their records as they are reported. The lifetime is decided once the watch is up.
   let ttlMs = cacheBudget(opts.udba, opts.cacheTimeout).daemonMs;
   const cache = lowerCacheFor(opts.udba, opts.notify !== 'none' ? Math.max(opts.cacheTimeout, 2 * opts.notifiedTimeout) : opts.cacheTimeout);

@@ -34,8 +34,12 @@ export interface FsMark {
 
 export interface MarkPlan {
   readonly filesystems: readonly FsMark[];
-  /** Per layer, the devices of the filesystems its subtree spans (all must be marked for it to be watched). */
-  readonly needs: ReadonlyMap<number, readonly string[]>;
+  /**
+   * Per layer, the filesystems its subtree spans: the one its root is on (`at: ''`), then each
+   * mount below it, `at` its root-relative mountpoint. A filesystem that cannot be marked leaves
+   * that subtree (or, at '', the whole layer) to another watch.
+   */
+  readonly spans: ReadonlyMap<number, readonly { readonly dev: string; readonly at: string }[]>;
 }
 
 const within = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(dir + '/');
@@ -59,27 +63,28 @@ export function planMarks(mounts: readonly MountLine[], layers: readonly MarkLay
   const fuse = visible.filter((m) => m.fstype.startsWith('fuse')).map((m) => m.mountpoint);
   const hidden = (p: string) => fuse.some((f) => within(p, f)) || never.some((n) => within(p, n));
   const byDev = new Map<string, MountLine[]>();
-  const needs = new Map<number, string[]>();
+  const spans = new Map<number, { dev: string; at: string }[]>();
   const use = (m: MountLine) => {
     const list = byDev.get(m.dev) ?? [];
     if (!list.includes(m)) list.push(m);
     byDev.set(m.dev, list);
   };
+  const relOf = (root: string, p: string) => (root === '/' ? p.slice(1) : p.slice(root.length + 1));
   for (const l of layers) {
-    const devs = new Set<string>();
+    const span: { dev: string; at: string }[] = [];
     const at = mountOf(visible, l.root);
     if (at && !at.fstype.startsWith('fuse')) {
       use(at);
-      devs.add(at.dev);
+      span.push({ dev: at.dev, at: '' });
     }
     const skipped = (l.skip ?? []).map((s) => hostOf(l.root, s));
     for (const m of visible) {
       if (m === at || !within(m.mountpoint, l.root) || m.mountpoint === l.root) continue;
       if (hidden(m.mountpoint) || skipped.some((s) => within(m.mountpoint, s))) continue;
       use(m);
-      devs.add(m.dev);
+      span.push({ dev: m.dev, at: relOf(l.root, m.mountpoint) });
     }
-    needs.set(l.layer, [...devs]);
+    spans.set(l.layer, span);
   }
   // Every mount of a marked filesystem found in the layers names its events, shortest root first.
   const filesystems: FsMark[] = [...byDev.entries()].map(([dev, ms]) => {
@@ -90,5 +95,5 @@ export function planMarks(mounts: readonly MountLine[], layers: readonly MarkLay
     const at = mountOf(visible, fence);
     if (at && !byDev.has(at.dev)) filesystems.push({ dev: at.dev, mark: 'dir', path: fence, mounts: [[at.root, at.mountpoint]] });
   }
-  return { filesystems, needs };
+  return { filesystems, spans };
 }

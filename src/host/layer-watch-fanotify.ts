@@ -32,6 +32,8 @@ export interface FanotifyOptions extends WatchOptions {
 export class FanotifyLayerWatch implements LayerWatch {
   private handle: object | undefined;
   private readonly complete = new Set<number>();
+  /** Per layer, mounts below its root fanotify could not mark (an overlayfs, say): left to inotify. */
+  private readonly uncoveredAt = new Map<number, string[]>();
   private readonly roots = new Map<number, WatchedLayer>();
   private marks = 0;
   private degradedOnce = false;
@@ -60,15 +62,18 @@ export class FanotifyLayerWatch implements LayerWatch {
     const failed = new Set(plan.filesystems.filter((_, i) => errors[i] !== '').map((f) => f.dev));
     this.marks = plan.filesystems.length - failed.size;
     for (const [i, f] of plan.filesystems.entries()) {
-      if (errors[i] !== '') process.stderr.write(`worldfs: notify: fanotify cannot mark ${f.path} (${errors[i]})\n`);
+      if (errors[i] !== '') process.stderr.write(`worldfs: notify: fanotify cannot mark ${f.path} (${errors[i]}): inotify watches it\n`);
     }
     for (const l of layers) {
       this.roots.set(l.layer, l);
-      if (!(plan.needs.get(l.layer) ?? []).every((d) => !failed.has(d))) {
+      const span = plan.spans.get(l.layer) ?? [];
+      if (span.length === 0 || failed.has(span[0]!.dev) || span[0]!.at !== '') {
         this.sink.gone(l.layer, '');
         continue;
       }
       this.complete.add(l.layer);
+      const left = span.filter((s) => failed.has(s.dev)).map((s) => s.at);
+      if (left.length > 0) this.uncoveredAt.set(l.layer, left);
       if (opts.scan?.(l.layer)) this.scan(l, '');
     }
   }
@@ -77,8 +82,14 @@ export class FanotifyLayerWatch implements LayerWatch {
     return this.handle === undefined ? 0 : this.marks;
   }
 
+  /** Whether layer `layer` is watched here, except for its `uncovered` subtrees. */
   fullyWatched(layer: number): boolean {
     return this.handle !== undefined && this.complete.has(layer);
+  }
+
+  /** Root-relative mountpoints of filesystems below layer `layer` that fanotify could not mark. */
+  uncovered(layer: number): readonly string[] {
+    return this.uncoveredAt.get(layer) ?? [];
   }
 
   close(): void {

@@ -14,12 +14,20 @@ import { FanotifyLayerWatch } from './layer-watch-fanotify.js';
  */
 export type WatchStrategy = 'auto' | 'inotify' | 'fanotify';
 
-/** Several watches as one: a layer is watched if one of them watches it whole. */
+/**
+ * Several watches as one: `fan` takes some layers whole but for the subtrees it could not mark,
+ * which `rest` watches; `ino` the other layers (it may be `rest`).
+ */
 class Watches implements LayerWatch {
-  constructor(private readonly parts: readonly LayerWatch[]) {}
+  private readonly parts: readonly LayerWatch[];
+
+  constructor(private readonly fan: FanotifyLayerWatch, private readonly ino: LayerWatch, private readonly rest?: LayerWatch) {
+    this.parts = [fan, ino, ...(rest && rest !== ino ? [rest] : [])];
+  }
 
   fullyWatched(layer: number): boolean {
-    return this.parts.some((p) => p.fullyWatched(layer));
+    if (!this.fan.fullyWatched(layer)) return this.ino.fullyWatched(layer);
+    return this.fan.uncovered(layer).length === 0 || (this.rest?.fullyWatched(layer) ?? false);
   }
 
   get size(): number {
@@ -79,15 +87,27 @@ export function watchLayers(strategy: WatchStrategy, layers: readonly WatchedLay
   const fences = new FenceJoin(sink);
   if (strategy === 'fanotify') {
     const fan = tryFanotify(layers.filter((l) => l.layer > 0), fences.part(0), opts, scan);
-    const ino = new InotifyLayerWatch(layers.filter((l) => l.layer === 0 || !fan?.fullyWatched(l.layer)), fences.part(1), opts);
+    const ino = new InotifyLayerWatch(layers.flatMap((l) => forInotify(l, fan, l.layer === 0)), fences.part(1), opts);
     fences.expect = fan ? 2 : 1;
-    return fan ? new Watches([fan, ino]) : ino;
+    return fan ? new Watches(fan, ino, ino) : ino;
   }
-  // auto: the inotify walk decides what fits.
+  // auto: the inotify walk decides what fits; fanotify takes the rest (inotify again, for what it cannot mark).
   const ino = new InotifyLayerWatch(layers, fences.part(0), opts);
   const fan = tryFanotify(layers.filter((l) => !ino.fullyWatched(l.layer)), fences.part(1), opts, scan);
-  fences.expect = fan ? 2 : 1;
-  return fan ? new Watches([ino, fan]) : ino;
+  if (!fan) return ino;
+  const left = layers.filter((l) => !ino.fullyWatched(l.layer) && fan.fullyWatched(l.layer)).flatMap((l) => forInotify(l, fan, false));
+  const rest = left.length > 0 ? new InotifyLayerWatch(left, fences.part(2), opts) : undefined;
+  fences.expect = rest ? 3 : 2;
+  return new Watches(fan, ino, rest);
+}
+
+/** What inotify watches of `l`: all of it (`whole`, or fanotify did not take it), the subtrees fanotify could not mark, or nothing. */
+function forInotify(l: WatchedLayer, fan: FanotifyLayerWatch | undefined, whole: boolean): WatchedLayer[] {
+  if (whole || !fan?.fullyWatched(l.layer)) return [l];
+  const left = fan.uncovered(l.layer);
+  if (left.length === 0) return [];
+  const { maxDirs: _bound, ...rest } = l;
+  return [{ ...rest, only: left }];
 }
 
 function tryFanotify(layers: readonly WatchedLayer[], sink: LayerWatchSink, opts: WatchOptions, scan: (layer: number) => boolean): FanotifyLayerWatch | undefined {
