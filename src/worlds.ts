@@ -17,6 +17,7 @@ import { chooseMembership, type Membership } from './ns/membership.js';
 import { createWorld } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
 import { liveDaemon } from './worlds/daemon.js';
+import { ensurePrivateStore } from './worlds/private-store.js';
 import { StoreLayout } from './worlds/layout.js';
 import { mergeWorld, mountWorldAt, resumeMerge, type MergeResult } from './worlds/merge.js';
 import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.js';
@@ -76,7 +77,7 @@ export class Worlds {
     makeHome(this.home);
     const reg = initialRegistry({ name: validateWorldName('base'), created: new Date().toISOString(), whiteout, layer: real });
     this.ctx.store.create(reg);
-    mkdirSync(this.ctx.layout.journalDir, { recursive: true });
+    ensurePrivateStore(this.home);
     return reg.worlds[0]!;
   }
 

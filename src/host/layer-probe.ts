@@ -2,17 +2,21 @@
 // Paths are joined from a realpath'd layer root and relative paths the resolver built one
 // component at a time, so a symlink inside a layer is never traversed (it resolves as a non-dir).
 import { closeSync, constants, lstatSync, readlinkSync, readdirSync, type Dirent } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { fsError } from '../core/errors.js';
+import { relJoin } from '../core/paths.js';
 import type { LayerProbe } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
 import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
-import { kindOf } from './entry.js';
-import { fromHost, host, hostCode } from './errors.js';
+import { kindOf, kindOfMode } from './entry.js';
+import { lstatNoSymlinks, type ModeAndRdev } from './syscalls.js';
+import { fromErrno, fromHost, host, hostCode } from './errors.js';
 import { openVerified } from './safe-open.js';
+import { getXattr } from './xattr.js';
 
 const { O_RDONLY, O_DIRECTORY } = constants;
-import { getXattr } from './xattr.js';
+const { ENOENT, ENOTDIR, ELOOP } = osConstants.errno;
 
 /**
  * A stack of real directories: roots[0] is the writable top layer.
@@ -74,18 +78,20 @@ export class HostLayers implements LayerProbe {
 
   entry(layer: number, rel: string): RawEntry | undefined {
     if (this.filtering && this.excluded(layer, rel)) return undefined;
-    if (layer > 0) {
-      const slash = rel.lastIndexOf('/');
-      const dir = slash < 0 ? '' : rel.slice(0, slash);
-      const rec = this.cache.record(layer, dir);
-      if (rec !== undefined) {
-        // Below a directory the memo remembers, a path lstat would follow a symlink swapped in for
-        // that directory (or an ancestor) since: answer from a listing read through a verified
-        // descriptor instead, which refuses the symlink. Top-level names have no ancestor to follow.
-        if (rec.entries === undefined && (slash >= 0 || ++rec.probes >= this.cache.listAfter)) this.fill(layer, dir, rec);
-        if (rec.entries !== undefined) return rec.entries.get(slash < 0 ? rel : rel.slice(slash + 1));
-      }
-    }
+    if (layer === 0) return this.lstatEntry(layer, rel);
+    const slash = rel.lastIndexOf('/');
+    // A directory a readdir listed answers from its listing; otherwise one system call. A lookup
+    // never lists its parent: in a directory of n entries that made n lookups read n² entries.
+    const rec = this.cache.record(layer, slash < 0 ? '' : rel.slice(0, slash));
+    if (rec?.entries !== undefined) return rec.entries.get(slash < 0 ? rel : rel.slice(slash + 1));
+    // Below a directory the resolver saw (possibly remembered from an earlier request), a path
+    // lstat would follow a symlink swapped in for that directory or an ancestor since: follow none.
+    // Top-level names have no ancestor below the (realpath'd) root to follow.
+    return slash < 0 ? this.lstatEntry(layer, rel) : this.noSymlinkEntry(layer, rel);
+  }
+
+  /** lstat of `rel` in `layer` by path. */
+  private lstatEntry(layer: number, rel: string): RawEntry | undefined {
     let st;
     try {
       st = lstatSync(this.hostPath(layer, rel), { throwIfNoEntry: false });
@@ -96,6 +102,17 @@ export class HostLayers implements LayerProbe {
     if (st === undefined) return undefined;
     return { kind: kindOf(st), rdev: st.rdev };
   }
+
+  /** lstat of `rel` in `layer` that follows no symlink on the way (ELOOP where one was swapped in). */
+  private noSymlinkEntry(layer: number, rel: string): RawEntry | undefined {
+    const path = this.hostPath(layer, rel);
+    const err = lstatNoSymlinks(path, this.scratch);
+    if (err === 0) return { kind: kindOfMode(this.scratch.mode), rdev: this.scratch.rdev };
+    if (err === ENOENT || err === ENOTDIR) return undefined;
+    return fromErrno(err, err === ELOOP ? `${path}: a directory on the way was replaced by a symlink` : path);
+  }
+
+  private readonly scratch: ModeAndRdev = { mode: 0, rdev: 0 };
 
   isOpaque(layer: number, rel: string): boolean {
     return this.marker(layer, rel, this.format.opaque) !== undefined;
@@ -198,6 +215,7 @@ export class HostLayers implements LayerProbe {
     const dir = this.hostPath(layer, rel);
     switch (spec.kind) {
       case 'file':
+        if (layer > 0) return this.noSymlinkEntry(layer, relJoin(rel, spec.name)) ? 'y' : undefined;
         try {
           return lstatSync(dir + '/' + spec.name, { throwIfNoEntry: false }) ? 'y' : undefined;
         } catch (e) {

@@ -5,6 +5,7 @@ import { validateWorldName } from '../core/names.js';
 import { WorldError } from '../core/world-error.js';
 import { addWorld, findByName, nextWorldId, type World } from '../registry/model.js';
 import { StoreLayout } from './layout.js';
+import { ensurePrivateStore } from './private-store.js';
 import { lineageOf } from './stack.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 
@@ -22,6 +23,7 @@ export function createWorld(ctx: WorldsContext, rawName: string, parentNames: re
     };
     const next = addWorld(reg, world);
     lineageOf(next, id, ctx.lineage); // refuses parents with no consistent order
+    ensurePrivateStore(ctx.layout.home); // stores made before the store was private get tightened
     mkdirSync(ctx.layout.layer(world), { recursive: true, mode: 0o755 });
     mkdirSync(ctx.layout.work(id), { recursive: true, mode: 0o700 });
     return { registry: next, result: world };

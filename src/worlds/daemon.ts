@@ -70,7 +70,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
 /** Start a daemon and wait until its mount is ready. */
 export async function startDaemon(r: MountRequest, recordFile: string): Promise<DaemonRecord> {
   mkdirSync(r.mountpoint, { recursive: true });
-  const log = openSync(r.log, 'a');
+  const log = openSync(r.log, 'a', 0o600);
   const started = spawnWithReadyFd(join(repoRoot(), 'bin', 'worldfs'), ['-f', '-o', mountOptions(r), r.mountpoint], log);
   closeSync(log);
   const out = await started;
@@ -103,7 +103,7 @@ export function liveDaemon(recordFile: string): DaemonRecord | undefined {
  * its acknowledgement (`<stack>.ok`), bounded.
  */
 export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promise<void> {
-  mkdirSync(dirname(stackFile), { recursive: true });
+  mkdirSync(dirname(stackFile), { recursive: true, mode: 0o700 });
   rmSync(stackFile + '.ok', { force: true });
   try { process.kill(rec.pid, 'SIGUSR1'); } catch { return; }
   for (let i = 0; i < 200 && !existsSync(stackFile + '.ok') && isAlive(rec); i++) await sleep(25);

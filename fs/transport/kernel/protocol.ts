@@ -66,6 +66,9 @@ export const ATTR_SIZE = 88;
 export const ENTRY_OUT_SIZE = 40 + ATTR_SIZE;
 export const ATTR_OUT_SIZE = 16 + ATTR_SIZE;
 export const OPEN_OUT_SIZE = 16;
+/** fuse_open_out.open_flags. */
+export const FOPEN_KEEP_CACHE = 1 << 1;
+export const FOPEN_CACHE_DIR = 1 << 3;
 export const INIT_OUT_SIZE = 64;
 export const STATFS_OUT_SIZE = 80;
 const DIRENT_HEADER = 24;
