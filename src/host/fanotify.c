@@ -149,7 +149,7 @@ static void record(Batch *b, uint32_t flags, int32_t layer, const char *dir, con
 
 /* ---- resolving a directory handle to a path ---- */
 
-/** The path (through fs->mounts[0]) of the object `fh` names: 0, -1 (gone: skip), or an errno. */
+/** The path (through fs->mounts[0]) of the object `fh` names: 0, -1 (gone, or too long to serve: skip), or an errno. */
 static int resolve(Watch *w, Fs *fs, struct file_handle *fh, char *out, int cacheable) {
   size_t keyLen = sizeof(fh->handle_type) + fh->handle_bytes;
   unsigned char key[sizeof(int) + MAX_HANDLE_SZ + sizeof(void *)];
@@ -169,7 +169,9 @@ static int resolve(Watch *w, Fs *fs, struct file_handle *fh, char *out, int cach
   ssize_t n = readlink(link, out, MAXP - 1);
   int err = n < 0 ? errno : 0;
   close(fd);
-  if (n < 0) return err;
+  /* A path past PATH_MAX: nothing the daemon serves (its calls take paths) lies there. */
+  if (n < 0) return err == ENAMETOOLONG ? -1 : err;
+  if (n >= MAXP - 1) return -1;
   out[n] = '\0';
   if (n > 10 && strcmp(out + n - 10, " (deleted)") == 0) return -1;
   if (out[0] != '/') return -1; /* not reachable from our root */
@@ -191,7 +193,17 @@ static void keyOf(Fs *fs, struct file_handle *fh, char *out) {
 
 /* ---- one event ---- */
 
-static void emitFor(Watch *w, Batch *b, const char *dir, const char *name, uint32_t flags, const char *key) {
+/** The key of a content change, computed on its first report only (most events match no root). */
+typedef struct { Fs *fs; struct file_handle *fh; char key[64]; int done; } LazyKey;
+
+static const char *keyNow(LazyKey *k) {
+  if (k == NULL || k->fh == NULL) return NULL;
+  if (!k->done) keyOf(k->fs, k->fh, k->key);
+  k->done = 1;
+  return k->key[0] ? k->key : NULL;
+}
+
+static void emitFor(Watch *w, Batch *b, const char *dir, const char *name, uint32_t flags, LazyKey *key) {
   for (int i = 0; i < w->nNever; i++) if (under(dir, w->never[i], strlen(w->never[i]))) return;
   for (int i = 0; i < w->nRoots; i++) {
     Root *r = &w->roots[i];
@@ -199,7 +211,7 @@ static void emitFor(Watch *w, Batch *b, const char *dir, const char *name, uint3
     const char *rel = r->rootLen == 1 ? dir + 1 : dir[r->rootLen] == '/' ? dir + r->rootLen + 1 : "";
     int skipped = 0;
     for (int k = 0; k < r->nSkips && !skipped; k++) skipped = under(rel, r->skips[k], strlen(r->skips[k]));
-    if (!skipped) record(b, flags, r->layer, rel, name, key);
+    if (!skipped) record(b, flags, r->layer, rel, name, keyNow(key));
   }
 }
 
@@ -262,14 +274,13 @@ static void handleEvent(Watch *w, Batch *b, struct fanotify_event_metadata *m) {
   if (ondir) flags |= R_DIR;
   if (ondir && (m->mask & (FAN_DELETE | FAN_MOVED_FROM))) flags |= R_GONE;
   if (ondir && (m->mask & (FAN_CREATE | FAN_MOVED_TO))) flags |= R_ADDED;
-  char key[64] = "";
-  if (!dirent && !ondir && fid) keyOf(fs, (struct file_handle *)fid->handle, key);
+  LazyKey key = { fs, !dirent && !ondir && fid ? (struct file_handle *)fid->handle : NULL, "", 0 };
   if (w->fence && !ondir && (m->mask & FAN_CREATE) && strcmp(parent, w->fence) == 0) {
     char f[MAXP];
     snprintf(f, sizeof f, "%s/%s", parent, name);
     record(b, R_FENCE, -1, "", f, NULL);
   }
-  emitFor(w, b, parent, name, flags, key[0] ? key : NULL);
+  emitFor(w, b, parent, name, flags, &key);
   /* The same filesystem mounted again elsewhere (a bind mount): the same change under each. */
   Mount *first = &fs->mounts[0];
   for (int i = 1; i < fs->nMounts; i++) {
@@ -282,7 +293,7 @@ static void handleEvent(Watch *w, Batch *b, struct fanotify_event_metadata *m) {
     if (!under(fsPath, mt->root, mt->rootLen)) continue;
     snprintf(other, sizeof other, "%s%s", mt->mpLen == 1 ? "" : mt->mountpoint, mt->rootLen == 1 ? fsPath : fsPath + mt->rootLen);
     if (other[0] == '\0') strcpy(other, "/");
-    emitFor(w, b, other, name, flags, key[0] ? key : NULL);
+    emitFor(w, b, other, name, flags, &key);
   }
 }
 

@@ -195,11 +195,11 @@ describe.each(variants)('notify=%s (whiteout=%s)', (notify, whiteout) => {
   });
 
   it('keeps file data and listings across opens (no READ, no READDIR), and still shows a same-size rewrite and a new name', async () => {
-    const v = await mount(whiteout, ([l0, l1]) => {
+    const v = await mount(whiteout!, ([l0, l1]) => {
       mkdirSync(join(l1!, 'd'));
       writeFileSync(join(l1!, 'd/data'), 'AAAAAAAA');
       writeFileSync(join(l0!, 'top'), 'top data');
-    });
+    }, LONG);
     expect(readFileSync(v.p('d/data'), 'utf8')).toBe('AAAAAAAA');
     expect(readFileSync(v.p('top'), 'utf8')).toBe('top data');
     expect(readdirSync(v.p('d'))).toEqual(['data']);
