@@ -4,6 +4,7 @@
 // The watchers are asynchronous: changes are polled for, with a generous bound (or fenced); nothing
 // here measures speed. fanotify (root) marks the whole filesystem the temp dirs are on.
 import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { soon } from '../helpers/procs.js';
@@ -31,7 +32,7 @@ async function mount(whiteout: string, prepare: (lowers: string[]) => void, opti
   prepare(d.lowers);
   const m = await mountWorldfs({ ...d, whiteout, options });
   // notify=fanotify really watches with fanotify (no fallback to inotify, which would pass too).
-  if (options.includes('notify=fanotify')) expect(m.stderr()).not.toMatch(/fanotify/);
+  if (options.includes('notify=fanotify')) expect(m.stderr()).not.toMatch(/fanotify is not available/);
   return { ...d, m, p: (rel = '') => join(d.mnt, rel) };
 }
 
@@ -273,6 +274,31 @@ describe('notify=inotify without a transport that can invalidate, or a layer it 
     expect(readFileSync(v.p('b/new'), 'utf8')).toBe('new');
     expect(readFileSync(v.p('w/f'), 'utf8')).toBe('world, changed');
     expect(v.m.stderr()).not.toMatch(/not watched/);
+  });
+
+  it.runIf(asRoot)('watches with inotify a filesystem below a fanotify layer that fanotify cannot mark (overlayfs)', async () => {
+    const t = tempDirOf();
+    for (const d of ['lo', 'up', 'wk']) mkdirSync(join(t, d));
+    writeFileSync(join(t, 'lo/f'), 'v1');
+    let ov = '';
+    try {
+      const v = await mount('aufs', ([, l1]) => {
+        ov = join(l1!, 'ov');
+        mkdirSync(ov);
+        execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${join(t, 'lo')},upperdir=${join(t, 'up')},workdir=${join(t, 'wk')}`, ov]);
+      }, [...longWith('fanotify'), 'timeout=0']);
+      expect(v.m.stderr()).toMatch(/cannot mark .*inotify watches it/);
+      expect(v.m.stderr()).not.toMatch(/not watched/);
+      expect(readFileSync(v.p('ov/f'), 'utf8')).toBe('v1');
+      statSync(v.p('ov/f'));
+      expect(await requestsDuring(v.m, () => statSync(v.p('ov/f')))).toBe(0); // cached: the layer counts as watched
+      writeFileSync(join(ov, 'f'), 'version 2'); // through the overlay mount: inotify sees it
+      expect(await soon(() => statSync(v.p('ov/f')).size === 9)).toBe(true);
+      expect(readFileSync(v.p('ov/f'), 'utf8')).toBe('version 2');
+    } finally {
+      await unmountAll(); // before the overlay below it
+      if (ov !== '') execFileSync('umount', ['-l', ov]);
+    }
   });
 
   it('falls back to timeout= when a lower layer has more directories than the watch budget (no fanotify)', async () => {
