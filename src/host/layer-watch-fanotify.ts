@@ -57,7 +57,16 @@ export class FanotifyLayerWatch implements LayerWatch {
       roots: layers.map((l) => ({ layer: l.layer, root: l.root, skips: [...(l.skip ?? [])] })),
       never: [...(opts.never ?? []), ...fuse],
       ...(fence !== undefined ? { fence } : {}),
-    }, (records) => this.onBatch(records));
+    }, (records) => {
+      // An exception here would be uncaught in the daemon: a bug is logged, and the watch given up.
+      try {
+        this.onBatch(records);
+      } catch (e) {
+        process.stderr.write(`worldfs: notify: fanotify batch failed: ${(e as Error).stack ?? String(e)}\n`);
+        if (!this.degradedOnce) this.sink.degraded('fanotify: an event could not be handled');
+        this.degradedOnce = true;
+      }
+    });
     this.handle = handle;
     const failed = new Set(plan.filesystems.filter((_, i) => errors[i] !== '').map((f) => f.dev));
     this.marks = plan.filesystems.length - failed.size;
