@@ -1,7 +1,7 @@
 // The system calls Node lacks (dist/syscalls.node, built from src/host/syscalls.c at install):
 // nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, an
 // lstat that follows no symlink anywhere in its path, and a fanotify watch of whole filesystems
-// (src/host/fanotify.c; used by layer-watch-fanotify.ts).
+// (src/host/fanotify.c, fanotify-events.c; used by layer-watch-fanotify.ts).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,7 +19,7 @@ interface Native {
   fanotifyClose(handle: object): void;
 }
 
-/** What fanotify.c watches: the filesystems to mark, the layer roots to report, what to drop. */
+/** What fanotify.c watches (fanotify.h): the filesystems to mark, the layer roots to report, what to drop. */
 export interface FanotifyConfig {
   /** Events caused by this process are dropped (the daemon's own writes). */
   readonly ownPid: number;
@@ -36,7 +36,7 @@ export interface FanotifyConfig {
 /** Flat records, five slots each: flags (FAN_R_*), layer, dir (root-relative), name, key ("dev:ino" or undefined). */
 export type FanotifyRecords = readonly (number | string | undefined)[];
 
-/** Record flags (fanotify.c). */
+/** Record flags (fanotify.h R_*). */
 export const FAN_R = { NAME: 1, DIR: 2, GONE: 4, ADDED: 8, CONTENT: 16, FENCE: 32, DEGRADED: 64 } as const;
 
 export const RENAME_NOREPLACE = 1;
