@@ -1,10 +1,12 @@
-// notify=inotify: lower-layer changes, as a LayerWatch reports them, become dropped lower-cache
+// notify=auto|inotify|fanotify: lower-layer changes, as a LayerWatch reports them, become dropped lower-cache
 // records and kernel invalidations of exactly the view names they may alter (layer-change.ts maps
 // them, through whiteout markers and redirects). Watching fails safe: back to the time bound.
 import { rmSync } from 'node:fs';
 import { isDirectoryMarker, Redirects, viewChangesOf, type LayerEvent, type ViewChange } from '../src/core/layer-change.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
-import { InotifyLayerWatch, type LayerWatch, type LayerWatchSink, type WatchedLayer } from '../src/host/layer-watch.js';
+import type { LayerWatch, LayerWatchSink, WatchedLayer } from '../src/host/layer-watch.js';
+import { watchBudget } from '../src/host/layer-watch.js';
+import { watchLayers, type WatchStrategy } from '../src/host/layer-watches.js';
 import type { NotifiedLifetime } from './transport/transport.js';
 
 /** Where the view's kernel caches are (the transport, once mounted). */
@@ -32,7 +34,7 @@ const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + nam
 const RESEND_MS = 200;
 
 /**
- * The daemon's side of notify=inotify for one layer stack: owns the watch, keeps the redirects up
+ * The daemon's side of notify= for one layer stack: owns the watch, keeps the redirects up
  * to date, drops lower-cache records and tells the transport (once attached) what to invalidate.
  * Made with the stack (fs/setup.ts), closed with it (a reload makes a new one).
  */
@@ -53,17 +55,18 @@ export class LayerNotifier implements LayerWatchSink {
    * Watch `layers` (indices into `host`'s stack; layer 0, the top, only for its redirects: every
    * change to it is made through the view, which the kernel already knows of). `mountpoint` is
    * never walked into, even when a lower layer contains it. A file created in `fence` is removed
-   * once every change reported before it has been applied (see `fenced`).
+   * once every change reported before it has been applied (see `fenced`). `strategy`: which
+   * watch takes which layer (src/host/layer-watches.ts).
    */
-  constructor(private readonly host: HostLayers, layers: readonly WatchedLayer[], mountpoint: string, private readonly fallback: Fallback, fence?: string) {
-    const watch = new InotifyLayerWatch(layers, this, {
+  constructor(private readonly host: HostLayers, layers: readonly WatchedLayer[], mountpoint: string, private readonly fallback: Fallback, fence?: string, strategy: WatchStrategy = 'auto') {
+    const watch = watchLayers(strategy, layers, this, {
       isInternal: (n) => host.format.isInternal(n), never: [mountpoint], ...(fence !== undefined ? { fence } : {}),
     });
     this.watch = watch;
     this.counters.watches = watch.size;
     for (const l of layers) {
       if (watch.fullyWatched(l.layer)) continue;
-      process.stderr.write(`worldfs: notify=inotify: layer ${l.root} is not watched (more directories than the watch budget, ${watch.limit}, or unreadable): its changes show within timeout=\n`);
+      process.stderr.write(`worldfs: notify: layer ${l.root} is not watched (more directories than the inotify watch budget, ${watchBudget()}, or unreadable, and no fanotify): its changes show within timeout=\n`);
     }
   }
 
@@ -133,7 +136,7 @@ export class LayerNotifier implements LayerWatchSink {
 
   /**
    * A fence: every layer change that happened before `path` was created has been passed to
-   * `changed` (one inotify queue, in order). Remove it once the kernel has been told of them too:
+   * `changed` (each watch's queue is in order; a fence passes every watch in use). Remove it once the kernel has been told of them too:
    * whoever created it (worldctl, before starting a command in the world) then knows that the
    * view shows those changes.
    */
@@ -143,7 +146,7 @@ export class LayerNotifier implements LayerWatchSink {
   }
 
   degraded(reason: string): void {
-    process.stderr.write(`worldfs: notify=inotify: ${reason}; lower-layer changes now show within timeout= again\n`);
+    process.stderr.write(`worldfs: notify: ${reason}; lower-layer changes now show within timeout= again\n`);
     this.degradedFlag = true;
     this.host.cache.limit(this.fallback.daemonMs);
     this.host.cache.clear();

@@ -4,8 +4,12 @@
 // Pure: parses strings, checks nothing on disk.
 
 export type Udba = 'reval' | 'none';
-/** Who reports lower-layer changes: nobody (the timeout bounds them), or inotify watches (fs/layer-notify.ts). */
-export type Notify = 'none' | 'inotify';
+/**
+ * Who reports lower-layer changes (fs/layer-notify.ts, src/host/layer-watches.ts): nobody (the
+ * timeout bounds them); `auto` (`inotify` is its older name): inotify watches where a layer fits,
+ * fanotify (root) for a layer too big for them (a host root); `fanotify`: fanotify for every lower layer.
+ */
+export type Notify = 'none' | 'inotify' | 'fanotify' | 'auto';
 /** Cache lifetime (s) when every lower-layer change is reported: a safety net, not a bound. */
 export const NOTIFIED_TIMEOUT = 300;
 /**
@@ -27,11 +31,11 @@ export interface MountOptions {
   readonly udba: Udba;
   /** Kernel entry/attribute cache lifetime in seconds: the bound on seeing unreported lower-layer changes. */
   readonly cacheTimeout: number;
-  /** notify=inotify: lower-layer changes are watched and invalidated as they happen. */
+  /** notify=auto|inotify|fanotify: lower-layer changes are watched and invalidated as they happen. */
   readonly notify: Notify;
   /** notify_timeout=: the caches' lifetime when every lower layer is watched (and the transport invalidates). */
   readonly notifiedTimeout: number;
-  /** fence=DIR (with notify=inotify): a file created there is removed once every earlier layer change is applied. */
+  /** fence=DIR (with notify=): a file created there is removed once every earlier layer change is applied. */
   readonly fence?: string;
   readonly fsync: boolean;
   /** chmod/chown/utimens/xattr changes copy up metadata only (overlayfs metacopy=on). */
@@ -66,7 +70,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
-                 [,udba=reval|none][,timeout=SECONDS][,notify=none|inotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
+                 [,udba=reval|none][,timeout=SECONDS][,notify=none|auto|inotify|fanotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
                  [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache]
                  [,transport=auto|native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
@@ -179,7 +183,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       case 'whiteout': whiteout = need(); break;
       case 'udba': udba = oneOf('reval', 'none'); break;
       case 'timeout': cacheTimeout = seconds(); break;
-      case 'notify': notify = oneOf('none', 'inotify'); break;
+      case 'notify': notify = oneOf('none', 'auto', 'inotify', 'fanotify'); break;
       case 'notify_timeout': notifiedTimeout = seconds(); break;
       case 'fence': fence = need(); break;
       case 'volatile': fsync = false; break;

@@ -13,7 +13,7 @@ import { WorldFs } from './worldfs.js';
 import { LayerNotifier } from './layer-notify.js';
 import type { MountOptions } from './options.js';
 
-/** notify=inotify watches the lowest layer only if it has at most this many directories. */
+/** inotify watches the lowest layer only if it has at most this many directories (else fanotify, as root). */
 const LOWEST_LAYER_DIRS = 1024;
 
 export class SetupError extends Error {
@@ -40,7 +40,7 @@ export interface Setup {
   readonly fs: WorldFs;
   readonly mountpoint: string;
   readonly layers: HostLayers;
-  /** notify=inotify: the watch on the layers (close it with the stack). */
+  /** notify=: the watch on the layers (close it with the stack). */
   readonly notifier?: LayerNotifier;
   /** Whether every lower-layer change is reported, so the caches may live `notifiedTimeout`. */
   readonly notified: boolean;
@@ -106,25 +106,25 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
     }
   });
   // A fresh stack gets a fresh lower cache: a reload (swap) never sees the old stack's records.
-  // With every lower layer watched (notify=inotify), it lives notifiedTimeout: changes drop
+  // With every lower layer watched (notify=), it lives notifiedTimeout: changes drop
   // their records as they are reported. The lifetime is decided once the watch is up.
   let ttlMs = cacheBudget(opts.udba, opts.cacheTimeout).daemonMs;
   // With a lifetime of 0 (timeout=0, or a base nobody watches) the cache still serves one turn of the
   // event loop: a request reads each lower directory once (a READDIRPLUS's entries, a path's parts).
-  const timeout = opts.notify === 'inotify' ? Math.max(opts.cacheTimeout, 2 * opts.notifiedTimeout) : opts.cacheTimeout;
+  const timeout = opts.notify !== 'none' ? Math.max(opts.cacheTimeout, 2 * opts.notifiedTimeout) : opts.cacheTimeout;
   const cache = lowerCacheFor(opts.udba, timeout, { turn: loopTurn });
   const layers = new HostLayers([upper, ...lowers], format, emptied, cache);
   let notifier: LayerNotifier | undefined;
   let notified = false;
   let notifiedLayers = 0;
-  if (opts.notify === 'inotify') {
+  if (opts.notify !== 'none') {
     // The top layer is watched for its redirects only (lower names it renamed). The lowest layer
     // (a world's host base, an image's root) is watched only if small: walking a whole root
     // filesystem to find out would cost seconds at every mount.
     const watched = [{ layer: 0, root: upper }, ...lowers.map((root, i) => ({
       layer: i + 1, root, skip: emptied, ...(i === lowers.length - 1 ? { maxDirs: LOWEST_LAYER_DIRS } : {}),
     }))];
-    notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs }, opts.fence);
+    notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs }, opts.fence, opts.notify === 'fanotify' ? 'fanotify' : 'auto');
     const firstUnwatched = watched.findIndex((w) => !notifier!.covers([w.layer]));
     notifiedLayers = firstUnwatched < 0 ? watched.length : firstUnwatched;
     notified = notifiedLayers === watched.length;

@@ -1,7 +1,8 @@
 // Post-install step: compile the project's two small C pieces with the machine's C compiler
 // (present wherever npm builds addons) into dist/:
 //   dist/worldinit     PID 1 of every world (src/ns/worldinit.c)
-//   dist/syscalls.node utimensat / mknod / renameat2 for worldfs (src/host/syscalls.c), against
+//   dist/syscalls.node utimensat / mknod / renameat2 / fanotify for worldfs (src/host/syscalls.c,
+//                      src/host/fanotify.c and fanotify-events.c, with a reader thread: -pthread), against
 //                      Node's own headers (npm's nodedir, else next to the node binary)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -18,4 +19,4 @@ if (!headers) throw new Error("Node's headers (node_api.h) were not found; set n
 const run = (args) => execFileSync(cc, args, { stdio: 'inherit' });
 run(['-O2', '-Wall', '-Werror', '-o', join(dist, 'worldinit'), join(root, 'src', 'ns', 'worldinit.c')]);
 run(['-O2', '-Wall', '-Werror', '-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=syscalls',
-  '-o', join(dist, 'syscalls.node'), join(root, 'src', 'host', 'syscalls.c')]);
+  '-pthread', '-o', join(dist, 'syscalls.node'), join(root, 'src', 'host', 'syscalls.c'), join(root, 'src', 'host', 'fanotify.c'), join(root, 'src', 'host', 'fanotify-events.c')]);

@@ -38,6 +38,11 @@ export interface WatchedLayer {
   readonly skip?: readonly string[];
   /** Give up on this layer past this many directories (a host base: walking it all costs seconds). */
   readonly maxDirs?: number;
+  /**
+   * Watch only these root-relative subtrees (mountpoints of filesystems another watch could not
+   * take), entering them although they are mountpoints; `fullyWatched` then speaks of them alone.
+   */
+  readonly only?: readonly string[];
 }
 
 /** Watches per daemon: a share of the user's inotify limit, so that many daemons fit ($WORLDFS_WATCH_BUDGET overrides). */
@@ -96,7 +101,7 @@ export class InotifyLayerWatch implements LayerWatch {
     this.refreshMounts();
     for (const l of layers) {
       this.roots.set(l.layer, l);
-      if (this.walk(l, '')) this.complete.add(l.layer);
+      if ((l.only ?? ['']).every((rel) => this.walk(l, rel))) this.complete.add(l.layer);
       else this.unwatchLayer(l.layer);
     }
     if (opts.fence !== undefined) this.watchFence(opts.fence);
@@ -145,7 +150,7 @@ export class InotifyLayerWatch implements LayerWatch {
    */
   private walk(l: WatchedLayer, rel: string, report = false): boolean {
     const path = hostOf(l.root, rel);
-    if (rel !== '' && (this.mounts.has(path) || l.skip?.includes(rel))) return true;
+    if (rel !== '' && ((this.mounts.has(path) && !l.only?.includes(rel)) || l.skip?.includes(rel))) return true;
     const key = `${l.layer}\0${rel}`;
     if (!this.watchers.has(key)) {
       if (this.watchers.size >= this.budget) return false;

@@ -6,6 +6,10 @@ export interface MountEntry {
   readonly mountpoint: string;
   readonly fstype: string;
   readonly source: string;
+  /** The directory of its filesystem this mount shows ('/' unless a bind mount of a subdirectory). */
+  readonly root: string;
+  /** The filesystem's device, "major:minor" (one per superblock). */
+  readonly dev: string;
 }
 
 /** Decode the octal escapes (\040 for space ...) mountinfo uses in paths. */
@@ -21,7 +25,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const f = line.split(' ');
     const sep = f.indexOf('-');
     if (sep < 0) continue;
-    out.push({ id: Number(f[0]), mountpoint: unescape(f[4]!), fstype: f[sep + 1]!, source: unescape(f[sep + 2]!) });
+    out.push({ id: Number(f[0]), mountpoint: unescape(f[4]!), fstype: f[sep + 1]!, source: unescape(f[sep + 2]!), root: unescape(f[3]!), dev: f[2]! });
   }
   return out;
 }

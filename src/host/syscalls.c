@@ -11,6 +11,7 @@
  *   watchReadable(fd, cb) / unwatch(w) call cb() on the main thread whenever `fd` is readable: a
  *                                     uv_poll handle on Node's own event loop (libuv's epoll), so a
  *                                     request on /dev/fuse reaches JavaScript with no thread-pool hop
+ *   fanotifyWatch / fanotifyClose     whole-filesystem change reports (fanotify.c)
  * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
  */
 #define _GNU_SOURCE
@@ -26,6 +27,7 @@
 #include <node_api.h>
 #include <stdlib.h>
 #include <uv.h>
+#include "fanotify.h"
 
 #define MAXPATH 4096
 
@@ -209,6 +211,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  fanotify_register(env, exports);
   return exports;
 }
 

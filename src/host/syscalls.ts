@@ -1,6 +1,7 @@
 // The system calls Node lacks (dist/syscalls.node, built from src/host/syscalls.c at install):
-// nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, and an
-// lstat that follows no symlink anywhere in its path.
+// nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, an
+// lstat that follows no symlink anywhere in its path, and a fanotify watch of whole filesystems
+// (src/host/fanotify.c, fanotify-events.c; used by layer-watch-fanotify.ts).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -14,7 +15,29 @@ interface Native {
   lstatNoSymlinks(path: string, out: Float64Array): number;
   watchReadable(fd: number, callback: (events: number) => void): object;
   unwatch(watch: object): void;
+  fanotifyWatch(config: FanotifyConfig, onBatch: (records: FanotifyRecords) => void): { handle: object; errors: string[] };
+  fanotifyClose(handle: object): void;
 }
+
+/** What fanotify.c watches (fanotify.h): the filesystems to mark, the layer roots to report, what to drop. */
+export interface FanotifyConfig {
+  /** Events caused by this process are dropped (the daemon's own writes). */
+  readonly ownPid: number;
+  /** Marked in order; `mounts`: [directory of the filesystem, mountpoint], the one events are named through first. */
+  readonly filesystems: readonly { readonly mark: 'filesystem' | 'dir'; readonly path: string; readonly mounts: readonly (readonly [string, string])[] }[];
+  /** An event in directory D is reported once per root containing D, relative to it, unless below one of its `skips`. */
+  readonly roots: readonly { readonly layer: number; readonly root: string; readonly skips: readonly string[] }[];
+  /** Host paths whose events are dropped (mountpoints: nothing below them is ours). */
+  readonly never: readonly string[];
+  /** A file created directly in this directory is reported as a fence (R_FENCE), in order. */
+  readonly fence?: string;
+}
+
+/** Flat records, five slots each: flags (FAN_R_*), layer, dir (root-relative), name, key ("dev:ino" or undefined). */
+export type FanotifyRecords = readonly (number | string | undefined)[];
+
+/** Record flags (fanotify.h R_*). */
+export const FAN_R = { NAME: 1, DIR: 2, GONE: 4, ADDED: 8, CONTENT: 16, FENCE: 32, DEGRADED: 64 } as const;
 
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
@@ -85,4 +108,18 @@ export function watchReadable(fd: number, callback: (events: number) => void): N
 /** Stop a watch (once). */
 export function unwatchNative(watch: NativeWatch): void {
   load().unwatch(watch);
+}
+
+/**
+ * Start a fanotify watch (root only: FAN_MARK_FILESYSTEM needs CAP_SYS_ADMIN): `onBatch` gets the
+ * records of each read of the group, in order, on the main thread. `errors[i]`: the errno name
+ * marking `config.filesystems[i]` failed with, or ''. Throws (FsError) when no group can be made.
+ */
+export function fanotifyWatch(config: FanotifyConfig, onBatch: (records: FanotifyRecords) => void): { handle: object; errors: string[] } {
+  return host(() => load().fanotifyWatch(config, onBatch));
+}
+
+/** Stop a watch: its thread is joined, no batch is delivered afterwards. */
+export function fanotifyClose(handle: object): void {
+  load().fanotifyClose(handle);
 }

@@ -51,10 +51,10 @@ const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
 
 /**
  * The worldfs -o string for a request. As root (the kernel transport, which can invalidate), the
- * daemon watches its lower layers (notify=inotify): a change to an ancestor's layer invalidates
- * exactly what it touched, and the caches live long (notify_timeout=) once every lower layer is
- * watched; with a base too big to watch (a host root), what the world and its ancestors changed is
- * still cached long, while answers drawn from the base keep timeout=0 (uncached, as before).
+ * daemon watches its lower layers (notify=auto: inotify for the worlds' layers, fanotify for a base
+ * too big for inotify, a host root): a change to any lower layer invalidates exactly what it
+ * touched, and the caches live long (notify_timeout=). Were fanotify missing, what the world and its
+ * ancestors changed would still be cached long, and answers drawn from the base keep timeout=0.
  * Rootless (fuse-native, which cannot invalidate), nothing is cached (timeout=0): changes show at
  * once. A merge into a world refreshes its daemon (refreshDaemon). Rootless, the view reports
  * everything as the caller's (squash_to_uid/gid): the world's user namespace maps the caller to
@@ -67,7 +67,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
   return [
     `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
-    ...(uid === 0 ? ['notify=inotify', `fence=${fenceOf(r)}`] : []),
+    ...(uid === 0 ? ['notify=auto', `fence=${fenceOf(r)}`] : []),
     ...(uid === 0 && r.suid ? ['suid', 'dev'] : []),
     ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),
   ].join(',');
@@ -117,8 +117,8 @@ export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promi
 
 /**
  * Wait until a world's daemon has applied every change made to its lower layers before this call
- * (notify=inotify reports them asynchronously): a fence file created in its fence directory is
- * removed by the daemon only after every earlier inotify event (one queue, in order) has dropped
+ * (notify= reports them asynchronously): a fence file created in its fence directory is removed
+ * by the daemon only after every earlier event (each watch's queue is in order) has dropped
  * its caches and reached the kernel. So a command started afterwards sees them. A daemon without
  * a fence directory (rootless: nothing cached) needs no wait; a bounded one, then on regardless.
  */

@@ -1,14 +1,17 @@
-// notify=inotify on the kernel transport: lower layers changed on the host while the view caches
-// for an hour (timeout= and notify_timeout= both 3600 s, so no time bound can explain an outcome)
-// show through the view, and what did not change stays cached (no new FUSE request). The watcher
-// is asynchronous: changes are polled for, with a generous bound; nothing here measures speed.
+// notify=inotify and notify=fanotify on the kernel transport: lower layers changed on the host while
+// the view caches for an hour (timeout= and notify_timeout= both 3600 s, so no time bound can explain
+// an outcome) show through the view, and what did not change stays cached (no new FUSE request).
+// The watchers are asynchronous: changes are polled for, with a generous bound (or fenced); nothing
+// here measures speed. fanotify (root) marks the whole filesystem the temp dirs are on.
 import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { soon } from '../helpers/procs.js';
 import { daemonStats, mountWorldfs, requestsDuring, stackDirs, tempDir, unmountAll } from '../helpers/worldfs.js';
 
-const LONG = ['transport=kernel', 'notify=inotify', 'timeout=3600', 'notify_timeout=3600'];
+const longWith = (notify: string) => ['transport=kernel', `notify=${notify}`, 'timeout=3600', 'notify_timeout=3600'];
+const asRoot = process.getuid?.() === 0;
 const temps: { cleanup(): void }[] = [];
 afterEach(async () => {
   await unmountAll();
@@ -22,12 +25,14 @@ function tempDirOf(): string {
   return t.path;
 }
 
-async function mount(whiteout: string, prepare: (lowers: string[]) => void, options = LONG) {
+async function mount(whiteout: string, prepare: (lowers: string[]) => void, options: string[]) {
   const t = tempDir('worldos-notify-');
   temps.push(t);
   const d = stackDirs(t.path, 2);
   prepare(d.lowers);
   const m = await mountWorldfs({ ...d, whiteout, options });
+  // notify=fanotify really watches with fanotify (no fallback to inotify, which would pass too).
+  if (options.includes('notify=fanotify')) expect(m.stderr()).not.toMatch(/fanotify is not available/);
   return { ...d, m, p: (rel = '') => join(d.mnt, rel) };
 }
 
@@ -40,14 +45,16 @@ const exists = (p: string) => {
   }
 };
 
-describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) => {
+const variants = [['inotify', 'aufs'], ['inotify', 'overlay'], ...(asRoot ? [['fanotify', 'aufs'], ['fanotify', 'overlay']] : [])];
+describe.each(variants)('notify=%s (whiteout=%s)', (notify, whiteout) => {
+  const LONG = longWith(notify!);
   it('shows files added, rewritten and removed in lower layers, negative lookups included', async () => {
-    const v = await mount(whiteout, ([l0, l1]) => {
+    const v = await mount(whiteout!, ([l0, l1]) => {
       mkdirSync(join(l1!, 'merged'));
       writeFileSync(join(l1!, 'merged/one'), '1');
       writeFileSync(join(l0!, 'top.txt'), 'top');
       writeFileSync(join(l1!, 'old.txt'), 'old');
-    });
+    }, LONG);
     expect(exists(v.p('merged/added'))).toBe(false); // a negative entry, cached for an hour
     expect(readdirSync(v.p('merged'))).toEqual(['one']);
     expect(readFileSync(v.p('merged/one'), 'utf8')).toBe('1');
@@ -63,7 +70,7 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
   });
 
   it('follows new lower directories: files created inside them later show too', async () => {
-    const v = await mount(whiteout, () => {});
+    const v = await mount(whiteout!, () => {}, LONG);
     mkdirSync(join(v.lowers[1]!, 'a/b'), { recursive: true });
     expect(await soon(() => exists(v.p('a/b')))).toBe(true);
     expect(readdirSync(v.p('a/b'))).toEqual([]);
@@ -78,9 +85,9 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
   });
 
   it('applies whiteouts added to a higher lower layer', async () => {
-    const v = await mount(whiteout, ([, l1]) => {
+    const v = await mount(whiteout!, ([, l1]) => {
       writeFileSync(join(l1!, 'doomed'), 'x');
-    });
+    }, LONG);
     expect(readFileSync(v.p('doomed'), 'utf8')).toBe('x');
     // Deleting it through another view whose upper is l0 writes the whiteout there.
     mkdirSync(join(v.mnt, '..', 'work2'));
@@ -93,10 +100,10 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
   });
 
   it('maps a change below a directory renamed through the view to the new name (redirect)', async () => {
-    const v = await mount(whiteout, ([, l1]) => {
+    const v = await mount(whiteout!, ([, l1]) => {
       mkdirSync(join(l1!, 'before'));
       writeFileSync(join(l1!, 'before/f'), 'v1');
-    });
+    }, LONG);
     renameSync(v.p('before'), v.p('after')); // a redirect in the upper layer
     expect(readFileSync(v.p('after/f'), 'utf8')).toBe('v1');
     writeFileSync(join(v.lowers[1]!, 'before/f'), 'version 2');
@@ -107,7 +114,7 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
 
   it('removes a fence file only once every earlier lower-layer change shows, so a reader after it need not poll', async () => {
     const fence = join(tempDirOf(), 'fence');
-    const v = await mount(whiteout, ([, l1]) => {
+    const v = await mount(whiteout!, ([, l1]) => {
       writeFileSync(join(l1!, 'f'), 'v1');
     }, [...LONG, `fence=${fence}`]);
     for (let round = 2; round < 6; round++) {
@@ -124,7 +131,7 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
 
   it('shows what was made in a new lower directory before its watch existed, negative entries included', async () => {
     const fence = join(tempDirOf(), 'fence');
-    const v = await mount(whiteout, ([, l1]) => {
+    const v = await mount(whiteout!, ([, l1]) => {
       mkdirSync(join(l1!, 'd'));
       writeFileSync(join(l1!, 'd/old'), 'old');
     }, [...LONG, `fence=${fence}`]);
@@ -150,7 +157,7 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
 
   it('shows a lower file written in place through one of its names under its other names too', async () => {
     const fence = join(tempDirOf(), 'fence');
-    const v = await mount(whiteout, ([, l1]) => {
+    const v = await mount(whiteout!, ([, l1]) => {
       mkdirSync(join(l1!, 'a'));
       writeFileSync(join(l1!, 'a/h1'), 'one');
       linkSync(join(l1!, 'a/h1'), join(l1!, 'h2'));
@@ -164,12 +171,12 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
   });
 
   it('keeps what did not change cached: repeated stats cost no FUSE request, before and after a change elsewhere', async () => {
-    const v = await mount(whiteout, ([, l1]) => {
+    const v = await mount(whiteout!, ([, l1]) => {
       mkdirSync(join(l1!, 'keep'));
       mkdirSync(join(l1!, 'busy'));
       for (let i = 0; i < 20; i++) writeFileSync(join(l1!, `keep/f${i}`), String(i));
       writeFileSync(join(l1!, 'busy/x'), 'x');
-    });
+    }, LONG);
     const walk = () => { for (let i = 0; i < 20; i++) statSync(v.p(`keep/f${i}`)); };
     walk();
     const first = await daemonStats(v.m);
@@ -189,11 +196,11 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
   });
 
   it('keeps file data and listings across opens (no READ, no READDIR), and still shows a same-size rewrite and a new name', async () => {
-    const v = await mount(whiteout, ([l0, l1]) => {
+    const v = await mount(whiteout!, ([l0, l1]) => {
       mkdirSync(join(l1!, 'd'));
       writeFileSync(join(l1!, 'd/data'), 'AAAAAAAA');
       writeFileSync(join(l0!, 'top'), 'top data');
-    });
+    }, LONG);
     expect(readFileSync(v.p('d/data'), 'utf8')).toBe('AAAAAAAA');
     expect(readFileSync(v.p('top'), 'utf8')).toBe('top data');
     expect(readdirSync(v.p('d'))).toEqual(['data']);
@@ -216,15 +223,28 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
   });
 });
 
+/** Run `fn` with $NAME set (the daemons it starts inherit it). */
+async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
+  process.env[name] = value;
+  try {
+    return await fn();
+  } finally {
+    delete process.env[name];
+  }
+}
+
+/** A stack whose lowest layer is past inotify's 1,024 directories for it. */
+const tooBig = ([l0, l1]: string[]) => {
+  mkdirSync(join(l0!, 'w'));
+  writeFileSync(join(l0!, 'w/f'), 'world');
+  mkdirSync(join(l1!, 'b'));
+  writeFileSync(join(l1!, 'b/g'), 'base');
+  for (let i = 0; i < 1030; i++) mkdirSync(join(l1!, `d${i}`));
+};
+
 describe('notify=inotify without a transport that can invalidate, or a layer it cannot watch', () => {
-  it('caches what is drawn from the watched layers alone when the lowest is too big to watch, and nothing that depends on it', async () => {
-    const v = await mount('aufs', ([l0, l1]) => {
-      mkdirSync(join(l0!, 'w'));
-      writeFileSync(join(l0!, 'w/f'), 'world');
-      mkdirSync(join(l1!, 'b'));
-      writeFileSync(join(l1!, 'b/g'), 'base');
-      for (let i = 0; i < 1030; i++) mkdirSync(join(l1!, `d${i}`)); // past the lowest layer's 1,024: unwatched
-    }, ['transport=kernel', 'notify=inotify', 'timeout=0', 'notify_timeout=3600']);
+  it('caches what is drawn from the watched layers alone when the lowest is too big to watch (no fanotify), and nothing that depends on it', async () => {
+    const v = await withEnv('WORLDFS_FANOTIFY', 'off', () => mount('aufs', tooBig, ['transport=kernel', 'notify=inotify', 'timeout=0', 'notify_timeout=3600']));
     statSync(v.p('w/f'));
     statSync(v.p('b/g'));
     expect(await requestsDuring(v.m, () => { statSync(v.p('w/f')); statSync(v.p('w/f')); })).toBe(0);
@@ -233,15 +253,62 @@ describe('notify=inotify without a transport that can invalidate, or a layer it 
     expect(readFileSync(v.p('b/g'), 'utf8')).toBe('base, changed');
     writeFileSync(join(v.lowers[0]!, 'w/f'), 'world, changed'); // watched: shows once reported
     expect(await soon(() => readFileSync(v.p('w/f'), 'utf8') === 'world, changed')).toBe(true);
+    expect(v.m.stderr()).toMatch(/not watched/);
   });
-  it('falls back to timeout= when a lower layer has more directories than the watch budget', async () => {
+
+  it.runIf(asRoot)('hands a lowest layer too big for inotify to fanotify (root): what is drawn from it is cached too, and its changes show', async () => {
+    const fence = join(tempDirOf(), 'fence');
+    const v = await mount('aufs', tooBig, ['transport=kernel', 'notify=inotify', 'timeout=0', 'notify_timeout=3600', `fence=${fence}`]);
+    expect(readFileSync(v.p('b/g'), 'utf8')).toBe('base');
+    expect(readFileSync(v.p('w/f'), 'utf8')).toBe('world');
+    const probe = () => { statSync(v.p('b/g')); statSync(v.p('w/f')); expect(exists(v.p('b/new'))).toBe(false); };
+    probe();
+    expect(await requestsDuring(v.m, probe)).toBe(0);
+    writeFileSync(join(v.lowers[1]!, 'b/g'), 'base, changed');
+    writeFileSync(join(v.lowers[1]!, 'b/new'), 'new');
+    writeFileSync(join(v.lowers[0]!, 'w/f'), 'world, changed');
+    // The fence passes both watches (inotify for the world's layer, fanotify for the base).
+    writeFileSync(join(fence, 'f'), '');
+    expect(await soon(() => !exists(join(fence, 'f')))).toBe(true);
+    expect(readFileSync(v.p('b/g'), 'utf8')).toBe('base, changed');
+    expect(readFileSync(v.p('b/new'), 'utf8')).toBe('new');
+    expect(readFileSync(v.p('w/f'), 'utf8')).toBe('world, changed');
+    expect(v.m.stderr()).not.toMatch(/not watched/);
+  });
+
+  it.runIf(asRoot)('watches with inotify a filesystem below a fanotify layer that fanotify cannot mark (overlayfs)', async () => {
+    const t = tempDirOf();
+    for (const d of ['lo', 'up', 'wk']) mkdirSync(join(t, d));
+    writeFileSync(join(t, 'lo/f'), 'v1');
+    let ov = '';
+    try {
+      const v = await mount('aufs', ([, l1]) => {
+        ov = join(l1!, 'ov');
+        mkdirSync(ov);
+        execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${join(t, 'lo')},upperdir=${join(t, 'up')},workdir=${join(t, 'wk')}`, ov]);
+      }, [...longWith('fanotify'), 'timeout=0']);
+      expect(v.m.stderr()).toMatch(/cannot mark .*inotify watches it/);
+      expect(v.m.stderr()).not.toMatch(/not watched/);
+      expect(readFileSync(v.p('ov/f'), 'utf8')).toBe('v1');
+      statSync(v.p('ov/f'));
+      expect(await requestsDuring(v.m, () => statSync(v.p('ov/f')))).toBe(0); // cached: the layer counts as watched
+      writeFileSync(join(ov, 'f'), 'version 2'); // through the overlay mount: inotify sees it
+      expect(await soon(() => statSync(v.p('ov/f')).size === 9)).toBe(true);
+      expect(readFileSync(v.p('ov/f'), 'utf8')).toBe('version 2');
+    } finally {
+      await unmountAll(); // before the overlay below it
+      if (ov !== '') execFileSync('umount', ['-l', ov]);
+    }
+  });
+
+  it('falls back to timeout= when a lower layer has more directories than the watch budget (no fanotify)', async () => {
     // WORLDFS_WATCH_BUDGET is read by the watcher: 3 watches cannot cover 5 directories.
     process.env.WORLDFS_WATCH_BUDGET = '3';
     try {
-      const v = await mount('aufs', ([, l1]) => {
+      const v = await withEnv('WORLDFS_FANOTIFY', 'off', () => mount('aufs', ([, l1]) => {
         for (const d of ['a', 'b', 'c', 'd']) mkdirSync(join(l1!, d));
         writeFileSync(join(l1!, 'a/f'), '1');
-      }, ['transport=kernel', 'notify=inotify', 'timeout=0']);
+      }, ['transport=kernel', 'notify=inotify', 'timeout=0']));
       expect(readFileSync(v.p('a/f'), 'utf8')).toBe('1');
       writeFileSync(join(v.lowers[1]!, 'a/f'), 'two');
       // timeout=0: nothing is cached, so the change shows at the next read.

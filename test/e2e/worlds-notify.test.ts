@@ -1,4 +1,4 @@
-// Long kernel caching in worlds (issue 6): as root, views mount with notify=inotify on a small base,
+// Long kernel caching in worlds (issue 6): as root, views mount with notify=auto (inotify on a small base),
 // so a child world caches its view in the kernel and still sees its parent's changes — made by a
 // process in the parent world: at once for a command started afterwards with worldctl run (it waits
 // on the daemon's fence), promptly for a reader outside (polled, 10 s bound: the watcher is
@@ -65,7 +65,7 @@ describe.runIf(asRoot && canBuildBase)('worlds with long kernel caching', () => 
     const c = await fx.mount('C');
     const g = await fx.mount('G');
     const cmdline = readFileSync(`/proc/${readFileSync(join(fx.home, 'worlds/w2/daemon'), 'utf8').split(' ')[0]}/cmdline`, 'utf8');
-    expect(cmdline).toContain('notify=inotify');
+    expect(cmdline).toContain('notify=auto');
     expect(readFileSync(join(c, 'data/f'), 'utf8')).toBe('v1\n');
     expect(readFileSync(join(g, 'data/f'), 'utf8')).toBe('v1\n');
     expect(existsSync(join(c, 'data/added'))).toBe(false); // a negative entry the kernel keeps

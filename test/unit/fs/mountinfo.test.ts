@@ -17,7 +17,7 @@ describe('parseMountinfo', () => {
     ['an escaped backslash before digits, decoded once', line(42, '/mnt/a\\134040', '', 'tmpfs', 'x'), { id: 42, mountpoint: '/mnt/a\\040', fstype: 'tmpfs', source: 'x' }],
     ['a dash inside the mountpoint', line(43, '/mnt/a-b', '', 'fuse.worldfs', 'w-1'), { id: 43, mountpoint: '/mnt/a-b', fstype: 'fuse.worldfs', source: 'w-1' }],
   ] as const)('reads a line with %s', ([, text, want]) => {
-    expect(parseMountinfo(text)).toEqual([want]);
+    expect(parseMountinfo(text)).toEqual([{ ...want, root: '/', dev: `0:${want.id}` }]);
   });
 
   it('reads every line, in order, and skips blank lines and lines without the separator', () => {
@@ -31,7 +31,7 @@ describe('parseMountinfo', () => {
 });
 
 describe('findFuseMount', () => {
-  const m = (id: number, mountpoint: string, fstype: string): MountEntry => ({ id, mountpoint, fstype, source: 'x' });
+  const m = (id: number, mountpoint: string, fstype: string): MountEntry => ({ id, mountpoint, fstype, source: 'x', root: '/', dev: `0:${id}` });
 
   it('finds the newest FUSE mount stacked on a mountpoint', () => {
     const mounts = [m(1, '/mnt', 'fuse.worldfs'), m(2, '/mnt', 'tmpfs'), m(3, '/mnt', 'fuse.worldfs'), m(4, '/other', 'fuse.worldfs')];

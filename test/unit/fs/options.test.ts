@@ -61,7 +61,7 @@ describe('parseArgs', () => {
   });
 
   it('refuses a notify= it does not know and a notify_timeout= that is not a number of seconds', () => {
-    expect(() => parse(`${BASE},notify=fanotify`)).toThrow(/notify=fanotify: expected none or inotify/);
+    expect(() => parse(`${BASE},notify=dnotify`)).toThrow(/notify=dnotify: expected none or auto or inotify or fanotify/);
     expect(() => parse(`${BASE},notify_timeout=-1`)).toThrow(/notify_timeout=-1/);
   });
 
@@ -79,6 +79,8 @@ describe('parseArgs', () => {
     ['timeout=0', { notify: 'none', notifiedTimeout: 300 }],
     ['notify=inotify,timeout=0', { notify: 'inotify', cacheTimeout: 0, notifiedTimeout: 300 }],
     ['notify=inotify,notify_timeout=60,fence=/run/f', { notify: 'inotify', notifiedTimeout: 60, fence: '/run/f' }],
+    ['notify=fanotify', { notify: 'fanotify' }],
+    ['notify=auto', { notify: 'auto' }],
   ] as const)('%s gives %j', ([extra, want]) => {
     expect(parse(`${BASE},${extra}`)).toMatchObject(want);
   });
