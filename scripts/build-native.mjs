@@ -1,6 +1,7 @@
-// Post-install step: compile the project's two small C pieces with the machine's C compiler
+// Post-install step: compile the project's three small C pieces with the machine's C compiler
 // (present wherever npm builds addons) into dist/:
 //   dist/worldinit     PID 1 of every world (src/ns/worldinit.c)
+//   dist/worldenter    runs one command inside a running world (src/ns/worldenter.c)
 //   dist/syscalls.node utimensat / mknod / renameat2 for worldfs (src/host/syscalls.c), against
 //                      Node's own headers (npm's nodedir, else next to the node binary)
 import { execFileSync } from 'node:child_process';
@@ -17,5 +18,6 @@ const headers = [process.env.npm_config_nodedir && join(process.env.npm_config_n
 if (!headers) throw new Error("Node's headers (node_api.h) were not found; set npm_config_nodedir");
 const run = (args) => execFileSync(cc, args, { stdio: 'inherit' });
 run(['-O2', '-Wall', '-Werror', '-o', join(dist, 'worldinit'), join(root, 'src', 'ns', 'worldinit.c')]);
+run(['-O2', '-Wall', '-Werror', '-o', join(dist, 'worldenter'), join(root, 'src', 'ns', 'worldenter.c')]);
 run(['-O2', '-Wall', '-Werror', '-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=syscalls',
   '-o', join(dist, 'syscalls.node'), join(root, 'src', 'host', 'syscalls.c')]);
