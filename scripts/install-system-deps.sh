@@ -2,11 +2,12 @@
 # Debian packages the tests and the demo use:
 #   attr (getfattr/setfattr for tests), git, gcc/make and tar for real workloads in the view,
 #   util-linux (mount, unshare, nsenter, setpriv), fuse3 (the setuid fusermount3 an unprivileged
-#   user mounts its views with: rootless worlds), passwd (useradd: the rootless test's user).
+#   user mounts its views with: rootless worlds), passwd (useradd: the rootless test's user),
+#   python3 (signal handlers in tests: posix-attrs, worlds-terminal).
 # Idempotent; quiet when everything is present.
 set -euo pipefail
 need=()
-for pair in getfattr:attr git:git gcc:gcc make:make tar:tar unshare:util-linux setpriv:util-linux fusermount3:fuse3 useradd:passwd; do
+for pair in getfattr:attr git:git gcc:gcc make:make tar:tar unshare:util-linux setpriv:util-linux fusermount3:fuse3 useradd:passwd python3:python3-minimal; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
