@@ -115,36 +115,42 @@ export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promi
  * removed by the daemon only after every earlier inotify event (one queue, in order) has dropped
  * its caches and reached the kernel. So a command started afterwards sees them. A daemon without
  * a fence directory (rootless: nothing cached) needs no wait; a bounded one, then on regardless.
- * The removal is awaited through an inotify watch on the directory (fs.watch), not by polling.
+ * The removal is awaited through an inotify watch on the directory (fs.watch); by polling only
+ * where no watch can be had (the inotify limits reached).
  */
 export async function fenceDaemon(logFile: string, recordFile: string, boundMs = 5000): Promise<void> {
   const dir = join(dirname(logFile), 'fence');
   if (!existsSync(dir) || !liveDaemon(recordFile)) return;
   const name = `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
   const f = join(dir, name);
-  let watcher: FSWatcher;
-  try {
-    watcher = watch(dir, { persistent: false });
-  } catch {
-    return;
-  }
+  const deadline = Date.now() + boundMs;
   let done = () => {};
   const removed = new Promise<void>((resolve) => { done = resolve; });
-  // Watching before the file exists: its removal cannot come before the watch.
-  watcher.on('change', (_event, changed) => { if (changed === name && !existsSync(f)) done(); });
-  watcher.on('error', () => done());
+  const poll = () => { void pollUntilGone(f, deadline).then(done); };
+  let watcher: FSWatcher | undefined;
+  try {
+    // Watching before the file exists: its removal cannot come before the watch.
+    watcher = watch(dir, { persistent: false }, (_event, changed) => { if (changed === name && !existsSync(f)) done(); });
+    watcher.on('error', () => { watcher?.close(); poll(); });
+  } catch { /* no watch to be had */ }
   const timer = setTimeout(done, boundMs);
   try {
     writeFileSync(f, '');
-    if (!existsSync(f)) done();
+    if (!watcher) poll();
+    else if (!existsSync(f)) done();
     await removed;
   } catch {
     /* no fence file: go on unfenced, as a daemon without a fence directory would */
   } finally {
     clearTimeout(timer);
-    watcher.close();
+    watcher?.close();
     rmSync(f, { force: true });
   }
+}
+
+/** Poll every 2 ms until `f` is gone or `deadline` passes. */
+async function pollUntilGone(f: string, deadline: number): Promise<void> {
+  while (existsSync(f) && Date.now() < deadline) await sleep(2);
 }
 
 /** Every alias record of a world, alive or not. */
