@@ -1,6 +1,6 @@
 /*
  * worldenter: runs one command inside a running world (built at install by scripts/build-native.mjs).
- *   worldenter [--cgroup FILE] [--user] [--cwd DIR] [--world NAME] INITPID -- CMD [ARG...]
+ *   worldenter [--cgroup FILE] [--user] [--cwd DIR] [--world NAME] [--relay FD] INITPID -- CMD [ARG...]
  * What `nsenter --target=INITPID [--user --preserve-credentials] --pid --mount --uts --ipc --root
  * --wd -- CMD` did, in one small process and without a shell or env(1) in front of the command
  * (each exec inside a world over / costs lookups through its view): join the world's cgroup
