@@ -96,7 +96,8 @@ async function serve(opts: MountOptions): Promise<number> {
         notifier?.attach(transport);
         transport.setLifetime?.(
           next.notified ? opts.notifiedTimeout : cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds,
-          !next.notified && next.notifiedLayers > 0 ? { layers: next.notifiedLayers, seconds: opts.notifiedTimeout } : undefined,
+          next.notified ? { layers: Infinity, seconds: opts.notifiedTimeout }
+            : next.notifiedLayers > 0 ? { layers: next.notifiedLayers, seconds: opts.notifiedTimeout } : undefined,
         );
       });
     }
@@ -130,7 +131,7 @@ function reload(opts: MountOptions, fs: WorldFs, mountpoint: string, transport: 
     // worldctl waits for this: written once the kernel has been told to forget, so it may read at once.
     const ack = () => {
       try {
-        writeFileSync(opts.stack + '.ok', spec.upperdir + '\n');
+        writeFileSync(opts.stack + '.ok', spec.upperdir + '\n', { mode: 0o600 }); // umask is 0 here
       } catch (e) {
         process.stderr.write(`worldfs: reload: cannot acknowledge in ${opts.stack}.ok: ${(e as Error).message}\n`);
       }
@@ -157,7 +158,7 @@ function hideFuseMounts(layers: HostLayers, self: string, mounts = readMounts())
 
 /** Start `worldfs ... -f` detached and wait for its ready line. */
 async function daemonize(argv: readonly string[], opts: MountOptions): Promise<number> {
-  const log = opts.log ? openSync(opts.log, 'a') : 'ignore';
+  const log = opts.log ? openSync(opts.log, 'a', 0o600) : 'ignore';
   const started = spawnWithReadyFd(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '-f'], log);
   if (typeof log === 'number') closeSync(log);
   const r = await started;

@@ -5,6 +5,7 @@ import { whiteoutFormat } from '../src/core/whiteout/index.js';
 import { HostLayers } from '../src/host/layer-probe.js';
 import { cacheBudget, lowerCacheFor } from '../src/core/lower-cache.js';
 import { LayerWriter } from '../src/host/layer-writer.js';
+import { loopTurn } from '../src/host/loop-turn.js';
 import { SeenLog } from '../src/host/seen-log.js';
 import { toViewPath, relOf } from '../src/core/paths.js';
 import { Union } from '../src/host/union.js';
@@ -108,7 +109,10 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   // With every lower layer watched (notify=inotify), it lives notifiedTimeout: changes drop
   // their records as they are reported. The lifetime is decided once the watch is up.
   let ttlMs = cacheBudget(opts.udba, opts.cacheTimeout).daemonMs;
-  const cache = lowerCacheFor(opts.udba, opts.notify === 'inotify' ? Math.max(opts.cacheTimeout, 2 * opts.notifiedTimeout) : opts.cacheTimeout);
+  // With a lifetime of 0 (timeout=0, or a base nobody watches) the cache still serves one turn of the
+  // event loop: a request reads each lower directory once (a READDIRPLUS's entries, a path's parts).
+  const timeout = opts.notify === 'inotify' ? Math.max(opts.cacheTimeout, 2 * opts.notifiedTimeout) : opts.cacheTimeout;
+  const cache = lowerCacheFor(opts.udba, timeout, { turn: loopTurn });
   const layers = new HostLayers([upper, ...lowers], format, emptied, cache);
   let notifier: LayerNotifier | undefined;
   let notified = false;

@@ -14,9 +14,10 @@ import { worldContents, type WorldContents } from './worlds/contents.js';
 import type { WorldsContext } from './worlds/context.js';
 import { stopWorld, type StopResult } from './worlds/stop.js';
 import { chooseMembership, type Membership } from './ns/membership.js';
-import { createWorld } from './worlds/create.js';
+import { createWorld, type CreateOptions } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
 import { liveDaemon } from './worlds/daemon.js';
+import { ensurePrivateStore } from './worlds/private-store.js';
 import { StoreLayout } from './worlds/layout.js';
 import { mergeWorld, mountWorldAt, resumeMerge, type MergeResult } from './worlds/merge.js';
 import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.js';
@@ -76,7 +77,7 @@ export class Worlds {
     makeHome(this.home);
     const reg = initialRegistry({ name: validateWorldName('base'), created: new Date().toISOString(), whiteout, layer: real });
     this.ctx.store.create(reg);
-    mkdirSync(this.ctx.layout.journalDir, { recursive: true });
+    ensurePrivateStore(this.home);
     return reg.worlds[0]!;
   }
 
@@ -97,9 +98,9 @@ export class Worlds {
     });
   }
 
-  async create(name: string, parents: readonly string[] = []): Promise<World> {
+  async create(name: string, parents: readonly string[] = [], opts: CreateOptions = {}): Promise<World> {
     await this.recover();
-    return createWorld(this.ctx, name, parents);
+    return createWorld(this.ctx, name, parents, opts);
   }
 
   async delete(name: string, recursive = false): Promise<string[]> {

@@ -6,8 +6,9 @@ export function register(program: Command, ctx: Ctx): void {
     .description('create a world from one or several parents (default: the base); copies nothing')
     .argument('<name>', 'the new world\'s name')
     .option('--from <parent>', 'a parent world, highest priority first (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .action(async (name: string, opts: { from: string[] }) => {
-      const w = await ctx.worlds().create(name, opts.from);
+    .option('--nosuid', 'mount the world nosuid,nodev: setuid programs and device nodes in it lose their power (inherited by its children; as root the default is suid,dev, as on the host)')
+    .action(async (name: string, opts: { from: string[]; nosuid?: boolean }) => {
+      const w = await ctx.worlds().create(name, opts.from, { nosuid: opts.nosuid === true });
       ctx.io.stdout(`created world "${w.name}" (${w.id})\n`);
     });
 }

@@ -46,8 +46,10 @@ export class KernelTransport implements Transport {
     // Entries and attributes alike live that long: the node table keeps an inode's identity
     // through our own copy-ups, the kernel refreshes what our replies change, and a reload
     // (a merge landing) invalidates everything at once (invalidate()).
-    const partial = this.opts.notifiedTimeout === undefined && (this.opts.notifiedLayers ?? 0) > 0;
-    this.setLifetime(t, partial ? { layers: this.opts.notifiedLayers!, seconds: this.opts.notifiedLayersTimeout ?? t } : undefined);
+    const full = this.opts.notifiedTimeout !== undefined;
+    const partial = !full && (this.opts.notifiedLayers ?? 0) > 0;
+    this.setLifetime(t, full ? { layers: Infinity, seconds: t }
+      : partial ? { layers: this.opts.notifiedLayers!, seconds: this.opts.notifiedLayersTimeout ?? t } : undefined);
     const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE);
     const device = new FuseDevice(MAX_WRITE);
     const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true);
@@ -69,13 +71,6 @@ export class KernelTransport implements Transport {
       device.serve((req) => session.handle(req));
       const negotiated = await Promise.race([session.ready, device.closed.then((why) => { throw new Error(`connection ended before INIT: ${why}`); })]);
       this.expireOnly = (negotiated.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0;
-      // Node waits for its thread pool on exit, and our pending read of /dev/fuse ends only with a
-      // request or with the connection: a process.exit() while still mounted would hang. End the
-      // connection then (the mount shows ENOTCONN, as after any daemon crash).
-      const conn = connectionOf(this.opts.mountpoint);
-      process.once('exit', () => {
-        if (device.reading && conn !== undefined) abortConnection(conn);
-      });
     } catch (e) {
       device.close();
       // Mounted but never initialised: do not leave a dead mount behind.

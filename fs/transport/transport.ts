@@ -3,7 +3,10 @@
 // (inode-based; kernel.ts). The mount option transport=native|kernel picks one (select.ts).
 import type { ViewChange } from '../../src/core/layer-change.js';
 
-/** Answers drawn from the first `layers` layers only (which report every change) live `seconds`. */
+/**
+ * Answers drawn from the first `layers` layers only (which report every change) live `seconds`;
+ * `layers` is Infinity when every layer does (the kernel may then also keep listings and pages).
+ */
 export interface NotifiedLifetime {
   readonly layers: number;
   readonly seconds: number;

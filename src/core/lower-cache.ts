@@ -1,7 +1,9 @@
-// What the daemon remembers about the *lower* layers between requests: their directories' listings
-// and markers (so a lookup in a deep stack is a hash probe per layer, not two lstats) and the
+// What the daemon remembers about the *lower* layers between requests: the listings its readdirs
+// made and the markers it read (so a lookup after a readdir is a hash probe per layer), and the
 // resolutions built from them (so a path below a deep merged directory costs the same as in one
-// layer). Pure: records, lifetimes and bounds; src/host/layer-probe.ts and resolve.ts use them.
+// layer). A lookup never lists its parent directory to fill a record: in a directory of n entries
+// that made n lookups read n² entries whenever records lived a short time (issue 11).
+// Pure: records, lifetimes and bounds; src/host/layer-probe.ts and resolve.ts use them.
 // Only lower layers are cached: nothing done through the view writes them, so the only changes to
 // miss are the ones made behind the mount's back, which the udba=/timeout= contract bounds.
 import type { ListedEntry } from './listing.js';
@@ -9,14 +11,12 @@ import type { ChildLookup, ViewNode } from './resolve.js';
 
 /** What is known about one directory of one lower layer (all of it read in one generation). */
 export class DirRecord {
-  /** The directory's entries by name, once it has been listed; undefined before. */
+  /** The directory's entries by name, once a readdir has listed it; undefined before. */
   entries: Map<string, ListedEntry> | undefined;
   /** The same entries as listed (readdir order), for the view's readdir. */
   listing: readonly ListedEntry[] | undefined;
   /** Marker values read from the directory itself, by marker name (null: no marker). */
   readonly markers = new Map<string, string | null>();
-  /** Lookups answered by lstat while unlisted: past a threshold the directory is listed. */
-  probes = 0;
   /** The generation the record belongs to (opaque to users). */
   constructor(readonly owner: object) {}
 }
@@ -45,13 +45,14 @@ export interface ResolveMemo {
  * answered from a generation older than the lifetime it was made with.
  */
 export interface LowerCache {
-  /** The record of directory `rel` in lower `layer` (made empty when new), or undefined: no caching. */
+  /**
+   * The record of directory `rel` in lower `layer` (made empty when new), or undefined: no caching
+   * (also whenever the lifetime is 0: a record that ends at once would only cost its reading).
+   */
   record(layer: number, rel: string): DirRecord | undefined;
   /** Note that `rec` now holds a listing of `names` entries (the size bound counts them). */
   listed(rec: DirRecord, names: number): void;
-  /** Lookups an unlisted directory answers by lstat before it is listed instead. */
-  readonly listAfter: number;
-  /** The current generation's resolutions, or undefined: no caching. */
+  /** The current generation's resolutions, or undefined: no caching (lifetime 0 included). */
   memo(): ResolveMemo | undefined;
   /** End the generation: everything is read again. */
   clear(): void;
@@ -67,7 +68,6 @@ export interface LowerCache {
 
 /** Caches nothing: every question goes to the layers (timeout=0, or a caller without a daemon). */
 export const NO_LOWER_CACHE: LowerCache = {
-  listAfter: Infinity,
   record: () => undefined,
   listed: () => {},
   memo: () => undefined,
@@ -81,10 +81,15 @@ export interface TimedCacheOptions {
   readonly ttlMs: number;
   /** Listed names plus remembered lookups per generation; past it the generation ends (default 2M). */
   readonly maxItems?: number;
-  /** Lookups by lstat in one directory before it is listed instead (default 3). */
-  readonly listAfter?: number;
   /** The clock, in ms (tests pass their own). */
   readonly now?: () => number;
+  /**
+   * With a lifetime of 0: the id of the current turn of the caller's event loop (the host supplies
+   * it: src/host/loop-turn.ts). A generation then lasts one turn, so one request (a READDIRPLUS and
+   * the lookups of its entries, a path's components) reads each directory once, and nothing read
+   * in one request answers a later one. Without it, a lifetime of 0 caches nothing.
+   */
+  readonly turn?: () => number;
 }
 
 class Generation implements ResolveMemo {
@@ -93,7 +98,7 @@ class Generation implements ResolveMemo {
   roots = new Map<number, ViewNode>();
   lower = new WeakMap<ViewNode, ViewNode | null>();
   items = 0;
-  constructor(readonly at: number, private readonly full: (g: Generation) => void) {}
+  constructor(readonly at: number, readonly turn: number, private readonly full: (g: Generation) => void) {}
 
   lowerOf(node: ViewNode): ViewNode | null | undefined {
     return this.lower.get(node);
@@ -138,12 +143,15 @@ class Generation implements ResolveMemo {
   }
 }
 
-/** One generation at a time, ending `ttlMs` after it began or when it holds more than `maxItems`. */
+/**
+ * One generation at a time, ending `ttlMs` after it began (with 0 and a `turn`: when the turn ends)
+ * or when it holds more than `maxItems`.
+ */
 export class TimedLowerCache implements LowerCache {
-  readonly listAfter: number;
   private ttlMs: number;
   private readonly maxItems: number;
   private readonly now: () => number;
+  private readonly turn: (() => number) | undefined;
   private gen: Generation;
   /** Generations begun so far (for tests and diagnostics). */
   generations = 1;
@@ -151,12 +159,13 @@ export class TimedLowerCache implements LowerCache {
   constructor(opts: TimedCacheOptions) {
     this.ttlMs = opts.ttlMs;
     this.maxItems = opts.maxItems ?? 2_000_000;
-    this.listAfter = opts.listAfter ?? 3;
     this.now = opts.now ?? (() => performance.now());
+    this.turn = opts.turn;
     this.gen = this.fresh();
   }
 
-  record(layer: number, rel: string): DirRecord {
+  record(layer: number, rel: string): DirRecord | undefined {
+    if (!this.caching()) return undefined;
     const g = this.current();
     let recs = g.records.get(layer);
     if (recs === undefined) g.records.set(layer, (recs = new Map()));
@@ -170,8 +179,8 @@ export class TimedLowerCache implements LowerCache {
     if (rec.owner === this.gen) this.gen.add(names);
   }
 
-  memo(): ResolveMemo {
-    return this.current();
+  memo(): ResolveMemo | undefined {
+    return this.caching() ? this.current() : undefined;
   }
 
   clear(): void {
@@ -186,14 +195,20 @@ export class TimedLowerCache implements LowerCache {
     this.ttlMs = Math.min(this.ttlMs, ttlMs);
   }
 
+  /** Whether anything is kept: a lifetime, or with none, a turn to keep it for. */
+  private caching(): boolean {
+    return this.ttlMs > 0 || this.turn !== undefined;
+  }
+
   private current(): Generation {
-    if (this.now() - this.gen.at >= this.ttlMs) this.gen = this.fresh();
+    const ended = this.ttlMs > 0 ? this.now() - this.gen.at >= this.ttlMs : this.turn!() !== this.gen.turn;
+    if (ended) this.gen = this.fresh();
     return this.gen;
   }
 
   private fresh(): Generation {
     this.generations++;
-    return new Generation(this.now(), (g) => {
+    return new Generation(this.now(), this.turn?.() ?? 0, (g) => {
       if (g === this.gen && g.items > this.maxItems) this.gen = this.fresh();
     });
   }
@@ -210,8 +225,12 @@ export function cacheBudget(udba: 'reval' | 'none', timeoutSeconds: number): { k
   return { kernelSeconds: half, daemonMs: timeoutSeconds <= 0 ? 0 : udba === 'none' ? Infinity : half * 1000 };
 }
 
-/** The lower cache a daemon with these options uses (NO_LOWER_CACHE when its budget is 0). */
-export function lowerCacheFor(udba: 'reval' | 'none', timeoutSeconds: number, now?: () => number): LowerCache {
+/**
+ * The lower cache a daemon with these options uses. With a budget of 0 it keeps what one turn of
+ * the event loop read when given `turn`, and is NO_LOWER_CACHE otherwise.
+ */
+export function lowerCacheFor(udba: 'reval' | 'none', timeoutSeconds: number, clock: { now?: () => number; turn?: () => number } = {}): LowerCache {
   const { daemonMs } = cacheBudget(udba, timeoutSeconds);
-  return daemonMs > 0 ? new TimedLowerCache({ ttlMs: daemonMs, ...(now ? { now } : {}) }) : NO_LOWER_CACHE;
+  if (daemonMs <= 0 && clock.turn === undefined) return NO_LOWER_CACHE;
+  return new TimedLowerCache({ ttlMs: daemonMs, ...(clock.now ? { now: clock.now } : {}), ...(clock.turn ? { turn: clock.turn } : {}) });
 }

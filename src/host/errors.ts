@@ -33,3 +33,9 @@ export function hostCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** Throw the FsError for errno number `n` (as a native call returned it). */
+export function fromErrno(n: number, message: string): never {
+  const name = BY_NUMBER.get(n);
+  throw new FsError((name ?? 'EIO') as ErrnoCode, `${name ?? `errno ${n}`}: ${message}`);
+}

@@ -2,17 +2,23 @@
 // Paths are joined from a realpath'd layer root and relative paths the resolver built one
 // component at a time, so a symlink inside a layer is never traversed (it resolves as a non-dir).
 import { closeSync, constants, lstatSync, readlinkSync, readdirSync, type Dirent } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { fsError } from '../core/errors.js';
+import { relJoin } from '../core/paths.js';
 import type { LayerProbe } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
 import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
-import { kindOf } from './entry.js';
-import { fromHost, host, hostCode } from './errors.js';
+import { kindOf, kindOfMode } from './entry.js';
+import { lstatNoSymlinks, type ModeAndRdev } from './syscalls.js';
+import { fromErrno, fromHost, host, hostCode } from './errors.js';
 import { openVerified } from './safe-open.js';
+import { getXattr } from './xattr.js';
 
 const { O_RDONLY, O_DIRECTORY } = constants;
-import { getXattr } from './xattr.js';
+const { ENOENT, ENOTDIR, ELOOP } = osConstants.errno;
+/** Top-layer answers remembered at most (past it the memo starts again: a long walk must not grow it for good). */
+const TOP_MEMO_MAX = 65_536;
 
 /**
  * A stack of real directories: roots[0] is the writable top layer.
@@ -66,6 +72,28 @@ export class HostLayers implements LayerProbe {
     return this.emptied.has(slash < 0 ? '' : rel.slice(0, slash));
   }
 
+  /**
+   * Answers about the top layer (entries, markers) remembered while only requests that change
+   * nothing are served (`topSteady`). The top layer changes only through this daemon's own writes
+   * (and a reload, which makes a new HostLayers): every one of them is preceded by `topChanging`.
+   * A stat walk resolves each path from the root at every request; this makes the top layer's part
+   * of it a hash probe.
+   */
+  private topSeen: Map<string, RawEntry | string | undefined> | undefined;
+
+  /**
+   * The requests served from now on change nothing (until `topChanging`): what they read of the
+   * top layer may be remembered. Default contract: without it, the top layer is read afresh.
+   */
+  topSteady(): void {
+    if (this.topSeen === undefined || this.topSeen.size > TOP_MEMO_MAX) this.topSeen = new Map();
+  }
+
+  /** Something may write the top layer now (a request that changes something, a copy-up resuming): forget it. */
+  topChanging(): void {
+    this.topSeen = undefined;
+  }
+
   /** The host path of `rel` in `layer`. */
   hostPath(layer: number, rel: string): string {
     const root = this.roots[layer]!;
@@ -74,18 +102,27 @@ export class HostLayers implements LayerProbe {
 
   entry(layer: number, rel: string): RawEntry | undefined {
     if (this.filtering && this.excluded(layer, rel)) return undefined;
-    if (layer > 0) {
-      const slash = rel.lastIndexOf('/');
-      const dir = slash < 0 ? '' : rel.slice(0, slash);
-      const rec = this.cache.record(layer, dir);
-      if (rec !== undefined) {
-        // Below a directory the memo remembers, a path lstat would follow a symlink swapped in for
-        // that directory (or an ancestor) since: answer from a listing read through a verified
-        // descriptor instead, which refuses the symlink. Top-level names have no ancestor to follow.
-        if (rec.entries === undefined && (slash >= 0 || ++rec.probes >= this.cache.listAfter)) this.fill(layer, dir, rec);
-        if (rec.entries !== undefined) return rec.entries.get(slash < 0 ? rel : rel.slice(slash + 1));
-      }
+    if (layer === 0) {
+      const seen = this.topSeen;
+      if (seen === undefined) return this.lstatEntry(0, rel);
+      if (seen.has(rel)) return seen.get(rel) as RawEntry | undefined;
+      const e = this.lstatEntry(0, rel);
+      seen.set(rel, e);
+      return e;
     }
+    const slash = rel.lastIndexOf('/');
+    // A directory a readdir listed answers from its listing; otherwise one system call. A lookup
+    // never lists its parent: in a directory of n entries that made n lookups read n² entries.
+    const rec = this.cache.record(layer, slash < 0 ? '' : rel.slice(0, slash));
+    if (rec?.entries !== undefined) return rec.entries.get(slash < 0 ? rel : rel.slice(slash + 1));
+    // Below a directory the resolver saw (possibly remembered from an earlier request), a path
+    // lstat would follow a symlink swapped in for that directory or an ancestor since: follow none.
+    // Top-level names have no ancestor below the (realpath'd) root to follow.
+    return slash < 0 ? this.lstatEntry(layer, rel) : this.noSymlinkEntry(layer, rel);
+  }
+
+  /** lstat of `rel` in `layer` by path. */
+  private lstatEntry(layer: number, rel: string): RawEntry | undefined {
     let st;
     try {
       st = lstatSync(this.hostPath(layer, rel), { throwIfNoEntry: false });
@@ -96,6 +133,17 @@ export class HostLayers implements LayerProbe {
     if (st === undefined) return undefined;
     return { kind: kindOf(st), rdev: st.rdev };
   }
+
+  /** lstat of `rel` in `layer` that follows no symlink on the way (ELOOP where one was swapped in). */
+  private noSymlinkEntry(layer: number, rel: string): RawEntry | undefined {
+    const path = this.hostPath(layer, rel);
+    const err = lstatNoSymlinks(path, this.scratch);
+    if (err === 0) return { kind: kindOfMode(this.scratch.mode), rdev: this.scratch.rdev };
+    if (err === ENOENT || err === ENOTDIR) return undefined;
+    return fromErrno(err, err === ELOOP ? `${path}: a directory on the way was replaced by a symlink` : path);
+  }
+
+  private readonly scratch: ModeAndRdev = { mode: 0, rdev: 0 };
 
   isOpaque(layer: number, rel: string): boolean {
     return this.marker(layer, rel, this.format.opaque) !== undefined;
@@ -183,7 +231,16 @@ export class HostLayers implements LayerProbe {
 
   private marker(layer: number, rel: string, spec: MarkerSpec): string | undefined {
     if (this.filtering && layer > 0 && (this.emptied.has(rel) || this.hidden[layer]?.has(rel))) return undefined;
-    const rec = layer > 0 ? this.cache.record(layer, rel) : undefined;
+    if (layer === 0) {
+      const seen = this.topSeen;
+      if (seen === undefined) return this.readMarker(0, rel, spec);
+      const key = `\0${spec.name}\0${rel}`; // NUL: in no name, so apart from every entry's key
+      if (seen.has(key)) return seen.get(key) as string | undefined;
+      const v = this.readMarker(0, rel, spec);
+      seen.set(key, v);
+      return v;
+    }
+    const rec = this.cache.record(layer, rel);
     if (rec === undefined) return this.readMarker(layer, rel, spec);
     // A marker that is an entry of the directory is answered by its listing, when there is one.
     if (rec.entries !== undefined && spec.kind !== 'xattr' && !rec.entries.has(spec.name)) return undefined;
@@ -198,6 +255,7 @@ export class HostLayers implements LayerProbe {
     const dir = this.hostPath(layer, rel);
     switch (spec.kind) {
       case 'file':
+        if (layer > 0) return this.noSymlinkEntry(layer, relJoin(rel, spec.name)) ? 'y' : undefined;
         try {
           return lstatSync(dir + '/' + spec.name, { throwIfNoEntry: false }) ? 'y' : undefined;
         } catch (e) {

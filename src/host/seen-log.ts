@@ -38,6 +38,7 @@ export class SeenLog {
   record(path: string, hostPathBefore: string | undefined): void {
     if (this.seen.has(path) || path.includes('\n')) return;
     this.seen.add(path);
-    appendFileSync(this.file, `${identityOf(hostPathBefore)}\t${path}\n`);
+    // An explicit mode: the daemon runs with umask 0, and merges trust this record (docs/merge.md).
+    appendFileSync(this.file, `${identityOf(hostPathBefore)}\t${path}\n`, { mode: 0o600 });
   }
 }

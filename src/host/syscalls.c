@@ -5,6 +5,12 @@
  *                                     "now" = UTIME_NOW
  *   mknod(path, mode, major, minor)   fifos, devices, whiteouts (character device 0/0)
  *   renameat2(from, to, flags)        RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT
+ *   lstatNoSymlinks(path, out)        lstat that follows no symlink anywhere in `path` (openat2
+ *                                     RESOLVE_NO_SYMLINKS + fstat): out[0] = st_mode, out[1] = st_rdev;
+ *                                     returns 0 or the errno (no exception: absence is common)
+ *   watchReadable(fd, cb) / unwatch(w) call cb() on the main thread whenever `fd` is readable: a
+ *                                     uv_poll handle on Node's own event loop (libuv's epoll), so a
+ *                                     request on /dev/fuse reaches JavaScript with no thread-pool hop
  * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
  */
 #define _GNU_SOURCE
@@ -16,7 +22,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <node_api.h>
+#include <stdlib.h>
+#include <uv.h>
 
 #define MAXPATH 4096
 
@@ -86,11 +95,118 @@ static napi_value js_renameat2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_lstat_no_symlinks(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; char path[MAXPATH];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_typedarray_type type; size_t length = 0; void *data = NULL;
+  if (argc < 2 || get_path(env, argv[0], path) ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || length < 2) {
+    napi_throw_type_error(env, NULL, "lstatNoSymlinks(path: string, out: Float64Array(2))");
+    return NULL;
+  }
+  struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+  int err = 0;
+  int fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (fd < 0) {
+    err = errno;
+  } else {
+    struct stat st;
+    if (fstat(fd, &st) != 0) err = errno;
+    else { ((double *)data)[0] = st.st_mode; ((double *)data)[1] = (double)st.st_rdev; }
+    close(fd);
+  }
+  napi_value result;
+  napi_create_int32(env, err, &result);
+  return result;
+}
+
+/* A readable-fd watch: a uv_poll handle and the JavaScript function it calls. */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+} fd_watch;
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  fd_watch *w = handle->data;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value callback, recv, arg, result;
+  napi_get_reference_value(env, w->callback, &callback);
+  napi_get_global(env, &recv); /* make_callback needs an object as `this` */
+  napi_create_int32(env, status < 0 ? status : events, &arg);
+  /* make_callback runs the microtasks the handler queued, as any Node I/O callback does. */
+  if (napi_make_callback(env, w->context, recv, callback, 1, &arg, &result) == napi_pending_exception) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error); /* process 'uncaughtException', as for any callback */
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void free_watch(uv_handle_t *handle) {
+  free(handle->data);
+}
+
+static napi_value js_watch_readable(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; int32_t fd; napi_valuetype t = napi_undefined;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 2) napi_typeof(env, argv[1], &t);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "watchReadable(fd: number, callback: (events: number) => void)");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return fail(env, EINVAL, "uv_default_loop", "");
+  fd_watch *w = calloc(1, sizeof *w);
+  if (w == NULL) return fail(env, ENOMEM, "watchReadable", "");
+  w->env = env;
+  w->poll.data = w;
+  int err = uv_poll_init(loop, &w->poll, fd);
+  if (err != 0) { free(w); return fail(env, -err, "uv_poll_init", ""); }
+  napi_value name;
+  napi_create_string_utf8(env, "worldfs:fd-readable", NAPI_AUTO_LENGTH, &name);
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  napi_async_init(env, NULL, name, &w->context);
+  err = uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  if (err != 0) {
+    napi_delete_reference(env, w->callback);
+    napi_async_destroy(env, w->context);
+    uv_close((uv_handle_t *)&w->poll, free_watch);
+    return fail(env, -err, "uv_poll_start", "");
+  }
+  napi_value external;
+  napi_create_external(env, w, NULL, NULL, &external);
+  return external;
+}
+
+static napi_value js_unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1]; void *data = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "unwatch(watch: the value watchReadable returned)");
+    return NULL;
+  }
+  /* Called once per watch (src/host/fd-watch.ts guards it): libuv frees the handle after closing it. */
+  fd_watch *w = data;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->callback);
+  napi_async_destroy(env, w->context);
+  uv_close((uv_handle_t *)&w->poll, free_watch);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_default, NULL },
     { "mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL },
     { "renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_default, NULL },
+    { "lstatNoSymlinks", NULL, js_lstat_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
+    { "watchReadable", NULL, js_watch_readable, NULL, NULL, NULL, napi_default, NULL },
+    { "unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -16,7 +16,7 @@ function tempPrefix(path: string): string {
  * file removed; failures are WorldError (READ_ONLY, NO_SPACE, IO). The caller must hold the lock
  * that serialises writers of `path`.
  */
-export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   const dir = dirname(path);
   const tmp = join(dir, `${tempPrefix(path)}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;

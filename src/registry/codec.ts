@@ -9,7 +9,7 @@
 //     </world>
 //   </worldos>
 //
-// Every attribute is required except base (only ever "true"). No other elements, attributes or
+// Every attribute is required except base and nosuid (only ever "true"). No other elements, attributes or
 // text; no DOCTYPE; entity references only &amp; &lt; &gt; &quot; &apos; (no numeric references:
 // fast-xml-parser leaves them undecoded, which would silently change a name).
 
@@ -39,8 +39,8 @@ const parser = new XMLParser({
 });
 
 const ROOT_ATTRS = ['version', 'next-id'];
-const WORLD_ATTRS = ['id', 'name', 'created', 'state', 'whiteout', 'layer', 'base'];
-const REQUIRED_WORLD_ATTRS = WORLD_ATTRS.filter((a) => a !== 'base');
+const WORLD_ATTRS = ['id', 'name', 'created', 'state', 'whiteout', 'layer', 'base', 'nosuid'];
+const REQUIRED_WORLD_ATTRS = WORLD_ATTRS.filter((a) => a !== 'base' && a !== 'nosuid');
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HINT = 'fix the named lines by hand or restore a backup; worldctl does not rewrite a corrupt registry';
 
@@ -114,6 +114,8 @@ function decodeWorld(node: Node, at: (node: unknown, message: string) => void): 
   }
   const base = node[AT + 'base'];
   if (base !== undefined && base !== 'true') at(node, `${label} has base="${String(base)}"; expected base="true" or no base attribute`);
+  const nosuid = node[AT + 'nosuid'];
+  if (nosuid !== undefined && nosuid !== 'true') at(node, `${label} has nosuid="${String(nosuid)}"; expected nosuid="true" or no nosuid attribute`);
   const parents = ((node['parent'] ?? []) as Node[]).map((p) => {
     checkNode(p, `<parent> of ${label}`, ['ref'], [], at);
     const ref = p[AT + 'ref'];
@@ -125,6 +127,7 @@ function decodeWorld(node: Node, at: (node: unknown, message: string) => void): 
   return {
     id: str('id'), name: str('name'), parents, created: str('created'), state: str('state') as World['state'],
     whiteout: str('whiteout'), layer: str('layer'), ...(base === 'true' ? { base: true } : {}),
+    ...(nosuid === 'true' ? { nosuid: true } : {}),
   };
 }
 
@@ -202,7 +205,8 @@ export function encodeRegistry(reg: Registry): string {
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<worldos version="1" next-id="${reg.nextId}">`];
   for (const w of reg.worlds) {
     const attrs = [['id', w.id], ['name', w.name], ['created', w.created], ['state', w.state],
-      ['whiteout', w.whiteout], ['layer', w.layer], ...(w.base ? [['base', 'true']] : [])] as const;
+      ['whiteout', w.whiteout], ['layer', w.layer], ...(w.base ? [['base', 'true']] : []),
+      ...(w.nosuid ? [['nosuid', 'true']] : [])] as const;
     const open = `  <world ${attrs.map(([k, v]) => `${k}="${escape(v, w.id, k)}"`).join(' ')}`;
     if (w.parents.length === 0) {
       lines.push(`${open}/>`);

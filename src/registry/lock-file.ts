@@ -84,7 +84,7 @@ export function parseHolder(text: string): LockHolder | undefined {
 function tryCreate(path: string, content: string): boolean {
   let fd: number;
   try {
-    fd = openSync(path, 'wx', 0o644);
+    fd = openSync(path, 'wx', 0o600);
   } catch (e) {
     if (errnoOf(e) === 'EEXIST') return false;
     fromIo(e, 'create the lock file', path);

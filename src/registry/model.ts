@@ -18,6 +18,7 @@ export interface World {
   readonly whiteout: string;            // whiteout format id of the world's layer
   readonly layer: string;               // layer dir: absolute for the base, relative to the store home otherwise
   readonly base?: boolean;              // the one world with no parents
+  readonly nosuid?: boolean;            // its view is mounted nosuid,nodev (create --nosuid; children inherit it)
 }
 
 export interface Registry {

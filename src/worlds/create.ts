@@ -5,10 +5,16 @@ import { validateWorldName } from '../core/names.js';
 import { WorldError } from '../core/world-error.js';
 import { addWorld, findByName, nextWorldId, type World } from '../registry/model.js';
 import { StoreLayout } from './layout.js';
+import { ensurePrivateStore } from './private-store.js';
 import { lineageOf } from './stack.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 
-export function createWorld(ctx: WorldsContext, rawName: string, parentNames: readonly string[]): World {
+/** Options of a new world: `nosuid` mounts its view nosuid,nodev (a parent's nosuid is inherited). */
+export interface CreateOptions {
+  readonly nosuid?: boolean;
+}
+
+export function createWorld(ctx: WorldsContext, rawName: string, parentNames: readonly string[], opts: CreateOptions = {}): World {
   const name = validateWorldName(rawName);
   return ctx.store.update((reg) => {
     if (findByName(reg, name)) throw new WorldError('EXISTS', `a world named "${name}" already exists; choose another name`);
@@ -19,9 +25,11 @@ export function createWorld(ctx: WorldsContext, rawName: string, parentNames: re
     const world: World = {
       id, name, parents: parents.map((p) => p.id), created: new Date().toISOString(), state: 'active',
       whiteout: parents[0]!.whiteout, layer: StoreLayout.layerRel(id),
+      ...(opts.nosuid || parents.some((p) => p.nosuid) ? { nosuid: true } : {}),
     };
     const next = addWorld(reg, world);
     lineageOf(next, id, ctx.lineage); // refuses parents with no consistent order
+    ensurePrivateStore(ctx.layout.home); // stores made before the store was private get tightened
     mkdirSync(ctx.layout.layer(world), { recursive: true, mode: 0o755 });
     mkdirSync(ctx.layout.work(id), { recursive: true, mode: 0o700 });
     return { registry: next, result: world };

@@ -35,6 +35,11 @@ export interface MountRequest {
   readonly mountpoint: string;
   /** The file a running daemon reads its new stack from on SIGUSR1 (merge: alias of the ancestor). */
   readonly stack: string;
+  /**
+   * Mount suid,dev (as root): setuid programs and device nodes in the world work as on the host, as
+   * in a container; false (a nosuid world), or rootless: the kernel's nosuid,nodev.
+   */
+  readonly suid: boolean;
   /** The daemon's fence directory (fenceDaemon); default `fence` beside the log, in the world's directory. */
   readonly fence?: string;
 }
@@ -63,6 +68,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
     `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
     ...(uid === 0 ? ['notify=inotify', `fence=${fenceOf(r)}`] : []),
+    ...(uid === 0 && r.suid ? ['suid', 'dev'] : []),
     ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),
   ].join(',');
 }
@@ -70,7 +76,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
 /** Start a daemon and wait until its mount is ready. */
 export async function startDaemon(r: MountRequest, recordFile: string): Promise<DaemonRecord> {
   mkdirSync(r.mountpoint, { recursive: true });
-  const log = openSync(r.log, 'a');
+  const log = openSync(r.log, 'a', 0o600);
   const started = spawnWithReadyFd(join(repoRoot(), 'bin', 'worldfs'), ['-f', '-o', mountOptions(r), r.mountpoint], log);
   closeSync(log);
   const out = await started;
@@ -103,7 +109,7 @@ export function liveDaemon(recordFile: string): DaemonRecord | undefined {
  * its acknowledgement (`<stack>.ok`), bounded.
  */
 export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promise<void> {
-  mkdirSync(dirname(stackFile), { recursive: true });
+  mkdirSync(dirname(stackFile), { recursive: true, mode: 0o700 });
   rmSync(stackFile + '.ok', { force: true });
   try { process.kill(rec.pid, 'SIGUSR1'); } catch { return; }
   for (let i = 0; i < 200 && !existsSync(stackFile + '.ok') && isAlive(rec); i++) await sleep(25);

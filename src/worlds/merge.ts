@@ -278,6 +278,7 @@ export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: str
     log: ctx.layout.logFile(w.id),
     mountpoint,
     stack: ctx.layout.stackFile(w.id),
+    suid: !w.nosuid,
   }, ctx.layout.daemonFile(w.id));
 }
 

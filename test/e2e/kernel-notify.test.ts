@@ -187,6 +187,33 @@ describe.each(['aufs', 'overlay'])('notify=inotify (whiteout=%s)', (whiteout) =>
     walk();
     expect((await daemonStats(v.m)).requests).toBe(afterChange.requests);
   });
+
+  it('keeps file data and listings across opens (no READ, no READDIR), and still shows a same-size rewrite and a new name', async () => {
+    const v = await mount(whiteout, ([l0, l1]) => {
+      mkdirSync(join(l1!, 'd'));
+      writeFileSync(join(l1!, 'd/data'), 'AAAAAAAA');
+      writeFileSync(join(l0!, 'top'), 'top data');
+    });
+    expect(readFileSync(v.p('d/data'), 'utf8')).toBe('AAAAAAAA');
+    expect(readFileSync(v.p('top'), 'utf8')).toBe('top data');
+    expect(readdirSync(v.p('d'))).toEqual(['data']);
+    const again = () => {
+      expect(readFileSync(v.p('d/data'), 'utf8')).toBe('AAAAAAAA');
+      expect(readFileSync(v.p('top'), 'utf8')).toBe('top data');
+      expect(readdirSync(v.p('d'))).toEqual(['data']);
+    };
+    const before = await daemonStats(v.m);
+    again();
+    const after = await daemonStats(v.m);
+    // OPEN, FLUSH, RELEASE (and OPENDIR, RELEASEDIR) still come; READ and READDIR do not.
+    expect(after.requests).toBeGreaterThan(before.requests);
+    expect(after.reads).toBe(before.reads);
+    expect(after.readdirs).toBe(before.readdirs);
+    writeFileSync(join(v.lowers[1]!, 'd/data'), 'BBBBBBBB'); // same size, in place
+    writeFileSync(join(v.lowers[1]!, 'd/new'), 'n');
+    expect(await soon(() => readFileSync(v.p('d/data'), 'utf8') === 'BBBBBBBB')).toBe(true);
+    expect(await soon(() => readdirSync(v.p('d')).sort().join() === 'data,new')).toBe(true);
+  });
 });
 
 describe('notify=inotify without a transport that can invalidate, or a layer it cannot watch', () => {

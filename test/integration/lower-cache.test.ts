@@ -1,7 +1,7 @@
 // HostLayers with a lower-layer cache over real temporary directories (no mount): the top layer is
 // read afresh on every question, lower layers are remembered for one generation, a generation
 // ends by time or when the hidden mounts change, and cached listings cannot be changed by callers.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ beforeEach(() => {
   mkdirSync(join(low(), 'd'), { recursive: true });
   writeFileSync(join(low(), 'd', 'a'), 'a');
   t = 0;
-  cache = new TimedLowerCache({ ttlMs: 500, listAfter: 2, now: () => t });
+  cache = new TimedLowerCache({ ttlMs: 500, now: () => t });
   layers = new HostLayers([top(), low()], format, [], cache);
 });
 
@@ -47,17 +47,36 @@ describe('HostLayers with a lower cache', () => {
   });
 
   it('sees a change to a lower layer once the generation has ended, not before', () => {
-    for (let i = 0; i < 3; i++) expect(kind(`/d/n${i}`)).toBe('absent'); // enough lookups to list d
+    for (let i = 0; i < 3; i++) expect(kind(`/d/n${i}`)).toBe('absent');
     writeFileSync(join(low(), 'd', 'n0'), 'new');
     expect(kind('/d/n0')).toBe('absent');
     t = 500;
     expect(kind('/d/n0')).toBe('file');
   });
 
-  it('answers lookups below a lower directory from its listing (read through a verified descriptor, never a path lstat that a swapped-in symlink would redirect), taken at the first lookup', () => {
+  it('answers a lookup with one lstat and never lists the parent directory for it', () => {
+    for (let i = 0; i < 50; i++) expect(kind(`/d/n${i}`)).toBe('absent');
     expect(kind('/d/a')).toBe('file');
+    expect(cache.record(1, 'd')!.entries).toBeUndefined();
+  });
+
+  it('answers lookups below a lower directory from the listing a readdir made, within the generation', () => {
+    expect(layers.list(1, 'd').map((e) => e.name)).toEqual(['a']);
     writeFileSync(join(low(), 'd', 'b'), 'b'); // after the listing: not seen within the generation
     expect(kind('/d/b')).toBe('absent');
+    t = 500;
+    expect(kind('/d/b')).toBe('file');
+  });
+
+  it('follows no symlink swapped in for a lower directory the resolver saw (ELOOP, never the outside file)', () => {
+    const outside = join(dir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'a'), 'secret');
+    expect(kind('/d/a')).toBe('file'); // the resolver remembers d as a directory for the generation
+    renameSync(join(low(), 'd'), join(dir, 'd.real'));
+    symlinkSync(outside, join(low(), 'd'));
+    expect(() => layers.entry(1, 'd/a')).toThrow(expect.objectContaining({ code: 'ELOOP' }));
+    expect(() => layers.isOpaque(1, 'd/x')).toThrow(expect.objectContaining({ code: 'ELOOP' }));
   });
 
   it('ends the generation when the hidden mounts change', () => {
@@ -72,6 +91,23 @@ describe('HostLayers with a lower cache', () => {
     const listing = layers.list(1, 'd');
     expect(() => (listing as { name: string }[]).push({ name: 'x' })).toThrow(TypeError);
     expect(layers.list(1, 'd')).toBe(listing);
+  });
+
+  it('remembers the top layer only between topSteady and topChanging (requests that change nothing)', () => {
+    expect(kind('/t')).toBe('absent');
+    layers.topSteady();
+    expect(kind('/t')).toBe('absent');
+    writeFileSync(join(top(), 't'), 't'); // not by a request: a steady stretch would not see it...
+    expect(kind('/t')).toBe('absent');
+    layers.topChanging(); // ...which is why every writer says so first
+    expect(kind('/t')).toBe('file');
+    layers.topSteady();
+    writeFileSync(join(top(), '.wh.t'), '');
+    expect(kind('/t')).toBe('file');
+    layers.topChanging();
+    expect(kind('/t')).toBe('file'); // an entry beside its own marker still shows (aufs)
+    rmSync(join(top(), 't'));
+    expect(kind('/t')).toBe('absent');
   });
 
   it('never caches the top layer, even when asked through list', () => {

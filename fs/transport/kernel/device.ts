@@ -1,9 +1,14 @@
 // /dev/fuse: open it, mount it with mount(8) (the fd handed over as the child's fd 3), read
-// requests, write replies and notifications. Exactly one read is outstanding at any time, so the
-// device never holds more than one of Node's thread-pool threads (plus one for a notification).
+// requests, write replies and notifications. Requests are read on the main thread, non-blocking,
+// when Node's event loop (epoll) reports the device readable: a request costs the kernel's two
+// wake-ups (client -> us -> client), as with libfuse, and no thread-pool hop. Every request already
+// queued is served in the same turn. Notifications are written from the thread pool (see notify).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, read, write, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, write, writeSync } from 'node:fs';
+import { unwatchNative, watchReadable, type NativeWatch } from '../../../src/host/syscalls.js';
 import { MIN_READ_BUFFER } from './protocol.js';
+
+const { O_RDWR, O_NONBLOCK } = constants; // libuv opens with O_CLOEXEC itself
 
 export interface MountSpec {
   readonly mountpoint: string;
@@ -15,11 +20,15 @@ export interface MountSpec {
 /** Called with one whole request; the buffer is valid only until the handler returns. */
 export type RequestHandler = (request: Buffer) => void;
 
+/** Requests served in one turn of the event loop at most. */
+const DRAIN_MAX = 64;
+
 const errCode = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code;
 
 export class FuseDevice {
   readonly fd: number;
-  private buffers: [Buffer, Buffer];
+  private readonly buffer: Buffer;
+  private watch: NativeWatch | undefined;
   private closedFlag = false;
   /** Settles when every notification asked for so far is written. */
   private told: Promise<void> = Promise.resolve();
@@ -29,9 +38,8 @@ export class FuseDevice {
 
   /** Open /dev/fuse with buffers for requests of up to `maxWrite` bytes of data. */
   constructor(maxWrite: number, device = '/dev/fuse') {
-    this.fd = openSync(device, 'r+');
-    const size = Math.max(MIN_READ_BUFFER, maxWrite + 4096);
-    this.buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+    this.fd = openSync(device, O_RDWR | O_NONBLOCK);
+    this.buffer = Buffer.allocUnsafe(Math.max(MIN_READ_BUFFER, maxWrite + 4096));
     this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
   }
 
@@ -41,8 +49,6 @@ export class FuseDevice {
 
   /** Whether mount() succeeded (the connection has a mount, even if it is closed now). */
   wasMounted = false;
-  /** A read is waiting in the thread pool (it ends only with a request or with the connection). */
-  reading = false;
 
   /** Mount the connection on `spec.mountpoint` with mount(8) -i (no helper): resolves once mounted. */
   mount(spec: MountSpec): Promise<void> {
@@ -67,27 +73,36 @@ export class FuseDevice {
     });
   }
 
-  /** Start reading requests; `handle` runs for each, one at a time. */
+  /**
+   * Start serving: `handle` runs for each request, one at a time, on the main thread. The buffer
+   * it gets is reused for the next request once it returns.
+   */
   serve(handle: RequestHandler): void {
-    const next = () => {
-      if (this.closedFlag) return;
-      const buf = this.buffers[0];
-      this.reading = true;
-      read(this.fd, buf, 0, buf.length, null, (e, n) => {
-        this.reading = false;
-        if (this.closedFlag) return;
-        if (e) {
-          const code = errCode(e);
-          if (code === 'EINTR' || code === 'EAGAIN' || code === 'ENOENT') return next();
-          return this.close(code === 'ENODEV' ? 'unmounted' : `read failed: ${e.message}`);
-        }
-        // Read the next request into the other buffer while this one is served.
-        this.buffers = [this.buffers[1], buf];
-        next();
-        handle(buf.subarray(0, n));
-      });
-    };
-    next();
+    if (this.closedFlag || this.watch) return;
+    this.watch = watchReadable(this.fd, (events) => {
+      if (events < 0) return this.close(`polling /dev/fuse failed (libuv error ${events})`);
+      this.drain(handle);
+    });
+  }
+
+  /**
+   * Serve the requests queued now, up to DRAIN_MAX: then the event loop gets its turn (timers,
+   * inotify, staged copy-ups) and the level-triggered poll calls again. Stops at EAGAIN.
+   */
+  private drain(handle: RequestHandler): void {
+    const buf = this.buffer;
+    for (let served = 0; served < DRAIN_MAX && !this.closedFlag; served++) {
+      let n: number;
+      try {
+        n = readSync(this.fd, buf, 0, buf.length, null);
+      } catch (e) {
+        const code = errCode(e);
+        if (code === 'EAGAIN') return;
+        if (code === 'EINTR' || code === 'ENOENT') continue; // ENOENT: a request interrupted before we read it
+        return this.close(code === 'ENODEV' ? 'unmounted' : `read failed: ${(e as Error).message}`);
+      }
+      handle(buf.subarray(0, n));
+    }
   }
 
   /** Write a reply. A reply to a request the kernel gave up on (interrupted, aborted) is dropped. */
@@ -127,10 +142,12 @@ export class FuseDevice {
     return this.told;
   }
 
-  /** Stop serving and close the device (a pending read ends when the connection does). */
+  /** Stop serving and close the device. */
   close(reason = 'closed'): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    if (this.watch) unwatchNative(this.watch); // before the fd is closed: epoll must not outlive it
+    this.watch = undefined;
     try { closeSync(this.fd); } catch { /* already gone */ }
     this.resolveClosed(reason);
   }

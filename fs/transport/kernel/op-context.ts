@@ -25,7 +25,7 @@ export interface Timeouts {
   readonly entry: number;
   readonly attr: number;
   readonly negative: number;
-  /** Layers from the top whose every change is reported (0: none, or lifetimes are uniform)... */
+  /** Layers from the top whose every change is reported (0: none; Infinity: every layer)... */
   readonly notifiedLayers?: number;
   /** ...and how long an answer drawn from them alone lives (an object whose highest copy is there). */
   readonly notified?: number;
@@ -42,8 +42,8 @@ export class OpContext {
   readonly dirs = new DirHandles();
   /** What the kernel may cache of this view (negative entries included), for invalidation. */
   readonly ledger = new CacheLedger(this.nodes);
-  /** Requests served, lookups counted and forgotten, copy-ups staged: the soak test's view. */
-  readonly counters = { requests: 0, lookups: 0, forgets: 0, staged: 0 };
+  /** Requests served, lookups counted and forgotten, copy-ups staged, READs and READDIRs: for tests and SIGUSR2. */
+  readonly counters = { requests: 0, lookups: 0, forgets: 0, staged: 0, reads: 0, readdirs: 0 };
   /** Requests waiting for a staged copy-up, by unique: INTERRUPT ends the wait. */
   readonly waiting = new Map<bigint, () => void>();
   /**
@@ -115,6 +115,24 @@ export class OpContext {
     return a.layer !== undefined && a.layer < n ? (this.t.notified ?? otherwise) : otherwise;
   }
 
+  /**
+   * Whether the kernel may keep the data pages of the object at `path` across opens
+   * (FOPEN_KEEP_CACHE): its highest copy is in a layer whose every change is reported, and so
+   * invalidated (pages included). Otherwise each open drops them, as before: a change behind our
+   * back would stay unseen for as long as the pages stayed.
+   */
+  keepsData(path: ViewPath): boolean {
+    const n = this.t.notifiedLayers ?? 0;
+    if (n === 0) return false;
+    const layer = this.fs.layerOf(path);
+    return layer !== undefined && layer < n;
+  }
+
+  /** Whether every layer's changes are reported: a directory's listing may then stay in the kernel (FOPEN_CACHE_DIR). */
+  get listingsNotified(): boolean {
+    return this.t.notifiedLayers === Infinity;
+  }
+
   empty(r: Request): Buffer {
     return replyBuffer(r.h.unique, 0);
   }
@@ -153,6 +171,7 @@ export class OpContext {
       });
       staged.ready.then(() => {
         if (!this.waiting.delete(unique)) return; // interrupted
+        this.fs.union.layers.topChanging(); // the operation writes the top layer, outside dispatch
         try {
           resolve(then());
         } catch (e) {

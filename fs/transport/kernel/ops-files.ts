@@ -6,7 +6,7 @@ import { fsError, isFsError } from '../../../src/core/errors.js';
 import type { ViewPath } from '../../../src/core/paths.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
 import {
-  ENTRY_OUT_SIZE, FSYNC_FDATASYNC, OPEN_KILL_SUIDGID, OPEN_OUT_SIZE, WRITE_KILL_SUIDGID, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
+  ENTRY_OUT_SIZE, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FSYNC_FDATASYNC, OPEN_KILL_SUIDGID, OPEN_OUT_SIZE, WRITE_KILL_SUIDGID, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
   setReplyLength, writeDirent, writeDirentPlus, writeEntry, writeOpenOut, type Entry,
 } from './protocol.js';
 
@@ -23,7 +23,7 @@ export function open(c: OpContext, r: Request): Reply {
     const fh = c.writeback ? openForWriteback(c, path, flags) : c.fs.open(path, flags);
     if (flags & O_TRUNC && openFlags & OPEN_KILL_SUIDGID) c.fs.dropSuidgid(fh);
     if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) c.rekey(node, path);
-    return openReply(r, fh);
+    return openReply(r, fh, c.keepsData(path) ? FOPEN_KEEP_CACHE : 0);
   };
   if ((flags & O_ACCMODE) === 0 && !(flags & O_TRUNC)) return run();
   return c.afterCopyUp(r, node, run, flags & O_TRUNC ? 0 : undefined);
@@ -46,9 +46,9 @@ function openForWriteback(c: OpContext, path: ViewPath, flags: number): number {
   }
 }
 
-function openReply(r: Request, fh: number): Buffer {
+function openReply(r: Request, fh: number, openFlags = 0): Buffer {
   const b = replyBuffer(r.h.unique, OPEN_OUT_SIZE);
-  writeOpenOut(b, OUT_HEADER_SIZE, fh, 0);
+  writeOpenOut(b, OUT_HEADER_SIZE, fh, openFlags);
   return b;
 }
 
@@ -73,6 +73,7 @@ export function create(c: OpContext, r: Request): Buffer {
 }
 
 export function read(c: OpContext, r: Request): Buffer {
+  c.counters.reads++;
   const fh = r.body.u64();
   const offset = r.body.u64();
   const size = r.body.u32();
@@ -107,7 +108,9 @@ export function fsync(c: OpContext, r: Request): Buffer {
 
 export function opendir(c: OpContext, r: Request): Buffer {
   const path = c.pathOf(c.node(r.h.nodeid));
-  return openReply(r, c.dirs.open(path));
+  // A listing merges every layer: the kernel keeps it only when every layer's changes are reported
+  // (each invalidates the directory's inode, and with it the cached listing).
+  return openReply(r, c.dirs.open(path), c.listingsNotified ? FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE : 0);
 }
 
 export function releasedir(c: OpContext, r: Request): Buffer {
@@ -117,6 +120,7 @@ export function releasedir(c: OpContext, r: Request): Buffer {
 
 /** READDIR / READDIRPLUS: entries from `offset` while they fit; each entry's offset is the next one's index. */
 export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
+  c.counters.readdirs++;
   const fh = r.body.u64();
   const offset = r.body.u64();
   const size = r.body.u32();

@@ -1,6 +1,7 @@
 // Kernel requests -> WorldFs calls: the table of FUSE opcodes and their handlers (ops-names,
 // ops-attrs, ops-files; each named after its opcode), plus INTERRUPT. Handlers return the reply,
 // none, or a promise of it while a big copy-up is staged; they throw FsError for errors.
+import { constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import type { WorldFs } from '../../worldfs.js';
 import { OpContext, type Reply, type Request, type Timeouts } from './op-context.js';
@@ -12,6 +13,7 @@ import { Op, encodeError, type InHeader } from './protocol.js';
 export type { Reply, Request, Timeouts } from './op-context.js';
 
 const ENOSYS = constants.errno.ENOSYS;
+const { O_TRUNC } = fsConstants;
 type Handler = (c: OpContext, r: Request) => Reply;
 
 const TABLE: ReadonlyMap<number, Handler> = new Map<number, Handler>([
@@ -29,6 +31,21 @@ const TABLE: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [Op.FSYNCDIR, (c, r) => c.empty(r)],
   [Op.INTERRUPT, interrupt],
 ]);
+
+/**
+ * Opcodes that write nothing to any layer (OPEN only when it neither writes nor truncates: see
+ * readOnlyOpen). Every other one may copy up, create or remove, so it reads the top layer afresh.
+ */
+const READ_ONLY: ReadonlySet<number> = new Set([
+  Op.LOOKUP, Op.GETATTR, Op.READLINK, Op.ACCESS, Op.STATFS, Op.GETXATTR, Op.LISTXATTR, Op.OPEN, Op.READ,
+  Op.OPENDIR, Op.READDIR, Op.READDIRPLUS, Op.RELEASEDIR, Op.FLUSH, Op.FORGET, Op.BATCH_FORGET, Op.INTERRUPT,
+]);
+
+/** OPEN's flags (fuse_open_in starts with them) ask for reading only, without O_TRUNC. */
+function readOnlyOpen(r: Request): boolean {
+  const flags = r.body.peekU32();
+  return (flags & 3) === 0 && (flags & O_TRUNC) === 0;
+}
 
 /**
  * INTERRUPT: a request still waiting for a staged copy-up is answered EINTR (the staged copy is
@@ -60,11 +77,18 @@ export class KernelOps {
   /** Whether the kernel caches writes (WRITEBACK_CACHE was negotiated): set once, at INIT. */
   set writeback(on: boolean) { this.c.writeback = on; }
 
-  /** Serve one request; unknown opcodes are answered ENOSYS (the kernel then stops sending most of them). */
+  /**
+   * Serve one request; unknown opcodes are answered ENOSYS (the kernel then stops sending most of
+   * them). Requests that change nothing are served with the top layer's answers remembered from
+   * one to the next (HostLayers.topSteady); any other request makes it read afresh (topChanging).
+   */
   dispatch(r: Request): Reply {
     this.c.counters.requests++;
     const fn = TABLE.get(r.h.opcode);
     if (!fn) return encodeError(r.h.unique, -ENOSYS);
+    const layers = this.c.fs.union.layers;
+    if (READ_ONLY.has(r.h.opcode) && (r.h.opcode !== Op.OPEN || readOnlyOpen(r))) layers.topSteady();
+    else layers.topChanging();
     return fn(this.c, r);
   }
 

@@ -66,6 +66,9 @@ export const ATTR_SIZE = 88;
 export const ENTRY_OUT_SIZE = 40 + ATTR_SIZE;
 export const ATTR_OUT_SIZE = 16 + ATTR_SIZE;
 export const OPEN_OUT_SIZE = 16;
+/** fuse_open_out.open_flags. */
+export const FOPEN_KEEP_CACHE = 1 << 1;
+export const FOPEN_CACHE_DIR = 1 << 3;
 export const INIT_OUT_SIZE = 64;
 export const STATFS_OUT_SIZE = 80;
 const DIRENT_HEADER = 24;
@@ -94,6 +97,8 @@ export function decodeInHeader(b: Buffer): InHeader {
 export class Reader {
   constructor(private readonly b: Buffer, private at: number, private readonly end: number) {}
   u32(): number { const v = this.b.readUInt32LE(this.at); this.at += 4; return v; }
+  /** The next u32, left unread. */
+  peekU32(): number { return this.b.readUInt32LE(this.at); }
   i64(): bigint { const v = this.b.readBigInt64LE(this.at); this.at += 8; return v; }
   /** A u64 that fits in a double (node ids, handles, offsets, counts). */
   u64(): number { const v = u64(this.b, this.at); this.at += 8; return v; }

@@ -79,7 +79,7 @@ describe('TimedLowerCache', () => {
 
   it('with udba=none never ends a generation by time', () => {
     const c = clock();
-    const cache = lowerCacheFor('none', 3600, c.now);
+    const cache = lowerCacheFor('none', 3600, { now: c.now });
     const r = cache.record(1, 'd');
     c.advance(1e12);
     expect(cache.record(1, 'd')).toBe(r);
@@ -103,6 +103,26 @@ describe('the cache budget of a mount', () => {
     expect(lowerCacheFor('reval', 0)).toBe(NO_LOWER_CACHE);
     expect(NO_LOWER_CACHE.record(1, '')).toBeUndefined();
     expect(NO_LOWER_CACHE.memo()).toBeUndefined();
+  });
+
+  it('with timeout=0 and a turn, keeps what one turn of the event loop read, and nothing longer', () => {
+    let turn = 7;
+    const cache = lowerCacheFor('reval', 0, { now: clock().now, turn: () => turn });
+    const r = cache.record(1, 'd');
+    expect(r).toBeDefined();
+    expect(cache.record(1, 'd')).toBe(r);
+    expect(cache.memo()).toBe(cache.memo());
+    const memo = cache.memo();
+    turn++;
+    expect(cache.record(1, 'd')).not.toBe(r);
+    expect(cache.memo()).not.toBe(memo);
+  });
+
+  it('keeps nothing at all once limited to a lifetime of 0 without a turn', () => {
+    const cache = new TimedLowerCache({ ttlMs: 500, now: clock().now });
+    cache.limit(0);
+    expect(cache.record(1, 'd')).toBeUndefined();
+    expect(cache.memo()).toBeUndefined();
   });
 });
 
