@@ -2,30 +2,36 @@
 import { createRequire } from 'node:module';
 import { host } from './errors.js';
 
-const require = createRequire(import.meta.url);
-const native = require('@napi-rs/xattr') as {
+interface Native {
   getAttributeSync(path: string, name: string): Buffer | null;
   setAttributeSync(path: string, name: string, value: Uint8Array | string): void;
   listAttributesSync(path: string): string[];
   removeAttributeSync(path: string, name: string): void;
-};
+}
+let loaded: Native | undefined;
+/** The addon, loaded on first use: `worldctl run` imports this module but never needs it. */
+const native = (): Native => (loaded ??= createRequire(import.meta.url)('@napi-rs/xattr') as Native);
 
 /** The value of `name`, or undefined when the attribute is not set. */
 export function getXattr(path: string, name: string): Buffer | undefined {
-  return host(() => native.getAttributeSync(path, name)) ?? undefined;
+  const n = native();
+  return host(() => n.getAttributeSync(path, name)) ?? undefined;
 }
 
 /** Set `name` to `value`. */
 export function setXattr(path: string, name: string, value: Uint8Array | string): void {
-  host(() => native.setAttributeSync(path, name, value));
+  const n = native();
+  host(() => n.setAttributeSync(path, name, value));
 }
 
 /** Every attribute name on `path`. */
 export function listXattrs(path: string): string[] {
-  return host(() => native.listAttributesSync(path));
+  const n = native();
+  return host(() => n.listAttributesSync(path));
 }
 
 /** Remove `name` (ENODATA when it is not set). */
 export function removeXattr(path: string, name: string): void {
-  host(() => native.removeAttributeSync(path, name));
+  const n = native();
+  host(() => n.removeAttributeSync(path, name));
 }

@@ -29,30 +29,36 @@ export function initArgv(p: InitPlanInput): string[] {
 
 export interface RunPlanInput {
   readonly initPid: number;
+  /** Path of the worldenter binary on the host (src/ns/worldenter.c). */
+  readonly enterBin: string;
+  /** The world's name, for worldenter's messages (a command not found says which world). */
+  readonly world?: string;
   /** Working directory inside the world (absolute); default '/'. */
   readonly cwd?: string;
   readonly command: readonly string[];
   readonly cgroupProcs?: string;
   /** Rootless: also enter the world's user namespace (keeping the caller's ids: root inside). */
   readonly userns?: boolean;
+  /** Foreground: the fd on which worldctl relays the signals it gets (see worldenter.c). */
+  readonly relayFd?: number;
 }
 
-/** argv that runs `command` inside the world whose init has host pid `initPid`. */
+/**
+ * argv that runs `command` inside the world whose init has host pid `initPid`: worldenter joins
+ * the cgroup, enters the init's namespaces and root, changes to `cwd` inside the world, and runs
+ * the command as its child (no shell, no env(1): each exec in a world costs lookups in its view).
+ */
 export function runArgv(p: RunPlanInput): string[] {
   if (p.command.length === 0) throw new Error('runArgv: empty command');
-  // nsenter opens --wd=DIR before it enters the root, so DIR would name a host directory: take the
-  // init's working directory (the world's /) instead and change directory inside the world.
-  const cwd = p.cwd === undefined || p.cwd === '/' ? [] : [`--chdir=${p.cwd}`];
-  const user = p.userns ? ['--user', '--preserve-credentials'] : [];
-  // Ctrl-C and Ctrl-\ go to the terminal's whole foreground group. nsenter's outer half (it forks
-  // into the PID namespace and waits) must outlive them, or worldctl returns, and the terminal is
-  // handed back, while the command is still handling the signal: nsenter runs with them ignored,
-  // and the command gets them back (env --default-signal, inside the world).
-  const enter = [
-    'nsenter', `--target=${p.initPid}`, ...user, '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--',
-    'env', '--default-signal=INT,QUIT', ...cwd, ...p.command,
+  return [
+    p.enterBin,
+    ...(p.cgroupProcs !== undefined ? ['--cgroup', p.cgroupProcs] : []),
+    ...(p.userns ? ['--user'] : []),
+    ...(p.cwd !== undefined && p.cwd !== '/' ? ['--cwd', p.cwd] : []),
+    ...(p.world !== undefined ? ['--world', p.world] : []),
+    ...(p.relayFd !== undefined ? ['--relay', String(p.relayFd)] : []),
+    String(p.initPid), '--', ...p.command,
   ];
-  return joinCgroup(p.cgroupProcs, ['/bin/sh', '-c', 'trap "" INT QUIT && exec "$@"', 'sh', ...enter]);
 }
 
 /** Prefix that moves the shell into a cgroup, then execs argv (so no pid escapes the cgroup). */

@@ -1,6 +1,6 @@
 // Starting and stopping the worldfs daemon that serves one world's view. The daemon is recorded
 // in <world>/daemon as "pid start mountpoint" (start time guards against pid reuse).
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -121,19 +121,42 @@ export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promi
  * by the daemon only after every earlier event (each watch's queue is in order) has dropped
  * its caches and reached the kernel. So a command started afterwards sees them. A daemon without
  * a fence directory (rootless: nothing cached) needs no wait; a bounded one, then on regardless.
+ * The removal is awaited through an inotify watch on the directory (fs.watch); by polling only
+ * where no watch can be had (the inotify limits reached).
  */
 export async function fenceDaemon(logFile: string, recordFile: string, boundMs = 5000): Promise<void> {
   const dir = join(dirname(logFile), 'fence');
   if (!existsSync(dir) || !liveDaemon(recordFile)) return;
-  const f = join(dir, `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`);
+  const name = `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
+  const f = join(dir, name);
+  const deadline = Date.now() + boundMs;
+  let done = () => {};
+  const removed = new Promise<void>((resolve) => { done = resolve; });
+  const poll = () => { void pollUntilGone(f, deadline).then(done); };
+  let watcher: FSWatcher | undefined;
+  try {
+    // Watching before the file exists: its removal cannot come before the watch.
+    watcher = watch(dir, { persistent: false }, (_event, changed) => { if (changed === name && !existsSync(f)) done(); });
+    watcher.on('error', () => { watcher?.close(); poll(); });
+  } catch { /* no watch to be had */ }
+  const timer = setTimeout(done, boundMs);
   try {
     writeFileSync(f, '');
+    if (!watcher) poll();
+    else if (!existsSync(f)) done();
+    await removed;
   } catch {
-    return;
+    /* no fence file: go on unfenced, as a daemon without a fence directory would */
+  } finally {
+    clearTimeout(timer);
+    watcher?.close();
+    rmSync(f, { force: true });
   }
-  const deadline = Date.now() + boundMs;
+}
+
+/** Poll every 2 ms until `f` is gone or `deadline` passes. */
+async function pollUntilGone(f: string, deadline: number): Promise<void> {
   while (existsSync(f) && Date.now() < deadline) await sleep(2);
-  rmSync(f, { force: true });
 }
 
 /** Every alias record of a world, alive or not. */

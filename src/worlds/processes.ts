@@ -10,7 +10,7 @@ import { WorldError } from '../core/world-error.js';
 import { isAlive, type ProcessRef } from '../host/process-identity.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import { findById, type Registry, type World } from '../registry/model.js';
-import { runDetached, runForeground, startInit } from '../ns/launcher.js';
+import { RELAY_FD, runDetached, runForeground, startInit } from '../ns/launcher.js';
 import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
@@ -20,13 +20,14 @@ import type { ProcessInfo } from './contents.js';
 /** How long `delete` waits after SIGTERM before SIGKILL (documented in the README). */
 export const STOP_GRACE_MS = 5_000;
 
-function initBin(): string {
+/** dist/<name>: one of the small C programs scripts/build-native.mjs builds (worldinit, worldenter). */
+function nativeBin(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++, dir = dirname(dir)) {
-    const f = join(dir, 'dist', 'worldinit');
+    const f = join(dir, 'dist', name);
     if (existsSync(f)) return f;
   }
-  throw new Error('dist/worldinit is missing: run npm ci (or node scripts/build-native.mjs)');
+  throw new Error(`dist/${name} is missing: run npm ci (or node scripts/build-native.mjs)`);
 }
 
 /** Not root: worlds get a user namespace (the caller is root inside it). */
@@ -58,7 +59,7 @@ export async function ensureInit(ctx: WorldsContext, reg: Registry, w: World, mo
   const parentInit = first && !first.base ? await ensureInit(ctx, reg, first, mountWorld) : undefined;
   if (deadMount(ctx.layout.daemonFile(w.id))) await stopDaemon(ctx.layout.daemonFile(w.id)); // clear a dead view first
   const root = liveDaemon(ctx.layout.daemonFile(w.id))?.mountpoint ?? await mountWorld(w);
-  const bin = initBin();
+  const bin = nativeBin('worldinit');
   const ref = await startInit(initArgv({
     root, hostname: hostnameOf(w.name), initBin: bin, nestInPid: parentInit?.pid,
     cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless(),
@@ -87,7 +88,10 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   const init = await ensureInit(ctx, reg, w, mountWorld);
   // Changes to its ancestors' layers made before this command reach its view first (issue 6).
   await fenceDaemon(ctx.layout.logFile(w.id), ctx.layout.daemonFile(w.id));
-  const argv = runArgv({ initPid: init.pid, cwd: req.cwd, command: req.command, cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless() });
+  const argv = runArgv({
+    initPid: init.pid, enterBin: nativeBin('worldenter'), world: w.name, cwd: req.cwd, command: req.command,
+    cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless(), relayFd: req.detach ? undefined : RELAY_FD,
+  });
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   if (req.detach) return runDetached(argv, env, ctx.layout.logFile(w.id));
   return runForeground(argv, env);

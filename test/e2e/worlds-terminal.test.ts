@@ -1,11 +1,14 @@
 // `worldctl run` in the foreground passes the terminal through: an interactive program sees a tty
-// and reads what is typed; Ctrl-C reaches the program inside the world, and worldctl exits with
-// its status. The terminal is a real pty, made by util-linux `script`.
+// and reads what is typed; Ctrl-C reaches the program inside the world (once), and worldctl exits
+// with its status. The terminal is a real pty, made by util-linux `script`. Like `docker run` in
+// the foreground, SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to worldctl alone reach the command,
+// and worldctl exits with 128+N when the command dies of signal N (issue 13, points 6 and 7).
 import { spawn, spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepUnder } from '../helpers/procs.js';
+import { runBounded, sweepUnder, waitFor } from '../helpers/procs.js';
 import { WORLDCTL } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
@@ -41,7 +44,7 @@ function onPty(script: string, drive: (write: (s: string) => void, output: () =>
     .then((code) => { clearTimeout(bound); child.stdin.end(); return { out, code }; });
 }
 
-async function waitFor(output: () => string, text: string): Promise<void> {
+async function waitForOutput(output: () => string, text: string): Promise<void> {
   for (let i = 0; i < 600 && !output().includes(text); i++) await new Promise((r) => setTimeout(r, 100));
   expect(output()).toContain(text);
 }
@@ -49,7 +52,7 @@ async function waitFor(output: () => string, text: string): Promise<void> {
 describe('the terminal in a world', () => {
   it('an interactive program sees a terminal and reads what is typed', async () => {
     const r = await onPty('test -t 0 && test -t 1 && echo on-a-tty; printf "name? "; read name; echo "hello, $name"', async (write, output) => {
-      await waitFor(output, 'name? ');
+      await waitForOutput(output, 'name? ');
       write('world\r');
     });
     expect(r.out).toContain('on-a-tty');
@@ -59,10 +62,61 @@ describe('the terminal in a world', () => {
 
   it('Ctrl-C reaches the program inside the world, and worldctl exits with its status (130)', async () => {
     const r = await onPty('trap "echo caught-INT; exit 130" INT; echo ready; while :; do sleep 1; done', async (write, output) => {
-      await waitFor(output, 'ready');
+      await waitForOutput(output, 'ready');
       write('\x03');
     });
     expect(r.out).toContain('caught-INT');
     expect(r.code).toBe(130);
+  });
+
+  it('a real Ctrl-C ends a command that does not handle it, and worldctl exits 130 (128+SIGINT)', async () => {
+    const r = await onPty('echo ready; exec sleep 300', async (write, output) => {
+      await waitForOutput(output, 'ready');
+      await waitFor('sleep 300 in the world', () => psOfT().includes('sleep 300'), 60_000);
+      write('\x03');
+    });
+    expect(r.code).toBe(130);
+    expect(psOfT()).not.toContain('sleep 300');
+  });
+
+  it('a Ctrl-C reaches the command once, not again through worldctl', async () => {
+    const counter = 'import signal, sys, time; n = [0]; signal.signal(signal.SIGINT, lambda *a: n.__setitem__(0, n[0] + 1)); print("ready", flush=True); sys.stdin.readline(); time.sleep(1); print("INTs:", n[0], flush=True)';
+    const r = await onPty(`exec python3 -c '"'"'${counter}'"'"'`, async (write, output) => {
+      await waitForOutput(output, 'ready');
+      write('\x03');
+      write('\r');
+    });
+    expect(r.out).toContain('INTs: 1');
+    expect(r.code).toBe(0);
+  });
+});
+
+/** The command lines `worldctl ps T` lists. */
+function psOfT(): string {
+  return spawnSync(WORLDCTL, ['ps', 'T'], { env, encoding: 'utf8' }).stdout;
+}
+
+describe('signals sent to worldctl alone', () => {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
+    it(`${sig} reaches the command in the world, and worldctl exits with 128+${constants.signals[sig]}`, async () => {
+      const marker = `sleep 3${constants.signals[sig]}0`; // a command line of its own per case
+      const child = spawn(WORLDCTL, ['run', 'T', '--', 'sh', '-c', `exec ${marker}`], { env, stdio: 'ignore' });
+      const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+      const bound = setTimeout(() => child.kill('SIGKILL'), 120_000); // a hang detector, not a speed check
+      await waitFor(`${marker} in the world`, () => psOfT().includes(marker), 60_000);
+      child.kill(sig);
+      const code = await exited;
+      clearTimeout(bound);
+      expect(code).toBe(128 + constants.signals[sig]);
+      expect(psOfT()).not.toContain(marker);
+    });
+  }
+});
+
+describe('a command that is not there', () => {
+  it('says which world and which command, and worldctl exits 127', async () => {
+    const r = await runBounded(WORLDCTL, ['run', 'T', '--', 'no-such-command-here', 'arg'], { env, timeoutMs: 120_000 });
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/world "T".*no-such-command-here/);
   });
 });

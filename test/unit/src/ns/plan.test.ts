@@ -31,21 +31,26 @@ describe('initArgv', () => {
 });
 
 describe('runArgv', () => {
-  it('enters every namespace of the init, its root and working directory; nsenter ignores Ctrl-C, the command gets it back', () => {
-    expect(runArgv({ initPid: 7, command: ['ls', '-l'] })).toEqual([
-      '/bin/sh', '-c', 'trap "" INT QUIT && exec "$@"', 'sh',
-      'nsenter', '--target=7', '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--', 'env', '--default-signal=INT,QUIT', 'ls', '-l']);
+  const E = '/x/worldenter';
+  it('runs the command through worldenter with the init\'s pid, nothing in front of the command', () => {
+    expect(runArgv({ initPid: 7, enterBin: E, command: ['ls', '-l'] })).toEqual([E, '7', '--', 'ls', '-l']);
   });
 
-  it('changes directory inside the world for --cwd (nsenter would resolve it on the host)', () => {
-    expect(runArgv({ initPid: 7, cwd: '/srv', command: ['pwd'] }).slice(-4)).toEqual(['env', '--default-signal=INT,QUIT', '--chdir=/srv', 'pwd']);
+  it('joins the cgroup, names the world and relays signals when asked', () => {
+    expect(runArgv({ initPid: 7, enterBin: E, command: ['id'], cgroupProcs: '/cg/procs', world: 'w', relayFd: 3 }))
+      .toEqual([E, '--cgroup', '/cg/procs', '--world', 'w', '--relay', '3', '7', '--', 'id']);
+  });
+
+  it('passes --cwd to worldenter (which changes directory inside the world), but not for /', () => {
+    expect(runArgv({ initPid: 7, enterBin: E, cwd: '/srv', command: ['pwd'] })).toEqual([E, '--cwd', '/srv', '7', '--', 'pwd']);
+    expect(runArgv({ initPid: 7, enterBin: E, cwd: '/', command: ['pwd'] })).toEqual([E, '7', '--', 'pwd']);
   });
 
   it('rootless: also enters the user namespace, keeping the caller\'s ids (root inside)', () => {
-    expect(runArgv({ initPid: 7, command: ['id'], userns: true }).slice(4, 9)).toEqual(['nsenter', '--target=7', '--user', '--preserve-credentials', '--pid']);
+    expect(runArgv({ initPid: 7, enterBin: E, command: ['id'], userns: true })).toEqual([E, '--user', '7', '--', 'id']);
   });
 
   it('refuses an empty command', () => {
-    expect(() => runArgv({ initPid: 7, command: [] })).toThrow(/empty command/);
+    expect(() => runArgv({ initPid: 7, enterBin: E, command: [] })).toThrow(/empty command/);
   });
 });
