@@ -195,6 +195,16 @@ describe.each(variants)('notify=%s (whiteout=%s)', (notify, whiteout) => {
     expect((await daemonStats(v.m)).requests).toBe(afterChange.requests);
   });
 
+  it('shows a name added below an empty directory whose (empty) listing the kernel keeps', async () => {
+    // Merged: its attributes (mtime included) are the higher copy's, which the change leaves alone,
+    // so only the invalidation of the cached listing can show the new name.
+    const v = await mount(whiteout!, ([l0, l1]) => { mkdirSync(join(l0!, 'empty')); mkdirSync(join(l1!, 'empty')); }, LONG);
+    expect(readdirSync(v.p('empty'))).toEqual([]);
+    expect(readdirSync(v.p('empty'))).toEqual([]); // kept by the kernel (FOPEN_CACHE_DIR)
+    writeFileSync(join(v.lowers[1]!, 'empty/new'), 'n');
+    expect(await soon(() => readdirSync(v.p('empty')).includes('new'))).toBe(true);
+  });
+
   it('keeps file data and listings across opens (no READ, no READDIR), and still shows a same-size rewrite and a new name', async () => {
     const v = await mount(whiteout!, ([l0, l1]) => {
       mkdirSync(join(l1!, 'd'));

@@ -13,6 +13,7 @@ import {
 const { O_APPEND, O_RDWR, O_TRUNC, O_WRONLY } = fsConstants;
 const O_ACCMODE = 3;
 const UNKNOWN_INO = 0xffffffff;
+const DT_DIR = 4;
 
 export function open(c: OpContext, r: Request): Reply {
   const flags = r.body.u32();
@@ -118,14 +119,19 @@ export function releasedir(c: OpContext, r: Request): Buffer {
   return c.empty(r);
 }
 
-/** READDIR / READDIRPLUS: entries from `offset` while they fit; each entry's offset is the next one's index. */
+/**
+ * READDIR / READDIRPLUS: entries from `offset` while they fit; each entry's offset is the next
+ * one's index. A listing starts with `.` and `..`, as on ext4: a program may expect them, and a
+ * listing the kernel caches (FOPEN_CACHE_DIR) is then never empty — an empty cached listing has
+ * no page for NOTIFY_INVAL_INODE to drop, so a lower-layer change would never show in it.
+ */
 export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
   c.counters.readdirs++;
   const fh = r.body.u64();
   const offset = r.body.u64();
   const size = r.body.u32();
   const dir = c.node(r.h.nodeid);
-  const names = c.dirs.names(fh, offset, (p) => c.fs.readdir(p));
+  const names = c.dirs.names(fh, offset, (p) => ['.', '..', ...c.fs.readdir(p)]);
   if (!names) throw fsError('EBADF', `directory handle ${fh}`);
   const b = scratchReply(c.scratch, r.h.unique, size);
   let at = OUT_HEADER_SIZE;
@@ -134,7 +140,12 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
     const need = plus ? direntPlusSize(name.length) : direntSize(name.length);
     if (at + need > OUT_HEADER_SIZE + size) break;
     if (!plus) {
-      at = writeDirent(b, at, UNKNOWN_INO, i + 1, 0, name);
+      at = writeDirent(b, at, UNKNOWN_INO, i + 1, i < 2 ? DT_DIR : 0, name);
+      continue;
+    }
+    if (i < 2) {
+      // The kernel links no node for `.` and `..` (fuse_direntplus_link skips them): no lookup to count.
+      at = writeDirentPlus(b, at, { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 }, i + 1, DT_DIR, name);
       continue;
     }
     let e: Entry;
