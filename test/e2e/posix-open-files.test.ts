@@ -2,7 +2,7 @@
 // ftruncate after unlink or rename-over: apt-get does this) and fallocate in each mode. Every row
 // runs on worldfs with aufs and overlay whiteouts and on a plain directory (ext4: the oracle).
 import {
-  closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, ftruncateSync, openSync, readFileSync, readSync,
+  chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, ftruncateSync, openSync, readFileSync, readSync,
   renameSync, statSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -125,6 +125,26 @@ const cases: Case[] = [
         closeSync(fd);
       }
       expect(errno(() => statSync(v.p('low.txt')))).toBe('ENOENT');
+    },
+  },
+  {
+    title: 'a lower file whose mode changed in the view (metacopy) keeps that mode after unlink, and fchmod changes its own copy',
+    layers: LAYERS,
+    run(v) {
+      chmodSync(v.p('low.txt'), 0o604);
+      const ino = statSync(v.p('low.txt')).ino;
+      const fd = openSync(v.p('low.txt'), constants.O_RDONLY);
+      try {
+        unlinkSync(v.p('low.txt'));
+        let st = fstatSync(fd);
+        expect([st.nlink, st.size, st.ino, st.mode & 0o7777]).toEqual([0, 10, ino, 0o604]);
+        fchmodSync(fd, 0o400);
+        st = fstatSync(fd);
+        expect([st.nlink, st.size, st.ino, st.mode & 0o7777]).toEqual([0, 10, ino, 0o400]);
+        expect(readFd(fd)).toBe('lower data');
+      } finally {
+        closeSync(fd);
+      }
     },
   },
   {
