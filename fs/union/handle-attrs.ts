@@ -1,7 +1,7 @@
 // Attributes through an open file, never through its path: fstat, and fchmod/fchown/futimens/
 // ftruncate on a file whose every name is gone (the kernel then has no path to give us), and
 // fallocate. A read-only lower file is never changed: it first gets a private, nameless copy.
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, ftruncateSync, openSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
 import { fsError } from '../../src/core/errors.js';
 import { copySparse } from '../../src/host/copy-data.js';
 import { host } from '../../src/host/errors.js';
@@ -73,10 +73,12 @@ export function fallocate(f: OpenFile, mode: number, offset: bigint, length: big
 function detach(u: Union, files: readonly OpenFile[]): void {
   const first = files[0];
   if (!first) return;
-  const copy = privateCopy(u, first, host(() => fstatSync(first.metaFd ?? first.fd, { bigint: true })));
+  const st = host(() => fstatSync(first.metaFd ?? first.fd, { bigint: true }));
+  const copy = privateCopy(u, first.fd, Number(st.size));
   try {
     for (const g of files) {
-      // Reopening through /proc works for a file with no name; read-only, as the handle was.
+      // Reopened through /proc, which works for a file with no name; read-only, as the handle was.
+      // Before the copy takes the source's mode: a mode without read permission must not stop it.
       const fd = host(() => openSync(`/proc/self/fd/${copy}`, constants.O_RDONLY));
       closeSync(g.fd);
       if (g.metaFd !== undefined) closeSync(g.metaFd);
@@ -84,23 +86,22 @@ function detach(u: Union, files: readonly OpenFile[]): void {
       g.metaFd = undefined;
       g.own = true;
     }
+    if (u.options.canChown) host(() => fchownSync(copy, Number(st.uid), Number(st.gid)));
+    host(() => fchmodSync(copy, Number(st.mode) & 0o7777));
+    futimensNs(copy, st.atimeNs, st.mtimeNs);
   } finally {
     closeSync(copy);
   }
 }
 
-/** A nameless copy of `f`'s data with `st`'s mode, owner and times; returns its read-write fd. */
-function privateCopy(u: Union, f: OpenFile, st: BigIntStats): number {
+/** A nameless copy of `size` bytes of `fd` in the work directory (mode 0600); returns its read-write fd. */
+function privateCopy(u: Union, fd: number, size: number): number {
   const tmp = u.writer.tempPath();
   const out = openVerified(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
     host(() => unlinkSync(tmp));
-    const size = Number(st.size);
-    copySparse(f.fd, out, size);
+    copySparse(fd, out, size);
     host(() => ftruncateSync(out, size)); // a hole at the end stays a hole
-    if (u.options.canChown) host(() => fchownSync(out, Number(st.uid), Number(st.gid)));
-    host(() => fchmodSync(out, Number(st.mode) & 0o7777));
-    futimensNs(out, st.atimeNs, st.mtimeNs);
     return out;
   } catch (e) {
     closeSync(out);
