@@ -3,12 +3,23 @@
 import { closeSync } from 'node:fs';
 
 export interface OpenFile {
-  readonly fd: number;
+  /**
+   * The host descriptor. Replaced only when a read-only file whose every name is gone must change
+   * (fchmod, say) and is not the top layer's own: it then gets a private, nameless copy (handle-attrs.ts).
+   */
+  fd: number;
   /** The view path at open time (for logs only: the file may have moved since). */
   readonly path: string;
   readonly writable: boolean;
-  /** Where the file's metadata lives when `fd` is the lower data of a metacopy file. */
-  readonly metaPath?: string;
+  /** An O_PATH descriptor of the file's metadata when `fd` is the lower data of a metacopy file. */
+  metaFd?: number;
+  /** st_ino as the view reported it at open: the file keeps it while open, named or not. */
+  readonly ino: number;
+  /**
+   * Whether `fd` is a file of the top layer itself (its host link count is the view's), not a lower
+   * file or a metacopy file's lower data, which the view must never change.
+   */
+  own: boolean;
 }
 
 export class HandleTable {
@@ -34,6 +45,7 @@ export class HandleTable {
     if (!f) return;
     this.files.delete(id);
     closeSync(f.fd);
+    if (f.metaFd !== undefined) closeSync(f.metaFd);
   }
 
   get size(): number {

@@ -1,5 +1,6 @@
 // WorldFs: the union filesystem's operations, named after the syscalls, over one Union and one
 // handle table. Transport-agnostic: it speaks ViewPaths, handles and FsError, never FUSE.
+import { fsError } from '../src/core/errors.js';
 import type { ViewPath } from '../src/core/paths.js';
 import { isUpper } from '../src/core/resolve.js';
 import { HandleTable } from './handles.js';
@@ -8,6 +9,7 @@ import { STAGE_THRESHOLD, type StageTicket } from '../src/host/copy-stager.js';
 import * as attr from './union/attr.js';
 import * as dir from './union/dir.js';
 import * as files from './union/files.js';
+import * as handleAttrs from './union/handle-attrs.js';
 import * as killpriv from './union/killpriv.js';
 import * as names from './union/names.js';
 import { rename } from './union/rename.js';
@@ -15,6 +17,7 @@ import type { Owner } from './union/owner.js';
 import * as xattr from './union/xattr.js';
 
 export type { Attr, StatFs, TimeSpec } from './union/attr.js';
+export type { HandleChange } from './union/handle-attrs.js';
 /** Creating operations take the caller as `owner` when the transport knows it (the new object is theirs). */
 export type { Owner } from './union/owner.js';
 
@@ -70,9 +73,31 @@ export class WorldFs {
   }
 
   getattr(path: ViewPath) { return this.squashed(attr.getattr(this.union, path)); }
-  fgetattr(handle: number) {
+  /**
+   * fstat of an open file (undefined for an unknown handle), with the number the view showed at
+   * open; `unlinked`: the view has no name left for it (a lower file then counts 0 links).
+   */
+  fgetattr(handle: number, unlinked = false) {
     const f = this.handles.get(handle);
-    return f ? this.squashed(attr.fgetattr(f.fd, f.metaPath, this.union, f.path as ViewPath)) : undefined;
+    return f ? this.squashed(handleAttrs.fgetattr(f, unlinked)) : undefined;
+  }
+  /**
+   * Change an object through its open handles (`handles[0]` first: one of the top layer if any),
+   * for a file whose every name is gone; a read-only lower file gets a private copy first.
+   */
+  fsetattr(handles: readonly number[], change: handleAttrs.HandleChange) {
+    const open = handles.map((h) => this.handles.get(h)).filter((f) => f !== undefined);
+    handleAttrs.fsetattr(this.union, open, change);
+  }
+  /** fallocate(2) on a handle open for writing (FALLOC_FL_* mode as is; 64-bit offsets exact). */
+  fallocate(handle: number, mode: number, offset: bigint, length: bigint) {
+    const f = this.handles.get(handle);
+    if (!f) throw fsError('EBADF', `handle ${handle}`);
+    handleAttrs.fallocate(f, mode, offset, length);
+  }
+  /** Whether `handle` is open on a file of the top layer itself (see OpenFile.own). */
+  ownsHandle(handle: number): boolean {
+    return this.handles.get(handle)?.own ?? false;
   }
   private squashed(a: attr.Attr): attr.Attr {
     const { uid, gid } = this.squash;

@@ -3,6 +3,8 @@
 //    so we add the `libfuse.so.2` name there. Our launchers put that folder on LD_LIBRARY_PATH.
 // 2. fuse-native 2.2.6 passes atime twice to utimens (mtime is lost) and cannot express
 //    UTIME_NOW/UTIME_OMIT; we patch those lines and rebuild the addon once.
+// 3. fuse-native binds no fallocate (libfuse 2.9 has it): we add it as operation 34, its handler
+//    receives (path, handle, mode, offset as two uint32 halves, length as two halves).
 import { existsSync, readFileSync, writeFileSync, symlinkSync, lstatSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -45,6 +47,49 @@ static uint64_t worldos_utime_to_uint64 (const struct timespec* ts) {
   return true;
 }
 
+const FALLOCATE_MARK = '/* worldos: fallocate v1 */';
+
+/** Add a fallocate operation to fuse-native's C source and JavaScript op table; false if already there. */
+function patchFallocate() {
+  const c = readFileSync(source, 'utf8');
+  const js = readFileSync(join(pkgDir, 'index.js'), 'utf8');
+  if (c.includes(FALLOCATE_MARK) && js.includes(FALLOCATE_MARK)) return false;
+  const method = `${FALLOCATE_MARK}
+static const uint32_t op_fallocate = 34;
+FUSE_METHOD_VOID(fallocate, 7, 0, (const char *path, int mode, off_t offset, off_t length, struct fuse_file_info *info), {
+  l->path = path;
+  l->mode = mode;
+  l->offset = offset;
+  l->len = length;
+  l->info = info;
+}, {
+  napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
+  napi_create_uint32(env, l->info != NULL ? l->info->fh : 0, &(argv[3]));
+  napi_create_uint32(env, l->mode, &(argv[4]));
+  FUSE_UINT64_TO_INTS_ARGV(l->offset, 5)
+  FUSE_UINT64_TO_INTS_ARGV(l->len, 7)
+})
+
+static void fuse_native_dispatch_init (`;
+  const anchors = [
+    ['static void fuse_native_dispatch_init (', method],
+    ['  if (implemented[op_rmdir]) ops.rmdir = fuse_native_rmdir;',
+      '  if (implemented[op_rmdir]) ops.rmdir = fuse_native_rmdir;\n  if (implemented[op_fallocate]) ops.fallocate = fuse_native_fallocate;'],
+    ['  NAPI_EXPORT_FUNCTION(fuse_native_signal_rmdir)', '  NAPI_EXPORT_FUNCTION(fuse_native_signal_rmdir)\n  NAPI_EXPORT_FUNCTION(fuse_native_signal_fallocate)'],
+    ['  NAPI_EXPORT_UINT32(op_rmdir)', '  NAPI_EXPORT_UINT32(op_rmdir)\n  NAPI_EXPORT_UINT32(op_fallocate)'],
+  ];
+  const jsFrom = "  ['rmdir', {\n    op: binding.op_rmdir\n  }]\n])";
+  const jsTo = `  ['rmdir', {\n    op: binding.op_rmdir\n  }],\n  ${FALLOCATE_MARK}\n  ['fallocate', {\n    op: binding.op_fallocate\n  }]\n])`;
+  if (anchors.some(([from]) => c.split(from).length !== 2) || !js.includes(jsFrom)) {
+    throw new Error(`fuse-native at ${pkgDir} does not have the expected code for the fallocate patch; refusing to patch`);
+  }
+  let out = c;
+  for (const [from, to] of anchors) out = out.replace(from, to);
+  writeFileSync(source, out);
+  writeFileSync(join(pkgDir, 'index.js'), js.replace(jsFrom, jsTo));
+  return true;
+}
+
 function nodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
@@ -54,7 +99,8 @@ function nodeGyp() {
   throw new Error('node-gyp not found: it ships with npm; set npm_config_node_gyp to its node-gyp.js');
 }
 
-if (patchSource() || !existsSync(join(releaseDir, 'fuse.node'))) {
+const patched = patchSource();
+if (patchFallocate() || patched || !existsSync(join(releaseDir, 'fuse.node'))) {
   // No network here: build against the headers Node ships (npm sets nodedir; /usr/include/node otherwise).
   const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
   const args = [nodeGyp(), 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];

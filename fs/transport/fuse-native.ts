@@ -1,7 +1,8 @@
 // The fuse-native transport: maps libfuse 2.9 high-level callbacks onto WorldFs.
 // fuse-native quirks handled here (see fs/README.md): fgetattr ignores its handle, getxattr and
-// listxattr never answer ERANGE, unmount shells out to a fusermount that is not installed, and
-// only known mount options are passed (we add use_ino, timeouts, big_writes, subtype, suid/dev).
+// listxattr never answer ERANGE, unmount shells out to a fusermount that is not installed, only
+// known mount options are passed (we add use_ino, timeouts, big_writes, subtype, suid/dev), and
+// fallocate exists only as our install step adds it (scripts/link-libfuse.mjs).
 import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
 import { toViewPath, type ViewPath } from '../../src/core/paths.js';
@@ -129,6 +130,8 @@ export class FuseNativeTransport implements Transport {
       utimens: (p: string, a: TimeSpec, m: TimeSpec, cb: Cb) => op('utimens', p, () => fs.utimens(vp(p), a, m), cb, none),
       truncate: (p: string, size: number, cb: Cb) => op('truncate', p, () => fs.truncate(vp(p), size), cb, none),
       ftruncate: (p: string, h: number, size: number, cb: Cb) => op('ftruncate', p, () => fs.ftruncate(h, size), cb, none),
+      fallocate: (p: string, h: number, mode: number, offset: bigint, length: bigint, cb: Cb) =>
+        op('fallocate', p, () => fs.fallocate(h, mode, offset, length), cb, none),
       open: (p: string, flags: number, cb: Cb) => op('open', p, () => fs.open(vp(p), flags), cb),
       create: (p: string, mode: number, cb: Cb) => op('create', p, () => fs.create(vp(p), mode), cb),
       read: (p: string, h: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
@@ -163,6 +166,12 @@ function patchHandlers(proto: Record<string, unknown>, fs: WorldFs): void {
     } catch (e) {
       return signal(toErrno(e, 'fgetattr', path), statArray());
     }
+  };
+  // Offsets arrive as two uint32 halves (our patch); a double would round those above 2^53.
+  proto._op_fallocate = function (this: { ops: Record<string, Cb> }, signal: Signal, path: string, handle: number, mode: number,
+    offLow: number, offHigh: number, lenLow: number, lenHigh: number) {
+    const big = (low: number, high: number) => (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
+    this.ops.fallocate!(path, handle, mode, big(offLow, offHigh), big(lenLow, lenHigh), (err: unknown) => signal(err));
   };
   proto._op_getxattr = function (this: { ops: Record<string, Cb> }, signal: Signal, path: string, name: string, valueBuf: Buffer, position: number) {
     this.ops.getxattr!(path, name, position, (err: unknown, value: unknown) => {

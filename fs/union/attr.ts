@@ -2,14 +2,14 @@
 // Any change to a lower object copies it up first; truncate copies only the bytes that stay.
 // st_ino is the view's number (src/host/inode-origin.ts), not the host's; the host's is kept apart.
 import {
-  accessSync, chmodSync, closeSync, constants, fstatSync, ftruncateSync, lchownSync, lstatSync, statfsSync,
+  accessSync, chmodSync, closeSync, constants, ftruncateSync, lchownSync, lstatSync, statfsSync,
   type BigIntStats,
 } from 'node:fs';
-import { fsError, isFsError } from '../../src/core/errors.js';
+import { fsError } from '../../src/core/errors.js';
 import { isMerged, isUpper } from '../../src/core/resolve.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
-import { ownIno, reportedIno } from '../../src/host/inode-origin.js';
+import { reportedIno } from '../../src/host/inode-origin.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import { utimensNs } from '../../src/host/syscalls.js';
 import type { Union } from '../../src/host/union.js';
@@ -54,25 +54,6 @@ export function getattr(u: Union, path: ViewPath): Attr {
   const a = toAttr(st, node.entry.kind === 'dir' && isMerged(node), reportedIno(u, node, st));
   a.layer = node.branches[0]!.layer;
   return a;
-}
-
-/**
- * Attributes of an open file; a metacopy file opened for reading has its metadata elsewhere.
- * With the view and the path it was opened at, `ino` is getattr's while that path still shows
- * this inode, else the inode's own view number (moved or unlinked since); without them, the host's.
- */
-export function fgetattr(fd: number, metaPath?: string, u?: Union, path?: ViewPath): Attr {
-  const st = host(() => (metaPath === undefined ? fstatSync(fd, { bigint: true }) : lstatSync(metaPath, { bigint: true })));
-  if (u === undefined || path === undefined) return toAttr(st);
-  let r;
-  try {
-    r = u.resolve(path);
-  } catch (e) {
-    if (!isFsError(e)) throw e; // a directory on the way has gone
-  }
-  const here = r?.kind === 'found' ? lstatSync(u.hostPath(r.node), { bigint: true, throwIfNoEntry: false }) : undefined;
-  if (r?.kind === 'found' && here?.ino === st.ino && here.dev === st.dev) return toAttr(st, false, reportedIno(u, r.node, st));
-  return toAttr(st, false, ownIno(u, st));
 }
 
 export function chmod(u: Union, path: ViewPath, mode: number): void {

@@ -1,9 +1,11 @@
 // File data operations, served through the handle table: open, create, read, write, flush, fsync,
 // release, ftruncate. Opening a lower file for writing (or with O_TRUNC) copies it up first.
-import { constants, fdatasyncSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { fsError } from '../../src/core/errors.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
+import { ownIno, reportedIno } from '../../src/host/inode-origin.js';
+import { isUpper } from '../../src/core/resolve.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import type { HandleTable, OpenFile } from '../handles.js';
 import type { Union } from '../../src/host/union.js';
@@ -11,19 +13,41 @@ import { own, type Owner } from './owner.js';
 
 const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_RDWR } = constants;
 const O_ACCMODE = 3;
+/** Linux's O_PATH (Node has no constant for it): a descriptor to fstat, not to read. */
+const O_PATH = 0o10000000;
 
+/**
+ * Open `path`; the handle remembers the number the view shows for it now (getattr's), which
+ * fstat keeps reporting once the file is renamed or unlinked.
+ */
 export function open(u: Union, handles: HandleTable, path: ViewPath, flags: number): number {
   const node = u.existing(path);
   const writable = (flags & O_ACCMODE) !== O_RDONLY;
   if (node.entry.kind === 'dir' && (writable || (flags & O_TRUNC))) throw fsError('EISDIR', path);
   if (writable || flags & O_TRUNC) {
     const fd = openVerified(u.copyUp(node, flags & O_TRUNC ? 0 : undefined), flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
-    return handles.add({ fd, path, writable });
+    try {
+      // The copy is another node now (its path resolves to the top layer); an upper one was already.
+      const ino = reportedIno(u, isUpper(node) ? node : u.existing(path), host(() => fstatSync(fd, { bigint: true })));
+      return handles.add({ fd, path, writable, ino, own: true });
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
   }
   const meta = u.hostPath(node);
   const data = node.entry.kind === 'file' ? u.dataPath(node) : meta;
   const fd = openVerified(data, flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
-  return handles.add({ fd, path, writable, ...(data !== meta ? { metaPath: meta } : {}) });
+  let metaFd: number | undefined;
+  try {
+    if (data !== meta) metaFd = openVerified(meta, O_PATH);
+    const ino = reportedIno(u, node, host(() => fstatSync(metaFd ?? fd, { bigint: true })));
+    return handles.add({ fd, path, writable, ino, own: isUpper(node) && metaFd === undefined, ...(metaFd !== undefined ? { metaFd } : {}) });
+  } catch (e) {
+    closeSync(fd);
+    if (metaFd !== undefined) closeSync(metaFd);
+    throw e;
+  }
 }
 
 export function create(u: Union, handles: HandleTable, path: ViewPath, mode: number, owner?: Owner): number {
@@ -34,7 +58,12 @@ export function create(u: Union, handles: HandleTable, path: ViewPath, mode: num
     own(u, p, owner, mode);
     return fd;
   });
-  return handles.add({ fd, path, writable: true });
+  try {
+    return handles.add({ fd, path, writable: true, ino: ownIno(u, host(() => fstatSync(fd, { bigint: true }))), own: true });
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
 }
 
 function file(handles: HandleTable, id: number): OpenFile {

@@ -12,6 +12,8 @@
  *                                     uv_poll handle on Node's own event loop (libuv's epoll), so a
  *                                     request on /dev/fuse reaches JavaScript with no thread-pool hop
  *   fanotifyWatch / fanotifyClose     whole-filesystem change reports (fanotify.c)
+ *   fallocate(fd, mode, offset, len)  FALLOC_FL_* on an open file; offset and len are bigints (exact)
+ *   futimens(fd, atimeNs, mtimeNs)    utimensat's times on an open file (one unlinked, say)
  * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
  */
 #define _GNU_SOURCE
@@ -201,6 +203,47 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Calls on open files: fallocate(2) and futimens(3). */
+static int get_fd(napi_env env, napi_value v, int *fd) {
+  return napi_get_value_int32(env, v, fd) == napi_ok && *fd >= 0 ? 0 : -1;
+}
+
+static int get_off(napi_env env, napi_value v, off_t *off) {
+  int64_t n; bool lossless;
+  if (napi_get_value_bigint_int64(env, v, &n, &lossless) != napi_ok || !lossless) return -1;
+  *off = (off_t) n;
+  return 0;
+}
+
+static napi_value js_fallocate(napi_env env, napi_callback_info info) {
+  size_t argc = 4; napi_value argv[4]; int fd; uint32_t mode; off_t offset, len; char what[32];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4 || get_fd(env, argv[0], &fd) || napi_get_value_uint32(env, argv[1], &mode) != napi_ok ||
+      get_off(env, argv[2], &offset) || get_off(env, argv[3], &len)) {
+    napi_throw_type_error(env, NULL, "fallocate(fd: number, mode: number, offset: bigint, len: bigint)");
+    return NULL;
+  }
+  if (fallocate(fd, (int) mode, offset, len) != 0) {
+    snprintf(what, sizeof what, "fd %d", fd);
+    return fail(env, errno, "fallocate", what);
+  }
+  return NULL;
+}
+
+static napi_value js_futimens(napi_env env, napi_callback_info info) {
+  size_t argc = 3; napi_value argv[3]; int fd; struct timespec ts[2]; char what[32];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || get_fd(env, argv[0], &fd) || get_time(env, argv[1], &ts[0]) || get_time(env, argv[2], &ts[1])) {
+    napi_throw_type_error(env, NULL, "futimens(fd: number, atimeNs: bigint | null, mtimeNs: bigint | null)");
+    return NULL;
+  }
+  if (futimens(fd, ts) != 0) {
+    snprintf(what, sizeof what, "fd %d", fd);
+    return fail(env, errno, "futimens", what);
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_default, NULL },
@@ -209,6 +252,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "lstatNoSymlinks", NULL, js_lstat_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
     { "watchReadable", NULL, js_watch_readable, NULL, NULL, NULL, napi_default, NULL },
     { "unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL },
+    { "fallocate", NULL, js_fallocate, NULL, NULL, NULL, napi_default, NULL },
+    { "futimens", NULL, js_futimens, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   fanotify_register(env, exports);

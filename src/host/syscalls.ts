@@ -1,7 +1,8 @@
 // The system calls Node lacks (dist/syscalls.node, built from src/host/syscalls.c at install):
 // nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, an
 // lstat that follows no symlink anywhere in its path, and a fanotify watch of whole filesystems
-// (src/host/fanotify.c, fanotify-events.c; used by layer-watch-fanotify.ts).
+// (src/host/fanotify.c, fanotify-events.c; used by layer-watch-fanotify.ts); on open files,
+// futimens and fallocate.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,8 @@ interface Native {
   unwatch(watch: object): void;
   fanotifyWatch(config: FanotifyConfig, onBatch: (records: FanotifyRecords) => void): { handle: object; errors: string[] };
   fanotifyClose(handle: object): void;
+  fallocate(fd: number, mode: number, offset: bigint, len: bigint): void;
+  futimens(fd: number, atimeNs: bigint | null | 'now', mtimeNs: bigint | null | 'now'): void;
 }
 
 /** What fanotify.c watches (fanotify.h): the filesystems to mark, the layer roots to report, what to drop. */
@@ -122,4 +125,17 @@ export function fanotifyWatch(config: FanotifyConfig, onBatch: (records: Fanotif
 /** Stop a watch: its thread is joined, no batch is delivered afterwards. */
 export function fanotifyClose(handle: object): void {
   load().fanotifyClose(handle);
+}
+
+/**
+ * fallocate(2) on an open file, FALLOC_FL_* `mode` passed as is; `offset` and `len` are bigints, so
+ * every 64-bit offset is exact. Errors as the host gives them (EOPNOTSUPP where its filesystem lacks a mode).
+ */
+export function fallocateFd(fd: number, mode: number, offset: bigint, len: bigint): void {
+  host(() => load().fallocate(fd, mode, offset, len));
+}
+
+/** futimens(3): nanosecond times of an open file (one with no name left, say); undefined leaves a time as is. */
+export function futimensNs(fd: number, atimeNs: bigint | 'now' | undefined, mtimeNs: bigint | 'now' | undefined): void {
+  host(() => load().futimens(fd, atimeNs ?? null, mtimeNs ?? null));
 }

@@ -44,6 +44,11 @@ export class OpContext {
   readonly ledger = new CacheLedger(this.nodes);
   /** Requests served, lookups counted and forgotten, copy-ups staged, READs and READDIRs: for tests and SIGUSR2. */
   readonly counters = { requests: 0, lookups: 0, forgets: 0, staged: 0, reads: 0, readdirs: 0 };
+  /**
+   * The node each open file handle (OPEN, CREATE until RELEASE) was opened on: a file whose every
+   * name is gone is reached only through them (fstat, fchmod of an unlinked file).
+   */
+  readonly opened = new Map<number, Node>();
   /** Requests waiting for a staged copy-up, by unique: INTERRUPT ends the wait. */
   readonly waiting = new Map<bigint, () => void>();
   /**
@@ -68,6 +73,18 @@ export class OpContext {
     const p = this.nodes.pathOf(node);
     if (p === undefined) throw fsError('ENOENT', `node ${node.id} was unlinked`);
     return p;
+  }
+
+  /**
+   * The open handles of `node`, one of the top layer's own files first (the object's current
+   * copy). Only asked for a node with no name left, so a scan of the open files is fine.
+   */
+  handlesOf(node: Node): number[] {
+    const hs: number[] = [];
+    for (const [fh, n] of this.opened) if (n === node) hs.push(fh);
+    const own = hs.findIndex((h) => this.fs.ownsHandle(h));
+    if (own > 0) hs.unshift(...hs.splice(own, 1));
+    return hs;
   }
 
   childPath(parent: Node, name: string): ViewPath {

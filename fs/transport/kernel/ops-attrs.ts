@@ -1,16 +1,34 @@
 // Kernel requests about attributes: GETATTR, SETATTR, READLINK, ACCESS, STATFS and the extended
 // attributes. Changes to a lower object copy it up (staged when its data is big: op-context.ts).
 import { fsError } from '../../../src/core/errors.js';
-import type { OpContext, Reply, Request } from './op-context.js';
+import { keyOf, type OpContext, type Reply, type Request } from './op-context.js';
+import type { Node } from './inodes.js';
+import type { Attr, HandleChange, TimeSpec } from '../../worldfs.js';
 import { Fattr, GETATTR_FH, OUT_HEADER_SIZE, STATFS_OUT_SIZE, replyBuffer, writeStatfs } from './protocol.js';
 
+/**
+ * GETATTR: through the handle when the kernel gives one and it is still the object's current copy
+ * (a read-only lower file stays behind when another handle copies the file up); else by path; for
+ * a file with no name left (fstat after unlink: the kernel gives no handle), through its open handles.
+ */
 export function getattr(c: OpContext, r: Request): Buffer {
   const flags = r.body.u32();
   r.body.skip(4);
   const fh = r.body.u64();
   const node = c.node(r.h.nodeid);
-  const a = (flags & GETATTR_FH ? c.fs.fgetattr(fh) : undefined) ?? c.fs.getattr(c.pathOf(node));
-  return c.attrReply(r, a);
+  const path = c.nodes.pathOf(node);
+  if (flags & GETATTR_FH) {
+    const a = c.fs.fgetattr(fh, path === undefined);
+    if (a && (path === undefined || keyOf(a) === node.key)) return c.attrReply(r, a);
+  }
+  return c.attrReply(r, path !== undefined ? c.fs.getattr(path) : unlinkedAttr(c, node));
+}
+
+/** Attributes of a file with no name left, from its open handles (ENOENT when it has none). */
+function unlinkedAttr(c: OpContext, node: Node, hs = c.handlesOf(node)): Attr {
+  const a = hs.length > 0 ? c.fs.fgetattr(hs[0]!, true) : undefined;
+  if (!a) throw fsError('ENOENT', `node ${node.id} was unlinked and is not open`);
+  return a;
 }
 
 export function setattr(c: OpContext, r: Request): Reply {
@@ -32,6 +50,25 @@ export function setattr(c: OpContext, r: Request): Reply {
   const gid = b.u32();
   const node = c.node(r.h.nodeid);
   const withFh = (valid & Fattr.FH) !== 0;
+  const time = (set: number, now: number, sec: bigint, nsec: number): TimeSpec =>
+    !(valid & set) ? 'omit' : valid & now ? 'now' : sec * 1_000_000_000n + BigInt(nsec);
+  if (c.nodes.pathOf(node) === undefined && !node.isDir) {
+    // No name left (fchmod, futimens, ftruncate after unlink): only its open handles reach it.
+    const hs = withFh ? [fh, ...c.handlesOf(node).filter((h) => h !== fh)] : c.handlesOf(node);
+    if (hs.length === 0) throw fsError('ENOENT', `node ${node.id} was unlinked and is not open`);
+    const change: HandleChange = {
+      ...(valid & Fattr.MODE ? { mode } : {}),
+      ...(valid & Fattr.UID ? { uid } : {}),
+      ...(valid & Fattr.GID ? { gid } : {}),
+      ...(valid & Fattr.SIZE ? { size } : {}),
+      ...(valid & (Fattr.ATIME | Fattr.MTIME) ? {
+        atime: time(Fattr.ATIME, Fattr.ATIME_NOW, atime, atimensec), mtime: time(Fattr.MTIME, Fattr.MTIME_NOW, mtime, mtimensec),
+      } : {}),
+    };
+    c.fs.fsetattr(hs, change);
+    if (valid & Fattr.SIZE && valid & Fattr.KILL_SUIDGID) c.fs.dropSuidgid(hs[0]!);
+    return c.attrReply(r, unlinkedAttr(c, node, hs));
+  }
   const run = () => {
     const path = () => c.pathOf(node);
     if (valid & Fattr.MODE) c.fs.chmod(path(), mode);
@@ -47,8 +84,6 @@ export function setattr(c: OpContext, r: Request): Reply {
       }
     }
     if (valid & (Fattr.ATIME | Fattr.MTIME)) {
-      const time = (set: number, now: number, sec: bigint, nsec: number) =>
-        !(valid & set) ? ('omit' as const) : valid & now ? ('now' as const) : sec * 1_000_000_000n + BigInt(nsec);
       c.fs.utimens(path(), time(Fattr.ATIME, Fattr.ATIME_NOW, atime, atimensec), time(Fattr.MTIME, Fattr.MTIME_NOW, mtime, mtimensec));
     }
     c.rekey(node);

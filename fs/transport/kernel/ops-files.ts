@@ -1,5 +1,5 @@
 // Kernel requests about open files and directories: OPEN, CREATE, READ, WRITE, RELEASE, FSYNC,
-// OPENDIR, READDIR/READDIRPLUS, RELEASEDIR. Opening a lower file for writing copies it up
+// FALLOCATE, OPENDIR, READDIR/READDIRPLUS, RELEASEDIR. Opening a lower file for writing copies it up
 // (staged when its data is big: op-context.ts); file handles are WorldFs's own.
 import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
@@ -24,6 +24,7 @@ export function open(c: OpContext, r: Request): Reply {
     const fh = c.writeback ? openForWriteback(c, path, flags) : c.fs.open(path, flags);
     if (flags & O_TRUNC && openFlags & OPEN_KILL_SUIDGID) c.fs.dropSuidgid(fh);
     if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) c.rekey(node, path);
+    c.opened.set(fh, node);
     return openReply(r, fh, c.keepsData(path) ? FOPEN_KEEP_CACHE : 0);
   };
   if ((flags & O_ACCMODE) === 0 && !(flags & O_TRUNC)) return run();
@@ -67,6 +68,7 @@ export function create(c: OpContext, r: Request): Buffer {
     c.fs.release(fh);
     throw err;
   }
+  c.opened.set(fh, c.node(e.nodeid));
   const b = replyBuffer(r.h.unique, ENTRY_OUT_SIZE + OPEN_OUT_SIZE);
   writeEntry(b, OUT_HEADER_SIZE, e);
   writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, fh, 0);
@@ -97,7 +99,22 @@ export function write(c: OpContext, r: Request): Buffer {
 }
 
 export function release(c: OpContext, r: Request): Buffer {
-  c.fs.release(r.body.u64());
+  const fh = r.body.u64();
+  c.opened.delete(fh);
+  c.fs.release(fh);
+  return c.empty(r);
+}
+
+/**
+ * FALLOCATE: the mode is passed to the layer file as is. The kernel sends only what FUSE supports
+ * (plain, KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE; it answers COLLAPSE_RANGE and INSERT_RANGE itself,
+ * EOPNOTSUPP) and only for a file open for writing.
+ */
+export function fallocate(c: OpContext, r: Request): Buffer {
+  const fh = r.body.u64();
+  const offset = r.body.i64();
+  const length = r.body.i64();
+  c.fs.fallocate(fh, r.body.u32(), offset, length);
   return c.empty(r);
 }
 

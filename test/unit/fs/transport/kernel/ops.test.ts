@@ -1,7 +1,8 @@
 // KernelOps (fs/transport/kernel/ops.ts) driven with request buffers as the kernel would send
 // them, over a real WorldFs on temporary layer directories — no mount: lookups and negative
-// entries, lookup counting in READDIRPLUS, caller ownership on CREATE, RENAME2 NOREPLACE, ENOSYS.
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// entries, lookup counting in READDIRPLUS, caller ownership on CREATE, RENAME2 NOREPLACE, ENOSYS,
+// GETATTR/SETATTR of a node with no name left (through its open handles), FALLOCATE.
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { toErrno } from '../../../../../fs/errno.js';
 import { parseArgs } from '../../../../../fs/options.js';
 import { setup } from '../../../../../fs/setup.js';
 import { KernelOps } from '../../../../../fs/transport/kernel/ops.js';
-import { IN_HEADER_SIZE, Op, Reader, decodeInHeader, RENAME_NOREPLACE } from '../../../../../fs/transport/kernel/protocol.js';
+import { Fattr, IN_HEADER_SIZE, Op, Reader, decodeInHeader, RENAME_NOREPLACE } from '../../../../../fs/transport/kernel/protocol.js';
 
 let base: string;
 let ops: KernelOps;
@@ -100,5 +101,57 @@ describe('KernelOps', () => {
     const a = nodeOf(lookup(nodeOf(lookup(1, 'dir')), 'a'));
     expect(request(Op.FORGET, a, u64(1))).toBeUndefined();
     expect(ops.nodes.get(a)).toBeUndefined();
+  });
+
+  describe('a file with no name left', () => {
+    /** GETATTR without a handle (what fstat sends): [error, st_ino, mode, nlink, size]. */
+    const getattr = (node: number) => {
+      const r = request(Op.GETATTR, node, u32s(0, 0), u64(0))!;
+      return r.error ? [r.error] : [0, Number(r.body.readBigUInt64LE(16)), r.body.readUInt32LE(76), r.body.readUInt32LE(80), Number(r.body.readBigUInt64LE(24))];
+    };
+    /** SETATTR of the mode without a handle (what fchmod sends). */
+    const chmod = (node: number, mode: number) =>
+      request(Op.SETATTR, node, u32s(Fattr.MODE, 0), u64(0), u64(0), u64(0), u64(0), u64(0), u64(0), u32s(0, 0, 0, mode, 0, 0, 0, 0))!;
+    const open = (node: number, flags: number) => Number(request(Op.OPEN, node, u32s(flags, 0))!.body.readBigUInt64LE(0));
+    const release = (fh: number) => request(Op.RELEASE, 1, u64(fh), u32s(0, 0), u64(0));
+
+    it('is answered through its open handles: nlink 0, the st_ino it had; ENOENT once closed', () => {
+      const dir = nodeOf(lookup(1, 'dir'));
+      const a = nodeOf(lookup(dir, 'a'));
+      const [, ino] = getattr(a);
+      const fh = open(a, 0);
+      expect(request(Op.UNLINK, dir, 'a')!.error).toBe(0);
+      expect(getattr(a)).toEqual([0, ino, 0o100644, 0, 1]);
+      expect(chmod(a, 0o600).error).toBe(0);
+      expect(getattr(a)).toEqual([0, ino, 0o100600, 0, 1]);
+      expect(statSync(join(base, 'l0/dir/a')).mode & 0o7777).toBe(0o644); // the layer is untouched
+      release(fh);
+      expect(getattr(a)).toEqual([-2]);
+      expect(chmod(a, 0o644).error).toBe(-2);
+    });
+
+    it('is answered from a handle of its current copy when a read-only handle of the lower file is open too', () => {
+      const dir = nodeOf(lookup(1, 'dir'));
+      const b = nodeOf(lookup(dir, 'b'));
+      const ro = open(b, 0);
+      const rw = open(b, 2); // O_RDWR: copied up
+      expect(request(Op.WRITE, b, u64(rw), u64(1), u32s(3, 0), u64(0), u32s(0, 0), Buffer.from('BBB'))!.error).toBe(0);
+      expect(request(Op.UNLINK, dir, 'b')!.error).toBe(0);
+      expect(getattr(b).slice(3)).toEqual([0, 4]);
+      release(rw);
+      expect(getattr(b).slice(3)).toEqual([0, 1]); // only the lower file's handle is left
+      release(ro);
+    });
+  });
+
+  it('passes FALLOCATE to the layer file of a handle open for writing', () => {
+    const dir = nodeOf(lookup(1, 'dir'));
+    const c = nodeOf(lookup(dir, 'c'));
+    const fh = Number(request(Op.OPEN, c, u32s(2, 0))!.body.readBigUInt64LE(0));
+    expect(request(Op.FALLOCATE, c, u64(fh), u64(0), u64(8192), u32s(0, 0))!.error).toBe(0);
+    expect(statSync(join(base, 'upper/dir/c')).size).toBe(8192);
+    expect(request(Op.FALLOCATE, c, u64(fh), u64(0), u64(4096), u32s(0x02 | 0x01, 0))!.error).toBe(0); // PUNCH_HOLE|KEEP_SIZE
+    expect(readFileSync(join(base, 'upper/dir/c')).subarray(0, 4096).equals(Buffer.alloc(4096))).toBe(true);
+    expect(readFileSync(join(base, 'l0/dir/c'), 'utf8')).toBe('c');
   });
 });
