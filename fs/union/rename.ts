@@ -2,10 +2,9 @@
 // fail with EXDEV and never lose lower entries: a directory that draws on lower layers is copied
 // up alone (not its contents) and carries a redirect to where its lower contents still live, as
 // overlayfs does with redirect_dir=on. The old name gets a whiteout when a lower layer still has it.
-import { renameSync, rmSync } from 'node:fs';
 import { originOf } from '../../src/core/origin.js';
 import { fsError, isFsError } from '../../src/core/errors.js';
-import { renameat2, RENAME_EXCHANGE, RENAME_WHITEOUT } from '../../src/host/syscalls.js';
+import { renameat2, renameSync, rmSync, RENAME_EXCHANGE, RENAME_WHITEOUT } from '../../src/host/host-fs.js';
 import { baseName, isWithin, relOf, ROOT, type ViewPath } from '../../src/core/paths.js';
 import { lowerHas, type ViewNode } from '../../src/core/resolve.js';
 import { host } from '../../src/host/errors.js';

@@ -1,6 +1,8 @@
-// Extended attributes on host paths, never following symlinks (lgetxattr & co., via @napi-rs/xattr).
+// Extended attributes on host paths, never following symlinks (lgetxattr & co., via @napi-rs/xattr),
+// at any path length (long-path.ts).
 import { createRequire } from 'node:module';
 import { host } from './errors.js';
+import { atPath } from './long-path.js';
 
 const require = createRequire(import.meta.url);
 const native = require('@napi-rs/xattr') as {
@@ -12,20 +14,20 @@ const native = require('@napi-rs/xattr') as {
 
 /** The value of `name`, or undefined when the attribute is not set. */
 export function getXattr(path: string, name: string): Buffer | undefined {
-  return host(() => native.getAttributeSync(path, name)) ?? undefined;
+  return host(() => atPath(path, (p) => native.getAttributeSync(p, name))) ?? undefined;
 }
 
 /** Set `name` to `value`. */
 export function setXattr(path: string, name: string, value: Uint8Array | string): void {
-  host(() => native.setAttributeSync(path, name, value));
+  host(() => atPath(path, (p) => native.setAttributeSync(p, name, value)));
 }
 
 /** Every attribute name on `path`. */
 export function listXattrs(path: string): string[] {
-  return host(() => native.listAttributesSync(path));
+  return host(() => atPath(path, (p) => native.listAttributesSync(p)));
 }
 
 /** Remove `name` (ENODATA when it is not set). */
 export function removeXattr(path: string, name: string): void {
-  host(() => native.removeAttributeSync(path, name));
+  host(() => atPath(path, (p) => native.removeAttributeSync(p, name)));
 }

@@ -1,0 +1,80 @@
+// The path-taking node:fs calls (and the addon's) that worldfs makes on layer directories, with
+// the same signatures, made to work at any path length (long-path.ts). The common, short path costs
+// one length test. Code that touches layer paths imports these instead of node:fs's.
+import * as fs from 'node:fs';
+import { constants } from 'node:os';
+import { atPath, atPaths } from './long-path.js';
+import * as sys from './syscalls.js';
+import { hostCode } from './errors.js';
+
+type PathFirst = (path: string, ...rest: never[]) => unknown;
+
+/** Wrap a node:fs function whose first argument is a path. */
+function one<F extends PathFirst>(f: F): F {
+  return ((path: string, ...rest: never[]) => atPath(path, (p) => f(p, ...rest))) as F;
+}
+
+/** Wrap a node:fs function whose first two arguments are paths. */
+function two<F extends (a: string, b: string, ...rest: never[]) => unknown>(f: F): F {
+  return ((a: string, b: string, ...rest: never[]) => atPaths(a, b, (x, y) => f(x, y, ...rest))) as F;
+}
+
+export const accessSync = one(fs.accessSync);
+export const chmodSync = one(fs.chmodSync);
+export const chownSync = one(fs.chownSync);
+export const lchownSync = one(fs.lchownSync);
+export const lstatSync = one(fs.lstatSync as PathFirst) as typeof fs.lstatSync;
+export const mkdirSync = one(fs.mkdirSync as PathFirst) as typeof fs.mkdirSync;
+export const openSync = one(fs.openSync);
+export const readdirSync = one(fs.readdirSync as PathFirst) as typeof fs.readdirSync;
+export const readlinkSync = one(fs.readlinkSync as PathFirst) as typeof fs.readlinkSync;
+export const rmSync = one(fs.rmSync);
+export const unlinkSync = one(fs.unlinkSync);
+export const writeFileSync = one(fs.writeFileSync as PathFirst) as typeof fs.writeFileSync;
+export const linkSync = two(fs.linkSync);
+export const renameSync = two(fs.renameSync);
+
+/** symlink(2): `target` is the link's content, never a path of ours; `path` is. */
+export function symlinkSync(target: string, path: string): void {
+  atPath(path, (p) => fs.symlinkSync(target, p));
+}
+
+/** syscalls.ts's utimensNs at any path length. */
+export function utimensNs(path: string, atimeNs: bigint | 'now' | undefined, mtimeNs: bigint | 'now' | undefined): void {
+  atPath(path, (p) => sys.utimensNs(p, atimeNs, mtimeNs));
+}
+
+/** syscalls.ts's mknodRaw at any path length. */
+export function mknodRaw(path: string, mode: number, major: number, minor: number): void {
+  atPath(path, (p) => sys.mknodRaw(p, mode, major, minor));
+}
+
+/** syscalls.ts's renameat2 at any path length. */
+export function renameat2(from: string, to: string, flags: number): void {
+  atPaths(from, to, (a, b) => sys.renameat2(a, b, flags));
+}
+
+const ERRNO = constants.errno as Record<string, number>;
+
+/**
+ * syscalls.ts's lstatNoSymlinks at any path length. A long path's directories are walked with
+ * RESOLVE_NO_SYMLINKS already, so its last name is lstat'ed through the descriptor.
+ */
+export function lstatNoSymlinks(path: string, out: sys.ModeAndRdev): number {
+  if (path.length * 3 <= 4000) return sys.lstatNoSymlinks(path, out);
+  try {
+    return atPath(path, (p) => {
+      if (p === path) return sys.lstatNoSymlinks(p, out);
+      const st = fs.lstatSync(p);
+      out.mode = st.mode;
+      out.rdev = st.rdev;
+      return 0;
+    });
+  } catch (e) {
+    const n = ERRNO[hostCode(e) ?? ''];
+    if (n === undefined) throw e;
+    return n;
+  }
+}
+
+export { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, type ModeAndRdev } from './syscalls.js';
