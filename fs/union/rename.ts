@@ -5,7 +5,7 @@
 import { originOf } from '../../src/core/origin.js';
 import { fsError, isFsError } from '../../src/core/errors.js';
 import { renameat2, renameSync, rmSync, RENAME_EXCHANGE, RENAME_WHITEOUT } from '../../src/host/host-fs.js';
-import { baseName, isWithin, relOf, ROOT, type ViewPath } from '../../src/core/paths.js';
+import { baseName, childOf, isWithin, parentOf, relOf, ROOT, type ViewPath } from '../../src/core/paths.js';
 import { lowerHas, type ViewNode } from '../../src/core/resolve.js';
 import { host } from '../../src/host/errors.js';
 import type { Union } from '../../src/host/union.js';
@@ -54,9 +54,34 @@ function renameDir(u: Union, src: ViewNode, to: ViewPath): void {
   if (dst.kind === 'found') throw fsError('EEXIST', to); // raced with another creator
   const dstParent = dst.parent;
   u.copyUp(dstParent);
-  if (origin !== undefined) u.applyAt(upperSrc, u.format.setRedirect('', origin));
+  if (origin !== undefined) setRedirect(u, upperSrc, from, to, origin);
   else if (lowerHas(dstParent, baseName(to), u.layers, u.format)) u.applyAt(upperSrc, u.format.makeOpaque(''));
   moveInTop(u, upperSrc, from, to, dstParent, dst.whiteoutAt === 0, true);
+}
+
+/**
+ * Give the directory moved from `from` to `to` (its top copy at `upperSrc`) a redirect to `origin`:
+ * absolute, unless the format cannot hold a path that long (a symlink or an ext4 xattr value of
+ * about 4 KiB: a deep directory). Then, moved within its directory, it gets the relative form (the
+ * old name below the parent's own origin, as overlayfs writes for such renames); moved elsewhere,
+ * EXDEV, as overlayfs answers past its redirect_max: mv copies instead.
+ */
+function setRedirect(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, origin: string): void {
+  const previous = u.layers.redirectOf(0, relOf(from));
+  try {
+    u.applyAt(upperSrc, u.format.setRedirect('', origin));
+    return;
+  } catch (e) {
+    if (!isFsError(e, 'ENAMETOOLONG', 'E2BIG', 'ENOSPC', 'ERANGE')) throw e;
+    // A format may have dropped the old redirect before failing to write the new one (aufs).
+    if (previous !== undefined) u.applyAt(upperSrc, u.format.setRedirect('', previous));
+  }
+  const name = baseName(origin as ViewPath);
+  if (parentOf(from) === parentOf(to) && childOf(originOf(parentOf(from), u.layers) as ViewPath, name) === origin) {
+    u.applyAt(upperSrc, u.format.setRedirect('', name));
+    return;
+  }
+  throw fsError('EXDEV', `the redirect of ${from} (${Buffer.byteLength(origin)} bytes) is too long for the ${u.format.id} format`);
 }
 
 /**
