@@ -3,20 +3,29 @@
 // one length test. Code that touches layer paths imports these instead of node:fs's.
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
+import { isDirect } from '../core/path-chunks.js';
 import { atPath, atPaths } from './long-path.js';
 import * as sys from './syscalls.js';
 import { hostCode } from './errors.js';
 
 type PathFirst = (path: string, ...rest: never[]) => unknown;
+type Loose = (path: string, a?: unknown, b?: unknown, c?: unknown) => unknown;
+
+// Fixed arity (every wrapped call takes at most three more arguments; node:fs reads a trailing
+// undefined as absent): a short path costs one length test, no closure and no rest array.
 
 /** Wrap a node:fs function whose first argument is a path. */
-function one<F extends PathFirst>(f: F): F {
-  return ((path: string, ...rest: never[]) => atPath(path, (p) => f(p, ...rest))) as F;
+function one<F extends PathFirst>(fn: F): F {
+  const f = fn as unknown as Loose;
+  return ((path: string, a?: unknown, b?: unknown, c?: unknown) =>
+    isDirect(path) ? f(path, a, b, c) : atPath(path, (p) => f(p, a, b, c))) as unknown as F;
 }
 
 /** Wrap a node:fs function whose first two arguments are paths. */
-function two<F extends (a: string, b: string, ...rest: never[]) => unknown>(f: F): F {
-  return ((a: string, b: string, ...rest: never[]) => atPaths(a, b, (x, y) => f(x, y, ...rest))) as F;
+function two<F extends (a: string, b: string, ...rest: never[]) => unknown>(fn: F): F {
+  const f = fn as unknown as (x: string, y: string, a?: unknown) => unknown;
+  return ((x: string, y: string, a?: unknown) =>
+    isDirect(x) && isDirect(y) ? f(x, y, a) : atPaths(x, y, (p, q) => f(p, q, a))) as unknown as F;
 }
 
 export const accessSync = one(fs.accessSync);
@@ -61,7 +70,7 @@ const ERRNO = constants.errno as Record<string, number>;
  * RESOLVE_NO_SYMLINKS already, so its last name is lstat'ed through the descriptor.
  */
 export function lstatNoSymlinks(path: string, out: sys.ModeAndRdev): number {
-  if (path.length * 3 <= 4000) return sys.lstatNoSymlinks(path, out);
+  if (isDirect(path)) return sys.lstatNoSymlinks(path, out);
   try {
     return atPath(path, (p) => {
       if (p === path) return sys.lstatNoSymlinks(p, out);
