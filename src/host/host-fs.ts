@@ -32,7 +32,17 @@ export const accessSync = one(fs.accessSync);
 export const chmodSync = one(fs.chmodSync);
 export const chownSync = one(fs.chownSync);
 export const lchownSync = one(fs.lchownSync);
-export const lstatSync = one(fs.lstatSync as PathFirst) as typeof fs.lstatSync;
+const lstatWalked = one(fs.lstatSync as PathFirst) as typeof fs.lstatSync;
+/** lstat; with `throwIfNoEntry: false`, a missing directory on a long path's walk is no entry either. */
+export const lstatSync = ((path: string, options?: fs.StatSyncOptions) => {
+  if (isDirect(path) || options?.throwIfNoEntry !== false) return lstatWalked(path, options);
+  try {
+    return lstatWalked(path, options);
+  } catch (e) {
+    if (hostCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}) as typeof fs.lstatSync;
 export const mkdirSync = one(fs.mkdirSync as PathFirst) as typeof fs.mkdirSync;
 export const openSync = one(fs.openSync);
 export const readdirSync = one(fs.readdirSync as PathFirst) as typeof fs.readdirSync;

@@ -57,6 +57,8 @@ describe('host paths longer than PATH_MAX', () => {
 
   it('answers ENOENT and ENOTDIR for a missing or non-directory component, as a short path would', () => {
     expect(() => hfs.lstatSync(`${deep}/nope/x`)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(hfs.lstatSync(`${deep}/nope/x`, { throwIfNoEntry: false })).toBeUndefined(); // as node:fs's
+    expect(fs.lstatSync(`${tmp.path}/nope/x`, { throwIfNoEntry: false })).toBeUndefined();
     hfs.writeFileSync(`${deep}/file`, '');
     expect(() => hfs.lstatSync(`${deep}/file/x`)).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
   });
