@@ -43,19 +43,22 @@ function renameNonDir(u: Union, src: ViewNode, to: ViewPath): void {
 
 function renameDir(u: Union, src: ViewNode, to: ViewPath): void {
   const from = src.path;
+  const hasLower = src.branches.some((b) => b.layer > 0);
+  const origin = hasLower ? originOf(from, u.layers) : undefined;
+  if (origin !== undefined) {
+    // The redirect first: it names `from`'s own origin, so the view does not change yet, and one
+    // the format cannot hold (EXDEV) fails the rename before the target below is removed.
+    setRedirect(u, u.copyUp(src), from, to, origin);
+  }
   // An empty target directory goes first (leaving a whiteout if lower layers have that name).
   const target = u.resolve(to);
   if (target.kind === 'found') u.removeNode(u.parentDir(to), target.node);
-  const node = u.existing(from);
-  const hasLower = node.branches.some((b) => b.layer > 0);
-  const origin = hasLower ? originOf(from, u.layers) : undefined;
-  const upperSrc = u.copyUp(node);
+  const upperSrc = u.copyUp(u.existing(from));
   const dst = u.resolve(to);
   if (dst.kind === 'found') throw fsError('EEXIST', to); // raced with another creator
   const dstParent = dst.parent;
   u.copyUp(dstParent);
-  if (origin !== undefined) setRedirect(u, upperSrc, from, to, origin);
-  else if (lowerHas(dstParent, baseName(to), u.layers, u.format)) u.applyAt(upperSrc, u.format.makeOpaque(''));
+  if (origin === undefined && lowerHas(dstParent, baseName(to), u.layers, u.format)) u.applyAt(upperSrc, u.format.makeOpaque(''));
   moveInTop(u, upperSrc, from, to, dstParent, dst.whiteoutAt === 0, true);
 }
 
