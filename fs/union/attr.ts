@@ -1,17 +1,14 @@
 // Attribute operations: getattr, chmod, chown, utimens, truncate, access, statfs.
 // Any change to a lower object copies it up first; truncate copies only the bytes that stay.
 // st_ino is the view's number (src/host/inode-origin.ts), not the host's; the host's is kept apart.
-import {
-  accessSync, chmodSync, closeSync, constants, ftruncateSync, lchownSync, lstatSync, statfsSync,
-  type BigIntStats,
-} from 'node:fs';
+import { closeSync, constants, ftruncateSync, statfsSync, type BigIntStats } from 'node:fs';
+import { accessSync, chmodSync, lchownSync, lstatSync, utimensNs } from '../../src/host/host-fs.js';
 import { fsError } from '../../src/core/errors.js';
 import { isMerged, isUpper } from '../../src/core/resolve.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
 import { reportedIno } from '../../src/host/inode-origin.js';
 import { openVerified } from '../../src/host/safe-open.js';
-import { utimensNs } from '../../src/host/syscalls.js';
 import type { Union } from '../../src/host/union.js';
 
 /**

@@ -1,5 +1,5 @@
 // Directory operations: readdir (the merged listing), mkdir, rmdir.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync } from '../../src/host/host-fs.js';
 import { fsError } from '../../src/core/errors.js';
 import { mergeListings } from '../../src/core/listing.js';
 import { ROOT, type ViewPath } from '../../src/core/paths.js';

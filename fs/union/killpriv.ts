@@ -2,7 +2,8 @@
 // FUSE_HANDLE_KILLPRIV_V2 the kernel leaves it to the filesystem (and stops asking for
 // security.capability before every write). As the VFS does: setuid always, setgid only when the
 // group may execute. File capabilities go by themselves: the host kernel drops them when we write.
-import { chmodSync, fchmodSync, fstatSync, lstatSync } from 'node:fs';
+import { fchmodSync, fstatSync } from 'node:fs';
+import { chmodSync, lstatSync } from '../../src/host/host-fs.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { fsError } from '../../src/core/errors.js';
 import { host } from '../../src/host/errors.js';

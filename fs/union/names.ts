@@ -1,5 +1,6 @@
 // Name operations other than rename: unlink, symlink, readlink, link, mknod (sockets included).
-import { constants, linkSync, readlinkSync, symlinkSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { linkSync, readlinkSync, symlinkSync } from '../../src/host/host-fs.js';
 import { fsError } from '../../src/core/errors.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';

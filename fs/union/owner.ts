@@ -1,6 +1,6 @@
 // Who a new file or directory belongs to. The kernel transport knows the caller (fuse_in_header's
 // uid/gid) and hands it down; fuse-native does not, and its files stay the daemon's.
-import { chmodSync, lchownSync, lstatSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync } from '../../src/host/host-fs.js';
 import { dirname } from 'node:path';
 import { host } from '../../src/host/errors.js';
 import type { Union } from '../../src/host/union.js';

@@ -2,11 +2,10 @@
 // fail with EXDEV and never lose lower entries: a directory that draws on lower layers is copied
 // up alone (not its contents) and carries a redirect to where its lower contents still live, as
 // overlayfs does with redirect_dir=on. The old name gets a whiteout when a lower layer still has it.
-import { renameSync, rmSync } from 'node:fs';
 import { originOf } from '../../src/core/origin.js';
 import { fsError, isFsError } from '../../src/core/errors.js';
-import { renameat2, RENAME_EXCHANGE, RENAME_WHITEOUT } from '../../src/host/syscalls.js';
-import { baseName, isWithin, relOf, ROOT, type ViewPath } from '../../src/core/paths.js';
+import { renameat2, renameSync, rmSync, RENAME_EXCHANGE, RENAME_WHITEOUT } from '../../src/host/host-fs.js';
+import { baseName, childOf, isWithin, parentOf, relOf, ROOT, type ViewPath } from '../../src/core/paths.js';
 import { lowerHas, type ViewNode } from '../../src/core/resolve.js';
 import { host } from '../../src/host/errors.js';
 import type { Union } from '../../src/host/union.js';
@@ -44,20 +43,48 @@ function renameNonDir(u: Union, src: ViewNode, to: ViewPath): void {
 
 function renameDir(u: Union, src: ViewNode, to: ViewPath): void {
   const from = src.path;
+  const hasLower = src.branches.some((b) => b.layer > 0);
+  const origin = hasLower ? originOf(from, u.layers) : undefined;
+  if (origin !== undefined) {
+    // The redirect first: it names `from`'s own origin, so the view does not change yet, and one
+    // the format cannot hold (EXDEV) fails the rename before the target below is removed.
+    setRedirect(u, u.copyUp(src), from, to, origin);
+  }
   // An empty target directory goes first (leaving a whiteout if lower layers have that name).
   const target = u.resolve(to);
   if (target.kind === 'found') u.removeNode(u.parentDir(to), target.node);
-  const node = u.existing(from);
-  const hasLower = node.branches.some((b) => b.layer > 0);
-  const origin = hasLower ? originOf(from, u.layers) : undefined;
-  const upperSrc = u.copyUp(node);
+  const upperSrc = u.copyUp(u.existing(from));
   const dst = u.resolve(to);
   if (dst.kind === 'found') throw fsError('EEXIST', to); // raced with another creator
   const dstParent = dst.parent;
   u.copyUp(dstParent);
-  if (origin !== undefined) u.applyAt(upperSrc, u.format.setRedirect('', origin));
-  else if (lowerHas(dstParent, baseName(to), u.layers, u.format)) u.applyAt(upperSrc, u.format.makeOpaque(''));
+  if (origin === undefined && lowerHas(dstParent, baseName(to), u.layers, u.format)) u.applyAt(upperSrc, u.format.makeOpaque(''));
   moveInTop(u, upperSrc, from, to, dstParent, dst.whiteoutAt === 0, true);
+}
+
+/**
+ * Give the directory moved from `from` to `to` (its top copy at `upperSrc`) a redirect to `origin`:
+ * absolute, unless the format cannot hold a path that long (a symlink or an ext4 xattr value of
+ * about 4 KiB: a deep directory). Then, moved within its directory, it gets the relative form (the
+ * old name below the parent's own origin, as overlayfs writes for such renames); moved elsewhere,
+ * EXDEV, as overlayfs answers past its redirect_max: mv copies instead.
+ */
+function setRedirect(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, origin: string): void {
+  const previous = u.layers.redirectOf(0, relOf(from));
+  try {
+    u.applyAt(upperSrc, u.format.setRedirect('', origin));
+    return;
+  } catch (e) {
+    if (!isFsError(e, 'ENAMETOOLONG', 'E2BIG', 'ENOSPC', 'ERANGE')) throw e;
+    // A format may have dropped the old redirect before failing to write the new one (aufs).
+    if (previous !== undefined) u.applyAt(upperSrc, u.format.setRedirect('', previous));
+  }
+  const name = baseName(origin as ViewPath);
+  if (parentOf(from) === parentOf(to) && childOf(originOf(parentOf(from), u.layers) as ViewPath, name) === origin) {
+    u.applyAt(upperSrc, u.format.setRedirect('', name));
+    return;
+  }
+  throw fsError('EXDEV', `the redirect of ${from} (${Buffer.byteLength(origin)} bytes) is too long for the ${u.format.id} format`);
 }
 
 /**

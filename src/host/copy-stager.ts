@@ -2,7 +2,9 @@
 // the thread pool while the daemon goes on serving other requests; the copy-up proper (union.ts,
 // synchronous) then only adds metadata and renames the staged copy into the top layer. overlayfs
 // copies in line under the inode lock; a daemon answering every request from one thread cannot.
-import { close, constants, fdatasync, fstat, lstatSync, open, rm, type BigIntStats } from 'node:fs';
+import { close, constants, fdatasync, fstat, open, rm, type BigIntStats } from 'node:fs';
+import { lstatSync } from './host-fs.js';
+import { holdPath } from './long-path.js';
 import { CopyAborted, copySparseAsync } from './copy-data.js';
 import { host } from './errors.js';
 import { holdAt } from './failpoints.js';
@@ -138,7 +140,8 @@ export class CopyStager {
 
 /** Copy `job.bytes` of `job.src` into `job.tmp`, all in the thread pool; fails if the source changes. */
 async function copyInto(job: Job, fsync: boolean): Promise<void> {
-  const inp = await call<number>((cb) => open(job.src, O_RDONLY | O_NOFOLLOW, cb));
+  const src = holdPath(job.src); // a long path: its directories' descriptor, held until the open is done
+  const inp = await call<number>((cb) => open(src.path, O_RDONLY | O_NOFOLLOW, cb)).finally(() => src.release());
   try {
     const before = await call<BigIntStats>((cb) => fstat(inp, { bigint: true }, cb));
     if (identity(before) !== job.id) throw new Error(`${job.src} changed before it was copied`);

@@ -2,11 +2,10 @@
 // Atomic (a kill -9 leaves the old view or the whole new object; leftovers in work/ are swept at
 // mount), sparse (runs of zero blocks become holes), and faithful: mode, owner, timestamps, xattrs,
 // symlink target. Follows overlayfs's ovl_copy_up_one (fs/overlayfs/copy_up.c).
+import { closeSync, constants, fchownSync, fchmodSync, fsyncSync, ftruncateSync, type BigIntStats, type Stats } from 'node:fs';
 import {
-  closeSync, constants, fchownSync, fchmodSync, fsyncSync, ftruncateSync, lchownSync,
-  lstatSync, chmodSync, chownSync, mkdirSync, readlinkSync, renameSync, symlinkSync,
-  type BigIntStats, type Stats,
-} from 'node:fs';
+  chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readlinkSync, renameSync, symlinkSync, utimensNs,
+} from './host-fs.js';
 import { copySparse } from './copy-data.js';
 import type { WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf } from './entry.js';
@@ -14,7 +13,6 @@ import { host, hostCode } from './errors.js';
 import { mknod, splitDev } from './mknod.js';
 import { openVerified } from './safe-open.js';
 import { getXattr, listXattrs, setXattr } from './xattr.js';
-import { utimensNs } from './syscalls.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = constants;
 

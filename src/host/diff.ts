@@ -2,6 +2,7 @@
 // deleted paths (like `docker diff`). Walks the view where the top layer takes part, using the
 // resolver, so renamed (redirected) and opaque directories are judged by what the view shows.
 import { mergeListings } from '../core/listing.js';
+import { originOf } from '../core/origin.js';
 import { childOf, type ViewPath } from '../core/paths.js';
 import { lookupChild, lowerPart, rootNode, type ViewNode } from '../core/resolve.js';
 import type { EntryKind } from '../core/whiteout/format.js';
@@ -46,7 +47,9 @@ function walk(layers: HostLayers, dir: ViewNode, out: Change[]): void {
     const existed = before?.kind === 'found';
     if (node.entry.kind === 'dir') {
       const redirect = layers.redirectOf(0, node.branches[0]!.rel);
-      if (!existed) out.push({ path: node.path, change: 'added', type: 'dir', ...(redirect ? { from: redirect } : {}) });
+      // A relative redirect (a rename within one directory) names its origin below the parent's.
+      const from = redirect === undefined ? undefined : redirect.startsWith('/') ? redirect : originOf(node.path, layers);
+      if (!existed) out.push({ path: node.path, change: 'added', type: 'dir', ...(from ? { from } : {}) });
       else if (before.node.entry.kind !== 'dir') out.push({ path: node.path, change: 'modified', type: 'dir' });
       walk(layers, node, out);
     } else {

@@ -29,7 +29,8 @@
 // A further copy of a copy records what the source reported (the first origin, or the source), so
 // numbers propagate up a child world's stack. Checks cost getattr one lstat of the origin for copies
 // (plus a walk of the origin's path for renamed ones); records are read once per inode and ctime.
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, type BigIntStats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from './host-fs.js';
 import { isFsError } from '../core/errors.js';
 import {
   composeIno, coveredBy, decodeOrigin, encodeOrigin, layerKey, mayRecord, MAX_FS_INDEX, originHolds, overflowIno,

@@ -1,7 +1,7 @@
 // The resolver's view of real layer directories: lstat, opaque and redirect markers, listings.
 // Paths are joined from a realpath'd layer root and relative paths the resolver built one
 // component at a time, so a symlink inside a layer is never traversed (it resolves as a non-dir).
-import { closeSync, constants, lstatSync, readlinkSync, readdirSync, type Dirent } from 'node:fs';
+import { closeSync, constants, type Dirent } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fsError } from '../core/errors.js';
 import { relJoin } from '../core/paths.js';
@@ -10,7 +10,7 @@ import type { ListedEntry } from '../core/listing.js';
 import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf, knownKindOfMode } from './entry.js';
-import { lstatNoSymlinks, type ModeAndRdev } from './syscalls.js';
+import { lstatNoSymlinks, lstatSync, readdirSync, readlinkSync, type ModeAndRdev } from './host-fs.js';
 import { fromErrno, fromHost, host, hostCode } from './errors.js';
 import { openVerified } from './safe-open.js';
 import { getXattr } from './xattr.js';

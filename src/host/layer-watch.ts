@@ -1,7 +1,9 @@
 // Who tells a daemon that a layer directory changed. `LayerWatch` is the strategy; the inotify one
 // watches every directory of the given layers (Node's fs.watch: one inotify watch per directory,
 // all on the process's one inotify descriptor, so events arrive in the order they happened).
-import { lstatSync, mkdirSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, readdirSync } from './host-fs.js';
+import { atPath } from './long-path.js';
 import type { LayerEvent } from '../core/layer-change.js';
 import { readMounts } from './mountinfo.js';
 
@@ -158,7 +160,8 @@ export class InotifyLayerWatch implements LayerWatch {
       this.perLayer.set(l.layer, (this.perLayer.get(l.layer) ?? 0) + 1);
       let w: FSWatcher;
       try {
-        w = watch(path, { persistent: false }, (type, name) => this.event(l.layer, rel, name, type === 'change'));
+        // A watch is on the inode: it outlives the descriptor a long path was reached through.
+        w = atPath(path, (p) => watch(p, { persistent: false }, (type, name) => this.event(l.layer, rel, name, type === 'change')));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         return code === 'ENOENT' || code === 'ENOTDIR'; // gone meanwhile: its parent's event says so

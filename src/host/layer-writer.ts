@@ -1,7 +1,7 @@
 // The only code that writes layer bookkeeping (whiteouts, markers) into the top layer.
 // Every replacement is made in the work directory first and renamed into place, so a crash
 // leaves either the old entry or the new one.
-import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from './host-fs.js';
 import type { LayerOp } from '../core/whiteout/format.js';
 import { host, hostCode, fromHost } from './errors.js';
 import { mknod } from './mknod.js';

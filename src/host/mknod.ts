@@ -1,6 +1,6 @@
 // Device nodes, fifos and socket nodes, through mknod(2) (src/host/syscalls.ts).
 import { constants } from 'node:fs';
-import { mknodRaw } from './syscalls.js';
+import { mknodRaw } from './host-fs.js';
 
 const TYPE = { p: constants.S_IFIFO, c: constants.S_IFCHR, b: constants.S_IFBLK, s: constants.S_IFSOCK } as const;
 

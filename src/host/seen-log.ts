@@ -2,7 +2,8 @@
 // (the identity of the lower object, or "absent"). Merge uses it to detect conflicts: a path the
 // child changed whose version in the ancestor has changed since. Append-only, one line per path:
 //   <identity>\t<view path>\n        identity = absent | <dev>:<ino>:<ctime ns>
-import { appendFileSync, existsSync, lstatSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { lstatSync } from './host-fs.js';
 
 /** The identity of a host object: changes whenever the object is replaced or changed. */
 export function identityOf(hostPath: string | undefined): string {

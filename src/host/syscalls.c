@@ -8,6 +8,9 @@
  *   lstatNoSymlinks(path, out)        lstat that follows no symlink anywhere in `path` (openat2
  *                                     RESOLVE_NO_SYMLINKS + fstat): out[0] = st_mode, out[1] = st_rdev;
  *                                     returns 0 or the errno (no exception: absence is common)
+ *   openDirAt(dirfd, path)            a directory descriptor (O_PATH) for `path` relative to `dirfd`
+ *                                     (-100: AT_FDCWD) that follows no symlink on the way (openat2
+ *                                     RESOLVE_NO_SYMLINKS): how long host paths are walked in chunks
  *   watchReadable(fd, cb) / unwatch(w) call cb() on the main thread whenever `fd` is readable: a
  *                                     uv_poll handle on Node's own event loop (libuv's epoll), so a
  *                                     request on /dev/fuse reaches JavaScript with no thread-pool hop
@@ -122,6 +125,23 @@ static napi_value js_lstat_no_symlinks(napi_env env, napi_callback_info info) {
   }
   napi_value result;
   napi_create_int32(env, err, &result);
+  return result;
+}
+
+static napi_value js_open_dir_at(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; int32_t dirfd; char path[MAXPATH];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || get_path(env, argv[1], path)) {
+    napi_throw_type_error(env, NULL, "openDirAt(dirfd: number, path: string)");
+    return NULL;
+  }
+  struct open_how how = {
+    .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  int fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  if (fd < 0) return fail(env, errno, "openat2", path);
+  napi_value result;
+  napi_create_int32(env, fd, &result);
   return result;
 }
 
@@ -250,6 +270,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL },
     { "renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_default, NULL },
     { "lstatNoSymlinks", NULL, js_lstat_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
+    { "openDirAt", NULL, js_open_dir_at, NULL, NULL, NULL, napi_default, NULL },
     { "watchReadable", NULL, js_watch_readable, NULL, NULL, NULL, napi_default, NULL },
     { "unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL },
     { "fallocate", NULL, js_fallocate, NULL, NULL, NULL, napi_default, NULL },

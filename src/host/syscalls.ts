@@ -14,6 +14,7 @@ interface Native {
   mknod(path: string, mode: number, major: number, minor: number): void;
   renameat2(from: string, to: string, flags: number): void;
   lstatNoSymlinks(path: string, out: Float64Array): number;
+  openDirAt(dirfd: number, path: string): number;
   watchReadable(fd: number, callback: (events: number) => void): object;
   unwatch(watch: object): void;
   fanotifyWatch(config: FanotifyConfig, onBatch: (records: FanotifyRecords) => void): { handle: object; errors: string[] };
@@ -93,6 +94,18 @@ export function lstatNoSymlinks(path: string, out: ModeAndRdev): number {
     out.rdev = statOut[1]!;
   }
   return err;
+}
+
+/** `dirfd` meaning "the current directory" (an absolute `path` ignores it anyway). */
+export const AT_FDCWD = -100;
+
+/**
+ * An O_PATH descriptor of the directory `path` (relative to `dirfd`, or absolute), reached without
+ * following any symlink (openat2 RESOLVE_NO_SYMLINKS: ELOOP where one is on the way, ENOTDIR where
+ * `path` is no directory). The caller closes it. `path` must be shorter than 4,095 bytes.
+ */
+export function openDirAt(dirfd: number, path: string): number {
+  return load().openDirAt(dirfd, path);
 }
 
 /** An opaque watch made by watchReadable. */

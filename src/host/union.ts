@@ -1,7 +1,7 @@
 // The union's shared machinery: resolution against the layer stack, copy-up into the top layer,
 // and the two primitives every namespace operation is built from — placing a new entry (over a
 // whiteout if there is one) and removing one (leaving a whiteout if a lower layer still has it).
-import { chmodSync, lchownSync, lstatSync, renameSync, rmSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { fsError, isFsError } from '../core/errors.js';
 import { dataBranch } from '../core/metacopy.js';
 import { baseName, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
@@ -10,7 +10,7 @@ import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
 import { copyObject, restoreTimes } from './copy-up.js';
 import { carryOrigin, recordOrigin } from './inode-origin.js';
 import { CopyStager } from './copy-stager.js';
-import { renameat2, RENAME_EXCHANGE, RENAME_WHITEOUT } from './syscalls.js';
+import { chmodSync, lchownSync, lstatSync, renameat2, renameSync, rmSync, RENAME_EXCHANGE, RENAME_WHITEOUT } from './host-fs.js';
 import { host } from './errors.js';
 import type { HostLayers } from './layer-probe.js';
 import type { LayerWriter } from './layer-writer.js';

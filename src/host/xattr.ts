@@ -1,6 +1,8 @@
-// Extended attributes on host paths, never following symlinks (lgetxattr & co., via @napi-rs/xattr).
+// Extended attributes on host paths, never following symlinks (lgetxattr & co., via @napi-rs/xattr),
+// at any path length (long-path.ts).
 import { createRequire } from 'node:module';
 import { host } from './errors.js';
+import { atPath } from './long-path.js';
 
 interface Native {
   getAttributeSync(path: string, name: string): Buffer | null;
@@ -15,23 +17,23 @@ const native = (): Native => (loaded ??= createRequire(import.meta.url)('@napi-r
 /** The value of `name`, or undefined when the attribute is not set. */
 export function getXattr(path: string, name: string): Buffer | undefined {
   const n = native();
-  return host(() => n.getAttributeSync(path, name)) ?? undefined;
+  return host(() => atPath(path, (p) => n.getAttributeSync(p, name))) ?? undefined;
 }
 
 /** Set `name` to `value`. */
 export function setXattr(path: string, name: string, value: Uint8Array | string): void {
   const n = native();
-  host(() => n.setAttributeSync(path, name, value));
+  host(() => atPath(path, (p) => n.setAttributeSync(p, name, value)));
 }
 
 /** Every attribute name on `path`. */
 export function listXattrs(path: string): string[] {
   const n = native();
-  return host(() => n.listAttributesSync(path));
+  return host(() => atPath(path, (p) => n.listAttributesSync(p)));
 }
 
 /** Remove `name` (ENODATA when it is not set). */
 export function removeXattr(path: string, name: string): void {
   const n = native();
-  host(() => n.removeAttributeSync(path, name));
+  host(() => atPath(path, (p) => n.removeAttributeSync(p, name)));
 }

@@ -21,6 +21,8 @@ import { mountWorldfs, stackDirs, tempDir, unmountAll } from '../helpers/worldfs
 const FORMATS = ['aufs', 'overlay'] as const;
 const SEEDS = [1, 2, 3, 4, 5];
 const OPS_PER_SEED = 2000;
+/** 25 levels of 200-byte names. */
+const DEEP = Array.from({ length: 25 }, (_, i) => `/${String(i).padStart(2, '0')}${'q'.repeat(198)}`).join('');
 /** Whole-tree comparisons are the expensive part; every op's outcome is still compared. */
 const CHECKPOINT_EVERY = 250;
 
@@ -178,28 +180,35 @@ describe.each(FORMATS)('worldfs with %s whiteouts against kernel overlayfs', (wh
   // just as the root is. Whole trees are compared once, at the end of each scenario: a walk reads
   // every file, which refreshes the kernel's attribute cache and could hide stale attributes; the
   // stat/list/read ops in the scenarios are the intermediate checks.
-  describe('hand-written scenarios', () => {
-    const dirs = SCENARIOS.map((_, i) => `/s${i}`);
-    let tmp: ReturnType<typeof tempDir>;
-    let sides: { oracle: Side; subject: Side };
-    beforeAll(async () => {
-      tmp = tempDir('worldos-diff-');
-      sides = await mountPair(tmp.path, whiteout, dirs);
-    });
-    afterAll(async () => {
-      unmountOverlays();
-      await unmountAll();
-      tmp.cleanup();
-    });
+  // Each scenario again far past PATH_MAX (issue 12, C): its fixture, lower objects included, 25
+  // levels of 200-byte names down, where every host path the daemon uses is over 5,000 bytes.
+  for (const [title, dirOf] of [
+    ['hand-written scenarios', (i: number) => `/s${i}`],
+    ['hand-written scenarios, 5,000 bytes deep', (i: number) => `/deep${i}${DEEP}`],
+  ] as const) {
+    describe(title, () => {
+      const dirs = SCENARIOS.map((_, i) => dirOf(i));
+      let tmp: ReturnType<typeof tempDir>;
+      let sides: { oracle: Side; subject: Side };
+      beforeAll(async () => {
+        tmp = tempDir('worldos-diff-');
+        sides = await mountPair(tmp.path, whiteout, dirs);
+      });
+      afterAll(async () => {
+        unmountOverlays();
+        await unmountAll();
+        tmp.cleanup();
+      });
 
-    it.each(SCENARIOS.map((s, i) => ({ ...s, dir: dirs[i]! })))('$name', ({ name, ops, dir }) => {
-      const within = (s: Side): Side => ({ label: s.label, root: s.root + dir });
-      runLockstep({
-        origin: `scenario "${name}", whiteout=${whiteout}, in ${dir}`,
-        ops, oracle: within(sides.oracle), subject: within(sides.subject), checkpointEvery: ops.length,
+      it.each(SCENARIOS.map((s, i) => ({ ...s, dir: dirs[i]! })))('$name', ({ name, ops, dir }) => {
+        const within = (s: Side): Side => ({ label: s.label, root: s.root + dir });
+        runLockstep({
+          origin: `scenario "${name}", whiteout=${whiteout}, in ${dir.slice(0, 20)}`,
+          ops, oracle: within(sides.oracle), subject: within(sides.subject), checkpointEvery: ops.length,
+        });
       });
     });
-  });
+  }
 
   describe('random sequences', () => {
     let tmp: ReturnType<typeof tempDir>;

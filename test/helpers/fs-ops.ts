@@ -10,6 +10,7 @@ import {
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { atClientPath, atClientPaths } from './deep-path.js';
 import { summarizeStat } from './tree-snapshot.js';
 import { ROOT } from './worldfs.js';
 
@@ -94,6 +95,16 @@ const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLO
 
 /** Apply `op` to the tree at `root`; returns 'ok', 'ok:<digest>' or an errno code. */
 export function applyOp(root: string, op: Op): string {
+  try {
+    // Paths past PATH_MAX are reached through directory descriptors, as a process deep down would.
+    if ('from' in op) return atClientPaths(root + op.from, root + op.to, (from, to) => run({ ...op, from, to }, ''));
+    return atClientPath(root + op.path, (path) => run({ ...op, path } as Op, ''));
+  } catch (e) {
+    return errorCode(e);
+  }
+}
+
+function run(op: Op, root: string): string {
   const at = (p: string) => root + p;
   try {
     switch (op.kind) {

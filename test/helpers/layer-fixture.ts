@@ -6,6 +6,7 @@
 // same small pool (a, b, c, d) random operations use.
 import { chmodSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { atClientPath, mkdirDeep } from './deep-path.js';
 import { mkfifoSync, mksockSync } from './fs-ops.js';
 
 const require = createRequire(import.meta.url);
@@ -82,33 +83,35 @@ export const LOWER_LAYERS: readonly (readonly LayerEntry[])[] = [
 
 /** Write one layer's entries under `root` (which exists). Entries are in parent-first order. */
 export function buildLayer(root: string, entries: readonly LayerEntry[]): void {
-  for (const e of entries) {
-    const p = root + e.path;
-    switch (e.kind) {
-      case 'dir': mkdirSync(p); break;
-      case 'file': writeFileSync(p, e.data); break;
-      case 'symlink': symlinkSync(e.target, p); break;
-      case 'fifo': mkfifoSync(p, e.mode); break;
-      case 'socket': mksockSync(p, e.mode); break;
-    }
-    // Owner before mode: chown clears the setuid and setgid bits of a regular file.
-    if (e.owner) lchownSync(p, e.owner[0], e.owner[1]);
-    if (e.kind !== 'symlink') chmodSync(p, e.mode);
-    if ((e.kind === 'dir' || e.kind === 'file') && e.xattrs) {
-      for (const [name, value] of Object.entries(e.xattrs)) xattr.setAttributeSync(p, name, value);
-    }
+  for (const e of entries) atClientPath(root + e.path, (p) => buildEntry(p, e));
+}
+
+function buildEntry(p: string, e: LayerEntry): void {
+  switch (e.kind) {
+    case 'dir': mkdirSync(p); break;
+    case 'file': writeFileSync(p, e.data); break;
+    case 'symlink': symlinkSync(e.target, p); break;
+    case 'fifo': mkfifoSync(p, e.mode); break;
+    case 'socket': mksockSync(p, e.mode); break;
+  }
+  // Owner before mode: chown clears the setuid and setgid bits of a regular file.
+  if (e.owner) lchownSync(p, e.owner[0], e.owner[1]);
+  if (e.kind !== 'symlink') chmodSync(p, e.mode);
+  if ((e.kind === 'dir' || e.kind === 'file') && e.xattrs) {
+    for (const [name, value] of Object.entries(e.xattrs)) xattr.setAttributeSync(p, name, value);
   }
 }
 
 /**
  * Build LOWER_LAYERS into `dirs` (highest priority first, as many as there are layers), once under
- * each of `under` ('' for the layer roots, '/s1' for a copy in directory s1 of every layer).
+ * each of `under` ('' for the layer roots, '/s1' for a copy in directory s1 of every layer, or a
+ * path of many levels: past PATH_MAX too).
  */
 export function buildLowerLayers(dirs: readonly string[], under: readonly string[] = ['']): void {
   if (dirs.length !== LOWER_LAYERS.length) throw new Error(`expected ${LOWER_LAYERS.length} layer dirs, got ${dirs.length}`);
   for (const prefix of under) {
     LOWER_LAYERS.forEach((entries, i) => {
-      if (prefix !== '') mkdirSync(dirs[i]! + prefix, { mode: 0o755 });
+      if (prefix !== '') mkdirDeep(dirs[i]!, prefix); // a prefix may be many levels deep
       buildLayer(dirs[i]! + prefix, entries);
     });
   }

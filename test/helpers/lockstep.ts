@@ -6,6 +6,7 @@
 import { lstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { atClientPath } from './deep-path.js';
 import { applyOp, describeOp, errorCode, pathsOf, type Op } from './fs-ops.js';
 import { diffSnapshots, snapshotTree, summarizeStat } from './tree-snapshot.js';
 
@@ -47,7 +48,7 @@ const MAX_LINES = 25;
 
 function statLine(root: string, path: string): string {
   try {
-    return summarizeStat(lstatSync(root + path));
+    return summarizeStat(atClientPath(root + path, (p) => lstatSync(p)));
   } catch (e) {
     return errorCode(e);
   }

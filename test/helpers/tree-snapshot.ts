@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
+import { atClientPath } from './deep-path.js';
 
 const require = createRequire(import.meta.url);
 const xattr = require('@napi-rs/xattr') as {
@@ -34,6 +35,10 @@ export function summarizeStat(st: Stats): string {
 const code = (e: unknown) => (e as { code?: string }).code ?? String((e as Error).message);
 
 function describe(path: string, st: Stats): string {
+  return atClientPath(path, (p) => describeAt(p, st));
+}
+
+function describeAt(path: string, st: Stats): string {
   let s = summarizeStat(st);
   try {
     if (st.isFile()) {
@@ -66,7 +71,7 @@ export function snapshotTree(root: string): TreeSnapshot {
   const walk = (rel: string) => {
     let names: string[];
     try {
-      names = readdirSync(root + rel).sort();
+      names = atClientPath(root + rel, (p) => readdirSync(p)).sort();
     } catch (e) {
       out.set(rel || '/', `<readdir error ${code(e)}>`);
       return;
@@ -75,7 +80,7 @@ export function snapshotTree(root: string): TreeSnapshot {
       const p = `${rel}/${name}`;
       let st: Stats;
       try {
-        st = lstatSync(root + p);
+        st = atClientPath(root + p, (q) => lstatSync(q));
       } catch (e) {
         out.set(p, `<lstat error ${code(e)}>`);
         continue;
@@ -84,7 +89,7 @@ export function snapshotTree(root: string): TreeSnapshot {
       if (st.isDirectory()) walk(p);
     }
   };
-  out.set('/', describe(root, lstatSync(root)));
+  out.set('/', describe(root, atClientPath(root, (p) => lstatSync(p))));
   walk('');
   return out;
 }

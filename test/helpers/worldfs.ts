@@ -120,7 +120,17 @@ export async function unmountAll(): Promise<void> {
 /** A fresh temporary directory under the OS temp dir; `cleanup()` removes it. */
 export function tempDir(prefix = 'worldos-test-'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => { if (existsSync(path)) rmSync(path, { recursive: true, force: true }); } };
+  return {
+    path,
+    cleanup: () => {
+      if (!existsSync(path)) return;
+      try {
+        rmSync(path, { recursive: true, force: true });
+      } catch {
+        execFileSync('rm', ['-rf', path]); // trees deeper than PATH_MAX: Node's rmSync joins whole paths
+      }
+    },
+  };
 }
 
 /** Layout for a standard test stack: <base>/{l0..lN-1, upper, work, mnt}. */
