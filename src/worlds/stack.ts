@@ -21,8 +21,9 @@ export function lineageOf(reg: Registry, id: string, lineage: Lineage): World[] 
   } catch (e) {
     // The strategy speaks ids; the user knows names.
     if (isWorldError(e, 'NO_LINEARISATION')) {
-      const named = e.message.replace(/\bw\d+\b/g, (w) => (findById(reg, w) ? `"${findById(reg, w)!.name}"` : w));
-      throw new WorldError('NO_LINEARISATION', named, { cause: e, hint: e.hint });
+      // An id may be quoted already ("w3"): the quotes go with it, so a name is quoted once.
+      const name = (text: string) => text.replace(/"?\b(w\d+)\b"?/g, (all, w: string) => (findById(reg, w) ? `"${findById(reg, w)!.name}"` : all));
+      throw new WorldError('NO_LINEARISATION', name(e.message), { cause: e, ...(e.hint !== undefined ? { hint: name(e.hint) } : {}) });
     }
     throw e;
   }

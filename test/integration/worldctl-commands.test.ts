@@ -86,6 +86,7 @@ describe('worldctl create', () => {
     const r = await fx.ctl(['create', 'Bad', '--from', 'Parent', '--from', 'Child1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no consistent layer order/);
+    expect(r.stderr, 'names are quoted once, ids replaced by names in the hint too').not.toMatch(/""|\bw\d+\b/);
     expect(registryText()).toBe(before);
     expect(readdirSync(join(fx.home, 'worlds')).sort()).toEqual(['w1', 'w2']);
   });
