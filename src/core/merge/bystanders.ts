@@ -1,0 +1,130 @@
+// Bystanders of a merge: the worlds that are not merged but stack a merged world's layer (its other
+// descendants). Their layer order changes — the merged layers fold into the ancestor's, lower down —
+// so, for none of their files to change, each first gets its own copy of what it saw wherever its
+// view would change. This plans those copies as data (docs/merge.md, "Bystanders"); the executor is
+// src/worlds/protect.ts. Pure: views are compared through the resolver over a pool of layers.
+import { lookupChild, rootNode, type Branch, type ChildLookup, type ViewNode } from '../resolve.js';
+import type { WhiteoutFormat } from '../whiteout/format.js';
+import { StackView, type LayerPool, type StackLayer } from './stack-view.js';
+
+/**
+ * What a bystander keeps at one path. 'entry': the object as it saw it, whole (a file, a whiteout
+ * where it saw nothing, an opaque copy of a directory); 'attrs': a directory's own attributes only
+ * (a copy-up: its contents keep merging), or the object whole where it saw no directory.
+ */
+export interface BystanderPin {
+  readonly path: string;
+  readonly keep: 'entry' | 'attrs';
+}
+
+export interface BystanderPins {
+  readonly world: string;
+  /** Parents before children. */
+  readonly pins: readonly BystanderPin[];
+}
+
+export interface BystanderInput {
+  readonly pool: LayerPool;
+  /** The pool index of a world's own layer. */
+  readonly layerOf: (world: string) => number;
+  readonly format: WhiteoutFormat;
+  /** A world's layer order before the merge ([world, ...ancestors], ids). */
+  readonly before: (world: string) => readonly string[];
+  /** Its order after the merge, in the registry the merge leaves (merged worlds gone, parents replaced). */
+  readonly after: (world: string) => readonly string[];
+  /** Merged worlds, lowest priority first (the child last). */
+  readonly fold: readonly string[];
+  readonly into: string;
+  /** The worlds to protect: not merged, not the ancestor, stacking a merged world. */
+  readonly bystanders: readonly string[];
+  /** Paths (no leading slash) whose merged changes are not applied (conflicts kept by the ancestor). */
+  readonly skip?: (rel: string) => boolean;
+}
+
+/**
+ * For each bystander, the paths it must keep so that, once the merge is done and the other
+ * bystanders kept theirs, its view is what it was. Worlds are listed descendants first: the order
+ * the copies must be made in (a copy in a world changes the views of its descendants, so theirs
+ * are read first). Worlds with nothing to keep are left out.
+ *
+ * The view after the merge is the bystander's new layer order with the ancestor's layer standing
+ * for the merged layers stacked on it, the child's order (what the merge makes of them).
+ */
+export function planBystanders(input: BystanderInput): BystanderPins[] {
+  const block: StackLayer[] = [...input.fold].reverse()
+    .map((w) => ({ world: w, index: input.layerOf(w), ...(input.skip ? { skip: input.skip } : {}) }));
+  block.push({ world: input.into, index: input.layerOf(input.into) });
+  const stack = (ids: readonly string[], expand: boolean) => new StackView(input.pool,
+    ids.flatMap((w) => (expand && w === input.into ? block : [{ world: w, index: input.layerOf(w) }])), input.format);
+
+  const byDepth = [...input.bystanders].sort((a, b) => input.before(a).length - input.before(b).length);
+  const kept = new Map<string, Map<string, BystanderPin['keep']>>();
+  for (const w of byDepth) {
+    const pins = changedPaths(stack(input.before(w), false), stack(input.after(w), true), input.format);
+    // A copy made in a bystander this one stacks changes what shows through it: keep those paths too.
+    const lineage = new Set(input.before(w));
+    for (const [u, theirs] of kept) {
+      if (u === w || !lineage.has(u)) continue;
+      for (const [path, keep] of theirs) {
+        add(pins, path, keep);
+        for (let p = parentPath(path); p !== '/'; p = parentPath(p)) add(pins, p, 'attrs');
+      }
+    }
+    kept.set(w, pins);
+  }
+  return byDepth.reverse()
+    .filter((w) => kept.get(w)!.size > 0)
+    .map((w) => ({ world: w, pins: [...kept.get(w)!].map(([path, keep]) => ({ path, keep })).sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1)) }));
+}
+
+function add(pins: Map<string, BystanderPin['keep']>, path: string, keep: BystanderPin['keep']): void {
+  if (pins.get(path) !== 'entry') pins.set(path, keep);
+}
+
+const parentPath = (p: string) => (p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
+const depth = (p: string) => p.split('/').length;
+
+/** Paths where the two stacks' views differ, with what must be kept there. */
+function changedPaths(before: StackView, after: StackView, format: WhiteoutFormat): Map<string, BystanderPin['keep']> {
+  const out = new Map<string, BystanderPin['keep']>();
+  const ids = (v: StackView, bs: readonly Branch[]) => bs.map((b) => v.identity(b.layer, b.rel));
+
+  const compareDir = (b: ViewNode, a: ViewNode): void => {
+    const bIds = ids(before, b.branches);
+    const aIds = ids(after, a.branches);
+    if (bIds[0] !== aIds[0] && b.path !== '/') out.set(b.path, 'attrs');
+    // Children resolve from the directory's branches alone: the same branches, the same children.
+    let same = 0;
+    while (same < bIds.length && same < aIds.length && bIds[bIds.length - 1 - same] === aIds[aIds.length - 1 - same]) same++;
+    if (same === bIds.length && same === aIds.length) return;
+    // A name only the common lower part has resolves there alike: look at the others' names.
+    const names = new Set<string>();
+    const collect = (v: StackView, bs: readonly Branch[]) => {
+      for (const br of bs) {
+        for (const e of v.list(br.layer, br.rel)) {
+          if (format.isInternal(e.name)) continue;
+          names.add(format.hiddenByMarker(e.name) ?? e.name);
+        }
+      }
+    };
+    collect(before, b.branches.slice(0, b.branches.length - same));
+    collect(after, a.branches.slice(0, a.branches.length - same));
+    for (const name of [...names].sort()) {
+      compareNode(lookupChild(b, name, before, format), lookupChild(a, name, after, format), b.path === '/' ? `/${name}` : `${b.path}/${name}`);
+    }
+  };
+
+  const compareNode = (b: ChildLookup, a: ChildLookup, path: string): void => {
+    if (b.kind === 'absent' && a.kind === 'absent') return;
+    if (b.kind === 'absent' || a.kind === 'absent') return void out.set(path, 'entry');
+    const bDir = b.node.entry.kind === 'dir';
+    const aDir = a.node.entry.kind === 'dir';
+    if (bDir && aDir) return compareDir(b.node, a.node);
+    const bTop = b.node.branches[0]!;
+    const aTop = a.node.branches[0]!;
+    if (bDir || aDir || before.identity(bTop.layer, bTop.rel) !== after.identity(aTop.layer, aTop.rel)) out.set(path, 'entry');
+  };
+
+  compareDir(rootNode(before), rootNode(after));
+  return out;
+}
