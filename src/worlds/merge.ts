@@ -147,7 +147,7 @@ function planKeeps(ctx: WorldsContext, reg: Registry, after: Registry, fold: rea
   return planBystanders({
     pool, layerOf: (id) => index.get(id)!, format: pool.format,
     before: (id) => ids(reg, id), after: (id) => ids(after, id),
-    fold: fold.map((w) => w.id), into: into.id, bystanders: bystanders.map((w) => w.id), skip: skipFor(skip),
+    fold: fold.map((w) => w.id), into: into.id, bystanders: bystanders.map((w) => w.id), skip,
   });
 }
 

@@ -37,8 +37,11 @@ export interface BystanderInput {
   readonly into: string;
   /** The worlds to protect: not merged, not the ancestor, stacking a merged world. */
   readonly bystanders: readonly string[];
-  /** Paths (no leading slash) whose merged changes are not applied (conflicts kept by the ancestor). */
-  readonly skip?: (rel: string) => boolean;
+  /**
+   * Paths (view paths) whose merged changes are not applied (conflicts kept by the ancestor). The
+   * merge still moves one inside a directory it moves whole, so bystanders keep them whatever.
+   */
+  readonly skip?: readonly string[];
 }
 
 /**
@@ -51,8 +54,10 @@ export interface BystanderInput {
  * for the merged layers stacked on it, the child's order (what the merge makes of them).
  */
 export function planBystanders(input: BystanderInput): BystanderPins[] {
+  const skip = input.skip ?? [];
+  const skipFn = (p: string) => skip.some((s) => p === s.slice(1) || p.startsWith(s.slice(1) + '/'));
   const block: StackLayer[] = [...input.fold].reverse()
-    .map((w) => ({ world: w, index: input.layerOf(w), ...(input.skip ? { skip: input.skip } : {}) }));
+    .map((w) => ({ world: w, index: input.layerOf(w), ...(skip.length > 0 ? { skip: skipFn } : {}) }));
   block.push({ world: input.into, index: input.layerOf(input.into) });
   const stack = (ids: readonly string[], expand: boolean) => new StackView(input.pool,
     ids.flatMap((w) => (expand && w === input.into ? block : [{ world: w, index: input.layerOf(w) }])), input.format);
@@ -61,6 +66,8 @@ export function planBystanders(input: BystanderInput): BystanderPins[] {
   const kept = new Map<string, Map<string, BystanderPin['keep']>>();
   for (const w of byDepth) {
     const pins = changedPaths(stack(input.before(w), false), stack(input.after(w), true), input.format);
+    for (const path of markerPaths(input, block, foreignBelow(input, w))) add(pins, path, 'entry');
+    for (const path of skip) add(pins, path, 'entry');
     // A copy made in a bystander this one stacks changes what shows through it: keep those paths too.
     const lineage = new Set(input.before(w));
     for (const [u, theirs] of kept) {
@@ -77,6 +84,53 @@ export function planBystanders(input: BystanderInput): BystanderPins[] {
     .map((w) => ({ world: w, pins: [...kept.get(w)!].map(([path, keep]) => ({ path, keep })).sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1)) }));
 }
 
+/**
+ * Layers the bystander stacks below the ancestor that the ancestor's own order lacks. The merge
+ * writes a whiteout, or makes a directory opaque over what it replaces, only where the ancestor's
+ * lower layers show something (plan.ts, lowerShows): these layers may show it there all the same.
+ */
+function foreignBelow(input: BystanderInput, w: string): number[] {
+  const mine = new Set(input.before(input.into));
+  const order = input.after(w);
+  return order.slice(order.indexOf(input.into) + 1).filter((x) => !mine.has(x)).map((x) => input.layerOf(x));
+}
+
+/**
+ * Paths where the merged layers hide what lies below them (a whiteout, or a directory over a
+ * non-directory of a lower merged layer or the ancestor's) and one of `foreign` has an entry: the
+ * merge may drop that marker, so the bystander keeps its view there whole.
+ */
+function markerPaths(input: BystanderInput, block: readonly StackLayer[], foreign: readonly number[]): string[] {
+  if (foreign.length === 0) return [];
+  const view = new StackView(input.pool, block, input.format);
+  const { format } = input;
+  const out: string[] = [];
+  const shown = (rel: string) => foreign.some((i) => input.pool.entry(i, rel) !== undefined);
+  const hiddenBelow = (from: number, rel: string) => {
+    for (let l = from + 1; l < block.length; l++) {
+      const e = view.entry(l, rel);
+      if (e !== undefined) return e.kind !== 'dir' || format.isWhiteout(e);
+    }
+    return false;
+  };
+  const walk = (layer: number, rel: string) => {
+    for (const e of view.list(layer, rel)) {
+      if (format.isInternal(e.name)) continue;
+      const hidden = format.hiddenByMarker(e.name) ?? (format.isWhiteout(e) ? e.name : undefined);
+      const p = hidden !== undefined ? (rel === '' ? hidden : `${rel}/${hidden}`) : (rel === '' ? e.name : `${rel}/${e.name}`);
+      if (hidden !== undefined) {
+        if (shown(p)) out.push('/' + p);
+        continue;
+      }
+      if (e.kind !== 'dir') continue;
+      if (hiddenBelow(layer, p) && shown(p)) out.push('/' + p);
+      walk(layer, p);
+    }
+  };
+  for (let l = 0; l < block.length - 1; l++) walk(l, '');
+  return out;
+}
+
 function add(pins: Map<string, BystanderPin['keep']>, path: string, keep: BystanderPin['keep']): void {
   if (pins.get(path) !== 'entry') pins.set(path, keep);
 }
@@ -87,12 +141,14 @@ const depth = (p: string) => p.split('/').length;
 /** Paths where the two stacks' views differ, with what must be kept there. */
 function changedPaths(before: StackView, after: StackView, format: WhiteoutFormat): Map<string, BystanderPin['keep']> {
   const out = new Map<string, BystanderPin['keep']>();
-  const ids = (v: StackView, bs: readonly Branch[]) => bs.map((b) => v.identity(b.layer, b.rel));
+  const keys = (v: StackView, bs: readonly Branch[]) => bs.map((b) => v.branchKey(b.layer, b.rel));
 
   const compareDir = (b: ViewNode, a: ViewNode): void => {
-    const bIds = ids(before, b.branches);
-    const aIds = ids(after, a.branches);
-    if (bIds[0] !== aIds[0] && b.path !== '/') out.set(b.path, 'attrs');
+    const bTop = b.branches[0]!;
+    const aTop = a.branches[0]!;
+    if (before.identity(bTop.layer, bTop.rel) !== after.identity(aTop.layer, aTop.rel) && b.path !== '/') out.set(b.path, 'attrs');
+    const bIds = keys(before, b.branches);
+    const aIds = keys(after, a.branches);
     // Children resolve from the directory's branches alone: the same branches, the same children.
     let same = 0;
     while (same < bIds.length && same < aIds.length && bIds[bIds.length - 1 - same] === aIds[aIds.length - 1 - same]) same++;

@@ -34,6 +34,14 @@ export class StackView implements LayerProbe {
     return `${this.layers[layer]!.world}\0${rel}`;
   }
 
+  /**
+   * What a directory branch draws on: its identity, marked when the layer hides paths (it may
+   * show fewer children than the same directory in a stack that hides nothing).
+   */
+  branchKey(layer: number, rel: string): string {
+    return this.identity(layer, rel) + (this.layers[layer]!.skip === undefined ? '' : '\0skip');
+  }
+
   entry(layer: number, rel: string): RawEntry | undefined {
     return this.hidden(layer, rel) ? undefined : this.pool.entry(this.layers[layer]!.index, rel);
   }
