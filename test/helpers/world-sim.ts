@@ -32,16 +32,17 @@ export function stackOf(sim: Sim, graph: ReadonlyMap<string, { parents: readonly
   return new SimStack(lineage(graph, id).map((w) => sim.get(w)!.layer), format);
 }
 
-/** A random layer: names a, b, c, up to three levels; the base holds files and directories only. */
-function randomSpec(prng: Prng, isBase: boolean): LayerSpec {
+/** A random layer: names a, b, c, up to three levels; the base holds files and directories only; `redirects`: some renamed directories. */
+function randomSpec(prng: Prng, isBase: boolean, redirects: boolean): LayerSpec {
   const spec: Record<string, string> = {};
   const fill = (rel: string, depth: number) => {
     for (const name of ['a', 'b', 'c']) {
       if (prng.chance(isBase ? 0.3 : 0.5)) continue;
       const p = rel === '' ? name : `${rel}/${name}`;
-      const kind = isBase ? prng.weighted({ file: 1, dir: 1 }) : prng.weighted({ file: 4, dir: 3, opaque: 1, whiteout: 2 });
-      spec[p] = kind === 'opaque' ? 'dir opaque' : kind;
-      if (kind === 'dir' || kind === 'opaque') { if (depth < 2) fill(p, depth + 1); }
+      const kind = isBase ? prng.weighted({ file: 1, dir: 1 }) : prng.weighted({ file: 4, dir: 3, opaque: 1, whiteout: 2, renamed: redirects ? 1 : 0 });
+      // A renamed directory: its lower contents live at another path (the rename's whiteout left aside).
+      spec[p] = kind === 'opaque' ? 'dir opaque' : kind === 'renamed' ? `dir redirect=/${prng.pick(['a', 'b', 'c', 'a/b', 'b/c'])}` : kind;
+      if (kind !== 'file' && kind !== 'whiteout' && depth < 2) fill(p, depth + 1);
     }
   };
   fill('', 0);
@@ -49,10 +50,10 @@ function randomSpec(prng: Prng, isBase: boolean): LayerSpec {
 }
 
 /** A random graph of 1 + n worlds, each created from one or two earlier ones, with random layers. */
-export function randomSim(prng: Prng, format: WhiteoutFormat, n = 4 + prng.int(6)): Sim {
+export function randomSim(prng: Prng, format: WhiteoutFormat, redirects = false, n = 4 + prng.int(6)): Sim {
   const sim: Sim = new Map();
   const add = (id: string, parents: string[]) => {
-    const spec = randomSpec(prng, parents.length === 0);
+    const spec = randomSpec(prng, parents.length === 0, redirects);
     const layer = buildLayer(spec, format);
     for (const [rel, kind] of Object.entries(spec)) {
       if (kind !== 'whiteout') layer.apply({ op: 'set-xattr', rel, name: ID, value: `${id}:${rel}` });

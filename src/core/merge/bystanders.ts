@@ -62,10 +62,19 @@ export function planBystanders(input: BystanderInput): BystanderPins[] {
   const stack = (ids: readonly string[], expand: boolean) => new StackView(input.pool,
     ids.flatMap((w) => (expand && w === input.into ? block : [{ world: w, index: input.layerOf(w) }])), input.format);
 
+  // Renamed directories of every world but the base (whose layer is no world's: a host directory).
+  const renamed = new Map<string, string[]>();
+  const redirects = (w: string) => {
+    let r = renamed.get(w);
+    if (r === undefined) renamed.set(w, (r = renamedDirs(input.pool, input.layerOf(w), input.format)));
+    return r;
+  };
   const byDepth = [...input.bystanders].sort((a, b) => input.before(a).length - input.before(b).length);
   const kept = new Map<string, Map<string, BystanderPin['keep']>>();
   for (const w of byDepth) {
-    const pins = changedPaths(stack(input.before(w), false), stack(input.after(w), true), input.format);
+    const worlds = new Set([...input.before(w).slice(0, -1), ...input.after(w).slice(0, -1), ...input.fold]);
+    const redirected = [...worlds].flatMap((x) => redirects(x));
+    const pins = changedPaths(stack(input.before(w), false), stack(input.after(w), true), input.format, redirected);
     for (const path of markerPaths(input, block, foreignBelow(input, w))) add(pins, path, 'entry');
     for (const path of skip) add(pins, path, 'entry');
     // A copy made in a bystander this one stacks changes what shows through it: keep those paths too.
@@ -138,8 +147,28 @@ function add(pins: Map<string, BystanderPin['keep']>, path: string, keep: Bystan
 const parentPath = (p: string) => (p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
 const depth = (p: string) => p.split('/').length;
 
-/** Paths where the two stacks' views differ, with what must be kept there. */
-function changedPaths(before: StackView, after: StackView, format: WhiteoutFormat): Map<string, BystanderPin['keep']> {
+/** Paths of a layer's directories that carry a redirect (a renamed directory's lower contents live elsewhere). */
+function renamedDirs(pool: LayerPool, layer: number, format: WhiteoutFormat): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of pool.list(layer, rel)) {
+      if (e.kind !== 'dir' || format.isInternal(e.name)) continue;
+      const p = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (pool.redirectOf(layer, p) !== undefined) out.push('/' + p);
+      walk(p);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/**
+ * Paths where the two stacks' views differ, with what must be kept there. A directory's children
+ * resolve from its branches alone — except a renamed directory's lower contents, which are looked
+ * up at its redirect in the whole stack below it: `redirected` (paths of every renamed directory of
+ * the layers involved) are always looked at.
+ */
+function changedPaths(before: StackView, after: StackView, format: WhiteoutFormat, redirected: readonly string[]): Map<string, BystanderPin['keep']> {
   const out = new Map<string, BystanderPin['keep']>();
   const keys = (v: StackView, bs: readonly Branch[]) => bs.map((b) => v.branchKey(b.layer, b.rel));
 
@@ -149,12 +178,13 @@ function changedPaths(before: StackView, after: StackView, format: WhiteoutForma
     if (before.identity(bTop.layer, bTop.rel) !== after.identity(aTop.layer, aTop.rel) && b.path !== '/') out.set(b.path, 'attrs');
     const bIds = keys(before, b.branches);
     const aIds = keys(after, a.branches);
-    // Children resolve from the directory's branches alone: the same branches, the same children.
     let same = 0;
     while (same < bIds.length && same < aIds.length && bIds[bIds.length - 1 - same] === aIds[aIds.length - 1 - same]) same++;
-    if (same === bIds.length && same === aIds.length) return;
-    // A name only the common lower part has resolves there alike: look at the others' names.
     const names = new Set<string>();
+    const prefix = b.path === '/' ? '/' : b.path + '/';
+    for (const r of redirected) if (r.startsWith(prefix)) names.add(r.slice(prefix.length).split('/')[0]!);
+    if (same === bIds.length && same === aIds.length && names.size === 0) return;
+    // A name only the common lower part has resolves there alike: look at the others' names.
     const collect = (v: StackView, bs: readonly Branch[]) => {
       for (const br of bs) {
         for (const e of v.list(br.layer, br.rel)) {

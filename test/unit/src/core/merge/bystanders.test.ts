@@ -20,9 +20,9 @@ interface Outcome {
 }
 
 /** One random merge in a random graph; `protect` false leaves the bystanders alone (the test's own check). */
-function runCase(seed: number, format: WhiteoutFormat, protect = true): Outcome {
+function runCase(seed: number, format: WhiteoutFormat, protect = true, redirects = process.env.WORLDOS_TEST_REDIRECTS === '1'): Outcome {
   const prng = new Prng(seed);
-  const sim: Sim = randomSim(prng, format);
+  const sim: Sim = randomSim(prng, format, redirects);
   const graph: Graph = new Map([...sim].map(([id, w]) => [id, { parents: w.parents }]));
   const isAncestor = (a: string, of: string) => a !== of && lineage(graph, of).includes(a);
   // A child and one of its ancestors other than the base.
