@@ -1,14 +1,12 @@
 // Before a merge, keep each bystander's view (src/core/merge/bystanders.ts plans which paths): its
-// own layer gets a copy of what it sees at each path — a hard link (no data copied), a whiteout
-// where it sees nothing, a copied-up directory, or a directory made opaque over copies of all it
-// shows. Idempotent and crash-safe: every step is atomic, and a directory becomes opaque only once
+// own layer gets a copy of what it sees at each path — a copy of a file, a whiteout where it sees
+// nothing, a copied-up directory, or a directory made opaque over copies of all it shows. Idempotent and crash-safe: every step is atomic, and a directory becomes opaque only once
 // everything it shows is in the layer, so a re-run (after a crash) finishes what was begun.
-import { linkSync, lstatSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import type { BystanderPin } from '../core/merge/bystanders.js';
 import { mergeListings } from '../core/listing.js';
 import { childOf, parentOf, relOf, toViewPath, type ViewPath } from '../core/paths.js';
 import { isUpper, type ChildLookup, type ViewNode } from '../core/resolve.js';
-import { host, hostCode } from '../host/errors.js';
 import type { HostLayers } from '../host/layer-probe.js';
 import { LayerWriter } from '../host/layer-writer.js';
 import { Union } from '../host/union.js';
@@ -46,23 +44,13 @@ function keepAbsent(union: Union, path: ViewPath, r: Extract<ChildLookup, { kind
   union.writer.apply(union.format.whiteout(dir, path.slice(path.lastIndexOf('/') + 1)));
 }
 
-/** A non-directory as the world sees it: a hard link to the same object, or a copy across filesystems. */
+/**
+ * A non-directory as the world sees it: a copy (copy-up: data, metadata, and its inode number kept
+ * through the origin record). Never a hard link: the object may stay live in another world's layer
+ * (its own, or the ancestor's once merged), and a write through either world would change both.
+ */
 function keepObject(union: Union, node: ViewNode): void {
-  union.copyUp(union.parentDir(node.path));
-  const upper = union.upperPath(node.path);
-  const b = node.branches[0]!;
-  if (node.entry.kind === 'file' && union.layers.isMetacopy(b.layer, b.rel)) {
-    union.copyUp(node); // its data is found by path below: after the merge that path may show other data
-    return;
-  }
-  try {
-    host(() => linkSync(union.hostPath(node), upper));
-    return;
-  } catch (e) {
-    if (hostCode(e) === 'EEXIST') return; // linked before a crash
-    if (hostCode(e) !== 'EXDEV' && hostCode(e) !== 'EPERM' && hostCode(e) !== 'EMLINK') throw e;
-  }
-  union.copyUp(node); // another filesystem (the base): a real copy
+  union.copyUp(node);
 }
 
 /**

@@ -108,10 +108,11 @@ export function applyPins(stack: MemoryLayers, pins: readonly BystanderPin[]): v
     const b = node.branches[0]!;
     top.create(relOf(node.path), { kind: 'dir', rdev: 0, xattrs: new Map([[ID, tag(stack, b.layer, b.rel)]]), children: new Map() });
   };
-  const link = (node: ViewNode) => {
+  const copy = (node: ViewNode) => {
     copyUp(resolveDir(stack, parentOf(node.path)));
     const b = node.branches[0]!;
-    top.put(relOf(node.path), stack.layer(b.layer).node(b.rel)!);
+    const n = stack.layer(b.layer).node(b.rel)!;
+    top.put(relOf(node.path), { ...n, xattrs: new Map(n.xattrs) });
   };
   const fill = (node: ViewNode) => {
     copyUp(node);
@@ -120,7 +121,7 @@ export function applyPins(stack: MemoryLayers, pins: readonly BystanderPin[]): v
       const child = lookupChild(node, name, stack, format);
       if (child.kind !== 'found') continue;
       if (child.node.entry.kind === 'dir') fill(child.node);
-      else if (!isUpper(child.node) && !top.node(relOf(child.node.path))) link(child.node);
+      else if (!isUpper(child.node) && !top.node(relOf(child.node.path))) copy(child.node);
     }
   };
   for (const pin of pins) {
@@ -138,7 +139,7 @@ export function applyPins(stack: MemoryLayers, pins: readonly BystanderPin[]): v
         for (const op of format.makeOpaque(relOf(path))) top.apply(op);
       }
     } else if (!isUpper(r.node)) {
-      link(r.node);
+      copy(r.node);
     }
   }
 }
