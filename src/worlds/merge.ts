@@ -92,7 +92,12 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
   // Other children of merged worlds: new parents, checked for a consistent order now.
   const mergedIds = new Set(fold.map((w) => w.id));
   const others = reg.worlds.filter((w) => !mergedIds.has(w.id) && w.parents.some((p) => mergedIds.has(p)));
-  const reparent = others.map((w) => ({ id: w.id, parents: dedupe(w.parents.map((p) => (mergedIds.has(p) ? into.id : p))) }));
+  // A parent that became an ancestor of another (the ancestor standing for a merged world) is dropped:
+  // the other brings it anyway, and listing both would refuse the layer order (C3).
+  const reparent = others.map((w) => {
+    const ps = dedupe(w.parents.map((p) => (mergedIds.has(p) ? into.id : p)));
+    return { id: w.id, parents: ps.filter((p) => !ps.some((q) => q !== p && isAncestor(reg, p, q))) };
+  });
   let trial = reg;
   for (const r of reparent) trial = replaceWorld(trial, { ...findById(trial, r.id)!, parents: r.parents });
   for (const r of reparent) lineageOf(trial, r.id, ctx.lineage);

@@ -43,8 +43,10 @@ function runCase(seed: number, format: WhiteoutFormat, protect = true, redirects
   const after: Graph = new Map();
   for (const [id, w] of graph) {
     if (merged.has(id)) continue;
-    const parents = w.parents.map((p) => (merged.has(p) ? into : p));
-    after.set(id, { parents: parents.filter((p, i) => parents.indexOf(p) === i) });
+    const mapped = w.parents.map((p) => (merged.has(p) ? into : p));
+    const parents = mapped.filter((p, i) => mapped.indexOf(p) === i);
+    // As src/worlds/merge.ts: a parent that is an ancestor of another parent is dropped.
+    after.set(id, { parents: parents.filter((p) => !parents.some((q) => q !== p && isAncestor(p, q))) });
   }
   try {
     for (const b of bystanders) lineage(after, b);
