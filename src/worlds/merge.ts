@@ -15,6 +15,7 @@ import { resolve } from '../core/resolve.js';
 import { whiteoutFormat } from '../core/whiteout/index.js';
 import { WorldError } from '../core/world-error.js';
 import { emptyTrash, runSteps } from '../host/apply-merge.js';
+import { holdAt } from '../host/failpoints.js';
 import { HostLayers } from '../host/layer-probe.js';
 import { readMounts } from '../host/mountinfo.js';
 import { isAlive, refOf } from '../host/process-identity.js';
@@ -181,8 +182,10 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
   const format = whiteoutFormat(into.whiteout);
   // Bystanders keep what they see before any layer changes (idempotent: a re-run finishes them).
   if (!j.pinned) {
+    await holdAt('merge-keep');
     for (const b of j.pins ?? []) {
       if (findById(reg, b.world)) pinPaths(hostStack(reg, b.world, ctx.layout, ctx.lineage), ctx.layout.work(b.world), b.pins);
+      await holdAt('merge-kept');
     }
     j = { ...j, pinned: true };
     files.write(j);
