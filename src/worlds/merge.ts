@@ -1,6 +1,7 @@
 // merge: fold a child world's changes — and those of every world between it and the ancestor —
 // into the ancestor, in layer order, by renames. Then the merged worlds are gone and their other
-// children hang from the ancestor, pinned so that none of their files change (docs/merge.md).
+// children hang from the ancestor; every bystander (a world stacking a merged one) first keeps its
+// own copy of what it saw wherever its view would change, so none of its files change (docs/merge.md).
 //
 // Crash safety: the journal (merge-journal.ts) is written before any change; each phase's plan is
 // journaled before it runs and each step's completion is logged; every later worldctl call that

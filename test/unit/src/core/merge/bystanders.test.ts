@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { planBystanders, type BystanderPins } from '../../../../../src/core/merge/bystanders.js';
 import { planApplyPass, planRedirectPass } from '../../../../../src/core/merge/plan.js';
 import { WHITEOUT_FORMATS, type WhiteoutFormat } from '../../../../../src/core/whiteout/index.js';
-import { MemoryLayers, NotExpressible } from '../../../../helpers/memory-layers.js';
+import { buildStack, MemoryLayers, NotExpressible } from '../../../../helpers/memory-layers.js';
 import { Prng } from '../../../../helpers/prng.js';
 import { applyPins, lineage, randomSim, runStepsInMemory, stackOf, viewSnapshot, type Sim } from '../../../../helpers/world-sim.js';
 
@@ -17,6 +17,8 @@ interface Outcome {
   /** "world path: before -> after" for every path a bystander sees differently afterwards. */
   readonly changed: string[];
   readonly bystanders: number;
+  /** The merge and the plan, for a failure's message (its seed replays it). */
+  readonly detail?: unknown;
 }
 
 /** One random merge in a random graph; `protect` false leaves the bystanders alone (the test's own check). */
@@ -83,7 +85,7 @@ function runCase(seed: number, format: WhiteoutFormat, protect = true, redirects
       if (was.get(p) !== now.get(p)) changed.push(`${b} ${p}: ${was.get(p) ?? 'absent'} -> ${now.get(p) ?? 'absent'}`);
     }
   }
-  return { changed, bystanders: bystanders.length, ...({ debug: { child, into, fold, kept, plan, bystanders } } as object) };
+  return { changed, bystanders: bystanders.length, detail: { child, into, fold, kept, plan, bystanders } };
 }
 
 const CASES = Number(process.env.WORLDOS_TEST_CASES ?? 400);
@@ -123,5 +125,27 @@ describe.each([...WHITEOUT_FORMATS.values()].map((f) => [f.id, f] as const))('by
     }
     if (process.env.WORLDOS_TEST_STATS) console.error(`${format.id}: ${unprotected} of 100 merges change a bystander when nothing is kept`);
     expect(unprotected).toBeGreaterThan(5);
+  });
+});
+
+describe('bystanders of a merge: the issue\'s case', () => {
+  it('qp (from q, then p) keeps q\'s f when pq (from p, then q) is merged into x; its child keeps it too, and is kept first', () => {
+    const format = WHITEOUT_FORMATS.get('aufs')!;
+    const stack = buildStack(format, [{}, {}, { f: 'file' }, { f: 'file' }, {}, {}, { f: 'file' }]);
+    const ids = ['x', 'p', 'q', 'pq', 'qp', 'qp2', 'base'];
+    const order: Record<string, string[]> = {
+      x: ['x', 'base'], p: ['p', 'x', 'base'], q: ['q', 'x', 'base'], pq: ['pq', 'p', 'q', 'x', 'base'],
+      qp: ['qp', 'q', 'p', 'x', 'base'], qp2: ['qp2', 'qp', 'q', 'p', 'x', 'base'],
+    };
+    const after: Record<string, string[]> = { qp: ['qp', 'x', 'base'], qp2: ['qp2', 'qp', 'x', 'base'] };
+    const plan = planBystanders({
+      pool: stack, layerOf: (id) => ids.indexOf(id), format,
+      before: (id) => order[id]!, after: (id) => after[id]!,
+      fold: ['q', 'p', 'pq'], into: 'x', bystanders: ['qp2', 'qp'],
+    });
+    expect(plan).toEqual([
+      { world: 'qp2', pins: [{ path: '/f', keep: 'entry' }] },
+      { world: 'qp', pins: [{ path: '/f', keep: 'entry' }] },
+    ]);
   });
 });
