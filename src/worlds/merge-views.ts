@@ -56,7 +56,8 @@ export async function adoptMerged(ctx: WorldsContext, j: MergeJournal): Promise<
 /**
  * Bystanders' daemons (j.remount: the views of worlds that stacked a merged world) switch to
  * their new stack in place, so the processes whose root they are keep running and see what they
- * saw (their layers kept it: protect.ts). One whose daemon died meanwhile is mounted again.
+ * saw (their layers kept it: protect.ts); so do their aliases. One whose daemon died meanwhile is
+ * mounted again.
  */
 export async function restackBystanders(ctx: WorldsContext, j: MergeJournal): Promise<void> {
   const reg = ctx.store.read();
@@ -66,6 +67,21 @@ export async function restackBystanders(ctx: WorldsContext, j: MergeJournal): Pr
     const rec = liveDaemon(ctx.layout.daemonFile(w.id));
     if (rec) await pointDaemon(rec, ctx.layout.stackFile(w.id), stackOf(ctx, reg, w));
     else await mountWorldAt(ctx, w, r.mountpoint);
+    // Views of worlds merged into it earlier serve its stack too, each with its own work directory.
+    for (const a of liveAliases(ctx.layout.aliasesFile(w.id))) {
+      const file = aliasStack(a);
+      const work = file === undefined ? undefined : workOf(file);
+      if (file !== undefined && work !== undefined) await pointDaemon(a, file, stackOf(ctx, reg, w, work));
+    }
+  }
+}
+
+/** The work directory recorded in a stack file, if it can be read. */
+function workOf(stackFile: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(stackFile, 'utf8')) as StackFile).workdir;
+  } catch {
+    return undefined;
   }
 }
 
