@@ -2,7 +2,8 @@
 // own layer gets a copy of what it sees at each path — a copy of a file, a whiteout where it sees
 // nothing, a copied-up directory, or a directory made opaque over copies of all it shows. Idempotent and crash-safe: every step is atomic, and a directory becomes opaque only once
 // everything it shows is in the layer, so a re-run (after a crash) finishes what was begun.
-import { lstatSync } from 'node:fs';
+import { linkSync, lstatSync } from 'node:fs';
+import { host, hostCode } from '../host/errors.js';
 import type { BystanderPin } from '../core/merge/bystanders.js';
 import { mergeListings } from '../core/listing.js';
 import { childOf, parentOf, relOf, toViewPath, type ViewPath } from '../core/paths.js';
@@ -31,7 +32,7 @@ export function pinPaths(layers: HostLayers, work: string, pins: readonly Bystan
       else keepDir(union, r.node);
       continue;
     }
-    if (!isUpper(r.node)) keepObject(union, r.node);
+    if (!isUpper(r.node)) keepObject(union, r.node, pin.link === true);
   }
 }
 
@@ -45,11 +46,24 @@ function keepAbsent(union: Union, path: ViewPath, r: Extract<ChildLookup, { kind
 }
 
 /**
- * A non-directory as the world sees it: a copy (copy-up: data, metadata, and its inode number kept
- * through the origin record). Never a hard link: the object may stay live in another world's layer
- * (its own, or the ancestor's once merged), and a write through either world would change both.
+ * A non-directory as the world sees it: a copy (copy-up: data, metadata, and its inode number through
+ * the origin record). A hard link only where the plan says the object does not survive the merge
+ * and no other link to it exists yet: then no other layer shares it once the merge is done (a write
+ * through either of two worlds sharing an inode would change both), and processes that have it open
+ * keep the same object. A second bystander keeping the same object gets a copy (its link count is 2).
  */
-function keepObject(union: Union, node: ViewNode): void {
+function keepObject(union: Union, node: ViewNode, link = false): void {
+  const b = node.branches[0]!;
+  if (link && node.entry.kind !== 'dir' && !(node.entry.kind === 'file' && union.layers.isMetacopy(b.layer, b.rel)) && union.stat(node).nlink === 1) {
+    union.copyUp(union.parentDir(node.path));
+    try {
+      host(() => linkSync(union.hostPath(node), union.upperPath(node.path)));
+      return;
+    } catch (e) {
+      if (hostCode(e) === 'EEXIST') return; // linked before a crash
+      if (hostCode(e) !== 'EXDEV' && hostCode(e) !== 'EPERM' && hostCode(e) !== 'EMLINK') throw e;
+    }
+  }
   union.copyUp(node);
 }
 

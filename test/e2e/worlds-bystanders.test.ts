@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:f
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alive, sweepUnder } from '../helpers/procs.js';
+import { alive, sweepUnder, waitFor } from '../helpers/procs.js';
 import { spawnWorldctl } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
@@ -50,7 +50,7 @@ afterEach(() => {
 });
 
 describe('a merge and the worlds it does not merge', () => {
-  it('qp keeps q\'s version after pq is merged into x, and its running process and daemon survive', () => {
+  it('qp keeps q\'s version after pq is merged into x, and its running process and daemon survive', async () => {
     ok('create', 'x');
     ok('create', 'p', '--from', 'x');
     ok('create', 'q', '--from', 'x');
@@ -60,9 +60,9 @@ describe('a merge and the worlds it does not merge', () => {
     ok('create', 'qp', '--from', 'q', '--from', 'p');
     expect(ok('run', 'pq', '--', 'cat', '/f')).toBe('p version\n');
     expect(ok('run', 'qp', '--', 'cat', '/f')).toBe('q version\n');
-    // A process in qp that holds the file open and keeps reading it through its root.
-    ok('run', 'qp', '--detach', '--', 'sh', '-c', 'exec 3< /f; exec sleep 600');
-    const sleeper = ps('qp').find((p) => p.command === 'sleep 600')!;
+    // A process in qp that opens the file before the merge and reads it through that descriptor after.
+    ok('run', 'qp', '--detach', '--', 'sh', '-c', 'exec 3< /f; while [ ! -e /go ]; do sleep 0.1; done; cat <&3 > /out; exec sleep 600');
+    const sleeper = ps('qp').find((p) => p.command.includes('/go'))!;
     expect(sleeper).toBeDefined();
     const qpId = (JSON.parse(ok('list', '--json')) as { id: string; name: string }[]).find((w) => w.name === 'qp')!.id;
     const daemon = daemonPid(qpId);
@@ -78,6 +78,9 @@ describe('a merge and the worlds it does not merge', () => {
     expect(alive(daemon)).toBe(true);
     expect(alive(sleeper.pid)).toBe(true);
     expect(cat(`/proc/${sleeper.pid}/root/f`)).toBe('q version\n');
-    expect(cat(`/proc/${sleeper.pid}/fd/3`)).toBe('q version\n');
+    ok('run', 'qp', '--', 'touch', '/go');
+    await waitFor('the process to read its descriptor', () => cat(`/proc/${sleeper.pid}/root/out`) !== '', 20_000);
+    expect(cat(`/proc/${sleeper.pid}/root/out`)).toBe('q version\n');
+    expect(alive(sleeper.pid)).toBe(true);
   });
 });

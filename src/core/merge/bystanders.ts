@@ -3,7 +3,8 @@
 // so, for none of their files to change, each first gets its own copy of what it saw wherever its
 // view would change. This plans those copies as data (docs/merge.md, "Bystanders"); the executor is
 // src/worlds/protect.ts. Pure: views are compared through the resolver over a pool of layers.
-import { lookupChild, rootNode, type Branch, type ChildLookup, type ViewNode } from '../resolve.js';
+import type { ViewPath } from '../paths.js';
+import { lookupChild, resolve, rootNode, type Branch, type ChildLookup, type ViewNode } from '../resolve.js';
 import type { WhiteoutFormat } from '../whiteout/format.js';
 import { StackView, type LayerPool, type StackLayer } from './stack-view.js';
 
@@ -15,6 +16,11 @@ import { StackView, type LayerPool, type StackLayer } from './stack-view.js';
 export interface BystanderPin {
   readonly path: string;
   readonly keep: 'entry' | 'attrs';
+  /**
+   * The non-directory the world sees there lives in a merged layer and does not survive the merge
+   * (no view shows it afterwards): a hard link may keep it instead of a copy, if it is the only one.
+   */
+  readonly link?: boolean;
 }
 
 export interface BystanderPins {
@@ -69,12 +75,24 @@ export function planBystanders(input: BystanderInput): BystanderPins[] {
     if (r === undefined) renamed.set(w, (r = renamedDirs(input.pool, input.layerOf(w), input.format)));
     return r;
   };
+  // The merged layers alone, as the ancestor's layer will hold them: what an object must top there to survive.
+  const folded = new StackView(input.pool, block, input.format);
+  const mergedWorlds = new Set(input.fold);
+  const linkable = new Map<string, Set<string>>();
   const byDepth = [...input.bystanders].sort((a, b) => input.before(a).length - input.before(b).length);
   const kept = new Map<string, Map<string, BystanderPin['keep']>>();
   for (const w of byDepth) {
     const worlds = new Set([...input.before(w).slice(0, -1), ...input.after(w).slice(0, -1), ...input.fold]);
     const redirected = [...worlds].flatMap((x) => redirects(x));
-    const pins = changedPaths(stack(input.before(w), false), stack(input.after(w), true), input.format, redirected);
+    const dies = new Set<string>();
+    const pins = changedPaths(stack(input.before(w), false), stack(input.after(w), true), input.format, redirected, (path, id) => {
+      if (!mergedWorlds.has(id.slice(0, id.indexOf('\0')))) return;
+      let r: ChildLookup | undefined;
+      try { r = resolve(path as ViewPath, folded, input.format); } catch { r = undefined; }
+      const top = r?.kind === 'found' ? r.node.branches[0]! : undefined;
+      if (top === undefined || folded.identity(top.layer, top.rel) !== id) dies.add(path);
+    });
+    linkable.set(w, dies);
     for (const path of markerPaths(input, block, foreignBelow(input, w))) add(pins, path, 'entry');
     for (const path of skip) add(pins, path, 'entry');
     // A copy made in a bystander this one stacks changes what shows through it: keep those paths too.
@@ -90,7 +108,7 @@ export function planBystanders(input: BystanderInput): BystanderPins[] {
   }
   return byDepth.reverse()
     .filter((w) => kept.get(w)!.size > 0)
-    .map((w) => ({ world: w, pins: [...kept.get(w)!].map(([path, keep]) => ({ path, keep })).sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1)) }));
+    .map((w) => ({ world: w, pins: [...kept.get(w)!].map(([path, keep]) => ({ path, keep, ...(linkable.get(w)!.has(path) ? { link: true } : {}) })).sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1)) }));
 }
 
 /**
@@ -168,7 +186,8 @@ function renamedDirs(pool: LayerPool, layer: number, format: WhiteoutFormat): st
  * up at its redirect in the whole stack below it: `redirected` (paths of every renamed directory of
  * the layers involved) are always looked at.
  */
-function changedPaths(before: StackView, after: StackView, format: WhiteoutFormat, redirected: readonly string[]): Map<string, BystanderPin['keep']> {
+function changedPaths(before: StackView, after: StackView, format: WhiteoutFormat, redirected: readonly string[],
+  kept: (path: string, identity: string) => void): Map<string, BystanderPin['keep']> {
   const out = new Map<string, BystanderPin['keep']>();
   const keys = (v: StackView, bs: readonly Branch[]) => bs.map((b) => v.branchKey(b.layer, b.rel));
 
@@ -202,13 +221,20 @@ function changedPaths(before: StackView, after: StackView, format: WhiteoutForma
 
   const compareNode = (b: ChildLookup, a: ChildLookup, path: string): void => {
     if (b.kind === 'absent' && a.kind === 'absent') return;
-    if (b.kind === 'absent' || a.kind === 'absent') return void out.set(path, 'entry');
+    if (b.kind === 'absent' || a.kind === 'absent') {
+      out.set(path, 'entry');
+      if (b.kind === 'found' && b.node.entry.kind !== 'dir') kept(path, before.identity(b.node.branches[0]!.layer, b.node.branches[0]!.rel));
+      return;
+    }
     const bDir = b.node.entry.kind === 'dir';
     const aDir = a.node.entry.kind === 'dir';
     if (bDir && aDir) return compareDir(b.node, a.node);
     const bTop = b.node.branches[0]!;
     const aTop = a.node.branches[0]!;
-    if (bDir || aDir || before.identity(bTop.layer, bTop.rel) !== after.identity(aTop.layer, aTop.rel)) out.set(path, 'entry');
+    if (bDir || aDir || before.identity(bTop.layer, bTop.rel) !== after.identity(aTop.layer, aTop.rel)) {
+      out.set(path, 'entry');
+      if (!bDir) kept(path, before.identity(bTop.layer, bTop.rel));
+    }
   };
 
   compareDir(rootNode(before), rootNode(after));
