@@ -1,5 +1,6 @@
-// Failpoints: named places in the daemon's background work where a test may hold it, to make an
-// interleaving certain rather than likely (a copy-up still staging while other requests arrive).
+// Failpoints: named places in the daemon's background work (or a merge) where a test may hold it, to
+// make an interleaving certain rather than likely (a copy-up still staging while other requests
+// arrive; a merge killed before or while bystanders keep their files).
 // Off unless WORLDOS_FAILPOINTS names them: "name=/path/of/hold-file[,name=...]".
 import { existsSync } from 'node:fs';
 

@@ -2,6 +2,7 @@
 // before each phase. <home>/journal/merge.json, with step progress in merge.progress.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BystanderPins } from '../core/merge/bystanders.js';
 import type { MergeStep } from '../core/merge/plan.js';
 import { WorldError } from '../core/world-error.js';
 import type { ProcessRef } from '../host/process-identity.js';
@@ -16,12 +17,19 @@ export interface MergeJournal {
   readonly fold: readonly string[];
   /** Paths where the ancestor's version is kept (conflicts decided for the parent). */
   readonly skip: readonly string[];
-  /** Worlds whose daemons were stopped for the merge and must be mounted again at these paths. */
+  /**
+   * Bystanders' running views: their daemons switch to the new stack at the end (one that died is
+   * mounted again at its path). Named for what older versions did: stop them and mount again.
+   */
   readonly remount: readonly { readonly id: string; readonly mountpoint: string }[];
   /** Merged worlds whose mounted views become aliases of the ancestor's (daemon kept, re-pointed). */
   readonly aliases: readonly string[];
   /** New parent lists of the merged worlds' other children. */
   readonly reparent: readonly { readonly id: string; readonly parents: readonly string[] }[];
+  /** What each bystander keeps, descendants first (src/core/merge/bystanders.ts); absent in older journals. */
+  readonly pins?: readonly BystanderPins[];
+  /** The bystanders kept it: made before phase 0, so a resumed merge never reads a changed layer for them. */
+  readonly pinned?: boolean;
   /** Phase k folds fold[k >> 1], pass (k & 1) + 1; fold.length * 2 means all layers are folded. */
   readonly phase: number;
   /** The current phase's plan, once made. */

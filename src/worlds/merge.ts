@@ -1,11 +1,13 @@
 // merge: fold a child world's changes — and those of every world between it and the ancestor —
 // into the ancestor, in layer order, by renames. Then the merged worlds are gone and their other
-// children hang from the ancestor, pinned so that none of their files change (docs/merge.md).
+// children hang from the ancestor; every bystander (a world stacking a merged one) first keeps its
+// own copy of what it saw wherever its view would change, so none of its files change (docs/merge.md).
 //
 // Crash safety: the journal (merge-journal.ts) is written before any change; each phase's plan is
 // journaled before it runs and each step's completion is logged; every later worldctl call that
 // finds a journal whose owner is dead finishes the merge (roll forward).
 import { removeTree } from '../host/remove-tree.js';
+import { planBystanders, type BystanderPins } from '../core/merge/bystanders.js';
 import { findConflicts, type MergedLayer } from '../core/merge/conflicts.js';
 import { planApplyPass, planRedirectPass, touchedPaths, type PlanInput } from '../core/merge/plan.js';
 import { MERGE_POLICIES, type Conflict } from '../core/merge/policy.js';
@@ -14,19 +16,20 @@ import { resolve } from '../core/resolve.js';
 import { whiteoutFormat } from '../core/whiteout/index.js';
 import { WorldError } from '../core/world-error.js';
 import { emptyTrash, runSteps } from '../host/apply-merge.js';
+import { holdAt } from '../host/failpoints.js';
 import { HostLayers } from '../host/layer-probe.js';
+import { readMounts } from '../host/mountinfo.js';
 import { isAlive, refOf } from '../host/process-identity.js';
 import { identityOf, readSeenLog } from '../host/seen-log.js';
 import { children, findById, isAncestor, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { addAliases, liveAliases, liveDaemon, refreshDaemon, startDaemon, stopDaemon, type DaemonRecord } from './daemon.js';
-import { writeFileAtomic } from '../registry/atomic-file.js';
-import type { StackFile } from '../host/stack-file.js';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { liveDaemon } from './daemon.js';
 import { JournalFiles, type MergeJournal } from './merge-journal.js';
+import { adoptMerged, refreshViews, restackBystanders } from './merge-views.js';
 import { pinPaths } from './protect.js';
 import { hostStack, lineageOf, prunedPaths } from './stack.js';
+
+export { mountWorldAt } from './merge-views.js';
 
 export interface MergeResult {
   readonly merged: readonly string[];
@@ -91,22 +94,31 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
   // Other children of merged worlds: new parents, checked for a consistent order now.
   const mergedIds = new Set(fold.map((w) => w.id));
   const others = reg.worlds.filter((w) => !mergedIds.has(w.id) && w.parents.some((p) => mergedIds.has(p)));
-  const reparent = others.map((w) => ({ id: w.id, parents: dedupe(w.parents.map((p) => (mergedIds.has(p) ? into.id : p))) }));
+  // A parent that became an ancestor of another (the ancestor standing for a merged world) is dropped:
+  // the other brings it anyway, and listing both would refuse the layer order (C3).
+  const reparent = others.map((w) => {
+    const ps = dedupe(w.parents.map((p) => (mergedIds.has(p) ? into.id : p)));
+    return { id: w.id, parents: ps.filter((p) => !ps.some((q) => q !== p && isAncestor(reg, p, q))) };
+  });
   let trial = reg;
   for (const r of reparent) trial = replaceWorld(trial, { ...findById(trial, r.id)!, parents: r.parents });
   for (const r of reparent) lineageOf(trial, r.id, ctx.lineage);
 
-  // Merged worlds' views become aliases of the ancestor's (their daemons are re-pointed at the end);
-  // daemons of other worlds whose stack changes are stopped now and mounted again afterwards.
+  // Bystanders: the worlds that stack a merged world without being merged. Their layer order
+  // changes, so wherever their view would change they keep a copy of what they saw (planned now,
+  // made before any layer changes); their daemons keep running and switch stacks at the end.
+  const bystanders = reg.worlds.filter((w) => !mergedIds.has(w.id) && w.id !== into.id &&
+    lineageOf(reg, w.id, ctx.lineage).some((a) => mergedIds.has(a.id)));
+  const pins = planKeeps(ctx, reg, trial, fold, into, bystanders, skip);
+  // Merged worlds' views become aliases of the ancestor's (their daemons are re-pointed at the end).
   const aliases = fold.filter((w) => liveDaemon(ctx.layout.daemonFile(w.id))).map((w) => w.id);
-  const affected = reg.worlds.filter((w) => !mergedIds.has(w.id) && lineageOf(reg, w.id, ctx.lineage).some((a) => mergedIds.has(a.id)));
-  const remount = affected
+  const remount = bystanders
     .map((w) => ({ id: w.id, mountpoint: liveDaemon(ctx.layout.daemonFile(w.id))?.mountpoint }))
     .filter((r): r is { id: string; mountpoint: string } => r.mountpoint !== undefined);
 
   const j: MergeJournal = {
     op: 'merge', owner: refOf(process.pid)!, child: child.id, into: into.id, fold: fold.map((w) => w.id),
-    skip, remount, aliases, reparent, phase: 0,
+    skip, remount, aliases, reparent, pins, phase: 0,
   };
   ctx.store.update((r) => {
     let next = r;
@@ -118,23 +130,38 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
     journal.write(j);
     return { registry: next, result: undefined };
   });
-  for (const w of affected) await stopDaemon(ctx.layout.daemonFile(w.id));
   // The merged worlds' processes stay frozen until they belong to the ancestor.
   for (const w of fold) ctx.membership.freeze(w.id);
-
-  // Protect the other children before any layer changes.
-  for (const o of others) {
-    const stack = hostStack(reg, o.id, ctx.layout, ctx.lineage);
-    const mine = new Set(lineageOf(reg, o.id, ctx.lineage).map((w) => w.id));
-    const paths = new Set<string>();
-    for (const w of fold) {
-      if (mine.has(w.id)) continue;
-      for (const t of touchedPaths(hostStack(reg, w.id, ctx.layout, ctx.lineage), format)) if (t.kind !== 'dir') paths.add(t.path);
-    }
-    pinPaths(stack, ctx.layout.work(o.id), [...paths].sort());
-  }
   await runJournal(ctx, j);
   return { merged: fold.map((w) => w.name), into: into.name, conflicts, reparented: others.map((w) => w.name) };
+}
+
+/** What each bystander must keep (src/core/merge/bystanders.ts), read from the layers as they are. */
+function planKeeps(ctx: WorldsContext, reg: Registry, after: Registry, fold: readonly World[], into: World,
+  bystanders: readonly World[], skip: readonly string[]): BystanderPins[] {
+  if (bystanders.length === 0) return [];
+  const ids = (r: Registry, id: string) => lineageOf(r, id, ctx.lineage).map((w) => w.id);
+  const involved = new Set<string>([...fold.map((w) => w.id), into.id]);
+  for (const b of bystanders) for (const id of ids(reg, b.id)) involved.add(id);
+  for (const b of bystanders) for (const id of ids(after, b.id)) involved.add(id);
+  // One pool of every layer involved, the base last (only lower layers are pruned and hide mounts).
+  const worlds = [...involved].map((id) => findById(reg, id)!).sort((a, b) => Number(a.base === true) - Number(b.base === true));
+  const base = worlds[worlds.length - 1]!;
+  const pool = new HostLayers(worlds.map((w) => ctx.layout.layer(w)), whiteoutFormat(into.whiteout),
+    base.base ? prunedPaths(ctx.layout.layer(base), ctx.layout.home) : []);
+  pool.setHiddenMounts(readMounts().filter((m) => m.fstype.startsWith('fuse')).map((m) => m.mountpoint));
+  const index = new Map(worlds.map((w, i) => [w.id, i] as const));
+  return planBystanders({
+    pool, layerOf: (id) => index.get(id)!, format: pool.format,
+    before: (id) => ids(reg, id), after: (id) => ids(after, id),
+    fold: fold.map((w) => w.id), into: into.id, bystanders: bystanders.map((w) => w.id), skip,
+  });
+}
+
+/** Whether a layer-relative path lies at or under a path whose merged changes are not applied. */
+function skipFor(skip: readonly string[]): ((rel: string) => boolean) | undefined {
+  if (skip.length === 0) return undefined;
+  return (p) => skip.some((s) => p === s.slice(1) || p.startsWith(s.slice(1) + '/'));
 }
 
 /** Finish a merge whose process died (no-op when there is none; BUSY when its owner still runs). */
@@ -154,8 +181,17 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
   const reg = ctx.store.read();
   const into = findById(reg, j.into)!;
   const format = whiteoutFormat(into.whiteout);
-  const skip = new Set(j.skip);
-  const skipFn = skip.size === 0 ? undefined : (p: string) => [...skip].some((s) => p === s.slice(1) || p.startsWith(s.slice(1) + '/'));
+  // Bystanders keep what they see before any layer changes (idempotent: a re-run finishes them).
+  if (!j.pinned) {
+    await holdAt('merge-keep');
+    for (const b of j.pins ?? []) {
+      if (findById(reg, b.world)) pinPaths(hostStack(reg, b.world, ctx.layout, ctx.lineage), ctx.layout.work(b.world), b.pins);
+      await holdAt('merge-kept');
+    }
+    j = { ...j, pinned: true };
+    files.write(j);
+  }
+  const skipFn = skipFor(j.skip);
   while (j.phase < j.fold.length * 2) {
     const source = findById(reg, j.fold[j.phase >> 1]!)!;
     const sides = {
@@ -188,98 +224,11 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
     return { registry: next, result: undefined };
   });
   await adoptMerged(ctx, j);
+  await restackBystanders(ctx, j);
   await refreshViews(ctx, j);
   for (const id of j.fold) removeTree(ctx.layout.worldDir(id));
   emptyTrash(files.trash);
-  const after = ctx.store.read();
-  for (const r of j.remount) {
-    const w = findById(after, r.id);
-    if (w && !liveDaemon(ctx.layout.daemonFile(w.id))) await mountWorldAt(ctx, w, r.mountpoint);
-  }
   files.remove();
-}
-
-/**
- * The merged worlds' processes and views now belong to the ancestor: their members move to the
- * ancestor (cgroup: moved while frozen; pidns: the namespaces change owner), and their daemons
- * switch to the ancestor's stack,
- * so their processes see the ancestor's files and keep their open files (moved by rename).
- */
-async function adoptMerged(ctx: WorldsContext, j: MergeJournal): Promise<void> {
-  const reg = ctx.store.read();
-  const into = findById(reg, j.into)!;
-  const stack = lineageOf(reg, into.id, ctx.lineage);
-  const base = stack[stack.length - 1]!;
-  const adopted: DaemonRecord[] = [];
-  for (const id of j.fold) {
-    ctx.membership.adopt(id, into.id);
-    adopted.push(...liveAliases(ctx.layout.aliasesFile(id)));
-    const rec = liveDaemon(ctx.layout.daemonFile(id));
-    if (!rec || !j.aliases.includes(id)) continue;
-    const work = join(ctx.layout.worldDir(into.id), 'alias-work', id);
-    mkdirSync(work, { recursive: true });
-    const spec: StackFile = {
-      lowerdirs: stack.slice(1).map((w) => ctx.layout.layer(w)), upperdir: ctx.layout.layer(into), workdir: work,
-      seenlog: ctx.layout.seenLog(into.id), prune: prunedPaths(ctx.layout.layer(base), ctx.layout.home),
-    };
-    const file = ctx.layout.stackFile(id);
-    mkdirSync(dirname(file), { recursive: true });
-    rmSync(file + '.ok', { force: true });
-    writeFileAtomic(file, JSON.stringify(spec) + '\n');
-    process.kill(rec.pid, 'SIGUSR1');
-    for (let i = 0; i < 200 && !existsSync(file + '.ok'); i++) await new Promise((r) => setTimeout(r, 25));
-    adopted.push(rec);
-  }
-  if (adopted.length > 0) addAliases(ctx.layout.aliasesFile(into.id), adopted);
-}
-
-/**
- * The ancestor's layer changed in place: every running view that stacks it (the ancestor's own,
- * its aliases, its other descendants' that are not mounted again) reads it afresh before the merge
- * returns, so that it shows at once even where the kernel caches long (src/worlds/daemon.ts).
- */
-async function refreshViews(ctx: WorldsContext, j: MergeJournal): Promise<void> {
-  const reg = ctx.store.read();
-  const remounted = new Set(j.remount.map((r) => r.id));
-  for (const w of reg.worlds) {
-    if (remounted.has(w.id) || !lineageOf(reg, w.id, ctx.lineage).some((a) => a.id === j.into)) continue;
-    const rec = liveDaemon(ctx.layout.daemonFile(w.id));
-    if (rec) await refreshDaemon(rec, ctx.layout.stackFile(w.id));
-    // Aliases serve the ancestor's stack too (those adopted just now were re-pointed already: twice is harmless).
-    if (w.id !== j.into) continue;
-    for (const a of liveAliases(ctx.layout.aliasesFile(w.id))) {
-      const stack = aliasStack(a);
-      if (stack !== undefined) await refreshDaemon(a, stack);
-    }
-  }
-}
-
-/** The stack file an alias daemon was started with (its merged world's: the stack= of its command line). */
-function aliasStack(a: DaemonRecord): string | undefined {
-  try {
-    const m = /(?:^|,)stack=([^,]+)/.exec(readFileSync(`/proc/${a.pid}/cmdline`, 'utf8').replace(/\0/g, ','));
-    if (m) return m[1]!;
-  } catch { /* gone: nothing to refresh */ }
-  return undefined;
-}
-
-/** Mount a world's view with its own daemon (shared with `worldctl mount`). */
-export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: string): Promise<void> {
-  const reg = ctx.store.read();
-  const stack = lineageOf(reg, w.id, ctx.lineage);
-  const base = stack[stack.length - 1]!;
-  await startDaemon({
-    lowers: stack.slice(1).map((x) => ctx.layout.layer(x)),
-    upper: ctx.layout.layer(w),
-    work: ctx.layout.work(w.id),
-    whiteout: w.whiteout,
-    prune: prunedPaths(ctx.layout.layer(base), ctx.layout.home),
-    seenlog: ctx.layout.seenLog(w.id),
-    log: ctx.layout.logFile(w.id),
-    mountpoint,
-    stack: ctx.layout.stackFile(w.id),
-    suid: !w.nosuid,
-  }, ctx.layout.daemonFile(w.id));
 }
 
 /** A reader of one world's own layer only. */

@@ -34,7 +34,7 @@ export class NotExpressible extends Error {
   }
 }
 
-interface MemNode {
+export interface MemNode {
   readonly kind: EntryKind;
   readonly rdev: number;
   readonly target?: string;
@@ -134,6 +134,23 @@ export class MemoryLayer {
       throw new NotExpressible(`${JSON.stringify(rel)} already holds a ${existing.kind}; this format keeps its marker there`);
     }
     n.children.set(name, node);
+  }
+
+  /** Detach the entry at `rel` with everything below it (rename away); undefined when absent. */
+  take(rel: string): MemNode | undefined {
+    const [dir, name] = parentAndName(rel);
+    const parent = this.node(dir);
+    const n = parent?.children?.get(name);
+    if (n) parent!.children!.delete(name);
+    return n;
+  }
+
+  /** Attach `node` at `rel` (rename into place: replaces what is there); the parent must exist. */
+  put(rel: string, node: MemNode): void {
+    const [dir, name] = parentAndName(rel);
+    const parent = this.node(dir);
+    if (!parent?.children) throw new Error(`put ${JSON.stringify(rel)}: no parent directory (ENOENT)`);
+    parent.children.set(name, node);
   }
 
   /** readdir with d_type and, for devices, rdev: what HostLayers.list returns. */
