@@ -29,9 +29,9 @@ export function initArgv(p: InitPlanInput): string[] {
 
 export interface RunPlanInput {
   readonly initPid: number;
-  /** Path of the worldenter binary on the host (src/ns/worldenter.c). */
-  readonly enterBin: string;
-  /** The world's name, for worldenter's messages (a command not found says which world). */
+  /** The fd on which nsenter holds worldctl's open copy of dist/worldshim (src/ns/worldshim.c). */
+  readonly shimFd: number;
+  /** The world's name, for the shim's messages (a command not found says which world). */
   readonly world?: string;
   /** Working directory inside the world (absolute); default '/'. */
   readonly cwd?: string;
@@ -39,26 +39,31 @@ export interface RunPlanInput {
   readonly cgroupProcs?: string;
   /** Rootless: also enter the world's user namespace (keeping the caller's ids: root inside). */
   readonly userns?: boolean;
-  /** Foreground: the fd on which worldctl relays the signals it gets (see worldenter.c). */
+  /** Foreground: the fd on which worldctl relays the signals it gets (see worldshim.c). */
   readonly relayFd?: number;
 }
 
 /**
- * argv that runs `command` inside the world whose init has host pid `initPid`: worldenter joins
- * the cgroup, enters the init's namespaces and root, changes to `cwd` inside the world, and runs
- * the command as its child (no shell, no env(1): each exec in a world costs lookups in its view).
+ * argv that runs `command` inside the world whose init has host pid `initPid`: a host shell joins
+ * the cgroup and ignores SIGINT and SIGQUIT (so nsenter's waiting half, in the terminal's foreground
+ * group, outlives a Ctrl-C that the command handles), then execs util-linux nsenter, which enters
+ * the init's namespaces and root and execs the shim through /proc/self/fd (no lookup in the view):
+ * the shim changes to `cwd`, gives the command SIGINT and SIGQUIT back, runs it, relays signals,
+ * and exits with its status (128+N when it died of signal N, which nsenter passes on).
  */
 export function runArgv(p: RunPlanInput): string[] {
   if (p.command.length === 0) throw new Error('runArgv: empty command');
-  return [
-    p.enterBin,
-    ...(p.cgroupProcs !== undefined ? ['--cgroup', p.cgroupProcs] : []),
-    ...(p.userns ? ['--user'] : []),
+  const user = p.userns ? ['--user', '--preserve-credentials'] : [];
+  const enter = ['nsenter', `--target=${p.initPid}`, ...user, '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--'];
+  const shim = [
+    `/proc/self/fd/${p.shimFd}`, '--self', String(p.shimFd),
     ...(p.cwd !== undefined && p.cwd !== '/' ? ['--cwd', p.cwd] : []),
     ...(p.world !== undefined ? ['--world', p.world] : []),
     ...(p.relayFd !== undefined ? ['--relay', String(p.relayFd)] : []),
-    String(p.initPid), '--', ...p.command,
+    '--',
   ];
+  const join = p.cgroupProcs !== undefined ? 'echo $$ > "$0" && ' : '';
+  return ['/bin/sh', '-c', `${join}trap "" INT QUIT && exec "$@"`, p.cgroupProcs ?? 'sh', ...enter, ...shim, ...p.command];
 }
 
 /** Prefix that moves the shell into a cgroup, then execs argv (so no pid escapes the cgroup). */

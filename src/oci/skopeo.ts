@@ -1,7 +1,7 @@
 // The registry client: skopeo (Debian package `skopeo`), which speaks the OCI distribution
 // protocol, auth, TLS and retries — worldos speaks none of it itself. `copy` moves an image
-// between an OCI layout directory and a registry reference.
-import { execa } from 'execa';
+// between an OCI layout directory and a registry reference. execa is imported on first use: every
+// worldctl command would pay for loading it otherwise.
 
 /** A failed copy: skopeo's own message, or that skopeo is not installed. */
 export class SkopeoError extends Error {
@@ -44,6 +44,7 @@ export interface CopyOptions {
 /** skopeo copy SRC DST (transport-qualified). */
 export async function skopeoCopy(src: string, dst: string, opts: CopyOptions = {}): Promise<void> {
   const tls = opts.tlsVerify === false ? ['--src-tls-verify=false', '--dest-tls-verify=false'] : [];
+  const { execa } = await import('execa');
   try {
     await execa('skopeo', ['copy', '--quiet', ...tls, src, dst], { stdin: 'ignore', all: true });
   } catch (e) {

@@ -10,7 +10,7 @@ import { WorldError } from '../core/world-error.js';
 import { isAlive, type ProcessRef } from '../host/process-identity.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import { findById, type Registry, type World } from '../registry/model.js';
-import { RELAY_FD, runDetached, runForeground, startInit } from '../ns/launcher.js';
+import { RELAY_FD, runDetached, runForeground, SHIM_FD, startInit } from '../ns/launcher.js';
 import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
@@ -20,7 +20,7 @@ import type { ProcessInfo } from './contents.js';
 /** How long `delete` waits after SIGTERM before SIGKILL (documented in the README). */
 export const STOP_GRACE_MS = 5_000;
 
-/** dist/<name>: one of the small C programs scripts/build-native.mjs builds (worldinit, worldenter). */
+/** dist/<name>: one of the small C programs scripts/build-native.mjs builds (worldinit, worldshim). */
 function nativeBin(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++, dir = dirname(dir)) {
@@ -89,12 +89,13 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   // Changes to its ancestors' layers made before this command reach its view first (issue 6).
   await fenceDaemon(ctx.layout.logFile(w.id), ctx.layout.daemonFile(w.id));
   const argv = runArgv({
-    initPid: init.pid, enterBin: nativeBin('worldenter'), world: w.name, cwd: req.cwd, command: req.command,
+    initPid: init.pid, shimFd: SHIM_FD, world: w.name, cwd: req.cwd, command: req.command,
     cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless(), relayFd: req.detach ? undefined : RELAY_FD,
   });
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
-  if (req.detach) return runDetached(argv, env, ctx.layout.logFile(w.id));
-  return runForeground(argv, env);
+  const shim = nativeBin('worldshim');
+  if (req.detach) return runDetached(argv, env, shim, ctx.layout.logFile(w.id));
+  return runForeground(argv, env, shim);
 }
 
 /**
@@ -119,7 +120,7 @@ export function listProcesses(ctx: WorldsContext, id: string): ProcessInfo[] {
   for (const pid of pids) {
     const p = readProc(pid);
     if (!p || p.nspids.length < level) continue; // a launcher still in the host's namespace
-    if (isInitLauncher(p.command)) continue; // the unshare that waits for a nested world's init
+    if (isInitLauncher(p.command) || isShim(p.command)) continue; // plumbing, not the world's programs
     out.push({ pid, nspid: p.nspids[level - 1]!, command: p.command, state: p.state });
   }
   return out.sort((a, b) => a.nspid - b.nspid);
@@ -128,6 +129,11 @@ export function listProcesses(ctx: WorldsContext, id: string): ProcessInfo[] {
 /** `unshare ... -- .../worldinit ROOT NAME`: plumbing of a nested world, not one of its programs. */
 function isInitLauncher(command: string): boolean {
   return command.startsWith('unshare ') && / -- \S*\/worldinit /.test(command);
+}
+
+/** `/proc/self/fd/N --self N ...`: the shim nsenter runs, the parent of a command in the world. */
+function isShim(command: string): boolean {
+  return /^\/proc\/self\/fd\/\d+ --self \d+ /.test(command);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,6 +4,7 @@
 // the foreground, SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to worldctl alone reach the command,
 // and worldctl exits with 128+N when the command dies of signal N (issue 13, points 6 and 7).
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +33,8 @@ afterAll(() => {
 
 /** Run `worldctl run T -- sh -c SCRIPT` on a pty; `drive` talks to it. Resolves with output and status. */
 function onPty(script: string, drive: (write: (s: string) => void, output: () => string) => Promise<void>): Promise<{ out: string; code: number | null }> {
-  const cmd = `${WORLDCTL} run T -- sh -c '${script}'`;
+  // The terminal's shell says when worldctl returned (and would take the terminal back).
+  const cmd = `${WORLDCTL} run T -- sh -c '${script}'; s=$?; echo worldctl-returned; exit $s`;
   const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
@@ -61,11 +63,13 @@ describe('the terminal in a world', () => {
   });
 
   it('Ctrl-C reaches the program inside the world, and worldctl exits with its status (130)', async () => {
-    const r = await onPty('trap "echo caught-INT; exit 130" INT; echo ready; while :; do sleep 1; done', async (write, output) => {
+    // The handler takes a second: worldctl must not return (and hand the terminal back) before it ends.
+    const r = await onPty('trap "sleep 1; echo caught-INT; exit 130" INT; echo ready; while :; do sleep 1; done', async (write, output) => {
       await waitForOutput(output, 'ready');
       write('\x03');
     });
     expect(r.out).toContain('caught-INT');
+    expect(r.out.indexOf('caught-INT')).toBeLessThan(r.out.indexOf('worldctl-returned'));
     expect(r.code).toBe(130);
   });
 
@@ -111,6 +115,26 @@ describe('signals sent to worldctl alone', () => {
       expect(psOfT()).not.toContain(marker);
     });
   }
+});
+
+describe('how a command enters the world', () => {
+  it('through util-linux nsenter, whose child is the shim, the command\'s parent; ps lists neither', async () => {
+    const child = spawn(WORLDCTL, ['run', 'T', '--', 'sh', '-c', 'exec sleep 377'], { env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    try {
+      await waitFor('sleep 377 in the world', () => psOfT().includes('sleep 377'), 60_000);
+      const row = psOfT().split('\n').find((l) => l.includes('sleep 377'))!;
+      const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+      const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      const shim = parentOf(Number(row.trim().split(/\s+/)[0]));
+      expect(cmdline(shim)).toMatch(/^\/proc\/self\/fd\/\d+ --self \d+ .*--world T .*-- sh -c exec sleep 377/);
+      expect(cmdline(parentOf(shim))).toMatch(/^nsenter --target=\d+ .*--pid --mount --uts --ipc --root --wd -- \/proc\/self\/fd\//);
+      expect(psOfT().split('\n').filter((l) => l.includes('sleep 377'))).toHaveLength(1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(128 + constants.signals.SIGTERM);
+  });
 });
 
 describe('a command that is not there', () => {

@@ -31,26 +31,33 @@ describe('initArgv', () => {
 });
 
 describe('runArgv', () => {
-  const E = '/x/worldenter';
-  it('runs the command through worldenter with the init\'s pid, nothing in front of the command', () => {
-    expect(runArgv({ initPid: 7, enterBin: E, command: ['ls', '-l'] })).toEqual([E, '7', '--', 'ls', '-l']);
+  const SH = ['/bin/sh', '-c', 'trap "" INT QUIT && exec "$@"', 'sh'];
+  const NSENTER = ['nsenter', '--target=7', '--pid', '--mount', '--uts', '--ipc', '--root', '--wd', '--'];
+  const SHIM = ['/proc/self/fd/4', '--self', '4'];
+  it('enters the world with util-linux nsenter, which execs the shim through /proc/self/fd, then the command', () => {
+    expect(runArgv({ initPid: 7, shimFd: 4, command: ['ls', '-l'] })).toEqual([...SH, ...NSENTER, ...SHIM, '--', 'ls', '-l']);
   });
 
-  it('joins the cgroup, names the world and relays signals when asked', () => {
-    expect(runArgv({ initPid: 7, enterBin: E, command: ['id'], cgroupProcs: '/cg/procs', world: 'w', relayFd: 3 }))
-      .toEqual([E, '--cgroup', '/cg/procs', '--world', 'w', '--relay', '3', '7', '--', 'id']);
+  it('runs nsenter with SIGINT and SIGQUIT ignored (its waiting half outlives a Ctrl-C), joining the cgroup first when given one', () => {
+    const argv = runArgv({ initPid: 7, shimFd: 4, command: ['id'], cgroupProcs: '/cg/procs' });
+    expect(argv.slice(0, 5)).toEqual(['/bin/sh', '-c', 'echo $$ > "$0" && trap "" INT QUIT && exec "$@"', '/cg/procs', 'nsenter']);
   });
 
-  it('passes --cwd to worldenter (which changes directory inside the world), but not for /', () => {
-    expect(runArgv({ initPid: 7, enterBin: E, cwd: '/srv', command: ['pwd'] })).toEqual([E, '--cwd', '/srv', '7', '--', 'pwd']);
-    expect(runArgv({ initPid: 7, enterBin: E, cwd: '/', command: ['pwd'] })).toEqual([E, '7', '--', 'pwd']);
+  it('names the world and the relay fd to the shim', () => {
+    expect(runArgv({ initPid: 7, shimFd: 4, command: ['id'], world: 'w', relayFd: 3 }))
+      .toEqual([...SH, ...NSENTER, ...SHIM, '--world', 'w', '--relay', '3', '--', 'id']);
+  });
+
+  it('passes --cwd to the shim (which changes directory inside the world), but not for /', () => {
+    expect(runArgv({ initPid: 7, shimFd: 4, cwd: '/srv', command: ['pwd'] })).toEqual([...SH, ...NSENTER, ...SHIM, '--cwd', '/srv', '--', 'pwd']);
+    expect(runArgv({ initPid: 7, shimFd: 4, cwd: '/', command: ['pwd'] })).toEqual([...SH, ...NSENTER, ...SHIM, '--', 'pwd']);
   });
 
   it('rootless: also enters the user namespace, keeping the caller\'s ids (root inside)', () => {
-    expect(runArgv({ initPid: 7, enterBin: E, command: ['id'], userns: true })).toEqual([E, '--user', '7', '--', 'id']);
+    expect(runArgv({ initPid: 7, shimFd: 4, command: ['id'], userns: true }).slice(4, 8)).toEqual(['nsenter', '--target=7', '--user', '--preserve-credentials']);
   });
 
   it('refuses an empty command', () => {
-    expect(() => runArgv({ initPid: 7, enterBin: E, command: [] })).toThrow(/empty command/);
+    expect(() => runArgv({ initPid: 7, shimFd: 4, command: [] })).toThrow(/empty command/);
   });
 });
