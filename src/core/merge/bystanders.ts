@@ -6,6 +6,7 @@
 import type { ViewPath } from '../paths.js';
 import { lookupChild, resolve, rootNode, type Branch, type ChildLookup, type ViewNode } from '../resolve.js';
 import type { WhiteoutFormat } from '../whiteout/format.js';
+import { hiddenByHashed } from '../whiteout/hashed-marker.js';
 import { StackView, type LayerPool, type StackLayer } from './stack-view.js';
 
 /**
@@ -141,7 +142,18 @@ function markerPaths(input: BystanderInput, block: readonly StackLayer[], foreig
     return false;
   };
   const walk = (layer: number, rel: string) => {
-    for (const e of view.list(layer, rel)) {
+    const listed = view.list(layer, rel);
+    // A hashed marker hides a name too long for a marker of its own: the layers below tell which.
+    const markers = new Set(listed.filter((e) => format.isHashedMarker(e.name)).map((e) => e.name));
+    if (markers.size > 0) {
+      const below = new Set<string>();
+      for (let l = layer + 1; l < block.length; l++) for (const e of view.list(l, rel)) below.add(e.name);
+      for (const hidden of hiddenByHashed(markers, below, (n) => format.markerFor(n))) {
+        const p = rel === '' ? hidden : `${rel}/${hidden}`;
+        if (shown(p)) out.push('/' + p);
+      }
+    }
+    for (const e of listed) {
       if (format.isInternal(e.name)) continue;
       const hidden = format.hiddenByMarker(e.name) ?? (format.isWhiteout(e) ? e.name : undefined);
       const p = hidden !== undefined ? (rel === '' ? hidden : `${rel}/${hidden}`) : (rel === '' ? e.name : `${rel}/${e.name}`);
@@ -203,10 +215,14 @@ function changedPaths(before: StackView, after: StackView, format: WhiteoutForma
     const prefix = b.path === '/' ? '/' : b.path + '/';
     for (const r of redirected) if (r.startsWith(prefix)) names.add(r.slice(prefix.length).split('/')[0]!);
     if (same === bIds.length && same === aIds.length && names.size === 0) return;
-    // A name only the common lower part has resolves there alike: look at the others' names.
+    // A name only the common lower part has resolves there alike: look at the others' names. But
+    // a hashed marker (a whiteout of a name too long for a marker of its own) says not which name it
+    // hides: with one among them, the common part's names are compared too.
+    let hashed = false;
     const collect = (v: StackView, bs: readonly Branch[]) => {
       for (const br of bs) {
         for (const e of v.list(br.layer, br.rel)) {
+          if (format.isHashedMarker(e.name)) hashed = true;
           if (format.isInternal(e.name)) continue;
           names.add(format.hiddenByMarker(e.name) ?? e.name);
         }
@@ -214,6 +230,10 @@ function changedPaths(before: StackView, after: StackView, format: WhiteoutForma
     };
     collect(before, b.branches.slice(0, b.branches.length - same));
     collect(after, a.branches.slice(0, a.branches.length - same));
+    if (hashed) {
+      collect(before, b.branches.slice(b.branches.length - same));
+      collect(after, a.branches.slice(a.branches.length - same));
+    }
     for (const name of [...names].sort()) {
       compareNode(lookupChild(b, name, before, format), lookupChild(a, name, after, format), b.path === '/' ? `/${name}` : `${b.path}/${name}`);
     }
