@@ -8,6 +8,7 @@
 //   <home>/worlds/<id>/daemon    pid, start time and mountpoint of the worldfs serving it
 //   <home>/worlds/<id>/worldfs.log
 //   <home>/worlds/<id>/init      pid and start time of its init (PID 1 of its namespaces)
+//   <home>/worlds/<id>/start.lock  held while its view is mounted or its init started (start-lock.ts)
 //   <home>/worlds/<id>/pidns     the PID namespaces it owns (rootless membership, src/ns/membership.ts)
 //   <home>/worlds/<id>/aliases   daemons still serving merged children's views as aliases of this one
 //   <home>/mnt/<id>              its default mountpoint (outside the world's directory: a
@@ -39,6 +40,8 @@ export class StoreLayout {
   /** Read by the daemon serving world `id`'s mount on SIGUSR1 (outlives the world: aliases). */
   stackFile(id: string): string { return join(this.home, 'stacks', `${id}.json`); }
   daemonFile(id: string): string { return join(this.worldDir(id), 'daemon'); }
+  /** Held while a world's view is mounted or its init started: one daemon, one view, one init, whatever runs at once. */
+  startLock(id: string): string { return join(this.worldDir(id), 'start.lock'); }
   logFile(id: string): string { return join(this.worldDir(id), 'worldfs.log'); }
   /** The layer path stored in the registry for a new world. */
   static layerRel(id: string): string { return `worlds/${id}/layer`; }

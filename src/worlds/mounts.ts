@@ -4,20 +4,24 @@ import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { deadMount, liveDaemon, stopDaemon } from './daemon.js';
 import { mountWorldAt } from './merge.js';
 import { liveInit } from './processes.js';
+import { underStartLock } from './start-lock.js';
 
 export async function mountWorld(ctx: WorldsContext, name: string, at?: string): Promise<string> {
   const reg = ctx.store.read();
   const w = mustFindByName(reg, name);
   if (w.base) throw new WorldError('IS_BASE', `"${w.name}" is the base world: its files are ${ctx.layout.layer(w)} itself`);
   mustBeActive(w);
-  const live = liveDaemon(ctx.layout.daemonFile(w.id));
-  if (live) {
-    throw new WorldError('BUSY', `world "${w.name}" is already mounted at ${live.mountpoint}`, { hint: `worldctl umount ${JSON.stringify(w.name)}` });
-  }
-  if (deadMount(ctx.layout.daemonFile(w.id))) await stopDaemon(ctx.layout.daemonFile(w.id)); // bring a dead view back
-  const mountpoint = at ?? ctx.layout.defaultMount(w.id);
-  await mountWorldAt(ctx, w, mountpoint);
-  return mountpoint;
+  // Two mounts at once: the second finds the first's daemon once it holds the lock (exit 4, BUSY).
+  return underStartLock(ctx, w.id, async () => {
+    const live = liveDaemon(ctx.layout.daemonFile(w.id));
+    if (live) {
+      throw new WorldError('BUSY', `world "${w.name}" is already mounted at ${live.mountpoint}`, { hint: `worldctl umount ${JSON.stringify(w.name)}` });
+    }
+    if (deadMount(ctx.layout.daemonFile(w.id))) await stopDaemon(ctx.layout.daemonFile(w.id)); // bring a dead view back
+    const mountpoint = at ?? ctx.layout.defaultMount(w.id);
+    await mountWorldAt(ctx, w, mountpoint);
+    return mountpoint;
+  });
 }
 
 export async function umountWorld(ctx: WorldsContext, name: string): Promise<string | undefined> {

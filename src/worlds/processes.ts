@@ -15,6 +15,7 @@ import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { deadMount, fenceDaemon, liveDaemon, stopDaemon } from './daemon.js';
+import { underStartLock } from './start-lock.js';
 import type { ProcessInfo } from './contents.js';
 
 /** How long `delete` waits after SIGTERM before SIGKILL (documented in the README). */
@@ -57,16 +58,21 @@ export async function ensureInit(ctx: WorldsContext, reg: Registry, w: World, mo
   mustBeActive(w);
   const first = w.parents[0] ? findById(reg, w.parents[0]) : undefined;
   const parentInit = first && !first.base ? await ensureInit(ctx, reg, first, mountWorld) : undefined;
-  if (deadMount(ctx.layout.daemonFile(w.id))) await stopDaemon(ctx.layout.daemonFile(w.id)); // clear a dead view first
-  const root = liveDaemon(ctx.layout.daemonFile(w.id))?.mountpoint ?? await mountWorld(w);
-  const bin = nativeBin('worldinit');
-  const ref = await startInit(initArgv({
-    root, hostname: hostnameOf(w.name), initBin: bin, nestInPid: parentInit?.pid,
-    cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless(),
-  }), bin, ctx.layout.logFile(w.id));
-  ctx.membership.registerInit(w.id, ref);
-  writeFileAtomic(ctx.layout.initFile(w.id), `${ref.pid} ${ref.start}\n`);
-  return ref;
+  // Two first runs at once must not start two daemons and two inits: the second waits, then finds them.
+  return underStartLock(ctx, w.id, async () => {
+    const started = liveInit(ctx, w.id);
+    if (started) return started;
+    if (deadMount(ctx.layout.daemonFile(w.id))) await stopDaemon(ctx.layout.daemonFile(w.id)); // clear a dead view first
+    const root = liveDaemon(ctx.layout.daemonFile(w.id))?.mountpoint ?? await mountWorld(w);
+    const bin = nativeBin('worldinit');
+    const ref = await startInit(initArgv({
+      root, hostname: hostnameOf(w.name), initBin: bin, nestInPid: parentInit?.pid,
+      cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless(),
+    }), bin, ctx.layout.logFile(w.id));
+    ctx.membership.registerInit(w.id, ref);
+    writeFileAtomic(ctx.layout.initFile(w.id), `${ref.pid} ${ref.start}\n`);
+    return ref;
+  });
 }
 
 export interface RunRequest {
