@@ -2,30 +2,20 @@
 // world over /, with no workaround (apt fstat()s the temporary files it has unlinked; its man-db
 // trigger walks /usr/share/man), the package runs there, and once the world is deleted the host's
 // dpkg database and /usr/bin are as they were. Needs Debian's archive (CI reaches it).
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepUnder } from '../helpers/procs.js';
-import { WORLDCTL } from '../helpers/worldctl.js';
+import { worldctlAt } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 const PACKAGE = 'hello';
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
-/** bin/worldctl, bounded generously: an install fetches from Debian's archive (a hang detector, not a speed check). */
-function ctl(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(WORLDCTL, args, { env: { ...process.env, WORLDOS_HOME: home }, encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status ?? -1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
-}
+// Bounded generously: an install fetches from Debian's archive (a hang detector, not a speed check).
+const { ctl, ok } = worldctlAt(() => home, 600_000);
 const dpkgStatus = () => createHash('sha256').update(readFileSync('/var/lib/dpkg/status')).digest('hex');
-
-function ok(...args: string[]): string {
-  const r = ctl(...args);
-  expect(r.code, `worldctl ${args.join(' ')}: ${r.err}\n${r.out.slice(-2000)}`).toBe(0);
-  return r.out;
-}
 
 beforeAll(() => {
   tmp = tempDir('worldos-apt-');

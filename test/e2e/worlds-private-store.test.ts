@@ -6,19 +6,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepUnder } from '../helpers/procs.js';
 import { UnprivilegedUser } from '../helpers/unprivileged.js';
-import { spawnWorldctl } from '../helpers/worldctl.js';
+import { worldctlAt } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
 let user: UnprivilegedUser;
-const ctl = (...args: string[]) => spawnWorldctl(home, args);
-
-function ok(...args: string[]): string {
-  const r = ctl(...args);
-  expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
-  return r.out;
-}
+const { ctl, ok } = worldctlAt(() => home);
 
 beforeAll(async () => {
   tmp = tempDir('worldos-private-');

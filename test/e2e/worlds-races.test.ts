@@ -5,12 +5,12 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cmdline, sweepUnder } from '../helpers/procs.js';
-import { spawnWorldctl, WORLDCTL } from '../helpers/worldctl.js';
+import { WORLDCTL, worldctlAt } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
-const ctl = (...args: string[]) => spawnWorldctl(home, args);
+const { ctl } = worldctlAt(() => home);
 
 /** `n` worldctl processes started together; resolves with their exit codes. */
 function together(n: number, args: readonly string[]): Promise<number[]> {

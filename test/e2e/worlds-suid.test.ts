@@ -6,18 +6,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepUnder } from '../helpers/procs.js';
-import { spawnWorldctl } from '../helpers/worldctl.js';
+import { worldctlAt } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
-const ctl = (...args: string[]) => spawnWorldctl(home, args);
-
-function ok(...args: string[]): string {
-  const r = ctl(...args);
-  expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
-  return r.out;
-}
+const { ctl, ok } = worldctlAt(() => home);
 
 /** The effective uid a setuid-root copy of id(1), made in world `w`, gives user nobody there. */
 const suidEuid = (w: string) => ok('run', w, '--', 'sh', '-c',

@@ -16,9 +16,24 @@ export const REPO = resolve(import.meta.dirname, '..', '..');
 export const WORLDCTL = join(REPO, 'bin', 'worldctl');
 
 /** bin/worldctl on the store at `home`, synchronously (bounded): exit code, stdout, stderr. */
-export function spawnWorldctl(home: string, args: readonly string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(WORLDCTL, args, { env: { ...process.env, WORLDOS_HOME: home }, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+export function spawnWorldctl(home: string, args: readonly string[], timeoutMs = 60_000): { code: number; out: string; err: string } {
+  const r = spawnSync(WORLDCTL, args, { env: { ...process.env, WORLDOS_HOME: home }, encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status ?? -1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+/**
+ * bin/worldctl on the store `home()` names (read at each call: tests make it in beforeEach):
+ * `ctl` gives the result, `ok` throws (with stderr and the end of stdout) unless it exits 0.
+ * `timeoutMs` bounds each call: a hang detector, never a speed check.
+ */
+export function worldctlAt(home: () => string, timeoutMs = 60_000) {
+  const ctl = (...args: string[]) => spawnWorldctl(home(), args, timeoutMs);
+  const ok = (...args: string[]): string => {
+    const r = ctl(...args);
+    if (r.code !== 0) throw new Error(`worldctl ${args.join(' ')} exited ${r.code}: ${r.err}\n${r.out.slice(-2000)}`);
+    return r.out;
+  };
+  return { ctl, ok };
 }
 
 export interface CtlResult {
