@@ -141,7 +141,10 @@ describe('deep paths: a plain directory (the oracle) and worldfs in every whiteo
     expect(bash(BUILD, lower).status).toBe(0);
     const before = fingerprint(lower);
     const [upper, work, mnt] = dirs as [string, string, string];
-    const m: Mounted = await mountWorldfs({ lowers: [lower], upper, work, mnt, whiteout });
+    // timeout=0: a copy-up this deep gives the object a new st_ino (its origin record does not fit:
+    // README, Known limitations), and attributes the kernel still caches from before it disagree
+    // with fresh ones, which makes a shell's getcwd() walk fail now and then (dash's startup).
+    const m: Mounted = await mountWorldfs({ lowers: [lower], upper, work, mnt, whiteout, options: ['timeout=0'] });
     const r = bash(OPS, mnt);
     expect(r.out).toBe(expected);
     expect(r.status).toBe(0);
