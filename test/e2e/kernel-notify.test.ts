@@ -7,7 +7,7 @@ import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, sta
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { soon } from '../helpers/procs.js';
+import { exists, soon } from '../helpers/procs.js';
 import { daemonStats, mountWorldfs, requestsDuring, stackDirs, tempDir, unmountAll } from '../helpers/worldfs.js';
 
 const longWith = (notify: string) => ['transport=kernel', `notify=${notify}`, 'timeout=3600', 'notify_timeout=3600'];
@@ -35,15 +35,6 @@ async function mount(whiteout: string, prepare: (lowers: string[]) => void, opti
   if (options.includes('notify=fanotify')) expect(m.stderr()).not.toMatch(/fanotify is not available/);
   return { ...d, m, p: (rel = '') => join(d.mnt, rel) };
 }
-
-const exists = (p: string) => {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const variants = [['inotify', 'aufs'], ['inotify', 'overlay'], ...(asRoot ? [['fanotify', 'aufs'], ['fanotify', 'overlay']] : [])];
 describe.each(variants)('notify=%s (whiteout=%s)', (notify, whiteout) => {

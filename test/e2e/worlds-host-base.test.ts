@@ -7,8 +7,8 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { soon } from '../helpers/procs.js';
-import { WorldsFixture } from '../helpers/worldctl.js';
+import { exists, soon } from '../helpers/procs.js';
+import { WorldsFixture, worldDaemonStats } from '../helpers/worldctl.js';
 
 let fx: WorldsFixture;
 beforeEach(() => {
@@ -27,25 +27,6 @@ async function run(world: string, script: string): Promise<string> {
 }
 
 /** A world's daemon counters: SIGUSR2 makes it print them in its log. */
-async function daemonStats(id: string): Promise<Record<string, number>> {
-  const pid = Number(readFileSync(join(fx.home, 'worlds', id, 'daemon'), 'utf8').split(' ')[0]);
-  const log = join(fx.home, 'worlds', id, 'worldfs.log');
-  const before = readFileSync(log, 'utf8').length;
-  process.kill(pid, 'SIGUSR2');
-  let line: string | undefined;
-  await soon(() => (line = /worldfs: stats (\{.*\})\n/.exec(readFileSync(log, 'utf8').slice(before))?.[1]) !== undefined);
-  return JSON.parse(line!) as Record<string, number>;
-}
-
-const exists = (p: string) => {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 const asRoot = process.getuid?.() === 0;
 
 describe.runIf(asRoot)('a world over the host root', () => {
@@ -70,9 +51,9 @@ describe.runIf(asRoot)('a world over the host root', () => {
     const names = ['f', 'd', 'd/x', 'merged', 'merged/a', 'merged/own', 'new', 'd2', 'dd', 'merged/b', 'hidden'];
     const look = () => names.map((n) => exists(v(n)));
     expect(look()).toEqual([true, true, true, true, true, true, false, false, false, false, false]);
-    const before = await daemonStats('w1');
+    const before = await worldDaemonStats(fx.home, 'w1');
     expect(look()).toEqual([true, true, true, true, true, true, false, false, false, false, false]);
-    expect((await daemonStats('w1')).requests).toBe(before.requests);
+    expect((await worldDaemonStats(fx.home, 'w1')).requests).toBe(before.requests);
     expect(statSync(v('f')).size).toBe(3);
 
     writeFileSync(join(host, 'f'), 'version 2\n');
@@ -96,6 +77,6 @@ describe.runIf(asRoot)('a world over the host root', () => {
     expect(statSync(v('f')).mode & 0o777).toBe(0o600);
     expect(await soon(() => !exists(v('merged/a')) && exists(v('merged/b')))).toBe(true);
     expect(exists(v('hidden'))).toBe(false);
-    expect((await daemonStats('w1')).viewChanges).toBeGreaterThan(0);
+    expect((await worldDaemonStats(fx.home, 'w1')).viewChanges).toBeGreaterThan(0);
   });
 });

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { soon } from '../helpers/procs.js';
-import { WorldsFixture } from '../helpers/worldctl.js';
+import { WorldsFixture, worldDaemonStats } from '../helpers/worldctl.js';
 
 let fx: WorldsFixture;
 beforeEach(() => {
@@ -43,16 +43,6 @@ function miniBase(base: string): void {
 }
 
 /** A world's daemon counters: SIGUSR2 makes it print them in its log. */
-async function daemonStats(id: string): Promise<Record<string, number>> {
-  const pid = Number(readFileSync(join(fx.home, 'worlds', id, 'daemon'), 'utf8').split(' ')[0]);
-  const log = join(fx.home, 'worlds', id, 'worldfs.log');
-  const before = readFileSync(log, 'utf8').length;
-  process.kill(pid, 'SIGUSR2');
-  let line: string | undefined;
-  await soon(() => (line = /worldfs: stats (\{.*\})\n/.exec(readFileSync(log, 'utf8').slice(before))?.[1]) !== undefined);
-  return JSON.parse(line!) as Record<string, number>;
-}
-
 const canBuildBase = ['/bin/sh', '/usr/bin/env', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2'].every(existsSync);
 
 describe.runIf(asRoot && canBuildBase)('worlds with long kernel caching', () => {
@@ -85,10 +75,10 @@ describe.runIf(asRoot && canBuildBase)('worlds with long kernel caching', () => 
     // Unchanged files: once stat'ed, their entries and attributes stay in the kernel.
     const walk = () => { for (let i = 0; i < 10; i++) statSync(join(c, `keep/k${i}`)); };
     walk();
-    const before = await daemonStats('w2');
+    const before = await worldDaemonStats(fx.home, 'w2');
     walk();
     walk();
-    expect((await daemonStats('w2')).requests).toBe(before.requests);
+    expect((await worldDaemonStats(fx.home, 'w2')).requests).toBe(before.requests);
     expect(before.viewChanges).toBeGreaterThan(0);
   });
 

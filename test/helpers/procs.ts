@@ -2,7 +2,7 @@
 // mountpoint through /proc, and wait for conditions with a bounded poll. Only sweepUnder (a test's
 // last-resort cleanup) touches a mount.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 export interface RunResult {
   status: number | null;
@@ -108,6 +108,16 @@ export async function waitUntil(cond: () => boolean, ms = 10_000): Promise<boole
  * Poll `cond` every 20 ms until it holds or `ms` pass, a throw counting as "not yet" (a name not
  * there yet); returns whether it held. For asynchronous effects such as a watcher's invalidations.
  */
+/** Whether `p` can be stat'ed (through a mount: a lookup there), without throwing. */
+export function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function soon(cond: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
   for (;;) {

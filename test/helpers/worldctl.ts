@@ -10,10 +10,24 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../cli/program.js';
 import { describeTree, type TreeEntry } from './tree.js';
-import { mountsUnder, runBounded, type RunResult } from './procs.js';
+import { mountsUnder, runBounded, soon, type RunResult } from './procs.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const WORLDCTL = join(REPO, 'bin', 'worldctl');
+
+/**
+ * The counters world `id`'s daemon prints on SIGUSR2 (requests served, view changes, ...), read
+ * from its worldfs.log in the store at `home` (bounded wait for the line).
+ */
+export async function worldDaemonStats(home: string, id: string): Promise<Record<string, number>> {
+  const pid = Number(readFileSync(join(home, 'worlds', id, 'daemon'), 'utf8').split(' ')[0]);
+  const log = join(home, 'worlds', id, 'worldfs.log');
+  const before = readFileSync(log, 'utf8').length;
+  process.kill(pid, 'SIGUSR2');
+  let line: string | undefined;
+  await soon(() => (line = /worldfs: stats (\{.*\})\n/.exec(readFileSync(log, 'utf8').slice(before))?.[1]) !== undefined);
+  return JSON.parse(line!) as Record<string, number>;
+}
 
 /** bin/worldctl on the store at `home`, synchronously (bounded): exit code, stdout, stderr. */
 export function spawnWorldctl(home: string, args: readonly string[], timeoutMs = 60_000): { code: number; out: string; err: string } {
