@@ -35,7 +35,10 @@ afterAll(() => {
 function onPty(script: string, drive: (write: (s: string) => void, output: () => string) => Promise<void>): Promise<{ out: string; code: number | null }> {
   // The terminal's shell says when worldctl returned (and would take the terminal back).
   const cmd = `${WORLDCTL} run T -- sh -c '${script}'; s=$?; echo worldctl-returned; exit $s`;
-  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // script(1) runs cmd with $SHELL, and the terminal's Ctrl-C reaches that shell too. bash waits to
+  // see whether its child died of the SIGINT (and goes on when worldctl exited with 130); dash, the
+  // /bin/sh a CI job may have as $SHELL, dies of it at once. The terminal's shell is bash here.
+  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: { ...env, SHELL: '/bin/bash' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
