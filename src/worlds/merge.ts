@@ -9,8 +9,8 @@
 import { removeTree } from '../host/remove-tree.js';
 import { planBystanders, type BystanderPins } from '../core/merge/bystanders.js';
 import { findConflicts, type MergedLayer } from '../core/merge/conflicts.js';
-import { planApplyPass, planRedirectPass, touchedPaths, type PlanInput } from '../core/merge/plan.js';
-import { MERGE_POLICIES, type Conflict } from '../core/merge/policy.js';
+import { planApplyPass, planRedirectPass, sourceRedirects, touchedPaths, type PlanInput } from '../core/merge/plan.js';
+import { MERGE_POLICIES, changeOf, describeChange, type Conflict } from '../core/merge/policy.js';
 import { toViewPath } from '../core/paths.js';
 import { resolve } from '../core/resolve.js';
 import { whiteoutFormat } from '../core/whiteout/index.js';
@@ -82,11 +82,22 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
   for (const c of conflicts) {
     const d = policy.decide(c);
     if (d === 'abort') aborting.push(c);
-    else if (d === 'keep-parent') skip.push(c.path);
+    else if (d === 'keep-parent') skip.push(changeOf(c));
+  }
+  // A directory the child moved away cannot be kept as the ancestor's while its new name, which
+  // the child's other changes are in, arrives: that would take a copy of the whole directory.
+  const moved = new Map(fold.flatMap((w) => sourceRedirects({ source: hostStack(reg, w.id, ctx.layout, ctx.lineage), target, format })
+    .map((r) => [r.target, { world: w.name, to: r.rel }] as const)));
+  const unkeepable = conflicts.filter((c) => c.removedWith !== undefined && skip.includes(changeOf(c)) && moved.has(c.removedWith));
+  if (unkeepable.length > 0) {
+    throw new WorldError('CONFLICT', `merge refused: --on-conflict parent cannot keep "${into.name}"'s version of:\n` +
+      unkeepable.map((c) => { const m = moved.get(c.removedWith!)!; return `  ${c.path}  ("${m.world}" moved ${c.removedWith} to /${m.to})`; }).join('\n'), {
+      hint: 'take the child\'s versions with --on-conflict child, or move the directory back in the child first',
+    });
   }
   if (aborting.length > 0) {
     throw new WorldError('CONFLICT', `merge refused: ${aborting.length} path(s) changed in "${into.name}" since the child first saw them:\n` +
-      aborting.map((c) => `  ${c.path}  (changed by "${c.world}")`).join('\n'), {
+      aborting.map((c) => `  ${c.path}  (${describeChange(c)})`).join('\n'), {
       hint: 'choose with --on-conflict child (take the child\'s versions) or --on-conflict parent (keep the ancestor\'s)',
     });
   }

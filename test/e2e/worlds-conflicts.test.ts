@@ -1,7 +1,7 @@
 // Merge conflicts: a path the child changed that the parent changed too since the child first saw
 // it. Default: exit 3 and nothing changes; --on-conflict child takes the child's version;
 // --on-conflict parent keeps the parent's and drops only that path. All changes through mounts.
-import { readFileSync, writeFileSync, unlinkSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeTree } from '../helpers/tree.js';
@@ -141,5 +141,55 @@ describe('other conflicts', () => {
     const r = await fx.ctl(['merge', 'Child1', '--into', 'Parent']);
     expect(r.code).toBe(0);
     expect(['a', 'b'].map((f) => readFileSync(join(p, f), 'utf8'))).toEqual(['child\n', 'parent\n']);
+  });
+
+  /**
+   * Child1 changes /d/f, then deletes /d or moves it to /e, and adds /n; Parent changes /d/f
+   * afterwards. Parent stays mounted; returns its mountpoint.
+   */
+  async function changedThenRemoved(how: 'delete' | 'move'): Promise<string> {
+    mkdirSync(join(fx.base, 'd'));
+    writeFileSync(join(fx.base, 'd', 'f'), 'v1\n');
+    writeFileSync(join(fx.base, 'd', 'g'), 'g\n');
+    await fx.init();
+    await fx.ok(['create', 'Parent']);
+    await fx.ok(['create', 'Child1', '--from', 'Parent']);
+    const c1 = await fx.mount('Child1');
+    writeFileSync(join(c1, 'd', 'f'), 'child\n');
+    if (how === 'delete') rmSync(join(c1, 'd'), { recursive: true });
+    else renameSync(join(c1, 'd'), join(c1, 'e'));
+    writeFileSync(join(c1, 'n'), 'n\n');
+    await fx.umount('Child1');
+    const p = await fx.mount('Parent');
+    writeFileSync(join(p, 'd', 'f'), 'parent\n');
+    return p;
+  }
+
+  it('a file Parent changed inside a directory Child1 deleted conflicts; --on-conflict parent keeps the directory', async () => {
+    const p = await changedThenRemoved('delete');
+    const r = await fx.ctl(['merge', 'Child1', '--into', 'Parent']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('/d/f  (removed with /d by "Child1")');
+    expect(readFileSync(join(p, 'd', 'f'), 'utf8')).toBe('parent\n');
+    const kept = await fx.ctl(['merge', 'Child1', '--into', 'Parent', '--on-conflict', 'parent']);
+    expect(kept.stderr).toBe('');
+    expect(kept.code).toBe(0);
+    expect(['d/f', 'd/g', 'n'].map((f) => readFileSync(join(p, f), 'utf8'))).toEqual(['parent\n', 'g\n', 'n\n']);
+  });
+
+  it('a file Parent changed inside a directory Child1 moved conflicts; --on-conflict parent is refused, child takes the move', async () => {
+    const p = await changedThenRemoved('move');
+    const r = await fx.ctl(['merge', 'Child1', '--into', 'Parent']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('/d/f  (removed with /d by "Child1")');
+    const kept = await fx.ctl(['merge', 'Child1', '--into', 'Parent', '--on-conflict', 'parent']);
+    expect(kept.code).toBe(3);
+    expect(kept.stderr).toContain('/d/f  ("Child1" moved /d to /e)');
+    expect(readFileSync(join(p, 'd', 'f'), 'utf8')).toBe('parent\n');
+    expect((await fx.worlds()).map((w) => w.name)).toEqual(['base', 'Parent', 'Child1']);
+    const taken = await fx.ctl(['merge', 'Child1', '--into', 'Parent', '--on-conflict', 'child']);
+    expect(taken.code).toBe(0);
+    expect(existsSync(join(p, 'd'))).toBe(false);
+    expect(['e/f', 'e/g', 'n'].map((f) => readFileSync(join(p, f), 'utf8'))).toEqual(['child\n', 'g\n', 'n\n']);
   });
 });

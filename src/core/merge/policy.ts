@@ -8,6 +8,21 @@ export interface Conflict {
   /** What that world's view showed before its change, and what the ancestor shows now. */
   readonly seen: string;
   readonly now: string;
+  /**
+   * The directory whose deletion or move away by `world` removed this path, when the change is
+   * not at the path itself: keeping the ancestor's version means keeping that directory.
+   */
+  readonly removedWith?: string;
+}
+
+/** The path whose change a policy drops to keep the ancestor's version of the conflicted path. */
+export function changeOf(c: Conflict): string {
+  return c.removedWith ?? c.path;
+}
+
+/** What the world did at the conflicted path, for a report: `changed by "C"`. */
+export function describeChange(c: Conflict): string {
+  return c.removedWith === undefined ? `changed by "${c.world}"` : `removed with ${c.removedWith} by "${c.world}"`;
 }
 
 /** take-child: apply the child's version; keep-parent: leave the ancestor's; abort: merge nothing. */
