@@ -16,23 +16,47 @@ export interface OriginRecord {
   readonly btimeNs: bigint;
 }
 
-/** The record as stored in the format's origin xattr. */
-export function encodeOrigin(r: OriginRecord): string {
-  return JSON.stringify(['o1', r.layer, String(r.ino), String(r.btimeNs), r.rel]);
+/**
+ * A record as read back. `byName`: only the origin's name was stored (its full path did not fit
+ * an xattr value or a symlink: a place deeper than about 4 KiB), and `rel` holds that name; the
+ * origin's directory is then the origin of the copy's own directory (core/origin.ts, originIn),
+ * as overlayfs's relative redirects say for a renamed directory too deep for an absolute one.
+ */
+export interface StoredOrigin extends OriginRecord {
+  readonly byName: boolean;
+}
+
+/** The record as stored in the format's origin xattr; with `byName`, only the rel's last name. */
+export function encodeOrigin(r: OriginRecord, byName = false): string {
+  const rel = byName ? r.rel.slice(r.rel.lastIndexOf('/') + 1) : r.rel;
+  return JSON.stringify([byName ? 'o1n' : 'o1', r.layer, String(r.ino), String(r.btimeNs), rel]);
 }
 
 /** Parse a stored record; undefined for anything malformed or of another version (then ignored). */
-export function decodeOrigin(text: string): OriginRecord | undefined {
+export function decodeOrigin(text: string): StoredOrigin | undefined {
   try {
     const v: unknown = JSON.parse(text);
-    if (!Array.isArray(v) || v.length !== 5 || v[0] !== 'o1') return undefined;
-    const [, layer, ino, btime, rel] = v as unknown[];
+    if (!Array.isArray(v) || v.length !== 5 || (v[0] !== 'o1' && v[0] !== 'o1n')) return undefined;
+    const [version, layer, ino, btime, rel] = v as unknown[];
     if (typeof layer !== 'string' || typeof rel !== 'string' || typeof ino !== 'string' || typeof btime !== 'string') return undefined;
     if (!/^\d+$/.test(ino) || !/^\d+$/.test(btime)) return undefined;
-    return { layer, rel, ino: BigInt(ino), btimeNs: BigInt(btime) };
+    const byName = version === 'o1n';
+    if (byName && (rel === '' || rel.includes('/'))) return undefined;
+    return { layer, rel, ino: BigInt(ino), btimeNs: BigInt(btime), byName };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The full record of a stored one: a by-name record's origin is `name` in `dirOrigin()` (the
+ * origin of the copy's directory, '' for the layer root), asked for only then.
+ */
+export function placeRecord(stored: StoredOrigin, dirOrigin: () => string): OriginRecord {
+  const { layer, ino, btimeNs } = stored;
+  if (!stored.byName) return { layer, rel: stored.rel, ino, btimeNs };
+  const dir = dirOrigin();
+  return { layer, rel: dir === '' ? stored.rel : dir + '/' + stored.rel, ino, btimeNs };
 }
 
 /** A layer root's identity as records name it. */

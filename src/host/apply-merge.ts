@@ -1,10 +1,14 @@
 // Executes merge steps (src/core/merge/plan.ts) on real layer directories. Every step is
 // idempotent, and after each one its index is appended to a progress file, so a merge killed at
 // any point resumes at the step it was in (docs/merge.md).
-import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { MergeStep } from '../core/merge/plan.js';
 import type { WhiteoutFormat } from '../core/whiteout/format.js';
 import { host, hostCode } from './errors.js';
+// Layer paths at any depth (a merge of objects past PATH_MAX: long-path.ts); the progress file and
+// the trash directory, which are short, use node:fs.
+import { chmodSync, chownSync, lstatSync, renameSync } from './host-fs.js';
+import { removeAll } from './remove-tree.js';
 import { LayerWriter } from './layer-writer.js';
 import { copyObject, copyTimes, copyXattrs } from './copy-up.js';
 import { getXattr, listXattrs, removeXattr } from './xattr.js';
@@ -123,5 +127,5 @@ function copyMetadata(src: string, dst: string, format: WhiteoutFormat): void {
 
 /** Remove everything in the trash directory. */
 export function emptyTrash(trash: string): void {
-  rmSync(trash, { recursive: true, force: true });
+  removeAll(trash);
 }

@@ -26,6 +26,9 @@
 //   only on an object that lands at its origin's place (settleOrigins).
 // Symlinks and special files take no `user.*` xattr: with aufs their records live in the layer's
 // origin table instead (format.originTable), one entry per inode, so they follow any rename too.
+// A place too deep for the record's value (ext4 keeps about 4 KiB of xattrs per inode, a symlink
+// PATH_MAX) is recorded by name: the origin is that name in the origin of the copy's directory
+// (its redirects followed, core/origin.ts), written only when that places it right (see recordAt).
 // A further copy of a copy records what the source reported (the first origin, or the source), so
 // numbers propagate up a child world's stack. Checks cost getattr one lstat of the origin for copies
 // (plus a walk of the origin's path for renamed ones); records are read once per inode and ctime.
@@ -33,9 +36,10 @@ import type { BigIntStats } from 'node:fs';
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from './host-fs.js';
 import { isFsError } from '../core/errors.js';
 import {
-  composeIno, coveredBy, decodeOrigin, encodeOrigin, layerKey, mayRecord, MAX_FS_INDEX, originHolds, overflowIno,
+  composeIno, coveredBy, decodeOrigin, encodeOrigin, layerKey, mayRecord, MAX_FS_INDEX, originHolds, overflowIno, placeRecord,
   type OriginRecord, type PlaceInView,
 } from '../core/inode-number.js';
+import { originIn } from '../core/origin.js';
 import { relOf } from '../core/paths.js';
 import { lookupChild, rootNode, type ViewNode } from '../core/resolve.js';
 import type { WhiteoutFormat } from '../core/whiteout/format.js';
@@ -106,7 +110,13 @@ function tableEntry(format: WhiteoutFormat, root: string, st: { ino: bigint; bir
   return `${root === '/' ? '' : root}/${format.originTable}/${st.ino}.${st.birthtimeNs}`;
 }
 
-/** The record of the inode at `rel` in `layer` (lstat `st`), read once per inode and ctime. */
+/**
+ * The record of the inode at `rel` in `layer` (lstat `st`), read once per inode and ctime. A
+ * by-name record (a deep place) is placed below the origin of `rel`'s directory; one on an inode
+ * with several names is not honoured, as its names in different directories would place it
+ * differently and so report different numbers. The placed record is kept: a rename of the inode
+ * changes its ctime, and one of a directory above leaves a redirect that places it the same.
+ */
 function recordAt(s: StackNumbers, layers: HostLayers, layer: number, rel: string, st: BigIntStats): OriginRecord | undefined {
   const key = Number(st.ino);
   const known = s.records.get(key);
@@ -115,7 +125,10 @@ function recordAt(s: StackNumbers, layers: HostLayers, layer: number, rel: strin
   const entry = tableEntry(layers.format, layers.hostPath(layer, ''), st);
   try {
     const v = entry === undefined ? getXattr(layers.hostPath(layer, rel), layers.format.origin)?.toString('utf8') : readlinkSync(entry);
-    if (v !== undefined) record = decodeOrigin(v) ?? null;
+    const stored = v === undefined ? undefined : decodeOrigin(v);
+    if (stored !== undefined && (!stored.byName || st.isDirectory() || st.nlink === 1n)) {
+      record = placeRecord(stored, () => originIn(layers, layer, dirOf(rel)));
+    }
   } catch (e) {
     if (!isFsError(e) && hostCode(e) === undefined) throw e; // no xattrs here, no entry, gone meanwhile: no record
   }
@@ -175,6 +188,9 @@ export function reportedIno(view: NumberedView, node: ViewNode, st: BigIntStats)
   return claim ? ownIno(view, { dev: claim.dev, ino: claim.record.ino }) : ownIno(view, st);
 }
 
+/** The directory part of a layer-relative path ('' for the layer root). */
+const dirOf = (rel: string): string => rel.slice(0, Math.max(rel.lastIndexOf('/'), 0));
+
 const QUIET = new Set(['EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'EACCES', 'ENOSPC', 'E2BIG', 'ERANGE', 'ENOENT']);
 const quiet = (e: unknown) => QUIET.has((isFsError(e) ? e.code : hostCode(e)) ?? '');
 
@@ -196,15 +212,33 @@ export function recordOrigin(view: NumberedView, node: ViewNode, copy: string): 
     const record = claim?.record ?? (key === undefined ? undefined : { layer: key, rel: top.rel, ino: st.ino, btimeNs: st.birthtimeNs });
     if (record === undefined || !mayRecord(record.btimeNs, copySt.birthtimeNs)) return;
     const entry = tableEntry(layers.format, layers.hostPath(0, ''), copySt);
-    if (entry === undefined) return setXattr(copy, layers.format.origin, encodeOrigin(record));
+    // A place too deep for the value (ext4 holds about 4 KiB of xattrs, a symlink PATH_MAX) is
+    // stored by name, when the copy's directory places it right (see recordAt).
+    const byName = () => dirOf(record.rel) === originIn(layers, 0, dirOf(relOf(node.path)));
+    if (entry === undefined) {
+      return storeRecord(record, byName, (v) => setXattr(copy, layers.format.origin, v));
+    }
     // The entry is named after the copy's own inode, so it stays valid wherever the copy is renamed.
     mkdirSync(entry.slice(0, entry.lastIndexOf('/')), { recursive: true, mode: 0o700 });
     rmSync(entry, { force: true });
-    symlinkSync(encodeOrigin(record), entry);
+    storeRecord(record, byName, (v) => symlinkSync(v, entry));
   } catch (e) {
     if (!quiet(e) && hostCode(e) !== 'ENAMETOOLONG') throw e;
   }
 }
+
+/** Store `record` with `write`; if it is too long, by name when `byName()` says that places it right. */
+function storeRecord(record: OriginRecord, byName: () => boolean, write: (value: string) => void): void {
+  try {
+    write(encodeOrigin(record));
+  } catch (e) {
+    const code = isFsError(e) ? e.code : hostCode(e);
+    if (!record.rel.includes('/') || !TOO_LONG.has(code ?? '') || !byName()) throw e;
+    write(encodeOrigin(record, true));
+  }
+}
+
+const TOO_LONG = new Set(['ENOSPC', 'E2BIG', 'ERANGE', 'ENAMETOOLONG']);
 
 /** Materialising a metacopy file replaces its inode: the new one (`to`) keeps `from`'s record. */
 export function carryOrigin(from: string, to: string, format: WhiteoutFormat): void {
@@ -220,6 +254,7 @@ export function carryOrigin(from: string, to: string, format: WhiteoutFormat): v
  * Merge hook: `rel` was just moved into the layer at `root`. A record survives only on an object
  * that landed at its origin's recorded place; renamed copies (and anything under a moved
  * directory that is not at its origin's place) lose theirs and report their own numbers. See (c).
+ * By-name records (deep places) are dropped too: their name alone does not say the place.
  */
 export function settleOrigins(root: string, rel: string, format: WhiteoutFormat): void {
   const path = rel === '' ? root : root + '/' + rel;

@@ -2,7 +2,7 @@
 // ftruncate after unlink or rename-over: apt-get does this) and fallocate in each mode. Every row
 // runs on worldfs with aufs and overlay whiteouts and on a plain directory (ext4: the oracle).
 import {
-  chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, ftruncateSync, openSync, readFileSync, readSync,
+  chmodSync, closeSync, constants, fchmodSync, mkdirSync, readdirSync, rmdirSync, fchownSync, fstatSync, futimesSync, ftruncateSync, openSync, readFileSync, readSync,
   renameSync, statSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,6 +30,7 @@ const L0: Tree = {
   'low.txt': file('lower data', { mode: 0o644, uid: 0, gid: 0 }),
   'other.txt': 'the other file',
   'big.bin': file(KIB16.toString(), { mode: 0o644 }),
+  ldir: { inner: 'inside' },
 };
 const LAYERS = [L0];
 
@@ -55,7 +56,64 @@ function expected(v: View, mode: number): string {
   return v.variant.union && mode & (COLLAPSE_RANGE | INSERT_RANGE) ? 'EOPNOTSUPP' : 'OK';
 }
 
+/**
+ * libfuse 2.9's high-level API (transport=native) forgets a removed directory's path before any
+ * request about it reaches worldfs, and sends directories no handle: there fstat of one is ENOENT.
+ */
+const NO_REMOVED_DIRS = (v: View) => v.variant.union && process.env.WORLDFS_TRANSPORT === 'native';
+
+/**
+ * fstat, readdir and fchmod of a directory open as `fd` whose name is gone (rmdir): ext4 answers with
+ * its attributes, nlink 0, the same st_ino, and an empty listing; nothing can be created in it.
+ */
+function removedDirWorks(v: View, rel: string, fd: number, ino: number): void {
+  if (NO_REMOVED_DIRS(v)) {
+    expect(errno(() => fstatSync(fd))).toBe('ENOENT');
+    expect(errno(() => statSync(v.p(rel)))).toBe('ENOENT');
+    return;
+  }
+  let st = fstatSync(fd);
+  expect([st.isDirectory(), st.nlink, st.ino]).toEqual([true, 0, ino]);
+  expect(readdirSync(`/proc/self/fd/${fd}`)).toEqual([]);
+  expect(errno(() => openSync(`/proc/self/fd/${fd}/x`, constants.O_CREAT | constants.O_WRONLY, 0o644))).toBe('ENOENT');
+  fchmodSync(fd, 0o700);
+  st = fstatSync(fd);
+  expect([st.mode & 0o7777, st.nlink, st.ino]).toEqual([0o700, 0, ino]);
+  expect(errno(() => statSync(v.p(rel)))).toBe('ENOENT');
+}
+
 const cases: Case[] = [
+  {
+    title: 'a new directory open after rmdir: fstat reads nlink 0 and the same st_ino, its listing is empty, fchmod applies',
+    layers: LAYERS,
+    run(v) {
+      mkdirSync(v.p('newdir'), 0o755);
+      const ino = statSync(v.p('newdir')).ino;
+      const fd = openSync(v.p('newdir'), constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        rmdirSync(v.p('newdir'));
+        removedDirWorks(v, 'newdir', fd, ino);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  },
+  {
+    title: 'a lower directory open after its contents and itself are removed: fstat reads nlink 0 and the same st_ino, fchmod applies',
+    layers: LAYERS,
+    run(v) {
+      const ino = statSync(v.p('ldir')).ino;
+      const fd = openSync(v.p('ldir'), constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        unlinkSync(v.p('ldir/inner'));
+        rmdirSync(v.p('ldir'));
+        removedDirWorks(v, 'ldir', fd, ino);
+      } finally {
+        closeSync(fd);
+      }
+      expect(readFileSync(v.p('other.txt'), 'utf8')).toBe('the other file');
+    },
+  },
   {
     title: 'a new file keeps working after unlink: fstat reads nlink 0 and the same st_ino; fchmod, fchown, futimens and ftruncate apply',
     layers: LAYERS,

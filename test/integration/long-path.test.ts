@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as hfs from '../../src/host/host-fs.js';
 import { holdPath } from '../../src/host/long-path.js';
+import { removeAll } from '../../src/host/remove-tree.js';
 import { getXattr, setXattr } from '../../src/host/xattr.js';
 import { tempDir } from '../helpers/worldfs.js';
 
@@ -79,6 +80,24 @@ describe('host paths longer than PATH_MAX', () => {
     expect(hfs.lstatNoSymlinks(`${deep}/planted`, { mode: 0, rdev: 0 })).toBe(40); // ELOOP
     expect(fs.readdirSync(outside).sort()).toEqual([parts[2], 'secret'].sort());
     expect(hfs.readdirSync(mirror)).toEqual([]); // nothing planted at the end of the mirror
+  });
+
+  it('removeAll removes a tree deeper than PATH_MAX, files and symlinks at every depth, and no descriptor stays open', () => {
+    const top = `${tmp.path}/t`;
+    let p = top;
+    hfs.mkdirSync(top);
+    for (let i = 0; i < 30; i++) {
+      p += `/${i}${LEVEL}`;
+      hfs.mkdirSync(p);
+      hfs.writeFileSync(`${p}/f`, 'x');
+      hfs.symlinkSync('/etc/passwd', `${p}/s`); // never followed: a link is removed, not its target
+    }
+    const fds = openFds();
+    removeAll(top);
+    expect(fs.existsSync(top)).toBe(false);
+    expect(fs.existsSync('/etc/passwd')).toBe(true);
+    expect(openFds()).toBe(fds);
+    removeAll(top); // absent: nothing to do, as rm -rf
   });
 
   it('holdPath keeps one descriptor until released, and none for a short path', () => {

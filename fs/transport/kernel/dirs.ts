@@ -3,7 +3,8 @@
 import type { ViewPath } from '../../../src/core/paths.js';
 
 interface OpenDir {
-  readonly path: ViewPath;
+  /** Undefined for a removed directory: its listing is empty. */
+  readonly path: ViewPath | undefined;
   names: readonly Buffer[] | undefined;
 }
 
@@ -11,7 +12,7 @@ export class DirHandles {
   private readonly dirs = new Map<number, OpenDir>();
   private next = 1;
 
-  open(path: ViewPath): number {
+  open(path: ViewPath | undefined): number {
     while (this.dirs.has(this.next) || this.next === 0) this.next = (this.next + 1) >>> 0;
     const id = this.next;
     this.next = (this.next + 1) >>> 0;
@@ -26,7 +27,7 @@ export class DirHandles {
   names(id: number, offset: number, list: (path: ViewPath) => readonly string[]): readonly Buffer[] | undefined {
     const d = this.dirs.get(id);
     if (!d) return undefined;
-    if (offset === 0 || d.names === undefined) d.names = list(d.path).map((n) => Buffer.from(n));
+    if (offset === 0 || d.names === undefined) d.names = d.path === undefined ? [] : list(d.path).map((n) => Buffer.from(n));
     return d.names;
   }
 

@@ -8,6 +8,7 @@ import type { Attr, WorldFs } from '../../worldfs.js';
 import { DirHandles } from './dirs.js';
 import { InodeTable, type Node } from './inodes.js';
 import { CacheLedger } from './invalidations.js';
+import { RemovedDirs } from './removed-dirs.js';
 import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, OUT_HEADER_SIZE, replyBuffer, writeAttrOut, writeEntry, type Entry, type InHeader, type Reader,
 } from './protocol.js';
@@ -40,6 +41,8 @@ const S_IFDIR = 0o040000;
 export class OpContext {
   readonly nodes = new InodeTable();
   readonly dirs = new DirHandles();
+  /** Attributes of directories removed while the kernel holds them (fstat of an open one). */
+  readonly removedDirs = new RemovedDirs();
   /** What the kernel may cache of this view (negative entries included), for invalidation. */
   readonly ledger = new CacheLedger(this.nodes);
   /** Requests served, lookups counted and forgotten, copy-ups staged, READs and READDIRs: for tests and SIGUSR2. */

@@ -24,9 +24,12 @@ export function getattr(c: OpContext, r: Request): Buffer {
   return c.attrReply(r, path !== undefined ? c.fs.getattr(path) : unlinkedAttr(c, node));
 }
 
-/** Attributes of a file with no name left, from its open handles (ENOENT when it has none). */
+/**
+ * Attributes of a file with no name left, from its open handles (ENOENT when it has none); of a
+ * removed directory, those it had (removed-dirs.ts: the kernel sends directories no handle).
+ */
 function unlinkedAttr(c: OpContext, node: Node, hs = c.handlesOf(node)): Attr {
-  const a = hs.length > 0 ? c.fs.fgetattr(hs[0]!, true) : undefined;
+  const a = node.isDir ? c.removedDirs.attrOf(node) : hs.length > 0 ? c.fs.fgetattr(hs[0]!, true) : undefined;
   if (!a) throw fsError('ENOENT', `node ${node.id} was unlinked and is not open`);
   return a;
 }
@@ -52,20 +55,27 @@ export function setattr(c: OpContext, r: Request): Reply {
   const withFh = (valid & Fattr.FH) !== 0;
   const time = (set: number, now: number, sec: bigint, nsec: number): TimeSpec =>
     !(valid & set) ? 'omit' : valid & now ? 'now' : sec * 1_000_000_000n + BigInt(nsec);
-  if (c.nodes.pathOf(node) === undefined && !node.isDir) {
+  const change = (): HandleChange => ({
+    ...(valid & Fattr.MODE ? { mode } : {}),
+    ...(valid & Fattr.UID ? { uid } : {}),
+    ...(valid & Fattr.GID ? { gid } : {}),
+    ...(valid & Fattr.SIZE ? { size } : {}),
+    ...(valid & (Fattr.ATIME | Fattr.MTIME) ? {
+      atime: time(Fattr.ATIME, Fattr.ATIME_NOW, atime, atimensec), mtime: time(Fattr.MTIME, Fattr.MTIME_NOW, mtime, mtimensec),
+    } : {}),
+  });
+  if (c.nodes.pathOf(node) === undefined && node.isDir) {
+    // A removed directory (fchmod of an open one): what is left of it is kept in memory.
+    if (valid & Fattr.SIZE) throw fsError('EISDIR', `node ${node.id} is a directory`);
+    const a = c.removedDirs.change(node, change());
+    if (!a) throw fsError('ENOENT', `node ${node.id} was removed`);
+    return c.attrReply(r, a);
+  }
+  if (c.nodes.pathOf(node) === undefined) {
     // No name left (fchmod, futimens, ftruncate after unlink): only its open handles reach it.
     const hs = withFh ? [fh, ...c.handlesOf(node).filter((h) => h !== fh)] : c.handlesOf(node);
     if (hs.length === 0) throw fsError('ENOENT', `node ${node.id} was unlinked and is not open`);
-    const change: HandleChange = {
-      ...(valid & Fattr.MODE ? { mode } : {}),
-      ...(valid & Fattr.UID ? { uid } : {}),
-      ...(valid & Fattr.GID ? { gid } : {}),
-      ...(valid & Fattr.SIZE ? { size } : {}),
-      ...(valid & (Fattr.ATIME | Fattr.MTIME) ? {
-        atime: time(Fattr.ATIME, Fattr.ATIME_NOW, atime, atimensec), mtime: time(Fattr.MTIME, Fattr.MTIME_NOW, mtime, mtimensec),
-      } : {}),
-    };
-    c.fs.fsetattr(hs, change);
+    c.fs.fsetattr(hs, change());
     if (valid & Fattr.SIZE && valid & Fattr.KILL_SUIDGID) c.fs.dropSuidgid(hs[0]!);
     return c.attrReply(r, unlinkedAttr(c, node, hs));
   }

@@ -125,7 +125,9 @@ export function fsync(c: OpContext, r: Request): Buffer {
 }
 
 export function opendir(c: OpContext, r: Request): Buffer {
-  const path = c.pathOf(c.node(r.h.nodeid));
+  const node = c.node(r.h.nodeid);
+  // A removed directory reopened through /proc/self/fd, as ext4 allows: the kernel lists no dead directory.
+  const path = c.removedDirs.attrOf(node) && c.nodes.pathOf(node) === undefined ? undefined : c.pathOf(node);
   // A listing merges every layer: the kernel keeps it only when every layer's changes are reported
   // (each invalidates the directory's inode, and with it the cached listing).
   return openReply(r, c.dirs.open(path), c.listingsNotified ? FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE : 0);

@@ -80,7 +80,23 @@ export function link(c: OpContext, r: Request): Reply {
 }
 
 export const unlink = (c: OpContext, r: Request): Buffer => removeName(c, r, (p) => c.fs.unlink(p));
-export const rmdir = (c: OpContext, r: Request): Buffer => removeName(c, r, (p) => c.fs.rmdir(p));
+/** RMDIR, keeping the directory's attributes for the kernel's remaining holders (removed-dirs.ts). */
+export function rmdir(c: OpContext, r: Request): Buffer {
+  const parent = c.node(r.h.nodeid);
+  const name = r.body.cstring();
+  const path = c.childPath(parent, name);
+  const node = parent.children.get(name);
+  let before;
+  try {
+    before = node?.isDir ? c.fs.getattr(path) : undefined;
+  } catch (e) {
+    if (!isFsError(e)) throw e; // rmdir answers that itself
+  }
+  c.fs.rmdir(path);
+  c.nodes.unlinkName(parent, name);
+  if (node && before) c.removedDirs.remember(node, before);
+  return c.empty(r);
+}
 
 /** UNLINK / RMDIR: `remove` the name's view path, then drop the name from the node table. */
 function removeName(c: OpContext, r: Request, remove: (path: ViewPath) => void): Buffer {

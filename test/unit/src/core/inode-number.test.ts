@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   composeIno, coveredBy, decodeOrigin, encodeOrigin, INO_BITS, layerKey, MAX_FS_INDEX, mayRecord, originHolds,
-  overflowIno, type OriginRecord, type OriginSighting,
+  overflowIno, placeRecord, type OriginRecord, type OriginSighting,
 } from '../../../../src/core/inode-number.js';
 
 const REC: OriginRecord = { layer: layerKey(1234n, 1700000000123456789n), rel: 'd/file name\n2', ino: 98765n, btimeNs: 1700000001000000000n };
@@ -12,11 +12,26 @@ const yes = () => true;
 
 describe('the origin record', () => {
   it('round-trips, paths with spaces and newlines included', () => {
-    expect(decodeOrigin(encodeOrigin(REC))).toEqual(REC);
+    expect(decodeOrigin(encodeOrigin(REC))).toEqual({ ...REC, byName: false });
+  });
+
+  it('stores a deep place by its last name only, placed back below the directory\'s origin', () => {
+    const deep: OriginRecord = { ...REC, rel: 'a/'.repeat(3000) + 'leaf' };
+    const text = encodeOrigin(deep, true);
+    expect(text.length).toBeLessThan(200);
+    const stored = decodeOrigin(text)!;
+    expect(stored).toEqual({ ...REC, rel: 'leaf', byName: true });
+    expect(placeRecord(stored, () => 'a/'.repeat(2999) + 'a')).toEqual(deep);
+    expect(placeRecord(stored, () => '')).toEqual({ ...REC, rel: 'leaf' });
+  });
+
+  it('places a full record where it says, without asking for the directory\'s origin', () => {
+    const stored = decodeOrigin(encodeOrigin(REC))!;
+    expect(placeRecord(stored, () => { throw new Error('not asked'); })).toEqual(REC);
   });
 
   it.for([
-    ['not json'], ['[]'], ['["o2","1.2","3","4","a"]'], ['["o1",1,"3","4","a"]'], ['["o1","1.2","-3","4","a"]'],
+    ['not json'], ['[]'], ['["o1n","1.2","3","4","a/b"]'], ['["o1n","1.2","3","4",""]'], ['["o2","1.2","3","4","a"]'], ['["o1",1,"3","4","a"]'], ['["o1","1.2","-3","4","a"]'],
     ['["o1","1.2","3","4"]'], ['{"layer":"x"}'], ['["o1","1.2","3","4.5","a"]'],
   ])('ignores a malformed or foreign value: %s', ([text]) => {
     expect(decodeOrigin(text!)).toBeUndefined();
