@@ -90,7 +90,10 @@ function copyFile(src: string, st: Stats, dst: string, opts: CopyOptions): void 
     if (opts.canChown) chownQuiet(() => fchownSync(out, st.uid, st.gid));
     host(() => fchmodSync(out, st.mode & 0o7777));
     copyTimes(src, dst);
-    if (opts.fsync) host(() => fsyncSync(out));
+    // Only copied data needs the fsync (as in overlayfs, which syncs in ovl_copy_up_file alone): a
+    // metadata-only copy holds no data, and its inode, xattrs and times are journalled before the
+    // rename that makes it visible, so a crash shows the old object or the whole new one.
+    if (opts.fsync && !opts.metaOnly) host(() => fsyncSync(out));
   } finally {
     closeSync(out);
   }

@@ -101,11 +101,13 @@ export class OpContext {
    * Count one lookup of `name` in `parent` and describe it for an entry reply. A non-directory
    * with more links is the node its other names have only when it is in the top layer: a lower
    * hard link breaks at the first copy-up through one name (as in overlayfs without index=on), so
-   * its names must stay separate kernel inodes, each copied up and written as itself.
+   * its names must stay separate kernel inodes, each copied up and written as itself. `known`:
+   * the attributes getattr would give now, when the caller has them.
    */
-  entry(parent: Node, name: string): Entry {
+  entry(parent: Node, name: string, known?: Attr): Entry {
     const path = this.childPath(parent, name);
-    const attr = this.fs.getattr(path);
+    // `known`: the caller has the attributes already (CREATE, from the new file's descriptor).
+    const attr = known ?? this.fs.getattr(path);
     const isDir = (attr.mode & S_IFMT) === S_IFDIR;
     const shared = !isDir && attr.nlink > 1 && this.fs.inTopLayer(path);
     const node = this.nodes.lookup(parent, name, isDir, keyOf(attr), shared);

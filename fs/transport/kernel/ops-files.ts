@@ -63,7 +63,11 @@ export function create(c: OpContext, r: Request): Buffer {
   const fh = c.fs.create(c.childPath(parent, name), mode, owner(r.h));
   let e: Entry;
   try {
-    e = c.entry(parent, name);
+    // The reply's attributes come from the new file's descriptor (the path's answer, without
+    // resolving it again): a new file, in the top layer, with the number the handle reports.
+    const made = c.fs.fgetattr(fh);
+    if (made) made.layer = 0;
+    e = c.entry(parent, name, made);
   } catch (err) {
     c.fs.release(fh);
     throw err;

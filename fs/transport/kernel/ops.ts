@@ -3,6 +3,7 @@
 // none, or a promise of it while a big copy-up is staged; they throw FsError for errors.
 import { constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
+import { fsError } from '../../../src/core/errors.js';
 import type { WorldFs } from '../../worldfs.js';
 import { OpContext, type Reply, type Request, type Timeouts } from './op-context.js';
 import * as attrs from './ops-attrs.js';
@@ -25,7 +26,7 @@ const TABLE: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [Op.STATFS, attrs.statfs], [Op.SETXATTR, attrs.setxattr], [Op.GETXATTR, attrs.getxattr],
   [Op.LISTXATTR, attrs.listxattr], [Op.REMOVEXATTR, attrs.removexattr],
   [Op.OPEN, files.open], [Op.CREATE, files.create], [Op.READ, files.read], [Op.WRITE, files.write],
-  [Op.RELEASE, files.release], [Op.FSYNC, files.fsync], [Op.FLUSH, (c, r) => c.empty(r)], [Op.FALLOCATE, files.fallocate],
+  [Op.RELEASE, files.release], [Op.FSYNC, files.fsync], [Op.FLUSH, flush], [Op.FALLOCATE, files.fallocate],
   [Op.OPENDIR, files.opendir], [Op.READDIR, (c, r) => files.readdir(c, r, false)],
   [Op.READDIRPLUS, (c, r) => files.readdir(c, r, true)], [Op.RELEASEDIR, files.releasedir],
   [Op.FSYNCDIR, (c, r) => c.empty(r)],
@@ -38,8 +39,26 @@ const TABLE: ReadonlyMap<number, Handler> = new Map<number, Handler>([
  */
 const READ_ONLY: ReadonlySet<number> = new Set([
   Op.LOOKUP, Op.GETATTR, Op.READLINK, Op.ACCESS, Op.STATFS, Op.GETXATTR, Op.LISTXATTR, Op.OPEN, Op.READ,
-  Op.OPENDIR, Op.READDIR, Op.READDIRPLUS, Op.RELEASEDIR, Op.FLUSH, Op.FORGET, Op.BATCH_FORGET, Op.INTERRUPT,
+  Op.OPENDIR, Op.READDIR, Op.READDIRPLUS, Op.RELEASEDIR, Op.FORGET, Op.BATCH_FORGET, Op.INTERRUPT,
 ]);
+
+/**
+ * Opcodes that act on an open handle only (its data, its descriptor): they add, remove or rename no
+ * name and change no entry's kind, so what the top layer's memo holds stays true. They leave the
+ * memo as it is (a create's WRITE and RELEASE no longer make its next LOOKUP read afresh).
+ */
+const HANDLE_ONLY: ReadonlySet<number> = new Set([
+  Op.WRITE, Op.RELEASE, Op.FSYNC, Op.FALLOCATE, Op.FSYNCDIR,
+]);
+
+/**
+ * FLUSH (every close(2) of a FUSE file) has nothing to do here: data is written through at WRITE,
+ * and locks stay in the kernel. ENOSYS makes the kernel stop sending it for good (fc->no_flush),
+ * one request less per open file, as fuse-overlayfs does; close() still succeeds.
+ */
+function flush(): never {
+  throw fsError('ENOSYS', 'FLUSH is not needed');
+}
 
 /** OPEN's flags (fuse_open_in starts with them) ask for reading only, without O_TRUNC. */
 function readOnlyOpen(r: Request): boolean {
@@ -80,13 +99,15 @@ export class KernelOps {
   /**
    * Serve one request; unknown opcodes are answered ENOSYS (the kernel then stops sending most of
    * them). Requests that change nothing are served with the top layer's answers remembered from
-   * one to the next (HostLayers.topSteady); any other request makes it read afresh (topChanging).
+   * one to the next (HostLayers.topSteady); requests on an open handle leave it as it is
+   * (HANDLE_ONLY); any other request makes it read afresh (topChanging).
    */
   dispatch(r: Request): Reply {
     this.c.counters.requests++;
     const fn = TABLE.get(r.h.opcode);
     if (!fn) return encodeError(r.h.unique, -ENOSYS);
     const layers = this.c.fs.union.layers;
+    if (HANDLE_ONLY.has(r.h.opcode)) return fn(this.c, r);
     if (READ_ONLY.has(r.h.opcode) && (r.h.opcode !== Op.OPEN || readOnlyOpen(r))) layers.topSteady();
     else layers.topChanging();
     return fn(this.c, r);
