@@ -37,8 +37,8 @@ export function open(c: OpContext, r: Request): Reply {
 
 /**
  * The backing id to answer the open of handle `fh` on `node` with (0: we serve it). A top-layer
- * file of its own may be passthrough in any mode; a lower one (or a metacopy file's lower data)
- * only read-only, and a write open has copied it up already. When the node's open files are
+ * file of its own may be passthrough in any mode (but a setuid file's writes come to us); a lower
+ * one (or a metacopy file's lower data) only read-only, and a write open has copied it up already. When the node's open files are
  * passthrough to another host file (the file was copied up under them), the kernel would refuse
  * either answer: the handle is closed, the node's names go to a new node, and ESTALE makes the
  * kernel look the name up again and retry the open there (passthrough.ts).
@@ -46,7 +46,7 @@ export function open(c: OpContext, r: Request): Reply {
 function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean): number {
   const f = c.fs.handles.get(fh);
   if (!f) return 0;
-  const mode = c.passthrough.open(node.id, fh, f.fd, f.own || readOnly);
+  const mode = c.passthrough.open(node.id, fh, f.fd, readOnly, f.own);
   if (mode === 'conflict') {
     c.fs.release(fh);
     c.detach(node);

@@ -34,6 +34,20 @@ interface Backing {
 
 const errCode = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code;
 
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const S_IXGRP = 0o010;
+
+/**
+ * A write to this file by a caller without CAP_FSETID must drop setuid (and setgid with group
+ * execute): we do that when the kernel says so in WRITE (HANDLE_KILLPRIV_V2), but a passthrough
+ * write reaches the layer file with the daemon's credentials, which keep both. Such files are
+ * written through us. (A mode set while the file is open for writing is not seen here.)
+ */
+export function dropsPrivsOnWrite(mode: number): boolean {
+  return (mode & S_ISUID) !== 0 || (mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP);
+}
+
 export class PassthroughTable {
   private backing: BackingFiles | undefined;
   /** Nodes with passthrough handles open, by node id. */
@@ -56,18 +70,22 @@ export class PassthroughTable {
   }
 
   /**
-   * Decide the open of handle `fh` (host descriptor `fd`) on node `node`; `wanted`: the open may be
-   * passthrough (fs/README.md says which). Records the handle unless the answer is `conflict`.
+   * Decide the open of handle `fh` (host descriptor `fd`) on node `node`: a read-only open, or any
+   * open of a top-layer file of its own (`own`), may be passthrough (fs/README.md says which), but
+   * not a writing open of a file whose write must drop setuid/setgid (see `dropsPrivsOnWrite`).
+   * Records the handle unless the answer is `conflict`.
    */
-  open(node: number, fh: number, fd: number, wanted: boolean): OpenMode {
+  open(node: number, fh: number, fd: number, readOnly: boolean, own: boolean): OpenMode {
     const b = this.byNode.get(node);
+    let st: { dev: bigint; ino: bigint; mode: bigint } | undefined;
+    if (this.backing && (own || readOnly)) st = fstatSync(fd, { bigint: true });
+    const wanted = st !== undefined && (readOnly || !dropsPrivsOnWrite(Number(st.mode)));
     if (!wanted || !this.backing || (this.served.get(node) ?? 0) > 0) {
       if (b) return 'conflict';
       if (wanted && this.backing) this.counters.passthroughFallbacks++;
       return this.serve(node, fh);
     }
-    const st = fstatSync(fd, { bigint: true });
-    const key = `${st.dev}:${st.ino}`;
+    const key = `${st!.dev}:${st!.ino}`;
     if (b) {
       if (b.key !== key) return 'conflict';
       b.handles.add(fh);
