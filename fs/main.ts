@@ -51,7 +51,7 @@ async function serve(opts: MountOptions): Promise<number> {
       mountpoint, fsname: opts.fsname, allowOther: opts.allowOther && mayAllowOther(), cacheTimeout: opts.cacheTimeout,
       ...(s.notified ? { notifiedTimeout: opts.notifiedTimeout } : {}),
       ...(!s.notified && s.notifiedLayers > 0 ? { notifiedLayers: s.notifiedLayers, notifiedLayersTimeout: opts.notifiedTimeout } : {}),
-      kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache,
+      kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache, passthrough: opts.passthrough !== 'off',
     });
     await transport.mount();
     // Changes seen while mounting: the kernel may have cached names before they were reported.

@@ -17,6 +17,9 @@ export const NOTIFIED_TIMEOUT = 300;
  * `auto` (the default): kernel when the daemon may mount(2) itself (root, or root of a user and
  * mount namespace), else native (fs/README.md, "Transports", says why).
  */
+/** passthrough=: whether open files may be served by the kernel from their layer file. */
+export type Passthrough = 'auto' | 'off';
+
 export type TransportName = 'native' | 'kernel' | 'auto';
 export const TRANSPORTS: readonly TransportName[] = ['native', 'kernel', 'auto'];
 
@@ -48,6 +51,11 @@ export interface MountOptions {
   readonly kernelFlags: readonly string[];
   /** writeback_cache: the kernel caches writes (kernel transport only, and only with udba=none). */
   readonly writebackCache: boolean;
+  /**
+   * passthrough=auto (default): open files are served by the kernel from their layer file (FUSE
+   * passthrough, kernel transport, Linux 6.9+, root) where that is correct (fs/README.md); off: never.
+   */
+  readonly passthrough: Passthrough;
   readonly allowOther: boolean;
   /** View paths whose lower contents are never read (shown as empty directories): proc, sys, dev, the store. */
   readonly prune: readonly string[];
@@ -71,7 +79,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,notify=none|auto|inotify|fanotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
-                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache]
+                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off]
                  [,transport=auto|native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
@@ -146,6 +154,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let log: string | undefined;
   let allowOther = true;
   let writebackCache = false;
+  let passthrough: Passthrough = 'auto';
   let prune: string[] = [];
   let seenlog: string | undefined;
   let stack: string | undefined;
@@ -196,6 +205,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       case 'transport': transport = transportName(need(), 'transport='); break;
       case 'noallow_other': allowOther = false; break;
       case 'writeback_cache': writebackCache = true; break;
+      case 'passthrough': passthrough = oneOf('auto', 'off'); break;
       case 'squash_to_uid': squash.uid = id(need(), key); break;
       case 'squash_to_gid': squash.gid = id(need(), key); break;
       case 'squash_to_root': squash.uid = 0; squash.gid = 0; break;
@@ -214,6 +224,6 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout, ...(fence !== undefined ? { fence } : {}),
-    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, passthrough,
   };
 }

@@ -3,7 +3,7 @@
 //   dist/worldinit     PID 1 of every world (src/ns/worldinit.c)
 //   dist/worldshim     the parent of a command in a world, exec'd by nsenter (src/ns/worldshim.c);
 //                      static, so its exec inside a world loads nothing through the world's view
-//   dist/syscalls.node utimensat / mknod / renameat2 / fanotify for worldfs (src/host/syscalls.c,
+//   dist/syscalls.node utimensat / mknod / renameat2 / fanotify / FUSE passthrough ioctls for worldfs (src/host/syscalls.c,
 //                      src/host/fanotify.c and fanotify-events.c, with a reader thread: -pthread), against
 //                      Node's own headers (npm's nodedir, else next to the node binary)
 import { execFileSync } from 'node:child_process';
@@ -22,4 +22,5 @@ const run = (args) => execFileSync(cc, args, { stdio: 'inherit' });
 run(['-O2', '-Wall', '-Werror', '-o', join(dist, 'worldinit'), join(root, 'src', 'ns', 'worldinit.c')]);
 run(['-O2', '-Wall', '-Werror', '-static', '-o', join(dist, 'worldshim'), join(root, 'src', 'ns', 'worldshim.c')]);
 run(['-O2', '-Wall', '-Werror', '-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=syscalls',
-  '-pthread', '-o', join(dist, 'syscalls.node'), join(root, 'src', 'host', 'syscalls.c'), join(root, 'src', 'host', 'fanotify.c'), join(root, 'src', 'host', 'fanotify-events.c')]);
+  '-pthread', '-o', join(dist, 'syscalls.node'), join(root, 'src', 'host', 'syscalls.c'), join(root, 'src', 'host', 'fanotify.c'), join(root, 'src', 'host', 'fanotify-events.c'),
+  join(root, 'src', 'host', 'fuse-passthrough.c')]);

@@ -34,7 +34,7 @@ export class KernelTransport implements Transport {
 
   /** Nodes the kernel holds (plus their parents) and open directory streams: what a leak would grow. */
   stats(): Record<string, number> {
-    return { nodes: this.ops?.nodes.size ?? 0, dirs: this.ops?.dirs.size ?? 0, files: this.fs.handles.size, ...this.ops?.counters };
+    return { nodes: this.ops?.nodes.size ?? 0, dirs: this.ops?.dirs.size ?? 0, files: this.fs.handles.size, ...this.ops?.counters, ...this.ops?.passthroughCounters };
   }
 
   async mount(): Promise<void> {
@@ -52,7 +52,7 @@ export class KernelTransport implements Transport {
       : partial ? { layers: this.opts.notifiedLayers!, seconds: this.opts.notifiedLayersTimeout ?? t } : undefined);
     const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE);
     const device = new FuseDevice(MAX_WRITE);
-    const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true);
+    const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true, this.opts.passthrough === true);
     this.device = device;
     this.ops = ops;
     const flags = this.opts.kernelFlags;

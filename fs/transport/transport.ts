@@ -34,6 +34,11 @@ export interface TransportOptions {
   readonly debug: boolean;
   /** Let the kernel cache writes (WRITEBACK_CACHE); a transport that cannot ignores it. */
   readonly writebackCache?: boolean;
+  /**
+   * Let the kernel serve open files from their layer file (FUSE passthrough) where the kernel and
+   * our privileges allow; a transport that cannot ignores it. Never together with `writebackCache`.
+   */
+  readonly passthrough?: boolean;
 }
 
 export interface Transport {

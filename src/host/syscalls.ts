@@ -2,7 +2,7 @@
 // nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, an
 // lstat that follows no symlink anywhere in its path, and a fanotify watch of whole filesystems
 // (src/host/fanotify.c, fanotify-events.c; used by layer-watch-fanotify.ts); on open files,
-// futimens and fallocate.
+// futimens and fallocate; FUSE passthrough's backing-file ioctls (src/host/fuse-passthrough.c).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,8 @@ interface Native {
   fanotifyClose(handle: object): void;
   fallocate(fd: number, mode: number, offset: bigint, len: bigint): void;
   futimens(fd: number, atimeNs: bigint | null | 'now', mtimeNs: bigint | null | 'now'): void;
+  fuseBackingOpen(devFd: number, fd: number): number;
+  fuseBackingClose(devFd: number, id: number): void;
 }
 
 /** What fanotify.c watches (fanotify.h): the filesystems to mark, the layer roots to report, what to drop. */
@@ -151,4 +153,19 @@ export function fallocateFd(fd: number, mode: number, offset: bigint, len: bigin
 /** futimens(3): nanosecond times of an open file (one with no name left, say); undefined leaves a time as is. */
 export function futimensNs(fd: number, atimeNs: bigint | 'now' | undefined, mtimeNs: bigint | 'now' | undefined): void {
   host(() => load().futimens(fd, atimeNs ?? null, mtimeNs ?? null));
+}
+
+/**
+ * FUSE_DEV_IOC_BACKING_OPEN on the /dev/fuse descriptor `devFd`: the regular file open as `fd`
+ * becomes a backing file, named by the id returned (> 0), for opens answered FOPEN_PASSTHROUGH.
+ * Throws an Error with `code` (not FsError: the caller decides to fall back): EPERM without
+ * CAP_SYS_ADMIN in the initial user namespace, ELOOP when `fd`'s filesystem is stacked too deep.
+ */
+export function fuseBackingOpen(devFd: number, fd: number): number {
+  return load().fuseBackingOpen(devFd, fd);
+}
+
+/** FUSE_DEV_IOC_BACKING_CLOSE: forget backing id `id` (files already opened with it keep it). */
+export function fuseBackingClose(devFd: number, id: number): void {
+  load().fuseBackingClose(devFd, id);
 }

@@ -5,7 +5,7 @@ import { ROOT, type ViewPath } from '../../../src/core/paths.js';
 import { ROOT_ID } from './protocol.js';
 
 /** One name of a node: the directory it is in and its name there. */
-interface Link {
+export interface Link {
   readonly parent: Node;
   readonly name: string;
 }
@@ -21,6 +21,10 @@ export interface Node {
   readonly children: Map<string, Node>;
   /** Host identity "dev:ino" of a non-directory, when known. */
   key: string | undefined;
+  /** Its names went to new nodes (detach): what still reaches it by name is stale (ESTALE). */
+  detached?: boolean;
+  /** Opened with FUSE passthrough once: the kernel inode's page cache may be stale (passthrough.ts). */
+  passthroughUsed?: boolean;
 }
 
 export class InodeTable {
@@ -103,6 +107,23 @@ export class InodeTable {
     if (node.key !== undefined && this.byKey.get(node.key) === node) this.byKey.delete(node.key);
     node.key = key;
     this.byKey.set(key, node);
+  }
+
+  /**
+   * Give `node`'s names to new nodes at their next lookup: it keeps the kernel's lookups and its
+   * open files, as an unlinked node does, and is marked `detached` (its names still exist). For a
+   * file copied up under open passthrough handles of its old copy (passthrough.ts).
+   */
+  detach(node: Node): Link[] {
+    const links = node.links;
+    node.links = [];
+    node.detached = true;
+    if (node.key !== undefined && this.byKey.get(node.key) === node) this.byKey.delete(node.key);
+    for (const l of links) {
+      if (l.parent.children.get(l.name) === node) l.parent.children.delete(l.name);
+      this.dropIfUnused(l.parent);
+    }
+    return links;
   }
 
   /** The kernel dropped `n` lookups of node `id` (FORGET). */

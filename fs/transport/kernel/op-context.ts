@@ -8,9 +8,11 @@ import type { Attr, WorldFs } from '../../worldfs.js';
 import { DirHandles } from './dirs.js';
 import { InodeTable, type Node } from './inodes.js';
 import { CacheLedger } from './invalidations.js';
+import { PassthroughTable } from './passthrough.js';
 import { RemovedDirs } from './removed-dirs.js';
 import {
-  ATTR_OUT_SIZE, ENTRY_OUT_SIZE, OUT_HEADER_SIZE, replyBuffer, writeAttrOut, writeEntry, type Entry, type InHeader, type Reader,
+  ATTR_OUT_SIZE, ENTRY_OUT_SIZE, EXPIRE_ONLY, OUT_HEADER_SIZE, encodeInvalEntry, replyBuffer, writeAttrOut, writeEntry, type Entry,
+  type InHeader, type Reader,
 } from './protocol.js';
 
 export interface Request {
@@ -45,8 +47,14 @@ export class OpContext {
   readonly removedDirs = new RemovedDirs();
   /** What the kernel may cache of this view (negative entries included), for invalidation. */
   readonly ledger = new CacheLedger(this.nodes);
-  /** Requests served, lookups counted and forgotten, copy-ups staged, READs and READDIRs: for tests and SIGUSR2. */
-  readonly counters = { requests: 0, lookups: 0, forgets: 0, staged: 0, reads: 0, readdirs: 0 };
+  /** Requests served, lookups counted and forgotten, copy-ups staged, READs, WRITEs and READDIRs: for tests and SIGUSR2. */
+  readonly counters = { requests: 0, lookups: 0, forgets: 0, staged: 0, reads: 0, writes: 0, readdirs: 0 };
+  /** Which open files the kernel serves from their layer file (FUSE passthrough), once INIT enabled it. */
+  readonly passthrough = new PassthroughTable();
+  /** Writes notifications (from the thread pool: FuseDevice.notify); set at INIT. */
+  notify: ((notices: Buffer[]) => void) | undefined;
+  /** The kernel can expire a name without d_invalidate()ing it (nothing mounted on it is detached). */
+  expireOnly = false;
   /**
    * The node each open file handle (OPEN, CREATE until RELEASE) was opened on: a file whose every
    * name is gone is reached only through them (fstat, fchmod of an unlinked file).
@@ -74,8 +82,22 @@ export class OpContext {
 
   pathOf(node: Node): ViewPath {
     const p = this.nodes.pathOf(node);
-    if (p === undefined) throw fsError('ENOENT', `node ${node.id} was unlinked`);
+    if (p === undefined) {
+      // A detached node's names belong to new nodes: ESTALE makes the kernel look the name up again
+      // (LOOKUP_REVAL) and retry the call on the node it gets.
+      if (node.detached) throw fsError('ESTALE', `node ${node.id}: its names moved to a new node`);
+      throw fsError('ENOENT', `node ${node.id} was unlinked`);
+    }
     return p;
+  }
+
+  /**
+   * Give `node`'s names to new nodes (InodeTable.detach) and tell the kernel to look them up again:
+   * what reaches the old node by name from now on gets ESTALE, and the kernel retries it on the new one.
+   */
+  detach(node: Node): void {
+    const links = this.nodes.detach(node);
+    this.notify?.(links.map((l) => encodeInvalEntry(l.parent.id, l.name, this.expireOnly ? EXPIRE_ONLY : 0)));
   }
 
   /**

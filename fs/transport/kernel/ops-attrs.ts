@@ -17,19 +17,21 @@ export function getattr(c: OpContext, r: Request): Buffer {
   const fh = r.body.u64();
   const node = c.node(r.h.nodeid);
   const path = c.nodes.pathOf(node);
+  // A detached node's file is not unlinked (its name went to a new node): its link count stays.
+  const unlinked = path === undefined && !node.detached;
   if (flags & GETATTR_FH) {
-    const a = c.fs.fgetattr(fh, path === undefined);
+    const a = c.fs.fgetattr(fh, unlinked);
     if (a && (path === undefined || keyOf(a) === node.key)) return c.attrReply(r, a);
   }
-  return c.attrReply(r, path !== undefined ? c.fs.getattr(path) : unlinkedAttr(c, node));
+  return c.attrReply(r, path !== undefined ? c.fs.getattr(path) : unlinkedAttr(c, node, unlinked));
 }
 
 /**
  * Attributes of a file with no name left, from its open handles (ENOENT when it has none); of a
  * removed directory, those it had (removed-dirs.ts: the kernel sends directories no handle).
  */
-function unlinkedAttr(c: OpContext, node: Node, hs = c.handlesOf(node)): Attr {
-  const a = node.isDir ? c.removedDirs.attrOf(node) : hs.length > 0 ? c.fs.fgetattr(hs[0]!, true) : undefined;
+function unlinkedAttr(c: OpContext, node: Node, unlinked = true, hs = c.handlesOf(node)): Attr {
+  const a = node.isDir ? c.removedDirs.attrOf(node) : hs.length > 0 ? c.fs.fgetattr(hs[0]!, unlinked) : undefined;
   if (!a) throw fsError('ENOENT', `node ${node.id} was unlinked and is not open`);
   return a;
 }
@@ -72,12 +74,14 @@ export function setattr(c: OpContext, r: Request): Reply {
     return c.attrReply(r, a);
   }
   if (c.nodes.pathOf(node) === undefined) {
+    // chmod, truncate, utimes by a name that went to a new node: ESTALE, the kernel retries there.
+    if (node.detached && !withFh) throw fsError('ESTALE', `node ${node.id}: its names moved to a new node`);
     // No name left (fchmod, futimens, ftruncate after unlink): only its open handles reach it.
     const hs = withFh ? [fh, ...c.handlesOf(node).filter((h) => h !== fh)] : c.handlesOf(node);
     if (hs.length === 0) throw fsError('ENOENT', `node ${node.id} was unlinked and is not open`);
     c.fs.fsetattr(hs, change());
     if (valid & Fattr.SIZE && valid & Fattr.KILL_SUIDGID) c.fs.dropSuidgid(hs[0]!);
-    return c.attrReply(r, unlinkedAttr(c, node, hs));
+    return c.attrReply(r, unlinkedAttr(c, node, !node.detached, hs));
   }
   const run = () => {
     const path = () => c.pathOf(node);

@@ -4,9 +4,10 @@
 import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import type { ViewPath } from '../../../src/core/paths.js';
+import type { Node } from './inodes.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
 import {
-  ENTRY_OUT_SIZE, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FSYNC_FDATASYNC, OPEN_KILL_SUIDGID, OPEN_OUT_SIZE, WRITE_KILL_SUIDGID, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
+  ENTRY_OUT_SIZE, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_PASSTHROUGH, FSYNC_FDATASYNC, OPEN_KILL_SUIDGID, OPEN_OUT_SIZE, WRITE_KILL_SUIDGID, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
   setReplyLength, writeDirent, writeDirentPlus, writeEntry, writeOpenOut, type Entry,
 } from './protocol.js';
 
@@ -23,12 +24,36 @@ export function open(c: OpContext, r: Request): Reply {
     const path = c.pathOf(node);
     const fh = c.writeback ? openForWriteback(c, path, flags) : c.fs.open(path, flags);
     if (flags & O_TRUNC && openFlags & OPEN_KILL_SUIDGID) c.fs.dropSuidgid(fh);
+    const backingId = passthroughOf(c, node, fh, (flags & O_ACCMODE) === 0);
     if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) c.rekey(node, path);
     c.opened.set(fh, node);
-    return openReply(r, fh, c.keepsData(path) ? FOPEN_KEEP_CACHE : 0);
+    // Pages kept across opens only where no passthrough write may have gone around them.
+    const keep = backingId === 0 && !node.passthroughUsed && c.keepsData(path);
+    return openReply(r, fh, backingId > 0 ? FOPEN_PASSTHROUGH : keep ? FOPEN_KEEP_CACHE : 0, backingId);
   };
   if ((flags & O_ACCMODE) === 0 && !(flags & O_TRUNC)) return run();
   return c.afterCopyUp(r, node, run, flags & O_TRUNC ? 0 : undefined);
+}
+
+/**
+ * The backing id to answer the open of handle `fh` on `node` with (0: we serve it). A top-layer
+ * file of its own may be passthrough in any mode (but a setuid file's writes come to us); a lower
+ * one (or a metacopy file's lower data) only read-only, and a write open has copied it up already. When the node's open files are
+ * passthrough to another host file (the file was copied up under them), the kernel would refuse
+ * either answer: the handle is closed, the node's names go to a new node, and ESTALE makes the
+ * kernel look the name up again and retry the open there (passthrough.ts).
+ */
+function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean): number {
+  const f = c.fs.handles.get(fh);
+  if (!f) return 0;
+  const mode = c.passthrough.open(node.id, fh, f.fd, readOnly, f.own);
+  if (mode === 'conflict') {
+    c.fs.release(fh);
+    c.detach(node);
+    throw fsError('ESTALE', `${f.path}: copied up while open with passthrough to its old copy; the name moves to a new node`);
+  }
+  if (mode > 0) node.passthroughUsed = true;
+  return mode;
 }
 
 /**
@@ -48,9 +73,9 @@ function openForWriteback(c: OpContext, path: ViewPath, flags: number): number {
   }
 }
 
-function openReply(r: Request, fh: number, openFlags = 0): Buffer {
+function openReply(r: Request, fh: number, openFlags = 0, backingId = 0): Buffer {
   const b = replyBuffer(r.h.unique, OPEN_OUT_SIZE);
-  writeOpenOut(b, OUT_HEADER_SIZE, fh, openFlags);
+  writeOpenOut(b, OUT_HEADER_SIZE, fh, openFlags, backingId);
   return b;
 }
 
@@ -72,10 +97,18 @@ export function create(c: OpContext, r: Request): Buffer {
     c.fs.release(fh);
     throw err;
   }
-  c.opened.set(fh, c.node(e.nodeid));
+  const node = c.node(e.nodeid);
+  let backingId: number;
+  try {
+    backingId = passthroughOf(c, node, fh, false);
+  } catch (err) {
+    c.nodes.forget(node.id, 1); // the kernel gets no entry: the lookup c.entry counted is not its
+    throw err;
+  }
+  c.opened.set(fh, node);
   const b = replyBuffer(r.h.unique, ENTRY_OUT_SIZE + OPEN_OUT_SIZE);
   writeEntry(b, OUT_HEADER_SIZE, e);
-  writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, fh, 0);
+  writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, fh, backingId > 0 ? FOPEN_PASSTHROUGH : 0, backingId);
   return b;
 }
 
@@ -95,6 +128,7 @@ export function write(c: OpContext, r: Request): Buffer {
   const size = r.body.u32();
   const writeFlags = r.body.u32();
   r.body.skip(8 + 4 + 4); // lock_owner, flags, padding
+  c.counters.writes++;
   if (writeFlags & WRITE_KILL_SUIDGID) c.fs.dropSuidgid(fh);
   const n = c.fs.write(fh, r.body.bytes(size), size, offset);
   const b = replyBuffer(r.h.unique, 8);
@@ -105,6 +139,7 @@ export function write(c: OpContext, r: Request): Buffer {
 export function release(c: OpContext, r: Request): Buffer {
   const fh = r.body.u64();
   c.opened.delete(fh);
+  c.passthrough.release(fh);
   c.fs.release(fh);
   return c.empty(r);
 }

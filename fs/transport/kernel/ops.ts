@@ -9,6 +9,7 @@ import { OpContext, type Reply, type Request, type Timeouts } from './op-context
 import * as attrs from './ops-attrs.js';
 import * as files from './ops-files.js';
 import * as names from './ops-names.js';
+import type { BackingFiles } from './passthrough.js';
 import { Op, encodeError, type InHeader } from './protocol.js';
 
 export type { Reply, Request, Timeouts } from './op-context.js';
@@ -95,6 +96,18 @@ export class KernelOps {
   get counters() { return this.c.counters; }
   /** Whether the kernel caches writes (WRITEBACK_CACHE was negotiated): set once, at INIT. */
   set writeback(on: boolean) { this.c.writeback = on; }
+  /** Passthrough opens and fallbacks, and backing ids open now. */
+  get passthroughCounters() { return { ...this.c.passthrough.counters, backingIds: this.c.passthrough.backingIds }; }
+
+  /**
+   * At INIT: FUSE_PASSTHROUGH was negotiated (opens may get it through `backing`); notifications go
+   * through `notify`, names are expired only when `expireOnly`.
+   */
+  enablePassthrough(backing: BackingFiles, notify: (notices: Buffer[]) => void, expireOnly: boolean): void {
+    this.c.passthrough.enable(backing);
+    this.c.notify = notify;
+    this.c.expireOnly = expireOnly;
+  }
 
   /**
    * Serve one request; unknown opcodes are answered ENOSYS (the kernel then stops sending most of

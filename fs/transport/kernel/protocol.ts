@@ -39,6 +39,11 @@ export const Init = {
 export const Init2 = {
   /** NOTIFY_INVAL_ENTRY may only expire an entry (FUSE_EXPIRE_ONLY), never d_invalidate it. */
   HAS_EXPIRE_ONLY: 1 << (35 - 32),
+  /**
+   * FUSE_PASSTHROUGH (7.40, Linux 6.9+): opens may be answered FOPEN_PASSTHROUGH with a backing id
+   * (FUSE_DEV_IOC_BACKING_OPEN); the INIT reply then carries max_stack_depth.
+   */
+  PASSTHROUGH: 1 << (37 - 32),
 } as const;
 
 /** fuse_notify_inval_entry_out.flags: mark the entry stale instead of dropping it. */
@@ -69,6 +74,8 @@ export const OPEN_OUT_SIZE = 16;
 /** fuse_open_out.open_flags. */
 export const FOPEN_KEEP_CACHE = 1 << 1;
 export const FOPEN_CACHE_DIR = 1 << 3;
+/** The kernel serves read, write, splice and mmap of this open from the backing file named in backing_id. */
+export const FOPEN_PASSTHROUGH = 1 << 7;
 export const INIT_OUT_SIZE = 64;
 export const STATFS_OUT_SIZE = 80;
 const DIRENT_HEADER = 24;
@@ -234,10 +241,11 @@ export function writeAttrOut(b: Buffer, at: number, attrValid: number, a: Attr, 
   writeAttr(b, at + 16, a, ino);
 }
 
-/** struct fuse_open_out at `at`. */
-export function writeOpenOut(b: Buffer, at: number, fh: number, openFlags: number): void {
+/** struct fuse_open_out at `at`; `backingId` (7.40's backing_id, was padding) only with FOPEN_PASSTHROUGH. */
+export function writeOpenOut(b: Buffer, at: number, fh: number, openFlags: number, backingId = 0): void {
   writeU64(b, at, fh);
   b.writeUInt32LE(openFlags, at + 8);
+  b.writeInt32LE(backingId, at + 12);
 }
 
 export function writeStatfs(b: Buffer, at: number, s: StatFs): void {
@@ -280,6 +288,11 @@ export interface InitOut {
   readonly maxWrite: number;
   readonly timeGran: number;
   readonly maxPages: number;
+  /**
+   * 7.40's max_stack_depth, read with FUSE_PASSTHROUGH: how deep the mount counts as stacked (1: a
+   * backing file must be on an unstacked filesystem, and overlayfs may still stack on the mount).
+   */
+  readonly maxStackDepth?: number;
 }
 
 export function writeInitOut(b: Buffer, at: number, o: InitOut): void {
@@ -293,6 +306,7 @@ export function writeInitOut(b: Buffer, at: number, o: InitOut): void {
   b.writeUInt32LE(o.timeGran, at + 24);
   b.writeUInt16LE(o.maxPages, at + 28);
   b.writeUInt32LE((o.flags2 ?? 0) >>> 0, at + 32);
+  b.writeUInt32LE(o.maxStackDepth ?? 0, at + 36);
 }
 
 /** NOTIFY_INVAL_INODE: drop the cached attributes of node `nodeid` and its pages from `off` (-1: none). */

@@ -5,6 +5,7 @@ import { debuglog } from 'node:util';
 import { constants } from 'node:os';
 import { toErrno } from '../../errno.js';
 import type { FuseDevice } from './device.js';
+import { backingFilesOf } from './passthrough.js';
 import type { KernelOps, Reply } from './ops.js';
 import {
   IN_HEADER_SIZE, INIT_OUT_SIZE, Init, Init2, KERNEL_MINOR_VERSION, KERNEL_VERSION, MIN_MINOR_VERSION, OP_NAMES,
@@ -26,8 +27,17 @@ const EIO = -constants.errno.EIO;
 export const WANTED_FLAGS =
   Init.ASYNC_READ | Init.ATOMIC_O_TRUNC | Init.BIG_WRITES | Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO |
   Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO | Init.HANDLE_KILLPRIV_V2;
-/** Second-word flags we ask for (only through INIT_EXT). */
+/**
+ * Second-word flags we ask for (only through INIT_EXT). PASSTHROUGH only when the mount allows it
+ * and does not cache writes: the kernel refuses the two together (process_init_reply).
+ */
 export const WANTED_FLAGS2 = Init2.HAS_EXPIRE_ONLY;
+/**
+ * max_stack_depth with PASSTHROUGH: 1, so a backing file must be on an unstacked filesystem (a layer
+ * on another passthrough FUSE mount, or on overlayfs, is refused with ELOOP and served by us), and
+ * overlayfs may still be stacked on this mount. The kernel reads it whatever minor we answer.
+ */
+export const MAX_STACK_DEPTH = 1;
 
 export interface Negotiated {
   readonly minor: number;
@@ -39,10 +49,11 @@ export interface Negotiated {
 }
 
 /** Our answer to the kernel's INIT: the flags both sides know, large writes, our minor version. */
-export function negotiate(init: InitIn, maxWrite: number, writeback = false): Negotiated | string {
+export function negotiate(init: InitIn, maxWrite: number, writeback = false, passthrough = false): Negotiated | string {
   if (init.major !== KERNEL_VERSION) return `kernel speaks FUSE ${init.major}.${init.minor}; worldfs speaks ${KERNEL_VERSION}.x`;
   if (init.minor < MIN_MINOR_VERSION) return `kernel speaks FUSE 7.${init.minor}; worldfs needs 7.${MIN_MINOR_VERSION} or later`;
-  const flags2 = init.flags & BigInt(Init.INIT_EXT) ? Number((init.flags >> 32n) & BigInt(WANTED_FLAGS2)) : 0;
+  const wanted2 = WANTED_FLAGS2 | (passthrough && !writeback ? Init2.PASSTHROUGH : 0);
+  const flags2 = init.flags & BigInt(Init.INIT_EXT) ? Number((init.flags >> 32n) & BigInt(wanted2)) : 0;
   const wanted = WANTED_FLAGS | (writeback ? Init.WRITEBACK_CACHE : 0);
   const flags = Number(init.flags & BigInt(wanted)) | (flags2 ? Init.INIT_EXT : 0);
   return {
@@ -60,7 +71,7 @@ export class Session {
 
   constructor(
     private readonly device: FuseDevice, private readonly ops: KernelOps, private readonly maxWrite: number,
-    private readonly writeback = false,
+    private readonly writeback = false, private readonly passthrough = false,
   ) {
     this.ready = new Promise((res, rej) => { this.resolveReady = res; this.rejectReady = rej; });
     this.ready.catch(() => { /* reported by whoever awaits it */ });
@@ -112,7 +123,7 @@ export class Session {
   }
 
   private init(unique: bigint, body: Reader): Buffer {
-    const n = negotiate(decodeInitIn(body), this.maxWrite, this.writeback);
+    const n = negotiate(decodeInitIn(body), this.maxWrite, this.writeback, this.passthrough);
     if (typeof n === 'string') {
       this.rejectReady(new Error(n));
       return encodeError(unique, EPROTO);
@@ -121,9 +132,14 @@ export class Session {
     writeInitOut(b, OUT_HEADER_SIZE, {
       minor: n.minor, maxReadahead: n.maxReadahead, flags: n.flags, flags2: n.flags2, maxBackground: 64, congestionThreshold: 48,
       maxWrite: n.maxWrite, timeGran: 1, maxPages: Math.ceil(n.maxWrite / 4096),
+      ...(n.flags2 & Init2.PASSTHROUGH ? { maxStackDepth: MAX_STACK_DEPTH } : {}),
     });
     this.initialized = true;
     this.ops.writeback = (n.flags & Init.WRITEBACK_CACHE) !== 0;
+    if (n.flags2 & Init2.PASSTHROUGH) {
+      const device = this.device;
+      this.ops.enablePassthrough(backingFilesOf(device), (notices) => void device.notify(notices), (n.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0);
+    }
     this.resolveReady(n);
     return b;
   }

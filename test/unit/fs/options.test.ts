@@ -53,6 +53,12 @@ describe('parseArgs', () => {
     expect(parse(BASE).fsname).toBe('worldfs');
   });
 
+  it('takes passthrough=auto (the default) or off, and nothing else', () => {
+    expect(parse(BASE).passthrough).toBe('auto');
+    expect(parse(`${BASE},passthrough=off`).passthrough).toBe('off');
+    expect(() => parse(`${BASE},passthrough=on`)).toThrow(/passthrough=on: expected auto or off/);
+  });
+
   it('takes writeback_cache only with udba=none, and not with transport=native', () => {
     expect(parse(BASE).writebackCache).toBe(false);
     expect(parse(`${BASE},udba=none,writeback_cache`).writebackCache).toBe(true);

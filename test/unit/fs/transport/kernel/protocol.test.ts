@@ -5,7 +5,7 @@ import type { Attr } from '../../../../../fs/union/attr.js';
 import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, IN_HEADER_SIZE, INIT_OUT_SIZE, Init, OUT_HEADER_SIZE, Op, Reader, decodeInHeader,
   EXPIRE_ONLY, Init2, decodeInitIn, direntPlusSize, direntSize, encodeError, encodeInvalEntry, encodeInvalInode, notifyBuffer, replyBuffer, setReplyLength, writeAttrOut,
-  writeDirent, writeDirentPlus, writeEntry, writeInitOut,
+  writeDirent, writeDirentPlus, writeEntry, writeInitOut, writeOpenOut, FOPEN_PASSTHROUGH, OPEN_OUT_SIZE,
 } from '../../../../../fs/transport/kernel/protocol.js';
 import { negotiate, WANTED_FLAGS } from '../../../../../fs/transport/kernel/session.js';
 
@@ -192,6 +192,24 @@ describe('INIT', () => {
     const offered = Init.WRITEBACK_CACHE | Init.HANDLE_KILLPRIV_V2 | Init.ASYNC_READ;
     expect(negotiate(initIn(45, offered), 1 << 20, true)).toMatchObject({ flags: offered });
     expect(negotiate(initIn(45, offered), 1 << 20)).toMatchObject({ flags: Init.HANDLE_KILLPRIV_V2 | Init.ASYNC_READ });
+  });
+
+  it('asks for passthrough through INIT_EXT when the mount allows it, never with writeback caching', () => {
+    const offered = Init.INIT_EXT | Init.WRITEBACK_CACHE;
+    expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20, false, true)).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY | Init2.PASSTHROUGH });
+    expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20, true, true)).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY });
+    expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20)).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY });
+    expect(negotiate(initIn(45, Init.INIT_EXT, Init2.HAS_EXPIRE_ONLY), 1 << 20, false, true)).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY });
+    expect(Init2.PASSTHROUGH).toBe(1 << 5); // FUSE_PASSTHROUGH is bit 37 of the 64-bit flags
+  });
+
+  it('puts max_stack_depth at 36 of fuse_init_out, and backing_id at 12 of fuse_open_out', () => {
+    const b = Buffer.alloc(INIT_OUT_SIZE);
+    writeInitOut(b, 0, { minor: 38, maxReadahead: 1, flags: 2, flags2: 32, maxBackground: 3, congestionThreshold: 4, maxWrite: 5, timeGran: 6, maxPages: 7, maxStackDepth: 1 });
+    expect([b.readUInt32LE(32), b.readUInt32LE(36)]).toEqual([32, 1]);
+    const o = Buffer.alloc(OPEN_OUT_SIZE);
+    writeOpenOut(o, 0, 9, FOPEN_PASSTHROUGH, 42);
+    expect([o.readUInt32LE(0), o.readUInt32LE(8), o.readInt32LE(12)]).toEqual([9, 1 << 7, 42]);
   });
 
   it('fuse_init_out is 64 bytes with max_write at 20 and max_pages at 28', () => {

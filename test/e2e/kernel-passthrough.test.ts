@@ -1,0 +1,142 @@
+// FUSE passthrough (kernel transport, passthrough=auto): the kernel serves reads, writes and mmap of
+// open files from their layer file, so the daemon sees no READ or WRITE; what programs see is
+// unchanged — copy-up on the first write open, the lower layer untouched, a read-only handle of the
+// old copy still reading it, mmap. With passthrough=off, or a layer the kernel will not stack on,
+// the daemon serves the data itself.
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { shellOk } from '../helpers/procs.js';
+import { daemonStats, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+
+const temps: { cleanup(): void }[] = [];
+afterEach(async () => {
+  await unmountAll();
+  for (const t of temps.splice(0)) t.cleanup();
+});
+
+const MiB = 1024 * 1024;
+
+async function mount(options: string[] = [], lowerdir?: string) {
+  const t = tempDir('worldos-passthrough-');
+  temps.push(t);
+  const d = stackDirs(t.path, 1);
+  const lowers = lowerdir ? [lowerdir] : d.lowers;
+  if (!lowerdir) {
+    writeFileSync(join(d.lowers[0]!, 'lower.txt'), 'lower\n');
+    writeFileSync(join(d.lowers[0]!, 'big'), Buffer.alloc(4 * MiB, 7));
+  }
+  const m = await mountWorldfs({ ...d, lowers, options: ['transport=kernel', ...options] });
+  return { ...d, lowers, m };
+}
+
+const sh = (cmd: string) => shellOk(cmd, 120_000);
+
+/** Counters that changed while `fn` ran. */
+async function during(m: Mounted, fn: () => void): Promise<Record<string, number>> {
+  const before = await daemonStats(m);
+  fn();
+  const after = await daemonStats(m);
+  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+}
+
+/** Python for what Node cannot do (mmap); fails the test with its stderr. */
+function python(script: string, ...args: string[]): string {
+  const r = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`python3 exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('passthrough', () => {
+  it('writes and reads 64 MiB of a new file with no READ or WRITE request, and closes its backing id', async () => {
+    const v = await mount();
+    const d = await during(v.m, () => {
+      sh(`dd if=/dev/urandom of=${v.mnt}/data bs=1M count=64 status=none`);
+      sh(`cmp ${v.mnt}/data ${v.upper}/data`);
+      sh(`cat ${v.mnt}/big > /dev/null`);
+    });
+    expect(d.reads).toBe(0);
+    expect(d.writes).toBe(0);
+    expect(d.passthroughOpens).toBeGreaterThanOrEqual(3); // dd, cmp, cat
+    expect(statSync(join(v.mnt, 'data')).size).toBe(64 * MiB);
+    expect((await daemonStats(v.m)).backingIds).toBe(0);
+  });
+
+  it('copies a lower file up on a write open, leaves the lower untouched, and keeps size and data right', async () => {
+    const v = await mount();
+    const d = await during(v.m, () => {
+      sh(`printf 'more\\n' >> ${v.mnt}/lower.txt`);
+      sh(`truncate -s 2 ${v.mnt}/big && printf Z >> ${v.mnt}/big`);
+    });
+    expect(d.writes).toBe(0);
+    expect(readFileSync(join(v.mnt, 'lower.txt'), 'utf8')).toBe('lower\nmore\n');
+    expect(readFileSync(join(v.upper, 'lower.txt'), 'utf8')).toBe('lower\nmore\n');
+    expect(readFileSync(join(v.lowers[0]!, 'lower.txt'), 'utf8')).toBe('lower\n');
+    expect(readFileSync(join(v.mnt, 'big'))).toEqual(Buffer.from([7, 7, 0x5a]));
+    expect(statSync(join(v.lowers[0]!, 'big')).size).toBe(4 * MiB);
+  });
+
+  it('keeps a read-only handle of a lower file reading the lower copy once another handle copies it up', async () => {
+    const v = await mount();
+    const ro = openSync(join(v.mnt, 'lower.txt'), 'r');
+    try {
+      const buf = Buffer.alloc(64);
+      expect(buf.toString('utf8', 0, readSync(ro, buf, 0, 64, 0))).toBe('lower\n');
+      // The kernel allows one backing file per inode: this open gets the name a new node (ESTALE, retried).
+      sh(`printf 'new\\n' >> ${v.mnt}/lower.txt`);
+      expect(buf.toString('utf8', 0, readSync(ro, buf, 0, 64, 0))).toBe('lower\n');
+      expect(readFileSync(join(v.mnt, 'lower.txt'), 'utf8')).toBe('lower\nnew\n');
+      expect(statSync(join(v.mnt, 'lower.txt')).size).toBe(10);
+      sh(`chmod 600 ${v.mnt}/lower.txt`);
+      expect(statSync(join(v.mnt, 'lower.txt')).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(v.lowers[0]!, 'lower.txt'), 'utf8')).toBe('lower\n');
+    } finally {
+      closeSync(ro);
+    }
+  });
+
+  it('serves mmap from the layer file: a shared write reaches the top layer, a lower file maps read-only', async () => {
+    const v = await mount();
+    writeFileSync(join(v.mnt, 'mapped'), Buffer.alloc(8192, 0x61));
+    const d = await during(v.m, () => {
+      python(`
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+m = mmap.mmap(fd, 8192)
+m[4096:4101] = b'hello'
+m.flush(); m.close(); os.close(fd)
+fd = os.open(sys.argv[2], os.O_RDONLY)
+m = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+assert m[:6] == b'lower\\n', m[:6]
+m.close(); os.close(fd)
+`, join(v.mnt, 'mapped'), join(v.mnt, 'lower.txt'));
+    });
+    expect(d.reads + d.writes).toBe(0);
+    expect(readFileSync(join(v.upper, 'mapped')).subarray(4096, 4101).toString()).toBe('hello');
+  });
+
+  it('with passthrough=off serves every read and write itself', async () => {
+    const v = await mount(['passthrough=off']);
+    const d = await during(v.m, () => {
+      sh(`dd if=/dev/zero of=${v.mnt}/data bs=1M count=4 status=none`);
+      sh(`cat ${v.mnt}/data ${v.mnt}/big > /dev/null`);
+    });
+    expect(d.writes).toBeGreaterThan(0);
+    expect(d.reads).toBeGreaterThan(0);
+    expect(d.passthroughOpens ?? 0).toBe(0);
+  });
+
+  it('falls back to serving a file whose layer is another passthrough mount (the kernel refuses to stack deeper)', async () => {
+    const inner = await mount();
+    const outer = await mount([], inner.mnt);
+    const d = await during(outer.m, () => {
+      expect(readFileSync(join(outer.mnt, 'lower.txt'), 'utf8')).toBe('lower\n');
+      sh(`printf 'x\\n' >> ${outer.mnt}/lower.txt`); // its copy is on the outer's own top layer: passthrough
+    });
+    expect(d.passthroughFallbacks).toBeGreaterThanOrEqual(1);
+    expect(d.reads).toBeGreaterThan(0);
+    expect(readFileSync(join(outer.mnt, 'lower.txt'), 'utf8')).toBe('lower\nx\n');
+    expect(readFileSync(join(inner.mnt, 'lower.txt'), 'utf8')).toBe('lower\n');
+  });
+});
