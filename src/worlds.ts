@@ -24,9 +24,7 @@ import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.j
 import type { ProcessInfo } from './worlds/contents.js';
 import { mustFindByName } from './worlds/context.js';
 import { mountWorld, umountWorld } from './worlds/mounts.js';
-import { exportWorldImage, exportWorldLayer, exportWorldLayerFile, type ImageExport } from './worlds/oci-export.js';
-import { importLayers } from './worlds/oci-import.js';
-import { importImageDir, pullWorld, pushWorld } from './worlds/oci-registry.js';
+import type { ImageExport } from './worlds/oci-export.js';
 import type { ExportStats } from './oci/layer-export.js';
 import type { Writable } from 'node:stream';
 
@@ -53,6 +51,16 @@ export interface WorldSummary extends World {
 }
 
 /** A short key naming a store on this machine (cgroups are machine-wide; world ids are per store). */
+/**
+ * The OCI side (tar streams, skopeo) loaded on first use: `worldctl run`, paid by every command in
+ * a world, never evaluates it (~100 KB of the bundle).
+ */
+const oci = {
+  export: () => import('./worlds/oci-export.js'),
+  import: () => import('./worlds/oci-import.js'),
+  registry: () => import('./worlds/oci-registry.js'),
+};
+
 function storeKey(home: string): string {
   return createHash('sha256').update(resolvePath(home)).digest('hex').slice(0, 10);
 }
@@ -152,36 +160,37 @@ export class Worlds {
   /** The world's own layer as an OCI layer tar, to `file` (atomically) or a stream (docs/oci.md). */
   async exportLayer(name: string, to: string | Writable): Promise<ExportStats> {
     await this.recover();
+    const { exportWorldLayer, exportWorldLayerFile } = await oci.export();
     return typeof to === 'string' ? exportWorldLayerFile(this.ctx, name, to) : exportWorldLayer(this.ctx, name, to);
   }
 
   /** The world and its ancestors (the base with `withBase`) as an OCI image layout at `dir`. */
   async exportImage(name: string, dir: string, opts: { withBase?: boolean; tag?: string } = {}): Promise<ImageExport> {
     await this.recover();
-    return exportWorldImage(this.ctx, name, dir, opts);
+    return (await oci.export()).exportWorldImage(this.ctx, name, dir, opts);
   }
 
   /** A layer tar as a new world `name` over `from` (default: the base); nothing on refusal. */
   async importLayer(file: string, name: string, from: readonly string[] = []): Promise<World[]> {
     await this.recover();
-    return importLayers(this.ctx, [{ file }], name, from);
+    return (await oci.import()).importLayers(this.ctx, [{ file }], name, from);
   }
 
   /** An OCI image layout as new worlds, one per layer, the top one `name` (default: the image's). */
   async importImage(dir: string, opts: { name?: string; from?: readonly string[]; tag?: string } = {}): Promise<World[]> {
     await this.recover();
-    return importImageDir(this.ctx, dir, opts);
+    return (await oci.registry()).importImageDir(this.ctx, dir, opts);
   }
 
   /** Push the world (and its ancestors) to a registry reference with skopeo. */
   async push(name: string, ref: string, opts: { tlsVerify?: boolean; withBase?: boolean } = {}): Promise<ImageExport> {
     await this.recover();
-    return pushWorld(this.ctx, name, ref, opts);
+    return (await oci.registry()).pushWorld(this.ctx, name, ref, opts);
   }
 
   /** Pull a registry reference into new worlds with skopeo. */
   async pull(ref: string, opts: { tlsVerify?: boolean; name?: string; from?: readonly string[] } = {}): Promise<World[]> {
     await this.recover();
-    return pullWorld(this.ctx, ref, opts);
+    return (await oci.registry()).pullWorld(this.ctx, ref, opts);
   }
 }

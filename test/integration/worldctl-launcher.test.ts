@@ -1,10 +1,11 @@
 // bin/worldctl, the launcher every worldctl command goes through: it loads the one-file bundle
-// (dist/worldctl.mjs) only while it is newer than tsc's output (dist/cli/main.js), so a `tsc`
-// run alone never leaves it running stale code; it starts Node without NODE_EXTRA_CA_CERTS; and
-// it works through a symlink (npm link). A copy of it in a temp dir, with stand-ins for the two
-// entry points that print which one ran.
+// (dist/worldctl.cjs) only while it is newer than tsc's output (dist/cli/main.js), so a `tsc`
+// run alone never leaves it running stale code; it starts Node without NODE_EXTRA_CA_CERTS; it
+// works through a symlink (npm link); and it compiles the bundle from a code cache made for that
+// very bundle only. A copy of it in a temp dir, with stand-ins for the two entry points that
+// print which one ran.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,12 +41,12 @@ function launch(bin = join(dir, 'bin', 'worldctl')): string {
 describe('bin/worldctl', () => {
   it('loads the bundle when it is newer than tsc\'s output, with the arguments, without NODE_EXTRA_CA_CERTS', () => {
     entry('cli/main.js', 'tsc', 60);
-    entry('worldctl.mjs', 'bundle', 10);
+    entry('worldctl.cjs', 'bundle', 10);
     expect(launch()).toBe('bundle run w -- true unset');
   });
 
   it('loads tsc\'s output when the bundle is older (tsc ran after the last bundle)', () => {
-    entry('worldctl.mjs', 'bundle', 60);
+    entry('worldctl.cjs', 'bundle', 60);
     entry('cli/main.js', 'tsc', 10);
     expect(launch()).toBe('tsc run w -- true unset');
   });
@@ -57,9 +58,38 @@ describe('bin/worldctl', () => {
 
   it('finds its files through a symlink, as npm link makes', () => {
     entry('cli/main.js', 'tsc', 60);
-    entry('worldctl.mjs', 'bundle', 10);
+    entry('worldctl.cjs', 'bundle', 10);
     const link = join(dir, 'on-path');
     symlinkSync(join(dir, 'bin', 'worldctl'), link);
     expect(launch(link)).toBe('bundle run w -- true unset');
+  });
+
+  it('writes a code cache for the bundle at the first start and keeps using it while it matches', () => {
+    entry('cli/main.js', 'tsc', 60);
+    entry('worldctl.cjs', 'bundle', 10);
+    const cache = join(dir, 'dist', 'worldctl.cjs.cache');
+    expect(launch()).toBe('bundle run w -- true unset');
+    expect(existsSync(cache)).toBe(true);
+    const first = statSync(cache).mtimeMs;
+    expect(launch()).toBe('bundle run w -- true unset');
+    expect(statSync(cache).mtimeMs).toBe(first); // accepted, so not written again
+  });
+
+  it('never runs a cache made for another bundle of the same length', () => {
+    entry('cli/main.js', 'tsc', 60);
+    entry('worldctl.cjs', 'bundle', 10);
+    expect(launch()).toBe('bundle run w -- true unset');
+    // Same length, other code: V8 alone would accept the old cache (it checks only the length).
+    entry('worldctl.cjs', 'BUNDLE', 5);
+    expect(launch()).toBe('BUNDLE run w -- true unset');
+    expect(readFileSync(join(dir, 'dist', 'worldctl.cjs.cache')).includes(Buffer.from(`${statSync(join(dir, 'dist', 'worldctl.cjs')).size} `))).toBe(true);
+  });
+
+  it('runs without a cache where dist is read-only (a cache that cannot be written is no error)', () => {
+    entry('cli/main.js', 'tsc', 60);
+    entry('worldctl.cjs', 'bundle', 10);
+    mkdirSync(join(dir, 'dist', 'worldctl.cjs.cache')); // a directory: neither readable as a cache nor replaceable
+    expect(launch()).toBe('bundle run w -- true unset');
+    expect(launch()).toBe('bundle run w -- true unset');
   });
 });

@@ -27,6 +27,18 @@ export interface Node {
   passthroughUsed?: boolean;
 }
 
+/**
+ * The children of every non-directory: one shared empty map that refuses additions. A map of its
+ * own per file cost ~200 bytes a node, and the table holds every name the kernel remembers (35,000
+ * after a tar -x of /usr/include and an apt-get install, the daemon's largest structure).
+ */
+class NoChildren extends Map<string, Node> {
+  override set(): this {
+    throw new Error('InodeTable: a non-directory has no children');
+  }
+}
+const NO_CHILDREN: Map<string, Node> = new NoChildren();
+
 export class InodeTable {
   private readonly nodes = new Map<number, Node>();
   private readonly byKey = new Map<string, Node>();
@@ -92,7 +104,7 @@ export class InodeTable {
       }
     }
     if (!node) {
-      node = { id: this.nextId++, isDir, nlookup: 0, links: [], children: new Map(), key: undefined };
+      node = { id: this.nextId++, isDir, nlookup: 0, links: [], children: isDir ? new Map() : NO_CHILDREN, key: undefined };
       this.nodes.set(node.id, node);
       this.addLink(node, parent, name);
     }
@@ -160,8 +172,9 @@ export class InodeTable {
     if (old === node) return;
     if (old) this.unlinkName(parent, name);
     parent.children.set(name, node);
-    // The most recent name first: it is the one that most surely still exists.
-    node.links.unshift({ parent, name });
+    // The most recent name first: it is the one that most surely still exists. A new array of the
+    // exact size: unshift into an empty one reserves room for 17 (~140 bytes a node, kept).
+    node.links = [{ parent, name }, ...node.links];
   }
 
   /**

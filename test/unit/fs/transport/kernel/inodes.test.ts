@@ -91,4 +91,27 @@ describe('InodeTable', () => {
     t.forget(12345, 1);
     expect(t.get(1)).toBe(t.root);
   });
+
+  it('gives non-directories no children: none listed, and adding one under a file is refused, not shared', () => {
+    const t = new InodeTable();
+    const f = t.lookup(t.root, 'f', false, '1:20');
+    const g = t.lookup(t.root, 'g', false, '1:21');
+    expect(f.children.size).toBe(0);
+    expect(() => t.lookup(f, 'x', false, '1:22')).toThrow(/non-directory/);
+    expect(g.children.size).toBe(0);
+    expect(f.children.get('x')).toBeUndefined();
+  });
+
+  it('keeps every name of a hard link, the newest first, across lookups, renames and unlinks', () => {
+    const t = new InodeTable();
+    const a = t.lookup(t.root, 'a', false, '1:30');
+    const b = t.lookup(t.root, 'b', false, '1:30', true);
+    expect(b).toBe(a);
+    expect(a.links.map((l) => l.name)).toEqual(['b', 'a']);
+    t.rename(t.root, 'b', t.root, 'c');
+    expect(a.links.map((l) => l.name)).toEqual(['c', 'a']);
+    t.unlinkName(t.root, 'c');
+    expect(a.links.map((l) => l.name)).toEqual(['a']);
+    expect(t.pathOf(a)).toBe('/a');
+  });
 });
