@@ -13,6 +13,7 @@ import { RegistryStore } from './registry/store.js';
 import { worldContents, type WorldContents } from './worlds/contents.js';
 import type { WorldsContext } from './worlds/context.js';
 import { stopWorld, type StopResult } from './worlds/stop.js';
+import { reviveWorld, type ReviveResult } from './worlds/revive.js';
 import { chooseMembership, type Membership } from './ns/membership.js';
 import { createWorld, type CreateOptions } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
@@ -149,6 +150,12 @@ export class Worlds {
   async stop(name: string): Promise<StopResult> {
     await this.recover();
     return stopWorld(this.ctx, name);
+  }
+
+  /** Bring back a world whose daemon died, ending only the processes that use the dead view (src/worlds/revive.ts). */
+  async revive(name: string): Promise<ReviveResult> {
+    await this.recover();
+    return reviveWorld(this.ctx, name);
   }
 
   /** The processes of a world. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Ctx } from '../context.js';
+import { deadViewLine } from '../render/dead-view.js';
 
 const MARK = { added: 'A', modified: 'M', deleted: 'D' } as const;
 
@@ -12,16 +13,14 @@ export function register(program: Command, ctx: Ctx): void {
       const c = await ctx.worlds().contents(name);
       if (opts.json) {
         ctx.io.stdout(JSON.stringify({
-          world: c.world, mountpoint: c.mountpoint ?? null, deadMount: c.deadMount ?? null, changes: c.changes, processes: c.processes,
+          world: c.world, mountpoint: c.mountpoint ?? null, deadMount: c.deadMount ?? null, deadViewUsers: c.deadViewUsers ?? null, changes: c.changes, processes: c.processes,
         }, null, 2) + '\n');
         return;
       }
       const reg = ctx.worlds().registry();
       const parents = c.world.parents.map((p) => reg.worlds.find((w) => w.id === p)?.name ?? p);
       ctx.io.stdout(`world ${c.world.name} (${c.world.id})${parents.length ? `, from ${parents.join(', ')}` : ''}${c.mountpoint ? `, mounted at ${c.mountpoint}` : ''}\n`);
-      if (c.deadMount) {
-        ctx.io.stdout(`view: its daemon died; ${c.deadMount} answers ENOTCONN (worldctl stop ${c.world.name} clears it; worldctl mount or run brings it back)\n`);
-      }
+      if (c.deadViewUsers) ctx.io.stdout(deadViewLine(c.world.name, c.deadMount, c.deadViewUsers));
       ctx.io.stdout(c.changes.length === 0 ? 'files: no changes\n' : 'files:\n');
       for (const ch of c.changes) {
         ctx.io.stdout(`  ${MARK[ch.change]} ${ch.path}${ch.type === 'dir' ? '/' : ''}${ch.from ? `  (renamed from ${ch.from})` : ''}\n`);

@@ -2,9 +2,10 @@
 import { diffTopLayer, type Change } from '../host/diff.js';
 import type { World } from '../registry/model.js';
 import { mustFindByName, type WorldsContext } from './context.js';
-import { deadMount, liveDaemon } from './daemon.js';
+import { liveDaemon } from './daemon.js';
+import { deadView, programsAmong, type ViewUser } from './dead-view.js';
 import { hostStack } from './stack.js';
-import { listProcesses } from './processes.js';
+import { listProcesses, liveInit } from './processes.js';
 
 export interface ProcessInfo {
   readonly pid: number;
@@ -20,6 +21,8 @@ export interface WorldContents {
   readonly mountpoint?: string;
   /** Where the view was mounted when its daemon died (the mount answers ENOTCONN). */
   readonly deadMount?: string;
+  /** Processes whose root, cwd, open or mapped files are on a dead view (dead-view.ts); absent when the view is alive. */
+  readonly deadViewUsers?: readonly ViewUser[];
 }
 
 export function worldContents(ctx: WorldsContext, name: string): WorldContents {
@@ -27,8 +30,10 @@ export function worldContents(ctx: WorldsContext, name: string): WorldContents {
   const world = mustFindByName(reg, name);
   const changes = world.base ? [] : diffTopLayer(hostStack(reg, world.id, ctx.layout, ctx.lineage));
   const mountpoint = liveDaemon(ctx.layout.daemonFile(world.id))?.mountpoint;
-  const dead = mountpoint ? undefined : deadMount(ctx.layout.daemonFile(world.id));
+  const dead = world.base ? undefined : deadView(ctx, world.id, liveInit(ctx, world.id));
+  const processes = listProcesses(ctx, world.id);
   return {
-    world, changes, processes: listProcesses(ctx, world.id), ...(mountpoint ? { mountpoint } : {}), ...(dead ? { deadMount: dead } : {}),
+    world, changes, processes, ...(mountpoint ? { mountpoint } : {}),
+    ...(dead?.mountpoint !== undefined ? { deadMount: dead.mountpoint } : {}), ...(dead ? { deadViewUsers: programsAmong(dead.users, processes) } : {}),
   };
 }

@@ -2,8 +2,9 @@
 import { WorldError } from '../core/world-error.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { deadMount, liveDaemon, stopDaemon } from './daemon.js';
+import { deadView, programsAmong } from './dead-view.js';
 import { mountWorldAt } from './merge.js';
-import { liveInit } from './processes.js';
+import { listProcesses, liveInit } from './processes.js';
 import { underStartLock } from './start-lock.js';
 
 export async function mountWorld(ctx: WorldsContext, name: string, at?: string): Promise<string> {
@@ -17,7 +18,13 @@ export async function mountWorld(ctx: WorldsContext, name: string, at?: string):
     if (live) {
       throw new WorldError('BUSY', `world "${w.name}" is already mounted at ${live.mountpoint}`, { hint: `worldctl umount ${JSON.stringify(w.name)}` });
     }
-    if (deadMount(ctx.layout.daemonFile(w.id))) await stopDaemon(ctx.layout.daemonFile(w.id)); // bring a dead view back
+    const dead = deadView(ctx, w.id, liveInit(ctx, w.id));
+    if (dead && dead.users.length > 0) {
+      // A new mount would not be their root, cwd or open files: they would stay broken, and a run would fail.
+      throw new WorldError('BUSY', `the worldfs daemon of world "${w.name}" died under ${programsAmong(dead.users, listProcesses(ctx, w.id)).length} process(es) that use its view; ` +
+        `a new mount would not reach them: \`worldctl revive ${w.name}\` ends those alone and mounts the view again`, { hint: `worldctl revive ${JSON.stringify(w.name)}` });
+    }
+    if (dead) await stopDaemon(ctx.layout.daemonFile(w.id)); // nothing uses the dead view: clear it (lazily unmounted), then mount afresh
     const mountpoint = at ?? ctx.layout.defaultMount(w.id);
     await mountWorldAt(ctx, w, mountpoint);
     return mountpoint;

@@ -15,6 +15,7 @@ import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { deadMount, fenceDaemon, liveDaemon, stopDaemon } from './daemon.js';
+import { deadView, programsAmong } from './dead-view.js';
 import { underStartLock } from './start-lock.js';
 import type { ProcessInfo } from './contents.js';
 
@@ -105,16 +106,19 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
 }
 
 /**
- * A world whose init runs but whose daemon died (or was killed) has processes whose root answers
- * ENOTCONN: a new command there could not even start. Say so, and how to bring the world back,
- * rather than kill processes that may still be serving from memory.
+ * A world whose init runs on a dead view (its daemon died or was killed; a view mounted again
+ * since does not change the init's root) has processes whose root answers ENOTCONN: a new command
+ * there could not even start. Say so, and the command that brings the world back ending only the
+ * processes that use the dead view (revive.ts), rather than kill anything here.
  */
 function mustHaveLiveView(ctx: WorldsContext, w: World): void {
   const init = liveInit(ctx, w.id);
-  if (!init || liveDaemon(ctx.layout.daemonFile(w.id))) return;
-  const n = listProcesses(ctx, w.id).length;
-  throw new WorldError('IO', `the worldfs daemon serving world "${w.name}" is gone, so its ${n} process(es) get ENOTCONN for every file; ` +
-    `\`worldctl stop ${w.name}\` ends them and clears the dead view, then \`worldctl run\` starts the world again`, { hint: `worldctl stop ${JSON.stringify(w.name)}` });
+  if (!init) return;
+  const dead = deadView(ctx, w.id, init);
+  if (!dead) return;
+  throw new WorldError('IO', `the worldfs daemon serving world "${w.name}" is gone, so the ${programsAmong(dead.users, listProcesses(ctx, w.id)).length} process(es) that use its view ` +
+    `(its init among them) get ENOTCONN for every file; \`worldctl revive ${w.name}\` ends those alone and mounts the view again, ` +
+    `then \`worldctl run\` works`, { hint: `worldctl revive ${JSON.stringify(w.name)}` });
 }
 
 /** The processes of a world: its members inside its PID namespace (or nested in it). */

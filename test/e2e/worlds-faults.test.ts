@@ -38,7 +38,7 @@ afterEach(() => {
 });
 
 describe('faults', () => {
-  it('the daemon killed under a running process: ls reports the dead view, run refuses with the fix, stop clears it, run starts afresh', async () => {
+  it('the daemon killed under a running process: ls names the processes on the dead view, run and mount refuse naming revive, revive ends them and mounts one view again', async () => {
     ok('create', 'W');
     ok('run', 'W', '--', 'sh', '-c', 'echo kept > /kept-file');
     ok('run', 'W', '--detach', '--', 'sleep', '600');
@@ -48,20 +48,60 @@ describe('faults', () => {
     await until('the daemon to die', () => !alive(Number(daemonPid)));
 
     const ls = ok('ls', 'W');
-    expect(ls).toMatch(/view: its daemon died; .* answers ENOTCONN/);
+    expect(ls).toMatch(/view: its daemon died; .* answers ENOTCONN; 2 process\(es\) use it: .*\(root\)/);
+    expect(ls).toContain(`${sleeper.pid} (root)`);
+    expect(ls).toMatch(/worldctl revive W/);
     expect(ls).toContain('sleep 600'); // the process still runs (from memory), listed
 
     const run = ctl('run', 'W', '--', 'true');
     expect(run.code).toBe(1);
     expect(run.err).toMatch(/worldfs daemon serving world "W" is gone.*ENOTCONN/);
-    expect(run.err).toMatch(/worldctl stop W/);
-    expect(alive(sleeper.pid), 'a refused run kills nothing').toBe(true);
+    expect(run.err).toMatch(/worldctl revive W/);
+    const mount = ctl('mount', 'W');
+    expect(mount.code, 'a second mount would not reach the processes').toBe(4);
+    expect(mount.err).toMatch(/died under 2 process\(es\).*worldctl revive W/);
+    expect(mountsUnderHome(), 'no mount stacked on the dead one').toHaveLength(1);
+    expect(alive(sleeper.pid), 'a refused run or mount kills nothing').toBe(true);
 
-    // `umount` of a view whose processes run is refused while the daemon lives; here it is dead.
-    expect(ok('stop', 'W')).toMatch(/stopped world "W" \(\d+ processes\); its files are kept/);
-    await until('the process to be stopped', () => !alive(sleeper.pid));
-    expect(mountsUnderHome()).toEqual([]);
+    const revived = ok('revive', 'W');
+    expect(revived).toContain(`ended ${sleeper.pid} (root on the dead view): sleep 600`);
+    expect(revived).toMatch(/revived world "W": 1 process\(es\) ended, 0 kept running; view mounted again at /);
+    await until('the process to be ended', () => !alive(sleeper.pid));
+    expect(mountsUnderHome()).toHaveLength(1);
+    expect(ok('ls', 'W')).not.toMatch(/daemon died/);
     expect(ok('run', 'W', '--', 'cat', '/kept-file')).toBe('kept\n');
+    const again = ctl('revive', 'W');
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/no dead view.*nothing to revive/);
+  });
+
+  it('revive spares what another daemon serves: a merged world\'s process (through its alias view) and the init whose PID namespace holds it', async () => {
+    ok('create', 'P');
+    ok('run', 'P', '--detach', '--', 'sleep', '600');
+    ok('create', 'C', '--from', 'P');
+    ok('run', 'C', '--detach', '--', 'sh', '-c', 'echo child > /child-file; exec 3< /child-file; exec sleep 601');
+    const own = ps('P').find((p) => p.command === 'sleep 600')!;
+    const merged = ps('C').find((p) => p.command === 'sleep 601')!;
+    ok('merge', 'C', '--into', 'P');
+    const [daemonPid] = readFileSync(join(home, 'worlds', 'w1', 'daemon'), 'utf8').split(' ');
+    process.kill(Number(daemonPid), 'SIGKILL');
+    await until('the daemon to die', () => !alive(Number(daemonPid)));
+
+    const ls = ok('ls', 'P');
+    expect(ls).toContain(`${own.pid} (root)`);
+    expect(ls).not.toContain(`${merged.pid} (`);
+    const revived = ok('revive', 'P');
+    expect(revived).toContain(`ended ${own.pid} (root on the dead view): sleep 600`);
+    expect(revived).not.toContain(`ended ${merged.pid}`);
+    expect(revived).toMatch(/its old init kept for them; the next run starts a new one/);
+    await until('the process on the dead view to be ended', () => !alive(own.pid));
+    expect(alive(merged.pid), 'the merged process, served by its alias daemon, keeps running').toBe(true);
+    expect(readFileSync(`/proc/${merged.pid}/fd/3`, 'utf8')).toBe('child\n');
+    expect(readFileSync(join(`/proc/${merged.pid}/root`, 'child-file'), 'utf8')).toBe('child\n');
+    expect(ok('run', 'P', '--', 'cat', '/child-file')).toBe('child\n');
+    expect(ps('P').some((p) => p.pid === merged.pid)).toBe(true);
+    ok('stop', 'P');
+    await until('stop to end the merged process too', () => !alive(merged.pid));
   });
 
   it('umount refuses a view that running processes use, naming stop', () => {
