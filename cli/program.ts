@@ -1,6 +1,6 @@
 // worldctl: the command line for worlds. buildProgram has no side effects; run() maps every
 // outcome to a documented exit code exactly once.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { isWorldError, type WorldErrorCode } from '../src/core/world-error.js';
 import { defaultHome } from '../src/worlds/layout.js';
 import { Worlds } from '../src/worlds.js';
@@ -17,6 +17,11 @@ import * as runCmd from './commands/run.js';
 import * as exportCmd from './commands/export.js';
 import * as importCmd from './commands/import.js';
 import * as push from './commands/push.js';
+import * as diff from './commands/diff.js';
+import * as ps from './commands/ps.js';
+import * as shell from './commands/shell.js';
+import * as completion from './commands/completion.js';
+import { version } from './version.js';
 
 const EXIT_BY_CODE: Partial<Record<WorldErrorCode, number>> = {
   BAD_NAME: EXIT.usage, CONFLICT: EXIT.conflict, BUSY: EXIT.busy, LOCKED: EXIT.busy, NO_SUCH_WORLD: EXIT.notFound,
@@ -37,7 +42,13 @@ export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run worldctl --help for usage)');
-  for (const m of [init, create, del, merge, ls, list, mount, runCmd, exportCmd, importCmd, push]) m.register(program, ctx);
+  // Commander's .version() wants the string now; --version prints it only when asked (cli/version.ts).
+  program.addOption(new Option('-V, --version', 'print worldctl\'s version and exit'))
+    .on('option:version', () => {
+      io.stdout(`${version()}\n`);
+      throw new CommanderError(0, 'commander.version', version());
+    });
+  for (const m of [init, create, del, merge, ls, diff, list, mount, runCmd, shell, ps, exportCmd, importCmd, push, completion]) m.register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -4,6 +4,7 @@
 // only while it is newer than dist/cli/main.js (tsc rewrites every output), so a `tsc` run alone
 // never leaves it running stale code. Without esbuild (an install without dev dependencies) the
 // step is skipped and bin/worldctl loads dist/cli/main.js.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,5 +27,7 @@ await esbuild.build({
   external: ['@napi-rs/xattr', 'fuse-native'],
   // CommonJS packages bundled into ESM need a require() for Node's built-in modules.
   banner: { js: "import { createRequire as __worldctlRequire } from 'node:module';\nconst require = __worldctlRequire(import.meta.url);" },
+  // worldctl --version without reading package.json at each start (cli/version.ts).
+  define: { WORLDOS_VERSION: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
   logLevel: 'warning',
 });

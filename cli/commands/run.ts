@@ -27,14 +27,4 @@ export function register(program: Command, ctx: Ctx): void {
       const r = await ctx.worlds().stop(name);
       ctx.io.stdout(`stopped world "${name}" (${r.processes} process${r.processes === 1 ? '' : 'es'}); its files are kept\n`);
     });
-  program.command('ps')
-    .description('list the processes of a world: host pid, pid inside the world, state, command')
-    .argument('<name>', 'the world')
-    .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: { json?: boolean }) => {
-      const ps = await ctx.worlds().ps(name);
-      if (opts.json) return ctx.io.stdout(JSON.stringify(ps, null, 2) + '\n');
-      ctx.io.stdout('HOST PID  PID  STATE  COMMAND\n');
-      for (const p of ps) ctx.io.stdout(`${String(p.pid).padEnd(8)}  ${String(p.nspid).padEnd(3)}  ${p.state.split(' ')[0]!.padEnd(5)}  ${p.command}\n`);
-    });
 }
