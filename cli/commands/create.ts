@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('create')
     .description('create a world from one or several parents (default: the base); copies nothing')
+    .summary('create a world over one or several parents')
     .argument('<name>', 'the new world\'s name')
     .option('--from <parent>', 'a parent world, highest priority first (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--nosuid', 'mount the world nosuid,nodev: setuid programs and device nodes in it lose their power (inherited by its children; as root the default is suid,dev, as on the host)')

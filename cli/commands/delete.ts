@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('delete')
     .description('unmount a world and remove its files (refuses worlds with children unless --recursive)')
+    .summary('delete a world (-r: and its descendants)')
     .argument('<name>', 'the world to delete')
     .option('-r, --recursive', 'also delete every world descending from it')
     .option('--json', 'machine-readable output: the deleted worlds\' names and ids, and the processes ended')

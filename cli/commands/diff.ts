@@ -18,6 +18,7 @@ export function filtersOf(raw: readonly string[]) {
 export function register(program: Command, ctx: Ctx): void {
   program.command('diff')
     .description('show the content of what a world changed: unified diffs of text files, one line for anything else')
+    .summary('the content of what a world changed (diff -u)')
     .argument('<name>', 'the world')
     .argument('[path...]', 'only these paths and what lies under them (relative ones start at the world\'s root)')
     .action(async (name: string, paths: string[]) => {

@@ -5,6 +5,7 @@ import { renderDot, renderTree } from '../render/tree.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('list')
     .description('list all worlds')
+    .summary('list all worlds')
     .option('--json', 'machine-readable output (parents by id and by name, process counts)')
     .option('--names', 'only the names, one a line (for scripts and shell completion)')
     .action(async (opts: { json?: boolean; names?: boolean }) => {
@@ -25,6 +26,7 @@ export function register(program: Command, ctx: Ctx): void {
     });
   program.command('tree')
     .description('draw the world graph (a DAG: a world with several parents is drawn under its first one)')
+    .summary('draw the world graph')
     .option('--json', 'machine-readable output')
     .option('--dot', 'Graphviz dot output')
     .action(async (opts: { json?: boolean; dot?: boolean }) => {

@@ -8,6 +8,7 @@ const MARK = { added: 'A', modified: 'M', deleted: 'D' } as const;
 export function register(program: Command, ctx: Ctx): void {
   program.command('ls')
     .description('list a world\'s contents: files it changed (added, modified, deleted) and its processes')
+    .summary('what a world changed (A/M/D), and its processes')
     .argument('<name>', 'the world')
     .argument('[path...]', 'only changes at these paths and under them (relative ones start at the world\'s root)')
     .option('--json', 'machine-readable output')

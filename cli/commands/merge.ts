@@ -5,6 +5,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('merge')
     .description('fold a world\'s changes, and those of every world between, into an ancestor; the merged worlds are then gone')
+    .summary('fold a world\'s changes into an ancestor')
     .argument('<name>', 'the child world')
     .requiredOption('--into <ancestor>', 'the ancestor that receives the changes')
     .addOption(new Option('--on-conflict <policy>', 'what to do with paths the ancestor changed too').choices([...MERGE_POLICIES.keys()]).default('fail'))

@@ -16,6 +16,7 @@ function table(rows: readonly Row[], withWorld: boolean): string {
 export function register(program: Command, ctx: Ctx): void {
   program.command('ps')
     .description('list the processes of a world (or of every world): host pid, pid inside the world, state, command')
+    .summary('the processes of a world, or of every world')
     .argument('[name]', 'the world (omit with --all)')
     .option('-a, --all', 'every world\'s processes, with a WORLD column')
     .option('--json', 'machine-readable output')

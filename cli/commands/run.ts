@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('run')
     .description('run a command inside a world (its own PID, mount, UTS and IPC namespaces; root = its view)')
+    .summary('run a command in a world (as docker exec)')
     .argument('<name>', 'the world')
     .argument('<command...>', 'the command and its arguments (after --)')
     .option('-d, --detach', 'return at once and leave the command running in the world')
@@ -22,6 +23,7 @@ export function register(program: Command, ctx: Ctx): void {
     });
   program.command('stop')
     .description('end a world\'s processes (SIGTERM, SIGKILL after 5 s) and its view, keeping its files')
+    .summary('end a world\'s processes and view; keep its files')
     .argument('<name>', 'the world')
     .action(async (name: string) => {
       const r = await ctx.worlds().stop(name);

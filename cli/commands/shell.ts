@@ -13,6 +13,7 @@ const LOGIN = 'cd "$2" 2>/dev/null || cd /; if [ -x "$1" ]; then exec "$1" -l; f
 export function register(program: Command, ctx: Ctx): void {
   program.command('shell')
     .description('start an interactive login shell in a world (its root\'s shell from the world\'s /etc/passwd, else /bin/sh)')
+    .summary('an interactive login shell in a world')
     .argument('<name>', 'the world')
     .option('-e, --env <K=V>', 'environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (name: string, opts: { env: string[] }) => {
