@@ -32,7 +32,7 @@ export function register(program: Command, ctx: Ctx): void {
         }
         const text = await unifiedDiff(item.path, item.before, item.after);
         // Same bytes: copied up for a chown, touch or xattr (a chmod has its line already).
-        if (text === '' && noted !== item.path) ctx.io.stdout(`metadata of ${item.path} changed (owner, times or extended attributes)\n`);
+        if (text === '' && item.before !== undefined && item.after !== undefined && noted !== item.path) ctx.io.stdout(`metadata of ${item.path} changed (owner, times or extended attributes)\n`);
         ctx.io.stdout(text);
       }
     });

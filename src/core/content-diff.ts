@@ -36,7 +36,7 @@ const octal = (perm: number) => perm.toString(8).padStart(4, '0');
 function describe(s: DiffSide): string {
   if (s.kind === 'symlink') return `symlink -> ${s.target}`;
   if (s.kind === 'chardev' || s.kind === 'blockdev') return `${NAMES[s.kind]} ${s.device}`;
-  if (s.kind === 'file') return `${s.text ? 'file' : 'binary file'}, ${s.size} bytes`;
+  if (s.kind === 'file') return s.size === 0 ? 'empty file' : `${s.text ? 'file' : 'binary file'}, ${s.size} bytes`;
   return NAMES[s.kind];
 }
 
@@ -46,11 +46,12 @@ export function diffItems(path: ViewPath, change: ChangeKind, before: DiffSide |
   const shown = path + (after?.kind === 'dir' || (after === undefined && before?.kind === 'dir') ? '/' : '');
   if (change === 'added' || before === undefined) {
     if (after === undefined) return [];
-    if (after.kind === 'file' && after.text) return [{ kind: 'text', path, after: after.host }];
+    // An empty file makes an empty diff: it gets a line of its own.
+    if (after.kind === 'file' && after.text && after.size > 0) return [{ kind: 'text', path, after: after.host }];
     return [note(`added ${shown} (${describe(after)}, mode ${octal(after.perm)})`)];
   }
   if (change === 'deleted' || after === undefined) {
-    if (before.kind === 'file' && before.text) return [{ kind: 'text', path, before: before.host }];
+    if (before.kind === 'file' && before.text && before.size > 0) return [{ kind: 'text', path, before: before.host }];
     return [note(`deleted ${shown} (${describe(before)}${before.kind === 'dir' ? ', with everything in it' : ''})`)];
   }
   if (before.kind !== after.kind) return [note(`changed ${shown}: ${describe(before)} -> ${describe(after)}`)];
