@@ -1,6 +1,6 @@
 // worldctl: the command line for worlds. buildProgram has no side effects; run() maps every
 // outcome to a documented exit code exactly once.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option, type Argument } from 'commander';
 import { isWorldError, type WorldErrorCode } from '../src/core/world-error.js';
 import { defaultHome } from '../src/worlds/layout.js';
 import { Worlds } from '../src/worlds.js';
@@ -18,10 +18,21 @@ import * as exportCmd from './commands/export.js';
 import * as importCmd from './commands/import.js';
 import * as push from './commands/push.js';
 import * as revive from './commands/revive.js';
+import * as diff from './commands/diff.js';
+import * as ps from './commands/ps.js';
+import * as shell from './commands/shell.js';
+import * as completion from './commands/completion.js';
+import { version } from './version.js';
 
 const EXIT_BY_CODE: Partial<Record<WorldErrorCode, number>> = {
   BAD_NAME: EXIT.usage, CONFLICT: EXIT.conflict, BUSY: EXIT.busy, LOCKED: EXIT.busy, NO_SUCH_WORLD: EXIT.notFound,
 };
+
+/** <name>, [name], <name...> as commander writes arguments in usages. */
+function argTerm(a: Argument): string {
+  const n = a.name() + (a.variadic ? '...' : '');
+  return a.required ? `<${n}>` : `[${n}]`;
+}
 
 export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok }): Command {
   const program = new Command('worldctl');
@@ -37,8 +48,16 @@ export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok
     .option('--home <dir>', 'the world store (default: $WORLDOS_HOME, /var/lib/worldos as root, else $XDG_DATA_HOME/worldos)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // The command list: one line per command (its summary), its arguments but not "[options]".
+    .configureHelp({ subcommandTerm: (c) => [c.name(), ...c.registeredArguments.map(argTerm)].join(' ') })
     .showHelpAfterError('(run worldctl --help for usage)');
-  for (const m of [init, create, del, merge, ls, list, mount, runCmd, exportCmd, importCmd, push, revive]) m.register(program, ctx);
+  // Commander's .version() wants the string now; --version prints it only when asked (cli/version.ts).
+  program.addOption(new Option('-V, --version', 'print worldctl\'s version and exit'))
+    .on('option:version', () => {
+      io.stdout(`${version()}\n`);
+      throw new CommanderError(0, 'commander.version', version());
+    });
+  for (const m of [init, create, del, merge, ls, diff, list, mount, runCmd, shell, ps, exportCmd, importCmd, push, revive, completion]) m.register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -5,7 +5,7 @@
 // only. bin/worldctl uses the bundle only while it is newer than dist/cli/main.js (tsc rewrites
 // every output), so a `tsc` run alone never leaves it running stale code. Without esbuild (an
 // install without dev dependencies) the step is skipped and bin/worldctl loads dist/cli/main.js.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +28,11 @@ await esbuild.build({
   // Native addons stay outside, loaded from node_modules as before.
   external: ['@napi-rs/xattr', 'fuse-native'],
   // The sources find dist/ and bin/ from import.meta.url: in the bundle, the bundle's own URL.
-  define: { 'import.meta.url': '__worldctlUrl' },
+  define: {
+    'import.meta.url': '__worldctlUrl',
+    // worldctl --version without reading package.json at each start (cli/version.ts).
+    WORLDOS_VERSION: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version),
+  },
   banner: { js: "const __worldctlUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });

@@ -8,7 +8,7 @@ import { c3Lineage, type Lineage } from './core/lineage.js';
 import { validateWorldName } from './core/names.js';
 import { whiteoutFormat } from './core/whiteout/index.js';
 import { WorldError } from './core/world-error.js';
-import { initialRegistry, type Registry, type World } from './registry/model.js';
+import { findById, initialRegistry, isAncestor, type Registry, type World } from './registry/model.js';
 import { RegistryStore } from './registry/store.js';
 import { worldContents, type WorldContents } from './worlds/contents.js';
 import type { WorldsContext } from './worlds/context.js';
@@ -26,6 +26,11 @@ import type { ProcessInfo } from './worlds/contents.js';
 import { mustFindByName } from './worlds/context.js';
 import { mountWorld, umountWorld } from './worlds/mounts.js';
 import type { ImageExport } from './worlds/oci-export.js';
+import { worldDiff } from './worlds/world-diff.js';
+import { loginAccount } from './worlds/login-shell.js';
+import type { Account } from './core/passwd.js';
+import type { DiffItem } from './core/content-diff.js';
+import type { ViewPath } from './core/paths.js';
 import type { ExportStats } from './oci/layer-export.js';
 import type { Writable } from 'node:stream';
 
@@ -45,6 +50,12 @@ function makeHome(home: string): void {
     }
     throw new WorldError('IO', `cannot create the store at ${home}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** What `delete` removed: the worlds (the named one first) and the processes it ended. */
+export interface DeleteResult {
+  readonly worlds: readonly { readonly id: string; readonly name: string }[];
+  readonly processes: number;
 }
 
 export interface WorldSummary extends World {
@@ -117,9 +128,17 @@ export class Worlds {
     return createWorld(this.ctx, name, parents, opts);
   }
 
-  async delete(name: string, recursive = false): Promise<string[]> {
+  /** Delete a world (and, `recursive`, its descendants): what went, and how many processes ended. */
+  async delete(name: string, recursive = false): Promise<DeleteResult> {
     await this.recover();
-    return deleteWorld(this.ctx, name, recursive);
+    // Names and processes are read before: afterwards the worlds are gone.
+    const before = this.registry();
+    const top = mustFindByName(before, name);
+    const doomed = before.worlds.filter((w) => w.id === top.id || (recursive && isAncestor(before, top.id, w.id)));
+    const processes = new Map(doomed.map((w) => [w.id, listProcesses(this.ctx, w.id).length] as const));
+    const ids = await deleteWorld(this.ctx, name, recursive);
+    const worlds = ids.map((id) => ({ id, name: findById(before, id)?.name ?? id }));
+    return { worlds, processes: ids.reduce((n, id) => n + (processes.get(id) ?? 0), 0) };
   }
 
   async merge(child: string, into: string, policy = 'fail'): Promise<MergeResult> {
@@ -129,6 +148,12 @@ export class Worlds {
   async contents(name: string): Promise<WorldContents> {
     await this.recover();
     return worldContents(this.ctx, name);
+  }
+
+  /** What the world changed, as text diffs and summary lines, at or under `filters` (all: []). */
+  async diff(name: string, filters: readonly ViewPath[] = []): Promise<DiffItem[]> {
+    await this.recover();
+    return worldDiff(this.ctx, name, filters);
   }
 
   async mount(name: string, at?: string): Promise<string> {
@@ -146,6 +171,11 @@ export class Worlds {
     return runInWorld(this.ctx, name, req, (w) => mountWorldAt(this.ctx, w, this.ctx.layout.defaultMount(w.id)).then(() => this.ctx.layout.defaultMount(w.id)));
   }
 
+  /** The account `shell` starts (uid 0's in the world's /etc/passwd, else /bin/sh). */
+  loginAccount(name: string): Account {
+    return loginAccount(this.ctx, name);
+  }
+
   /** End a world's processes and views, keeping its files. */
   async stop(name: string): Promise<StopResult> {
     await this.recover();
@@ -156,6 +186,11 @@ export class Worlds {
   async revive(name: string): Promise<ReviveResult> {
     await this.recover();
     return reviveWorld(this.ctx, name);
+  }
+
+  /** How many processes each world runs, by id (0 for a world with none). */
+  processCounts(): Map<string, number> {
+    return new Map(this.registry().worlds.map((w) => [w.id, w.base ? 0 : listProcesses(this.ctx, w.id).length] as const));
   }
 
   /** The processes of a world. */

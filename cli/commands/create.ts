@@ -4,11 +4,16 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('create')
     .description('create a world from one or several parents (default: the base); copies nothing')
+    .summary('create a world over one or several parents')
     .argument('<name>', 'the new world\'s name')
     .option('--from <parent>', 'a parent world, highest priority first (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--nosuid', 'mount the world nosuid,nodev: setuid programs and device nodes in it lose their power (inherited by its children; as root the default is suid,dev, as on the host)')
-    .action(async (name: string, opts: { from: string[]; nosuid?: boolean }) => {
+    .option('--json', 'machine-readable output: the new world\'s name, id and parents')
+    .action(async (name: string, opts: { from: string[]; nosuid?: boolean; json?: boolean }) => {
       const w = await ctx.worlds().create(name, opts.from, { nosuid: opts.nosuid === true });
-      ctx.io.stdout(`created world "${w.name}" (${w.id})\n`);
+      if (!opts.json) return ctx.io.stdout(`created world "${w.name}" (${w.id})\n`);
+      const reg = ctx.worlds().registry();
+      const parents = w.parents.map((id) => ({ id, name: reg.worlds.find((p) => p.id === id)?.name ?? id }));
+      ctx.io.stdout(JSON.stringify({ created: { name: w.name, id: w.id, parents, nosuid: w.nosuid === true } }, null, 2) + '\n');
     });
 }

@@ -6,6 +6,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('export')
     .description('write a world\'s own layer as an OCI layer tar, or (--image) the world and its ancestors as an OCI image layout')
+    .summary('a world as an OCI layer tar or image layout')
     .argument('<name>', 'the world')
     .option('-o, --output <file>', 'the layer tar to write (default: stdout, unless it is a terminal)')
     .option('--image <dir>', 'write an OCI image layout there instead: one layer per world, bottom first (C3 order)')

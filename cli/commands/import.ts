@@ -7,6 +7,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('import')
     .description('make new worlds from an OCI layer tar (one world) or an OCI image layout (one world per layer); all or nothing')
+    .summary('new worlds from an OCI layer tar or image')
     .argument('<source>', 'a layer tar (plain or gzip) or an image layout directory')
     .option('--name <name>', 'the new (top) world\'s name (default: the image\'s world, or the file\'s name)')
     .option('--from <parent>', 'a parent of the new (bottom) world, highest priority first (repeatable; default: the base)', (v: string, acc: string[]) => [...acc, v], [] as string[])

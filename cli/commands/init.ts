@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('init')
     .description('create the world store with its base world (the read-only bottom of every world)')
+    .summary('create the store and its base world')
     .option('--base <dir>', 'directory every world starts from', '/')
     .option('--whiteout <format>', 'whiteout format of the store: aufs, overlay or overlay-user', 'aufs')
     .action((opts: { base: string; whiteout: string }) => {

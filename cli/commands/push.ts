@@ -11,6 +11,7 @@ function tls(v: string | undefined): boolean | undefined {
 export function register(program: Command, ctx: Ctx): void {
   program.command('push')
     .description('push a world and its ancestors (one layer each; the base only with --with-base) to an OCI registry')
+    .summary('push a world and its ancestors to a registry')
     .argument('<name>', 'the world')
     .argument('<ref>', 'HOST[:PORT]/REPO[:TAG], or any skopeo destination (docker://..., oci:DIR:TAG)')
     .option('--tls-verify <bool>', 'false for a plain-HTTP registry (e.g. one on 127.0.0.1)')
@@ -21,6 +22,7 @@ export function register(program: Command, ctx: Ctx): void {
     });
   program.command('pull')
     .description('pull an image from an OCI registry into new worlds, one per layer')
+    .summary('pull an image from a registry into new worlds')
     .argument('<ref>', 'HOST[:PORT]/REPO[:TAG], or any skopeo source')
     .option('--name <name>', 'the new (top) world\'s name (default: the repository\'s last component)')
     .option('--from <parent>', 'a parent of the new (bottom) world (repeatable; default: the base)', (v: string, acc: string[]) => [...acc, v], [] as string[])

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('run')
     .description('run a command inside a world (its own PID, mount, UTS and IPC namespaces; root = its view)')
+    .summary('run a command in a world (as docker exec)')
     .argument('<name>', 'the world')
     .argument('<command...>', 'the command and its arguments (after --)')
     .option('-d, --detach', 'return at once and leave the command running in the world')
@@ -22,19 +23,10 @@ export function register(program: Command, ctx: Ctx): void {
     });
   program.command('stop')
     .description('end a world\'s processes (SIGTERM, SIGKILL after 5 s) and its view, keeping its files')
+    .summary('end a world\'s processes and view; keep its files')
     .argument('<name>', 'the world')
     .action(async (name: string) => {
       const r = await ctx.worlds().stop(name);
       ctx.io.stdout(`stopped world "${name}" (${r.processes} process${r.processes === 1 ? '' : 'es'}); its files are kept\n`);
-    });
-  program.command('ps')
-    .description('list the processes of a world: host pid, pid inside the world, state, command')
-    .argument('<name>', 'the world')
-    .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: { json?: boolean }) => {
-      const ps = await ctx.worlds().ps(name);
-      if (opts.json) return ctx.io.stdout(JSON.stringify(ps, null, 2) + '\n');
-      ctx.io.stdout('HOST PID  PID  STATE  COMMAND\n');
-      for (const p of ps) ctx.io.stdout(`${String(p.pid).padEnd(8)}  ${String(p.nspid).padEnd(3)}  ${p.state.split(' ')[0]!.padEnd(5)}  ${p.command}\n`);
     });
 }

@@ -27,6 +27,7 @@ import { liveDaemon } from './daemon.js';
 import { JournalFiles, type MergeJournal } from './merge-journal.js';
 import { adoptMerged, refreshViews, restackBystanders } from './merge-views.js';
 import { pinPaths } from './protect.js';
+import { listProcesses } from './processes.js';
 import { hostStack, lineageOf, prunedPaths } from './stack.js';
 
 export { mountWorldAt } from './merge-views.js';
@@ -36,6 +37,9 @@ export interface MergeResult {
   readonly into: string;
   readonly conflicts: readonly Conflict[];
   readonly reparented: readonly string[];
+  /** Paths the merged worlds changed (each once), and their processes that now belong to `into`. */
+  readonly files: number;
+  readonly processes: number;
 }
 
 /** The worlds a merge of `child` into `into` folds, lowest priority first (child last). */
@@ -143,8 +147,10 @@ export async function mergeWorld(ctx: WorldsContext, childName: string, intoName
   });
   // The merged worlds' processes stay frozen until they belong to the ancestor.
   for (const w of fold) ctx.membership.freeze(w.id);
+  const processes = fold.reduce((n, w) => n + listProcesses(ctx, w.id).length, 0);
   await runJournal(ctx, j);
-  return { merged: fold.map((w) => w.name), into: into.name, conflicts, reparented: others.map((w) => w.name) };
+  const files = new Set(layers.flatMap((l) => [...l.touched.keys()])).size;
+  return { merged: fold.map((w) => w.name), into: into.name, conflicts, reparented: others.map((w) => w.name), files, processes };
 }
 
 /** What each bystander must keep (src/core/merge/bystanders.ts), read from the layers as they are. */

@@ -106,15 +106,15 @@ describe('worldctl list and tree', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const rows = r.stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
-    expect(rows[0]).toEqual(['NAME', 'ID', 'PARENTS', 'STATE', 'CREATED', 'MOUNTED AT']);
-    expect(rows.slice(1).map((c) => [c[0], c[1], c[2], c[3], c[5]])).toEqual([
-      ['base', 'w0', '-', 'active', '-'],
-      ['Parent', 'w1', 'base', 'active', '-'],
-      ['Child1', 'w2', 'Parent', 'active', '-'],
-      ['Child2', 'w3', 'Parent', 'active', '-'],
-      ['Child3', 'w4', 'Child1,Child2', 'active', '-'],
+    expect(rows[0]).toEqual(['NAME', 'ID', 'PARENTS', 'STATE', 'PROCS', 'CREATED', 'MOUNTED AT']);
+    expect(rows.slice(1).map((c) => [c[0], c[1], c[2], c[3], c[4], c[6]])).toEqual([
+      ['base', 'w0', '-', 'active', '0', '-'],
+      ['Parent', 'w1', 'base', 'active', '0', '-'],
+      ['Child1', 'w2', 'Parent', 'active', '0', '-'],
+      ['Child2', 'w3', 'Parent', 'active', '0', '-'],
+      ['Child3', 'w4', 'Child1,Child2', 'active', '0', '-'],
     ]);
-    for (const row of rows.slice(1)) expect(Number.isNaN(Date.parse(row[4]!))).toBe(false);
+    for (const row of rows.slice(1)) expect(Number.isNaN(Date.parse(row[5]!))).toBe(false);
   });
 
   it('list --json is valid JSON describing every world', async () => {
