@@ -21,6 +21,7 @@ import { ensurePrivateStore } from './worlds/private-store.js';
 import { StoreLayout } from './worlds/layout.js';
 import { mergeWorld, mountWorldAt, resumeMerge, type MergeResult } from './worlds/merge.js';
 import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.js';
+import { followLogs, worldLogs, type FollowOptions } from './worlds/logs.js';
 import type { ProcessInfo } from './worlds/contents.js';
 import { mustFindByName } from './worlds/context.js';
 import { mountWorld, umountWorld } from './worlds/mounts.js';
@@ -141,6 +142,18 @@ export class Worlds {
   async stop(name: string): Promise<StopResult> {
     await this.recover();
     return stopWorld(this.ctx, name);
+  }
+
+  /** What a world's detached processes printed (its own, then that of worlds merged into it). */
+  async logs(name: string): Promise<string> {
+    await this.recover();
+    return worldLogs(this.ctx, name);
+  }
+
+  /** Write a world's output and follow it until the world is gone (or `opts.signal` aborts). */
+  async followLogs(name: string, write: (s: string) => void, opts: FollowOptions = {}): Promise<'gone' | 'aborted'> {
+    await this.recover();
+    return followLogs(this.ctx, name, write, opts);
   }
 
   /** The processes of a world. */

@@ -26,6 +26,7 @@ import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { liveDaemon } from './daemon.js';
 import { JournalFiles, type MergeJournal } from './merge-journal.js';
 import { adoptMerged, refreshViews, restackBystanders } from './merge-views.js';
+import { adoptOutput } from './output-log.js';
 import { pinPaths } from './protect.js';
 import { hostStack, lineageOf, prunedPaths } from './stack.js';
 
@@ -226,6 +227,9 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
   await adoptMerged(ctx, j);
   await restackBystanders(ctx, j);
   await refreshViews(ctx, j);
+  // Their processes' output belongs to the ancestor now, as they do (marked, and kept growing).
+  const at = new Date();
+  for (const id of j.fold) adoptOutput(ctx.layout, { id, name: findById(reg, id)?.name ?? id }, { id: into.id, name: into.name }, at);
   for (const id of j.fold) removeTree(ctx.layout.worldDir(id));
   emptyTrash(files.trash);
   files.remove();

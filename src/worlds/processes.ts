@@ -100,7 +100,7 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   });
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   const shim = nativeBin('worldshim');
-  if (req.detach) return runDetached(argv, env, shim, ctx.layout.logFile(w.id));
+  if (req.detach) return runDetached(argv, env, shim, ctx.layout.outputLog(w.id));
   return runForeground(argv, env, shim);
 }
 
