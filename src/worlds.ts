@@ -16,7 +16,7 @@ import { stopWorld, type StopResult } from './worlds/stop.js';
 import { chooseMembership, type Membership } from './ns/membership.js';
 import { createWorld, type CreateOptions } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
-import { liveDaemon } from './worlds/daemon.js';
+import { aliasMounts, liveDaemon } from './worlds/daemon.js';
 import { ensurePrivateStore } from './worlds/private-store.js';
 import { StoreLayout } from './worlds/layout.js';
 import { mergeWorld, mountWorldAt, resumeMerge, type MergeResult } from './worlds/merge.js';
@@ -24,7 +24,7 @@ import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.j
 import { followLogs, worldLogs, type FollowOptions } from './worlds/logs.js';
 import type { ProcessInfo } from './worlds/contents.js';
 import { mustFindByName } from './worlds/context.js';
-import { mountWorld, umountWorld } from './worlds/mounts.js';
+import { mountWorld, umountWorld, type UmountResult } from './worlds/mounts.js';
 import { exportWorldImage, exportWorldLayer, exportWorldLayerFile, type ImageExport } from './worlds/oci-export.js';
 import { importLayers } from './worlds/oci-import.js';
 import { importImageDir, pullWorld, pushWorld } from './worlds/oci-registry.js';
@@ -51,6 +51,8 @@ function makeHome(home: string): void {
 
 export interface WorldSummary extends World {
   readonly mountpoint?: string;
+  /** Mounts of worlds merged into this one, still served as aliases of its view (`umount` clears them). */
+  readonly aliases?: readonly { readonly mountpoint: string; readonly live: boolean }[];
 }
 
 /** A short key naming a store on this machine (cgroups are machine-wide; world ids are per store). */
@@ -100,7 +102,8 @@ export class Worlds {
   list(): WorldSummary[] {
     return this.registry().worlds.map((w) => {
       const mountpoint = liveDaemon(this.ctx.layout.daemonFile(w.id))?.mountpoint;
-      return mountpoint ? { ...w, mountpoint } : w;
+      const aliases = aliasMounts(this.ctx.layout.aliasesFile(w.id)).map((a) => ({ mountpoint: a.mountpoint, live: a.live }));
+      return { ...w, ...(mountpoint ? { mountpoint } : {}), ...(aliases.length > 0 ? { aliases } : {}) };
     });
   }
 
@@ -128,7 +131,7 @@ export class Worlds {
     return mountWorld(this.ctx, name, at);
   }
 
-  async umount(name: string): Promise<string | undefined> {
+  async umount(name: string): Promise<UmountResult> {
     return umountWorld(this.ctx, name);
   }
 

@@ -9,7 +9,7 @@ import type { StackFile } from '../host/stack-file.js';
 import { findById, type Registry, type World } from '../registry/model.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import type { WorldsContext } from './context.js';
-import { addAliases, liveAliases, liveDaemon, refreshDaemon, startDaemon, type DaemonRecord } from './daemon.js';
+import { addAliases, liveAliases, liveDaemon, refreshDaemon, stackFileOf, startDaemon, type DaemonRecord } from './daemon.js';
 import type { MergeJournal } from './merge-journal.js';
 import { lineageOf, prunedPaths } from './stack.js';
 
@@ -46,7 +46,7 @@ export async function adoptMerged(ctx: WorldsContext, j: MergeJournal): Promise<
     const rec = liveDaemon(ctx.layout.daemonFile(id));
     if (!rec || !j.aliases.includes(id)) continue;
     const work = join(ctx.layout.worldDir(into.id), 'alias-work', id);
-    mkdirSync(work, { recursive: true });
+    mkdirSync(work, { recursive: true, mode: 0o700 });
     await pointDaemon(rec, ctx.layout.stackFile(id), stackOf(ctx, reg, into, work));
     adopted.push(rec);
   }
@@ -108,13 +108,7 @@ export async function refreshViews(ctx: WorldsContext, j: MergeJournal): Promise
 }
 
 /** The stack file an alias daemon was started with (its merged world's: the stack= of its command line). */
-function aliasStack(a: DaemonRecord): string | undefined {
-  try {
-    const m = /(?:^|,)stack=([^,]+)/.exec(readFileSync(`/proc/${a.pid}/cmdline`, 'utf8').replace(/\0/g, ','));
-    if (m) return m[1]!;
-  } catch { /* gone: nothing to refresh */ }
-  return undefined;
-}
+const aliasStack = (a: DaemonRecord): string | undefined => stackFileOf(a.pid);
 
 /** Mount a world's view with its own daemon (shared with `worldctl mount`). */
 export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: string): Promise<void> {

@@ -27,6 +27,7 @@ import { liveDaemon } from './daemon.js';
 import { JournalFiles, type MergeJournal } from './merge-journal.js';
 import { adoptMerged, refreshViews, restackBystanders } from './merge-views.js';
 import { adoptOutput } from './output-log.js';
+import { removeWorldLeftovers } from './mount-dirs.js';
 import { pinPaths } from './protect.js';
 import { hostStack, lineageOf, prunedPaths } from './stack.js';
 
@@ -231,6 +232,8 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
   const at = new Date();
   for (const id of j.fold) adoptOutput(ctx.layout, { id, name: findById(reg, id)?.name ?? id }, { id: into.id, name: into.name }, at);
   for (const id of j.fold) removeTree(ctx.layout.worldDir(id));
+  // A merged world whose view was not mounted leaves nothing; an alias keeps its directory and stack file.
+  for (const id of j.fold) if (!j.aliases.includes(id)) removeWorldLeftovers(ctx.layout, id);
   emptyTrash(files.trash);
   files.remove();
 }
