@@ -18,6 +18,7 @@ import * as exportCmd from './commands/export.js';
 import * as importCmd from './commands/import.js';
 import * as push from './commands/push.js';
 import * as logs from './commands/logs.js';
+import * as gc from './commands/gc.js';
 
 const EXIT_BY_CODE: Partial<Record<WorldErrorCode, number>> = {
   BAD_NAME: EXIT.usage, CONFLICT: EXIT.conflict, BUSY: EXIT.busy, LOCKED: EXIT.busy, NO_SUCH_WORLD: EXIT.notFound,
@@ -38,7 +39,7 @@ export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run worldctl --help for usage)');
-  for (const m of [init, create, del, merge, ls, list, mount, runCmd, exportCmd, importCmd, push, logs]) m.register(program, ctx);
+  for (const m of [init, create, del, merge, ls, list, mount, runCmd, exportCmd, importCmd, push, logs, gc]) m.register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -22,6 +22,7 @@ import { StoreLayout } from './worlds/layout.js';
 import { mergeWorld, mountWorldAt, resumeMerge, type MergeResult } from './worlds/merge.js';
 import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.js';
 import { followLogs, worldLogs, type FollowOptions } from './worlds/logs.js';
+import { collectGarbage, type Garbage } from './worlds/gc.js';
 import type { ProcessInfo } from './worlds/contents.js';
 import { mustFindByName } from './worlds/context.js';
 import { mountWorld, umountWorld, type UmountResult } from './worlds/mounts.js';
@@ -157,6 +158,12 @@ export class Worlds {
   async followLogs(name: string, write: (s: string) => void, opts: FollowOptions = {}): Promise<'gone' | 'aborted'> {
     await this.recover();
     return followLogs(this.ctx, name, write, opts);
+  }
+
+  /** Tidy the store after a crash: remove what no world owns (gc.ts); with `dryRun`, only say what. */
+  async gc(dryRun = false): Promise<Garbage[]> {
+    await this.recover();
+    return collectGarbage(this.ctx, dryRun);
   }
 
   /** The processes of a world. */

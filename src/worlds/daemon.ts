@@ -276,7 +276,8 @@ function abortConnection(mountpoint: string): void {
   } catch { /* no fusectl: the lazy unmount and SIGKILL are all we can do */ }
 }
 
-function lazyUnmount(mountpoint: string): void {
+/** `umount -l` (else `fusermount3 -u -z`): detach a mount; a live daemon notices and exits. */
+export function lazyUnmount(mountpoint: string): void {
   try {
     execFileSync('umount', ['-l', mountpoint], { stdio: 'ignore' });
   } catch {
