@@ -18,8 +18,8 @@ export function register(program: Command, ctx: Ctx): void {
       const r = await ctx.worlds().umount(name);
       for (const where of r.unmounted) ctx.io.stdout(`unmounted ${where}\n`);
       for (const b of r.busy) {
-        ctx.io.stderr(`worldctl: kept ${b.mountpoint} (a merged world's view, now an alias of "${name}"): in use by ` +
-          b.users.map((u) => `pid ${u.pid} (${u.command.slice(0, 60)}; its ${u.uses})`).join(', ') + '\n');
+        ctx.io.stderr(`worldctl: kept ${b.mountpoint}: in use by ` +
+          (b.users.map((u) => `pid ${u.pid} (${u.command.slice(0, 60)}; its ${u.uses})`).join(', ') || `the world's processes`) + '\n');
       }
       if (r.busy.length > 0) {
         ctx.io.stderr(`hint: end those processes (worldctl stop ${JSON.stringify(name)} ends the world's own), then umount again\n`);

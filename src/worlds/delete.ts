@@ -11,7 +11,7 @@ import { WorldError } from '../core/world-error.js';
 import { children, findById, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { deadMount, liveDaemon, stopAliases, stopDaemon } from './daemon.js';
-import { removeStackFileAt, removeWorldLeftovers } from './mount-dirs.js';
+import { removeViewLeftovers } from './mount-dirs.js';
 import { stopProcesses } from './processes.js';
 
 /** Every descendant of `id`, deepest first, then `id` itself. */
@@ -78,8 +78,7 @@ export async function finishDeletes(ctx: WorldsContext, ids?: readonly string[])
     await stopDaemon(file);
     removeTree(ctx.layout.worldDir(id));
     // Nothing of it stays: its mount directories (its own, its aliases') and daemon stack files.
-    removeWorldLeftovers(ctx.layout, id, [...(mountpoint ? [mountpoint] : []), ...aliases.map((a) => a.mountpoint)]);
-    for (const a of aliases) if (a.stack) removeStackFileAt(ctx.layout, a.stack);
+    removeViewLeftovers(ctx.layout, id, mountpoint, aliases);
   }
   ctx.store.update((r) => {
     let next = r;

@@ -92,7 +92,7 @@ function findGarbage(ctx: WorldsContext, reg: Registry): Finding[] {
     const users = mountUsers(m.dev, new Set([process.pid, ...daemons]));
     const why = recordedDead.has(m.mountpoint) ? 'its worldfs daemon is dead' : 'no world in the graph owns it';
     if (users.length > 0) busyMounts.add(m.mountpoint);
-    out.push({ kind: 'mount', path: m.mountpoint, why, ...(users.length > 0 ? { keptBecause: describeUsers(users) } : {}), remove: () => lazyUnmount(m.mountpoint) });
+    out.push({ kind: 'mount', path: m.mountpoint, why, ...(users.length > 0 ? { keptBecause: describeUsers(users) } : {}), remove: () => { lazyUnmount(m.mountpoint); removeMountDir(layout, m.mountpoint); } });
   }
 
   // Directories of worlds the graph no longer has: their layers, logs, records.

@@ -46,3 +46,14 @@ export function removeWorldLeftovers(layout: StoreLayout, id: string, mountpoint
   for (const dir of new Set([layout.defaultMount(id), ...mountpoints])) removeMountDir(layout, dir, mounts);
   removeStackFiles(layout, id);
 }
+
+/**
+ * After a world's views stopped (stop, delete): its mount directories, its aliases' ones and their
+ * stack files, and the aliases' work directories in the world's own directory.
+ */
+export function removeViewLeftovers(layout: StoreLayout, id: string, mountpoint: string | undefined,
+  aliases: readonly { readonly mountpoint: string; readonly stack?: string }[]): void {
+  removeWorldLeftovers(layout, id, [...(mountpoint ? [mountpoint] : []), ...aliases.map((a) => a.mountpoint)]);
+  for (const a of aliases) if (a.stack) removeStackFileAt(layout, a.stack);
+  rmSync(join(layout.worldDir(id), 'alias-work'), { recursive: true, force: true });
+}

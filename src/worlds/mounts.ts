@@ -31,7 +31,7 @@ export async function mountWorld(ctx: WorldsContext, name: string, at?: string):
 export interface UmountResult {
   /** Mountpoints unmounted: the world's view, then its aliases. */
   readonly unmounted: readonly string[];
-  /** Alias mounts kept because processes use them. */
+  /** Mounts kept because processes use them (the world's own view while its processes run, aliases in use). */
   readonly busy: readonly { readonly mountpoint: string; readonly users: readonly MountUser[] }[];
 }
 
@@ -46,12 +46,13 @@ export async function umountWorld(ctx: WorldsContext, name: string): Promise<Umo
   const where = liveDaemon(file)?.mountpoint ?? deadMount(file);
   const aliases = aliasMounts(ctx.layout.aliasesFile(w.id));
   if (!where && aliases.length === 0) throw new WorldError('IO', `world "${w.name}" is not mounted; nothing to unmount`);
-  if (where && liveInit(ctx, w.id) && liveDaemon(file)) {
-    throw new WorldError('BUSY', `world "${w.name}" has running processes whose root is this view`, { hint: `worldctl stop ${JSON.stringify(w.name)}` });
-  }
   const unmounted: string[] = [];
   const busy: UmountResult['busy'][number][] = [];
-  if (where) {
+  if (where && liveInit(ctx, w.id) && liveDaemon(file)) {
+    // Its own processes' root: `worldctl stop` ends them and the view together.
+    const dev = findFuseMount(where)?.dev;
+    busy.push({ mountpoint: where, users: dev === undefined ? [] : mountUsers(dev, new Set([process.pid, liveDaemon(file)!.pid])) });
+  } else if (where) {
     await stopDaemon(file);
     removeMountDir(ctx.layout, where);
     unmounted.push(where);
