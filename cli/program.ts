@@ -5,6 +5,7 @@ import { isWorldError, type WorldErrorCode } from '../src/core/world-error.js';
 import { defaultHome } from '../src/worlds/layout.js';
 import { Worlds } from '../src/worlds.js';
 import { EXIT, type CliIo } from './io.js';
+import { terminalProgress } from './progress.js';
 import type { Ctx } from './context.js';
 import * as create from './commands/create.js';
 import * as del from './commands/delete.js';
@@ -30,7 +31,7 @@ export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok
   const ctx: Ctx = {
     io,
     home: () => program.opts<{ home?: string }>().home ?? defaultHome(io.env),
-    worlds: () => (worlds ??= new Worlds(ctx.home())),
+    worlds: () => (worlds ??= new Worlds(ctx.home(), io.stderrIsTTY ? { progress: terminalProgress(io.stderr) } : {})),
     setExitCode: (code) => { exit.code = code; },
   };
   program

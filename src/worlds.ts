@@ -31,6 +31,7 @@ import { importLayers } from './worlds/oci-import.js';
 import { importImageDir, pullWorld, pushWorld } from './worlds/oci-registry.js';
 import type { ExportStats } from './oci/layer-export.js';
 import type { Writable } from 'node:stream';
+import type { Progress } from './progress.js';
 
 /** mkdir -p the store home, reporting a read-only filesystem as such (Node says ENOENT for it). */
 function makeHome(home: string): void {
@@ -63,13 +64,14 @@ function storeKey(home: string): string {
 
 export class Worlds {
   readonly ctx: WorldsContext;
-  constructor(readonly home: string, options: { lineage?: Lineage; lockTimeoutMs?: number; membership?: Membership } = {}) {
+  constructor(readonly home: string, options: { lineage?: Lineage; lockTimeoutMs?: number; membership?: Membership; progress?: Progress } = {}) {
     const layout = new StoreLayout(home);
     this.ctx = {
       store: new RegistryStore(home, { lockTimeoutMs: options.lockTimeoutMs }),
       layout,
       lineage: options.lineage ?? c3Lineage,
       membership: options.membership ?? chooseMembership(storeKey(home), (id) => layout.pidnsFile(id)),
+      ...(options.progress ? { progress: options.progress } : {}),
     };
   }
 

@@ -12,6 +12,7 @@ import type { WorldsContext } from './context.js';
 import { addAliases, liveAliases, liveDaemon, refreshDaemon, stackFileOf, startDaemon, type DaemonRecord } from './daemon.js';
 import type { MergeJournal } from './merge-journal.js';
 import { lineageOf, prunedPaths } from './stack.js';
+import { withElapsed } from '../progress.js';
 
 /** The stack world `w` is served with now: its own layer over its ancestors' (the registry's order). */
 function stackOf(ctx: WorldsContext, reg: Registry, w: World, work = ctx.layout.work(w.id)): StackFile {
@@ -117,8 +118,12 @@ export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: str
   // A new daemon starts from its command line: an old daemon's stack file must not replace it on SIGUSR1.
   rmSync(ctx.layout.stackFile(w.id), { force: true });
   rmSync(ctx.layout.stackFile(w.id) + '.ok', { force: true });
-  await startDaemon({
+  // Over / the first mount walks a big base (watches, the store pruned): say so on a terminal while it lasts.
+  const overRoot = spec.lowerdirs[spec.lowerdirs.length - 1] === '/';
+  const start = () => startDaemon({
     lowers: spec.lowerdirs, upper: spec.upperdir, work: spec.workdir, whiteout: w.whiteout, prune: spec.prune!,
     seenlog: spec.seenlog!, log: ctx.layout.logFile(w.id), mountpoint, stack: ctx.layout.stackFile(w.id), suid: !w.nosuid,
   }, ctx.layout.daemonFile(w.id));
+  if (overRoot && ctx.progress) await withElapsed(ctx.progress, `mounting world "${w.name}" over /`, start);
+  else await start();
 }

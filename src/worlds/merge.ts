@@ -27,6 +27,7 @@ import { liveDaemon } from './daemon.js';
 import { JournalFiles, type MergeJournal } from './merge-journal.js';
 import { adoptMerged, refreshViews, restackBystanders } from './merge-views.js';
 import { adoptOutput } from './output-log.js';
+import { silentProgress } from '../progress.js';
 import { removeWorldLeftovers } from './mount-dirs.js';
 import { pinPaths } from './protect.js';
 import { hostStack, lineageOf, prunedPaths } from './stack.js';
@@ -209,7 +210,12 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
       j = { ...j, steps: (j.phase & 1) === 0 ? planRedirectPass(input) : planApplyPass(input) };
       files.write(j);
     }
-    runSteps(sides, j.steps!, files.progress, j.phase);
+    const task = (ctx.progress ?? silentProgress).begin(`merging "${source.name}" into "${into.name}" (pass ${j.phase + 1} of ${j.fold.length * 2})`, j.steps!.length, 'changes');
+    try {
+      runSteps(sides, j.steps!, files.progress, j.phase, undefined, (done) => task.update(done));
+    } finally {
+      task.end();
+    }
     j = { ...j, phase: j.phase + 1, steps: undefined };
     files.write(j);
   }

@@ -17,6 +17,7 @@ import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { deadMount, fenceDaemon, liveDaemon, stopDaemon } from './daemon.js';
 import { underStartLock } from './start-lock.js';
 import type { ProcessInfo } from './contents.js';
+import { silentProgress } from '../progress.js';
 
 /** How long `delete` waits after SIGTERM before SIGKILL (documented in the README). */
 export const STOP_GRACE_MS = 5_000;
@@ -153,8 +154,18 @@ export async function stopProcesses(ctx: WorldsContext, id: string, graceMs = ST
   if (now().length > 0) {
     m.thaw(id);
     signal('SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (now().length > 0 && Date.now() < deadline) await sleep(50);
+    const start = Date.now();
+    const deadline = start + graceMs;
+    const name = findById(ctx.store.read(), id)?.name ?? id;
+    const task = (ctx.progress ?? silentProgress).begin(`waiting for ${now().length} process(es) of world "${name}" to exit, SIGKILL after`, Math.round(graceMs / 1000), 's');
+    try {
+      while (now().length > 0 && Date.now() < deadline) {
+        await sleep(50);
+        task.update(Math.floor((Date.now() - start) / 1000));
+      }
+    } finally {
+      task.end();
+    }
     for (let i = 0; i < 100 && now().length > 0; i++) {
       signal('SIGKILL');
       await sleep(50);
