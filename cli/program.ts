@@ -5,6 +5,7 @@ import { isWorldError, type WorldErrorCode } from '../src/core/world-error.js';
 import { defaultHome } from '../src/worlds/layout.js';
 import { Worlds } from '../src/worlds.js';
 import { EXIT, type CliIo } from './io.js';
+import { terminalProgress } from './progress.js';
 import type { Ctx } from './context.js';
 import * as create from './commands/create.js';
 import * as del from './commands/delete.js';
@@ -23,6 +24,8 @@ import * as ps from './commands/ps.js';
 import * as shell from './commands/shell.js';
 import * as completion from './commands/completion.js';
 import { version } from './version.js';
+import * as logs from './commands/logs.js';
+import * as gc from './commands/gc.js';
 
 const EXIT_BY_CODE: Partial<Record<WorldErrorCode, number>> = {
   BAD_NAME: EXIT.usage, CONFLICT: EXIT.conflict, BUSY: EXIT.busy, LOCKED: EXIT.busy, NO_SUCH_WORLD: EXIT.notFound,
@@ -40,7 +43,7 @@ export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok
   const ctx: Ctx = {
     io,
     home: () => program.opts<{ home?: string }>().home ?? defaultHome(io.env),
-    worlds: () => (worlds ??= new Worlds(ctx.home())),
+    worlds: () => (worlds ??= new Worlds(ctx.home(), io.stderrIsTTY ? { progress: terminalProgress(io.stderr) } : {})),
     setExitCode: (code) => { exit.code = code; },
   };
   program
@@ -57,7 +60,7 @@ export function buildProgram(io: CliIo, exit: { code: number } = { code: EXIT.ok
       io.stdout(`${version()}\n`);
       throw new CommanderError(0, 'commander.version', version());
     });
-  for (const m of [init, create, del, merge, ls, diff, list, mount, runCmd, shell, ps, exportCmd, importCmd, push, revive, completion]) m.register(program, ctx);
+  for (const m of [init, create, del, merge, ls, diff, list, mount, runCmd, shell, ps, exportCmd, importCmd, push, revive, logs, gc, completion]) m.register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -17,14 +17,16 @@ import { reviveWorld, type ReviveResult } from './worlds/revive.js';
 import { chooseMembership, type Membership } from './ns/membership.js';
 import { createWorld, type CreateOptions } from './worlds/create.js';
 import { deleteWorld, finishDeletes } from './worlds/delete.js';
-import { liveDaemon } from './worlds/daemon.js';
+import { aliasMounts, liveDaemon } from './worlds/daemon.js';
 import { ensurePrivateStore } from './worlds/private-store.js';
 import { StoreLayout } from './worlds/layout.js';
 import { mergeWorld, mountWorldAt, resumeMerge, type MergeResult } from './worlds/merge.js';
 import { listProcesses, runInWorld, type RunRequest } from './worlds/processes.js';
+import { followLogs, worldLogs, type FollowOptions } from './worlds/logs.js';
+import { collectGarbage, type Garbage } from './worlds/gc.js';
 import type { ProcessInfo } from './worlds/contents.js';
 import { mustFindByName } from './worlds/context.js';
-import { mountWorld, umountWorld } from './worlds/mounts.js';
+import { mountWorld, umountWorld, type UmountResult } from './worlds/mounts.js';
 import type { ImageExport } from './worlds/oci-export.js';
 import { worldDiff } from './worlds/world-diff.js';
 import { loginAccount } from './worlds/login-shell.js';
@@ -33,6 +35,7 @@ import type { DiffItem } from './core/content-diff.js';
 import type { ViewPath } from './core/paths.js';
 import type { ExportStats } from './oci/layer-export.js';
 import type { Writable } from 'node:stream';
+import type { Progress } from './progress.js';
 
 /** mkdir -p the store home, reporting a read-only filesystem as such (Node says ENOENT for it). */
 function makeHome(home: string): void {
@@ -60,6 +63,8 @@ export interface DeleteResult {
 
 export interface WorldSummary extends World {
   readonly mountpoint?: string;
+  /** Mounts of worlds merged into this one, still served as aliases of its view (`umount` clears them). */
+  readonly aliases?: readonly { readonly mountpoint: string; readonly live: boolean }[];
 }
 
 /** A short key naming a store on this machine (cgroups are machine-wide; world ids are per store). */
@@ -79,13 +84,14 @@ function storeKey(home: string): string {
 
 export class Worlds {
   readonly ctx: WorldsContext;
-  constructor(readonly home: string, options: { lineage?: Lineage; lockTimeoutMs?: number; membership?: Membership } = {}) {
+  constructor(readonly home: string, options: { lineage?: Lineage; lockTimeoutMs?: number; membership?: Membership; progress?: Progress } = {}) {
     const layout = new StoreLayout(home);
     this.ctx = {
       store: new RegistryStore(home, { lockTimeoutMs: options.lockTimeoutMs }),
       layout,
       lineage: options.lineage ?? c3Lineage,
       membership: options.membership ?? chooseMembership(storeKey(home), (id) => layout.pidnsFile(id)),
+      ...(options.progress ? { progress: options.progress } : {}),
     };
   }
 
@@ -119,7 +125,8 @@ export class Worlds {
   list(): WorldSummary[] {
     return this.registry().worlds.map((w) => {
       const mountpoint = liveDaemon(this.ctx.layout.daemonFile(w.id))?.mountpoint;
-      return mountpoint ? { ...w, mountpoint } : w;
+      const aliases = aliasMounts(this.ctx.layout.aliasesFile(w.id)).map((a) => ({ mountpoint: a.mountpoint, live: a.live }));
+      return { ...w, ...(mountpoint ? { mountpoint } : {}), ...(aliases.length > 0 ? { aliases } : {}) };
     });
   }
 
@@ -161,7 +168,7 @@ export class Worlds {
     return mountWorld(this.ctx, name, at);
   }
 
-  async umount(name: string): Promise<string | undefined> {
+  async umount(name: string): Promise<UmountResult> {
     return umountWorld(this.ctx, name);
   }
 
@@ -191,6 +198,24 @@ export class Worlds {
   /** How many processes each world runs, by id (0 for a world with none). */
   processCounts(): Map<string, number> {
     return new Map(this.registry().worlds.map((w) => [w.id, w.base ? 0 : listProcesses(this.ctx, w.id).length] as const));
+  }
+
+  /** What a world's detached processes printed (its own, then that of worlds merged into it). */
+  async logs(name: string): Promise<string> {
+    await this.recover();
+    return worldLogs(this.ctx, name);
+  }
+
+  /** Write a world's output and follow it until the world is gone (or `opts.signal` aborts). */
+  async followLogs(name: string, write: (s: string) => void, opts: FollowOptions = {}): Promise<'gone' | 'aborted'> {
+    await this.recover();
+    return followLogs(this.ctx, name, write, opts);
+  }
+
+  /** Tidy the store after a crash: remove what no world owns (gc.ts); with `dryRun`, only say what. */
+  async gc(dryRun = false): Promise<Garbage[]> {
+    await this.recover();
+    return collectGarbage(this.ctx, dryRun);
   }
 
   /** The processes of a world. */

@@ -22,7 +22,11 @@ export function register(program: Command, ctx: Ctx): void {
       const rows = [['NAME', 'ID', 'PARENTS', 'STATE', 'PROCS', 'CREATED', 'MOUNTED AT'],
         ...worlds.map((w) => [w.name, w.id, w.parents.map(name).join(',') || '-', w.state, String(procs.get(w.id) ?? 0), w.created, w.mountpoint ?? '-'])];
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
-      for (const r of rows) ctx.io.stdout(r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd() + '\n');
+      rows.forEach((r, i) => {
+        ctx.io.stdout(r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd() + '\n');
+        // Views of worlds merged into it, still mounted: one line each under the world (umount clears them).
+        for (const a of (i > 0 ? worlds[i - 1]!.aliases : undefined) ?? []) ctx.io.stdout(`  also mounted at ${a.mountpoint} (alias of a merged world's view${a.live ? '' : '; its daemon died'})\n`);
+      });
     });
   program.command('tree')
     .description('draw the world graph (a DAG: a world with several parents is drawn under its first one)')

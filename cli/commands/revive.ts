@@ -5,7 +5,7 @@ import type { Ctx } from '../context.js';
 export function register(program: Command, ctx: Ctx): void {
   program.command('revive')
     .description('bring back a world whose daemon died: end only the processes that use the dead view (SIGTERM, SIGKILL after 5 s), mount it again')
-    .summary('its daemon died: end only what uses the dead view, mount it again')
+    .summary('bring back a world whose daemon died')
     .argument('<name>', 'the world')
     .action(async (name: string) => {
       const r = await ctx.worlds().revive(name);

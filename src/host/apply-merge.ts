@@ -39,7 +39,8 @@ export function lastDone(progressFile: string, phase: number): number {
 }
 
 /** Run steps[from...] of phase `phase`, appending each finished index to `progressFile`. */
-export function runSteps(sides: MergeSides, steps: readonly MergeStep[], progressFile: string, phase: number, from = lastDone(progressFile, phase) + 1): void {
+export function runSteps(sides: MergeSides, steps: readonly MergeStep[], progressFile: string, phase: number, from = lastDone(progressFile, phase) + 1,
+  onStep?: (done: number) => void): void {
   const writers = {
     source: new LayerWriter(sides.source.layer, sides.source.work),
     target: new LayerWriter(sides.target.layer, sides.target.work),
@@ -49,6 +50,7 @@ export function runSteps(sides: MergeSides, steps: readonly MergeStep[], progres
   for (let i = from; i < steps.length; i++) {
     runStep(sides, writers, steps[i]!, () => `${sides.trash}/${process.pid}.${Date.now()}.${n++}`);
     appendFileSync(progressFile, `${phase} ${i}\n`);
+    onStep?.(i + 1); // how many of the phase's steps are done, for a progress line
   }
 }
 

@@ -21,7 +21,7 @@ const stdio = (...items: StdioItem[]) => items as unknown as Options['stdio'];
 /** Start a world's init from `argv`; resolves with the init's host pid once it reported ready. */
 export async function startInit(argv: readonly string[], initBin: string, log: string): Promise<ProcessRef> {
   const { execa } = await loadExeca();
-  const out = openSync(log, 'a');
+  const out = openSync(log, 'a', 0o600);
   const child = execa(argv[0]!, argv.slice(1), {
     detached: true, stdio: stdio('ignore', out, out, 'pipe'), reject: false, cleanup: false, buffer: false,
   });
@@ -103,7 +103,7 @@ export async function runForeground(argv: readonly string[], env: Record<string,
 export async function runDetached(argv: readonly string[], env: Record<string, string>, shim: string, log: string): Promise<number> {
   const { execa } = await loadExeca();
   const bin = openShim(shim);
-  const out = openSync(log, 'a');
+  const out = openSync(log, 'a', 0o600);
   const child = execa(argv[0]!, argv.slice(1), {
     detached: true, stdio: stdio('ignore', out, out, 'ignore', bin), env, extendEnv: false, reject: false, cleanup: false, buffer: false,
   });

@@ -3,6 +3,7 @@ import type { Lineage } from '../core/lineage.js';
 import { WorldError } from '../core/world-error.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { Membership } from '../ns/membership.js';
+import type { Progress } from '../progress.js';
 import { findByName, type Registry, type World } from '../registry/model.js';
 import type { StoreLayout } from './layout.js';
 
@@ -12,6 +13,8 @@ export interface WorldsContext {
   readonly lineage: Lineage;
   /** Which processes belong to which world (cgroup as root, PID namespaces rootless). */
   readonly membership: Membership;
+  /** Where long work reports how far it got (src/progress.ts); nobody by default. */
+  readonly progress?: Progress;
 }
 
 /** The world called `name` (NFC-normalised), or NO_SUCH_WORLD naming what exists. */

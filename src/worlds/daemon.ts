@@ -75,7 +75,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
 
 /** Start a daemon and wait until its mount is ready. */
 export async function startDaemon(r: MountRequest, recordFile: string): Promise<DaemonRecord> {
-  mkdirSync(r.mountpoint, { recursive: true });
+  mkdirSync(r.mountpoint, { recursive: true, mode: 0o700 });
   const log = openSync(r.log, 'a', 0o600);
   const started = spawnWithReadyFd(join(repoRoot(), 'bin', 'worldfs'), ['-f', '-o', mountOptions(r), r.mountpoint], log);
   closeSync(log);
@@ -176,14 +176,50 @@ export function addAliases(aliasesFile: string, recs: readonly DaemonRecord[]): 
   writeFileAtomic(aliasesFile, all.map((r) => `${r.pid} ${r.start} ${r.mountpoint}\n`).join(''));
 }
 
-/** Stop every alias daemon of a world (at its deletion). */
-export async function stopAliases(ctx: { layout: { aliasesFile(id: string): string } }, id: string): Promise<void> {
-  const file = ctx.layout.aliasesFile(id);
-  for (const rec of aliasRecords(file)) {
-    if (isAlive(rec)) await stopRecorded(rec);
-    else if (findFuseMount(rec.mountpoint)) lazyUnmount(rec.mountpoint); // its daemon died: clear the dead mount
+/** An alias of a world's view: a merged world's daemon, alive, or dead with its mount still there. */
+export interface AliasMount extends DaemonRecord {
+  readonly live: boolean;
+  /** The stack file it was started with (read from its command line while it lives). */
+  readonly stack?: string;
+}
+
+/** The alias mounts of a world that still exist (a record whose daemon died and whose mount is gone is none). */
+export function aliasMounts(aliasesFile: string): AliasMount[] {
+  const out: AliasMount[] = [];
+  for (const r of aliasRecords(aliasesFile)) {
+    if (isAlive(r)) out.push({ ...r, live: true, ...withStack(stackFileOf(r.pid)) });
+    else if (findFuseMount(r.mountpoint)) out.push({ ...r, live: false });
   }
+  return out;
+}
+
+const withStack = (stack: string | undefined) => (stack === undefined ? {} : { stack });
+
+/** Stop one alias (or clear its dead mount) and drop its record from the world's list. */
+export async function stopAlias(aliasesFile: string, a: DaemonRecord): Promise<void> {
+  if (isAlive(a)) await stopRecorded(a);
+  else if (findFuseMount(a.mountpoint)) lazyUnmount(a.mountpoint); // its daemon died: clear the dead mount
+  const rest = aliasRecords(aliasesFile).filter((r) => !(r.pid === a.pid && r.start === a.start));
+  if (rest.length === 0) rmSync(aliasesFile, { force: true });
+  else writeFileAtomic(aliasesFile, rest.map((r) => `${r.pid} ${r.start} ${r.mountpoint}\n`).join(''));
+}
+
+/** Stop every alias daemon of a world (at its deletion); returns what they were. */
+export async function stopAliases(ctx: { layout: { aliasesFile(id: string): string } }, id: string): Promise<AliasMount[]> {
+  const file = ctx.layout.aliasesFile(id);
+  const all = aliasMounts(file);
+  for (const a of all) await stopAlias(file, a);
   rmSync(file, { force: true });
+  return all;
+}
+
+/** The stack file a daemon was started with (the stack= of its command line), while it runs. */
+export function stackFileOf(pid: number): string | undefined {
+  try {
+    const m = /(?:^|,)stack=([^,]+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ','));
+    if (m) return m[1]!;
+  } catch { /* gone */ }
+  return undefined;
 }
 
 /** The mountpoint recorded for a world whose daemon died, if its mount is still there (ENOTCONN). */
@@ -240,7 +276,8 @@ function abortConnection(mountpoint: string): void {
   } catch { /* no fusectl: the lazy unmount and SIGKILL are all we can do */ }
 }
 
-function lazyUnmount(mountpoint: string): void {
+/** `umount -l` (else `fusermount3 -u -z`): detach a mount; a live daemon notices and exits. */
+export function lazyUnmount(mountpoint: string): void {
   try {
     execFileSync('umount', ['-l', mountpoint], { stdio: 'ignore' });
   } catch {

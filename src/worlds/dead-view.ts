@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { ProcessRef } from '../host/process-identity.js';
 import { findFuseMount, parseMountinfo } from '../host/mountinfo.js';
-import { mountAt, useOf, type DeviceId } from '../ns/mount-users.js';
+import { mountAt, useOf, type DeviceId } from '../host/mount-users.js';
 import { readProc } from '../ns/proc.js';
 import type { WorldsContext } from './context.js';
 import { deadMount, liveDaemon } from './daemon.js';

@@ -10,7 +10,8 @@ import { writeFileAtomic } from '../registry/atomic-file.js';
 import { WorldError } from '../core/world-error.js';
 import { children, findById, removeWorld, replaceWorld, type Registry, type World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { stopAliases, stopDaemon } from './daemon.js';
+import { deadMount, liveDaemon, stopAliases, stopDaemon } from './daemon.js';
+import { removeViewLeftovers } from './mount-dirs.js';
 import { stopProcesses } from './processes.js';
 
 /** Every descendant of `id`, deepest first, then `id` itself. */
@@ -71,9 +72,13 @@ export async function finishDeletes(ctx: WorldsContext, ids?: readonly string[])
   if (todo.length === 0) return;
   for (const id of todo) {
     await stopProcesses(ctx, id);
-    await stopAliases(ctx, id);
-    await stopDaemon(ctx.layout.daemonFile(id));
+    const aliases = await stopAliases(ctx, id);
+    const file = ctx.layout.daemonFile(id);
+    const mountpoint = liveDaemon(file)?.mountpoint ?? deadMount(file);
+    await stopDaemon(file);
     removeTree(ctx.layout.worldDir(id));
+    // Nothing of it stays: its mount directories (its own, its aliases') and daemon stack files.
+    removeViewLeftovers(ctx.layout, id, mountpoint, aliases);
   }
   ctx.store.update((r) => {
     let next = r;

@@ -6,7 +6,9 @@
 //   <home>/worlds/<id>/work      its work directory (atomic copy-up)
 //   <home>/worlds/<id>/seen      what each changed path showed before its first change (merge conflicts)
 //   <home>/worlds/<id>/daemon    pid, start time and mountpoint of the worldfs serving it
-//   <home>/worlds/<id>/worldfs.log
+//   <home>/worlds/<id>/worldfs.log   the daemon's and the init's own messages
+//   <home>/worlds/<id>/output.log    what its detached processes print (worldctl logs)
+//   <home>/worlds/<id>/adopted-output/  output.log files of worlds merged into it (their processes moved here)
 //   <home>/worlds/<id>/init      pid and start time of its init (PID 1 of its namespaces)
 //   <home>/worlds/<id>/start.lock  held while its view is mounted or its init started (start-lock.ts)
 //   <home>/worlds/<id>/pidns     the PID namespaces it owns (rootless membership, src/ns/membership.ts)
@@ -43,6 +45,10 @@ export class StoreLayout {
   /** Held while a world's view is mounted or its init started: one daemon, one view, one init, whatever runs at once. */
   startLock(id: string): string { return join(this.worldDir(id), 'start.lock'); }
   logFile(id: string): string { return join(this.worldDir(id), 'worldfs.log'); }
+  /** The output of the world's detached processes, apart from the daemon's messages (output-log.ts). */
+  outputLog(id: string): string { return join(this.worldDir(id), 'output.log'); }
+  /** Output logs of merged worlds, moved here with their processes: `<ms since epoch>-<id>.log`. */
+  adoptedOutputDir(id: string): string { return join(this.worldDir(id), 'adopted-output'); }
   /** The layer path stored in the registry for a new world. */
   static layerRel(id: string): string { return `worlds/${id}/layer`; }
 }

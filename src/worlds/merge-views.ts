@@ -9,9 +9,10 @@ import type { StackFile } from '../host/stack-file.js';
 import { findById, type Registry, type World } from '../registry/model.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import type { WorldsContext } from './context.js';
-import { addAliases, liveAliases, liveDaemon, refreshDaemon, startDaemon, type DaemonRecord } from './daemon.js';
+import { addAliases, liveAliases, liveDaemon, refreshDaemon, stackFileOf, startDaemon, type DaemonRecord } from './daemon.js';
 import type { MergeJournal } from './merge-journal.js';
 import { lineageOf, prunedPaths } from './stack.js';
+import { withElapsed } from '../progress.js';
 
 /** The stack world `w` is served with now: its own layer over its ancestors' (the registry's order). */
 function stackOf(ctx: WorldsContext, reg: Registry, w: World, work = ctx.layout.work(w.id)): StackFile {
@@ -46,7 +47,7 @@ export async function adoptMerged(ctx: WorldsContext, j: MergeJournal): Promise<
     const rec = liveDaemon(ctx.layout.daemonFile(id));
     if (!rec || !j.aliases.includes(id)) continue;
     const work = join(ctx.layout.worldDir(into.id), 'alias-work', id);
-    mkdirSync(work, { recursive: true });
+    mkdirSync(work, { recursive: true, mode: 0o700 });
     await pointDaemon(rec, ctx.layout.stackFile(id), stackOf(ctx, reg, into, work));
     adopted.push(rec);
   }
@@ -108,13 +109,7 @@ export async function refreshViews(ctx: WorldsContext, j: MergeJournal): Promise
 }
 
 /** The stack file an alias daemon was started with (its merged world's: the stack= of its command line). */
-function aliasStack(a: DaemonRecord): string | undefined {
-  try {
-    const m = /(?:^|,)stack=([^,]+)/.exec(readFileSync(`/proc/${a.pid}/cmdline`, 'utf8').replace(/\0/g, ','));
-    if (m) return m[1]!;
-  } catch { /* gone: nothing to refresh */ }
-  return undefined;
-}
+const aliasStack = (a: DaemonRecord): string | undefined => stackFileOf(a.pid);
 
 /** Mount a world's view with its own daemon (shared with `worldctl mount`). */
 export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: string): Promise<void> {
@@ -123,8 +118,12 @@ export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: str
   // A new daemon starts from its command line: an old daemon's stack file must not replace it on SIGUSR1.
   rmSync(ctx.layout.stackFile(w.id), { force: true });
   rmSync(ctx.layout.stackFile(w.id) + '.ok', { force: true });
-  await startDaemon({
+  // Over / the first mount walks a big base (watches, the store pruned): say so on a terminal while it lasts.
+  const overRoot = spec.lowerdirs[spec.lowerdirs.length - 1] === '/';
+  const start = () => startDaemon({
     lowers: spec.lowerdirs, upper: spec.upperdir, work: spec.workdir, whiteout: w.whiteout, prune: spec.prune!,
     seenlog: spec.seenlog!, log: ctx.layout.logFile(w.id), mountpoint, stack: ctx.layout.stackFile(w.id), suid: !w.nosuid,
   }, ctx.layout.daemonFile(w.id));
+  if (overRoot && ctx.progress) await withElapsed(ctx.progress, `mounting world "${w.name}" over /`, start);
+  else await start();
 }

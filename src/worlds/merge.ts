@@ -26,6 +26,9 @@ import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { liveDaemon } from './daemon.js';
 import { JournalFiles, type MergeJournal } from './merge-journal.js';
 import { adoptMerged, refreshViews, restackBystanders } from './merge-views.js';
+import { adoptOutput } from './output-log.js';
+import { silentProgress } from '../progress.js';
+import { removeWorldLeftovers } from './mount-dirs.js';
 import { pinPaths } from './protect.js';
 import { listProcesses } from './processes.js';
 import { hostStack, lineageOf, prunedPaths } from './stack.js';
@@ -224,7 +227,12 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
       j = { ...j, steps: (j.phase & 1) === 0 ? planRedirectPass(input) : planApplyPass(input) };
       files.write(j);
     }
-    runSteps(sides, j.steps!, files.progress, j.phase);
+    const task = (ctx.progress ?? silentProgress).begin(`merging "${source.name}" into "${into.name}" (pass ${j.phase + 1} of ${j.fold.length * 2})`, j.steps!.length, 'changes');
+    try {
+      runSteps(sides, j.steps!, files.progress, j.phase, undefined, (done) => task.update(done));
+    } finally {
+      task.end();
+    }
     j = { ...j, phase: j.phase + 1, steps: undefined };
     files.write(j);
   }
@@ -243,7 +251,12 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
   await adoptMerged(ctx, j);
   await restackBystanders(ctx, j);
   await refreshViews(ctx, j);
+  // Their processes' output belongs to the ancestor now, as they do (marked, and kept growing).
+  const at = new Date();
+  for (const id of j.fold) adoptOutput(ctx.layout, { id, name: findById(reg, id)?.name ?? id }, { id: into.id, name: into.name }, at);
   for (const id of j.fold) removeTree(ctx.layout.worldDir(id));
+  // A merged world whose view was not mounted leaves nothing; an alias keeps its directory and stack file.
+  for (const id of j.fold) if (!j.aliases.includes(id)) removeWorldLeftovers(ctx.layout, id);
   emptyTrash(files.trash);
   files.remove();
 }

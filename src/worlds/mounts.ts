@@ -1,8 +1,12 @@
-// mount / umount: serve a world's view at a path without a container.
+// mount / umount: serve a world's view at a path without a container; umount also clears the
+// aliases merged worlds left (merge-views.ts) that no process uses any more.
 import { WorldError } from '../core/world-error.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { deadMount, liveDaemon, stopDaemon } from './daemon.js';
+import { findFuseMount } from '../host/mountinfo.js';
+import { mountUsers, type MountUser } from '../host/mount-users.js';
+import { aliasMounts, deadMount, liveDaemon, stopAlias, stopDaemon } from './daemon.js';
 import { deadView, programsAmong } from './dead-view.js';
+import { removeMountDir, removeStackFileAt } from './mount-dirs.js';
 import { mountWorldAt } from './merge.js';
 import { listProcesses, liveInit } from './processes.js';
 import { underStartLock } from './start-lock.js';
@@ -31,15 +35,46 @@ export async function mountWorld(ctx: WorldsContext, name: string, at?: string):
   });
 }
 
-export async function umountWorld(ctx: WorldsContext, name: string): Promise<string | undefined> {
+export interface UmountResult {
+  /** Mountpoints unmounted: the world's view, then its aliases. */
+  readonly unmounted: readonly string[];
+  /** Mounts kept because processes use them (the world's own view while its processes run, aliases in use). */
+  readonly busy: readonly { readonly mountpoint: string; readonly users: readonly MountUser[] }[];
+}
+
+/**
+ * Unmount a world's view and its aliases (views of worlds merged into it, still served by their
+ * daemons): each alias only when no process uses it (else it stays, and the result names them).
+ */
+export async function umountWorld(ctx: WorldsContext, name: string): Promise<UmountResult> {
   const reg = ctx.store.read();
   const w = mustFindByName(reg, name);
   const file = ctx.layout.daemonFile(w.id);
   const where = liveDaemon(file)?.mountpoint ?? deadMount(file);
-  if (!where) throw new WorldError('IO', `world "${w.name}" is not mounted; nothing to unmount`);
-  if (liveInit(ctx, w.id) && liveDaemon(file)) {
-    throw new WorldError('BUSY', `world "${w.name}" has running processes whose root is this view`, { hint: `worldctl stop ${JSON.stringify(w.name)}` });
+  const aliases = aliasMounts(ctx.layout.aliasesFile(w.id));
+  if (!where && aliases.length === 0) throw new WorldError('IO', `world "${w.name}" is not mounted; nothing to unmount`);
+  const unmounted: string[] = [];
+  const busy: UmountResult['busy'][number][] = [];
+  if (where && liveInit(ctx, w.id) && liveDaemon(file)) {
+    // Its own processes' root: `worldctl stop` ends them and the view together.
+    const dev = findFuseMount(where)?.dev;
+    busy.push({ mountpoint: where, users: dev === undefined ? [] : mountUsers(dev, new Set([process.pid, liveDaemon(file)!.pid])) });
+  } else if (where) {
+    await stopDaemon(file);
+    removeMountDir(ctx.layout, where);
+    unmounted.push(where);
   }
-  await stopDaemon(file);
-  return where;
+  for (const a of aliases) {
+    const dev = findFuseMount(a.mountpoint)?.dev;
+    const users = dev === undefined ? [] : mountUsers(dev, new Set([process.pid, a.pid]));
+    if (users.length > 0) {
+      busy.push({ mountpoint: a.mountpoint, users });
+      continue;
+    }
+    await stopAlias(ctx.layout.aliasesFile(w.id), a);
+    removeMountDir(ctx.layout, a.mountpoint);
+    if (a.stack) removeStackFileAt(ctx.layout, a.stack);
+    unmounted.push(a.mountpoint);
+  }
+  return { unmounted, busy };
 }

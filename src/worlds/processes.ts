@@ -18,6 +18,7 @@ import { deadMount, fenceDaemon, liveDaemon, stopDaemon } from './daemon.js';
 import { deadView, programsAmong } from './dead-view.js';
 import { underStartLock } from './start-lock.js';
 import type { ProcessInfo } from './contents.js';
+import { silentProgress } from '../progress.js';
 
 /** How long `delete` waits after SIGTERM before SIGKILL (documented in the README). */
 export const STOP_GRACE_MS = 5_000;
@@ -101,7 +102,7 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   });
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   const shim = nativeBin('worldshim');
-  if (req.detach) return runDetached(argv, env, shim, ctx.layout.logFile(w.id));
+  if (req.detach) return runDetached(argv, env, shim, ctx.layout.outputLog(w.id));
   return runForeground(argv, env, shim);
 }
 
@@ -157,8 +158,18 @@ export async function stopProcesses(ctx: WorldsContext, id: string, graceMs = ST
   if (now().length > 0) {
     m.thaw(id);
     signal('SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (now().length > 0 && Date.now() < deadline) await sleep(50);
+    const start = Date.now();
+    const deadline = start + graceMs;
+    const name = findById(ctx.store.read(), id)?.name ?? id;
+    const task = (ctx.progress ?? silentProgress).begin(`waiting for ${now().length} process(es) of world "${name}" to exit, SIGKILL after`, Math.round(graceMs / 1000), 's');
+    try {
+      while (now().length > 0 && Date.now() < deadline) {
+        await sleep(50);
+        task.update(Math.floor((Date.now() - start) / 1000));
+      }
+    } finally {
+      task.end();
+    }
     for (let i = 0; i < 100 && now().length > 0; i++) {
       signal('SIGKILL');
       await sleep(50);

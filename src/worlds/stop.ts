@@ -2,7 +2,8 @@
 // daemon and the alias daemons of worlds merged into it — keeping its files. The next `run` starts
 // a fresh init and view. Also how a world whose daemon died is brought back.
 import { mustFindByName, type WorldsContext } from './context.js';
-import { stopAliases, stopDaemon } from './daemon.js';
+import { deadMount, liveDaemon, stopAliases, stopDaemon } from './daemon.js';
+import { removeViewLeftovers } from './mount-dirs.js';
 import { listProcesses, stopProcesses } from './processes.js';
 
 export interface StopResult {
@@ -13,7 +14,10 @@ export async function stopWorld(ctx: WorldsContext, name: string): Promise<StopR
   const w = mustFindByName(ctx.store.read(), name);
   const processes = listProcesses(ctx, w.id).length;
   await stopProcesses(ctx, w.id);
-  await stopAliases(ctx, w.id);
-  await stopDaemon(ctx.layout.daemonFile(w.id));
+  const aliases = await stopAliases(ctx, w.id);
+  const file = ctx.layout.daemonFile(w.id);
+  const mountpoint = liveDaemon(file)?.mountpoint ?? deadMount(file);
+  await stopDaemon(file);
+  removeViewLeftovers(ctx.layout, w.id, mountpoint, aliases);
   return { processes };
 }

@@ -1,11 +1,30 @@
 // Which processes use a filesystem: their root, working directory, open files or mapped files on it.
 // Read from /proc alone (mountinfo, fdinfo's mnt_id, maps), never by touching the files: the
-// filesystem asked about is typically a FUSE mount whose daemon died, where any access fails.
+// filesystem asked about is typically a FUSE mount whose daemon died or hangs, where any access fails.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { parseMountinfo, type MountEntry } from '../host/mountinfo.js';
+import { parseMountinfo, type MountEntry } from './mountinfo.js';
 
 /** A filesystem's device, "major:minor" in decimal as mountinfo writes it. */
 export type DeviceId = string;
+
+export interface MountUser {
+  readonly pid: number;
+  readonly command: string;
+  /** What of it lies on the filesystem: 'root', 'cwd', 'fd N' or 'mapped PATH' (useOf). */
+  readonly uses: string;
+}
+
+/** Processes whose root, cwd, an open or a mapped file is on the filesystem `dev`. */
+export function mountUsers(dev: DeviceId, exclude: ReadonlySet<number> = new Set([process.pid])): MountUser[] {
+  const devices = new Set([dev]);
+  const out: MountUser[] = [];
+  for (const name of listDir('/proc')) {
+    if (!/^\d+$/.test(name) || exclude.has(Number(name))) continue;
+    const uses = useOf(Number(name), devices);
+    if (uses) out.push({ pid: Number(name), command: commandOf(Number(name)), uses });
+  }
+  return out;
+}
 
 /**
  * How process `pid` uses one of `devices`: 'root', 'cwd', 'fd N' or 'mapped PATH'; undefined when it
@@ -77,4 +96,12 @@ function linkOf(path: string): string | undefined {
 
 function listDir(path: string): string[] {
   try { return readdirSync(path); } catch { return []; }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '?';
+  }
 }
