@@ -109,8 +109,8 @@ describe('faults', () => {
     ok('run', 'U', '--detach', '--', 'sleep', '600');
     const r = ctl('umount', 'U');
     expect(r.code).toBe(4);
-    expect(r.err).toMatch(/running processes whose root is this view/);
-    expect(r.err).toMatch(/hint: worldctl stop "U"/);
+    expect(r.err).toMatch(/kept \S+: in use by .*pid \d+ \(sleep 600; its root\)/);
+    expect(r.err).toMatch(/hint: end those processes \(worldctl stop "U" ends the world's own\)/);
   });
 
   it('the init killed: the kernel ends every process of the world; ps lists none; the next run starts a new init', async () => {
