@@ -21,8 +21,8 @@ export interface MergedLayer {
 export function findConflicts(layers: readonly MergedLayer[], currentIdentity: (path: string) => string): Conflict[] {
   const decided = new Set<string>();
   const out: Conflict[] = [];
-  /** Paths the layers before this one change. */
-  const lower = new Set<string>();
+  /** Paths the layers before this one change, and how. */
+  const lower = new Map<string, 'entry' | 'whiteout' | 'dir'>();
   for (const layer of layers) {
     for (const [path, kind] of layer.touched) {
       if (decided.has(path)) continue;
@@ -33,29 +33,34 @@ export function findConflicts(layers: readonly MergedLayer[], currentIdentity: (
       const now = currentIdentity(path);
       if (now !== seen) out.push({ path, world: layer.world, seen, now });
     }
-    // A directory the layer deleted or moved away (a whiteout) takes what is inside with it: what
-    // the world saw in there before its first change counts as well. Without this, a file changed
-    // in the ancestor after the child changed it and then moved its directory would be lost silently.
-    // What it saw there came from a lower merged layer if one changed the path or a directory
-    // above it: that layer's record counts, as above.
+    // A directory the layer deleted, moved away or replaced (a whiteout; an opaque or redirected
+    // directory, or a file, in its place) takes what was inside with it: what the world saw in there
+    // before its first change counts as well. Without this, a file changed in the ancestor after
+    // the child changed it and then moved or recreated its directory would be lost silently. What
+    // it saw there came from a lower merged layer if one replaced a directory above it (or changed
+    // the path itself: decided): that layer's record counts, as above.
     for (const [path, seen] of layer.seen) {
-      if (layer.touched.has(path) || decided.has(path) || touchedAncestor(lower, path) !== undefined) continue;
-      const removedWith = touchedAncestor(layer.touched, path);
-      if (removedWith === undefined || layer.touched.get(removedWith) !== 'whiteout') continue;
+      if (layer.touched.has(path) || decided.has(path) || hidingAncestor(lower, path) !== undefined) continue;
+      const removedWith = hidingAncestor(layer.touched, path);
+      if (removedWith === undefined) continue;
       decided.add(path);
       const now = currentIdentity(path);
       if (now !== seen) out.push({ path, world: layer.world, seen, now, removedWith });
     }
-    for (const path of layer.touched.keys()) lower.add(path);
+    for (const [path, kind] of layer.touched) if (!lower.has(path)) lower.set(path, kind);
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-/** The nearest proper ancestor of `path` that the layer changes, if any. */
-function touchedAncestor(touched: { has(path: string): boolean }, path: string): string | undefined {
+/**
+ * The nearest proper ancestor of `path` whose change hides what was below it (anything but a
+ * directory only merged into), if any.
+ */
+function hidingAncestor(touched: ReadonlyMap<string, 'entry' | 'whiteout' | 'dir'>, path: string): string | undefined {
   for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
     const a = path.slice(0, i);
-    if (touched.has(a)) return a;
+    const kind = touched.get(a);
+    if (kind !== undefined && kind !== 'dir') return a;
   }
   return undefined;
 }

@@ -39,4 +39,20 @@ describe('findConflicts', () => {
     ], (p) => (p === '/d' ? 'dir' : 'absent'));
     expect(c).toEqual([]);
   });
+
+  it('reports a path seen inside a directory the layer replaced (removed and made again: opaque), naming it', () => {
+    const now: Record<string, string> = { '/a': 'dir', '/a/f': 'f2' };
+    const c = findConflicts([layer('C', { '/a/f': 'f1' }, { '/a': 'entry', '/a/new': 'entry' })], (p) => now[p] ?? 'absent');
+    expect(c).toEqual([{ path: '/a/f', world: 'C', seen: 'f1', now: 'f2', removedWith: '/a' }]);
+  });
+
+  it('still checks a path under a directory a lower merged layer only merged into', () => {
+    // Child1 added /etc/x (so /etc is a merged directory); Child2 deleted /etc/foo.d, whose file the ancestor changed.
+    const now: Record<string, string> = { '/etc/foo.d/f': 'f2' };
+    const c = findConflicts([
+      layer('Child1', {}, { '/etc': 'dir', '/etc/x': 'entry' }),
+      layer('Child2', { '/etc/foo.d/f': 'f1' }, { '/etc': 'dir', '/etc/foo.d': 'whiteout' }),
+    ], (p) => now[p] ?? 'absent');
+    expect(c).toEqual([{ path: '/etc/foo.d/f', world: 'Child2', seen: 'f1', now: 'f2', removedWith: '/etc/foo.d' }]);
+  });
 });
