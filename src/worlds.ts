@@ -55,7 +55,7 @@ function makeHome(home: string): void {
   }
 }
 
-/** What `delete` removed: the worlds (the named one first) and the processes it ended. */
+/** What `delete` removed: the worlds (the deepest first, the named one last) and the processes it ended. */
 export interface DeleteResult {
   readonly worlds: readonly { readonly id: string; readonly name: string }[];
   readonly processes: number;
@@ -67,7 +67,6 @@ export interface WorldSummary extends World {
   readonly aliases?: readonly { readonly mountpoint: string; readonly live: boolean }[];
 }
 
-/** A short key naming a store on this machine (cgroups are machine-wide; world ids are per store). */
 /**
  * The OCI side (tar streams, skopeo) loaded on first use: `worldctl run`, paid by every command in
  * a world, never evaluates it (~100 KB of the bundle).
@@ -78,6 +77,7 @@ const oci = {
   registry: () => import('./worlds/oci-registry.js'),
 };
 
+/** A short key naming a store on this machine (cgroups are machine-wide; world ids are per store). */
 function storeKey(home: string): string {
   return createHash('sha256').update(resolvePath(home)).digest('hex').slice(0, 10);
 }

@@ -37,6 +37,9 @@ export function useOf(pid: number, devices: ReadonlySet<DeviceId>): string | und
   } catch {
     return undefined;
   }
+  // Not in its mount namespace: nothing of it is there (checked first, so that the maps of every
+  // process on the machine are not read: that takes a lock a fault on a hung mount can hold).
+  if (!mounts.some((m) => devices.has(m.dev))) return undefined;
   const root = mountAt(mounts, '/');
   if (root && devices.has(root.dev)) return 'root';
   const cwd = linkOf(`/proc/${pid}/cwd`);

@@ -1,5 +1,5 @@
 // Reading processes from /proc: command lines, states, and pids as seen inside a PID namespace.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface ProcInfo {
   readonly pid: number;
@@ -32,4 +32,22 @@ export function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The live (not zombie) processes, other than `pid`, in the PID namespace `pid` is in: host pids.
+ * A nested world's launcher is among them (its init is created inside this namespace), so a
+ * namespace whose PID 1 would take others with it when it dies is seen as holding them.
+ */
+export function othersInPidNamespaceOf(pid: number): number[] {
+  let ns: string;
+  try { ns = readlinkSync(`/proc/${pid}/ns/pid`); } catch { return []; }
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === pid) continue;
+    try { if (readlinkSync(`/proc/${name}/ns/pid`) !== ns) continue; } catch { continue; }
+    const p = readProc(Number(name));
+    if (p && !p.state.startsWith('Z')) out.push(p.pid);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // A world's dead view: the FUSE mount of a daemon that died (every access answers ENOTCONN), as
 // the host sees it (the recorded mountpoint) or as the world's init still has it as its root (a
 // view mounted again after the death does not change the root of processes already running).
-// Which of the world's processes use it, read from /proc (src/ns/mount-users.ts).
+// Which of the world's processes use it, read from /proc (src/host/mount-users.ts).
 import { readFileSync } from 'node:fs';
 import type { ProcessRef } from '../host/process-identity.js';
 import { findFuseMount, parseMountinfo } from '../host/mountinfo.js';

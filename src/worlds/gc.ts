@@ -34,16 +34,21 @@ const describeUsers = (users: readonly MountUser[]) => 'in use by ' + users.map(
 /** Find what no world owns and, unless `dryRun`, remove it. Returns every finding, removed or kept. */
 export async function collectGarbage(ctx: WorldsContext, dryRun: boolean): Promise<Garbage[]> {
   const found = findGarbage(ctx, ctx.store.read());
+  const claimed = new Set<Finding>();
   if (!dryRun) {
     for (const f of found.filter((x) => x.kind === 'mount' && !x.keptBecause)) await f.remove();
     // The rest only under the registry lock: a world created meanwhile is not garbage.
     const stillGarbage = ctx.store.update((reg) => {
       const ids = new Set(reg.worlds.map((w) => w.id));
-      return { registry: reg, result: found.filter((f) => f.kind !== 'mount' && !f.keptBecause && !ownedBy(f, ids)) };
+      for (const f of found) if (f.kind !== 'mount' && !f.keptBecause && ownedBy(f, ids)) claimed.add(f);
+      return { registry: reg, result: found.filter((f) => f.kind !== 'mount' && !f.keptBecause && !claimed.has(f)) };
     });
     for (const f of stillGarbage) await f.remove();
   }
-  return found.map(({ remove: _, ...g }) => g);
+  return found.map((f) => {
+    const { remove: _, ...g } = f;
+    return claimed.has(f) ? { ...g, keptBecause: 'a world created meanwhile owns it' } : g;
+  });
 }
 
 /** Whether a finding turned out to belong to a world that exists now (made after it was found). */

@@ -1,11 +1,12 @@
 // mount / umount: serve a world's view at a path without a container; umount also clears the
 // aliases merged worlds left (merge-views.ts) that no process uses any more.
 import { WorldError } from '../core/world-error.js';
+import type { World } from '../registry/model.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { findFuseMount } from '../host/mountinfo.js';
 import { mountUsers, type MountUser } from '../host/mount-users.js';
 import { aliasMounts, deadMount, liveDaemon, stopAlias, stopDaemon } from './daemon.js';
-import { deadView, programsAmong } from './dead-view.js';
+import { deadView, programsAmong, type DeadView } from './dead-view.js';
 import { removeMountDir, removeStackFileAt } from './mount-dirs.js';
 import { mountWorldAt } from './merge.js';
 import { listProcesses, liveInit } from './processes.js';
@@ -25,8 +26,7 @@ export async function mountWorld(ctx: WorldsContext, name: string, at?: string):
     const dead = deadView(ctx, w.id, liveInit(ctx, w.id));
     if (dead && dead.users.length > 0) {
       // A new mount would not be their root, cwd or open files: they would stay broken, and a run would fail.
-      throw new WorldError('BUSY', `the worldfs daemon of world "${w.name}" died under ${programsAmong(dead.users, listProcesses(ctx, w.id)).length} process(es) that use its view; ` +
-        `a new mount would not reach them: \`worldctl revive ${w.name}\` ends those alone and mounts the view again`, { hint: `worldctl revive ${JSON.stringify(w.name)}` });
+      throw usedDeadView(ctx, w, dead, 'a new mount would not reach them');
     }
     if (dead) await stopDaemon(ctx.layout.daemonFile(w.id)); // nothing uses the dead view: clear it (lazily unmounted), then mount afresh
     const mountpoint = at ?? ctx.layout.defaultMount(w.id);
@@ -55,6 +55,11 @@ export async function umountWorld(ctx: WorldsContext, name: string): Promise<Umo
   if (!where && aliases.length === 0) throw new WorldError('IO', `world "${w.name}" is not mounted; nothing to unmount`);
   const unmounted: string[] = [];
   const busy: UmountResult['busy'][number][] = [];
+  const dead = where && !liveDaemon(file) ? deadView(ctx, w.id, liveInit(ctx, w.id)) : undefined;
+  if (dead && dead.users.length > 0) {
+    // Unmounting would leave them broken, and revive without the place to mount the view again.
+    throw usedDeadView(ctx, w, dead, 'unmounting it would not end them');
+  }
   if (where && liveInit(ctx, w.id) && liveDaemon(file)) {
     // Its own processes' root: `worldctl stop` ends them and the view together.
     const dev = findFuseMount(where)?.dev;
@@ -77,4 +82,11 @@ export async function umountWorld(ctx: WorldsContext, name: string): Promise<Umo
     unmounted.push(a.mountpoint);
   }
   return { unmounted, busy };
+}
+
+/** BUSY: world `w`'s dead view still has users, which `revive` would end alone (`why`: why not this instead). */
+function usedDeadView(ctx: WorldsContext, w: World, dead: DeadView, why: string): WorldError {
+  const n = programsAmong(dead.users, listProcesses(ctx, w.id)).length;
+  return new WorldError('BUSY', `the worldfs daemon of world "${w.name}" died under ${n} process(es) that use its view; ` +
+    `${why}: \`worldctl revive ${w.name}\` ends those alone and mounts the view again`, { hint: `worldctl revive ${JSON.stringify(w.name)}` });
 }

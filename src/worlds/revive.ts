@@ -1,7 +1,7 @@
 // revive: bring back a world whose daemon died, sparing what still works. Only the processes that
 // use the dead view (root, cwd, open or mapped files on it: dead-view.ts) are ended; processes
-// served by another daemon (a merged world's, through its alias view) keep running, and so does
-// the init while any of them lives in its PID namespace (its death would kill them all): it is
+// served by another daemon (a merged world's, through its alias view; a child world's) keep running,
+// and so does the init while any of them lives in its PID namespace (its death would kill them all): it is
 // retired, and the next `run` starts a new init on the new view. The view is mounted again where it was.
 import { rmSync } from 'node:fs';
 import { WorldError } from '../core/world-error.js';
@@ -9,6 +9,7 @@ import { isAlive, refOf, type ProcessRef } from '../host/process-identity.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 import { stopDaemon } from './daemon.js';
 import { deadView, programsAmong, type ViewUser } from './dead-view.js';
+import { othersInPidNamespaceOf } from '../ns/proc.js';
 import { mountWorldAt } from './merge-views.js';
 import { liveInit, listProcesses, STOP_GRACE_MS, stopProcesses } from './processes.js';
 import { underStartLock } from './start-lock.js';
@@ -39,8 +40,8 @@ export async function reviveWorld(ctx: WorldsContext, name: string, graceMs = ST
     await endProcesses(victims.map((v) => v.pid), graceMs);
     let initRetired = false;
     if (init && dead.users.some((u) => u.pid === init.pid)) {
-      const others = listProcesses(ctx, w.id).filter((p) => p.pid !== init.pid);
-      if (others.length === 0) {
+      // Not only the world's own programs: a child world's init lives in this PID namespace too.
+      if (othersInPidNamespaceOf(init.pid).length === 0) {
         await stopProcesses(ctx, w.id, graceMs);
       } else {
         // Its PID namespace holds processes that work: it stays (membership keeps it listed and

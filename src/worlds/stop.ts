@@ -1,6 +1,7 @@
 // stop: end a world's processes (SIGTERM, SIGKILL after the grace period) and its views — its own
 // daemon and the alias daemons of worlds merged into it — keeping its files. The next `run` starts
-// a fresh init and view. Also how a world whose daemon died is brought back.
+// a fresh init and view. A world whose daemon died is brought back by revive.ts, which ends only
+// the processes that used the dead view.
 import { mustFindByName, type WorldsContext } from './context.js';
 import { deadMount, liveDaemon, stopAliases, stopDaemon } from './daemon.js';
 import { removeViewLeftovers } from './mount-dirs.js';

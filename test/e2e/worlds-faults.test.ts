@@ -61,7 +61,11 @@ describe('faults', () => {
     expect(mount.code, 'a second mount would not reach the processes').toBe(4);
     expect(mount.err).toMatch(/died under 2 process\(es\).*worldctl revive W/);
     expect(mountsUnderHome(), 'no mount stacked on the dead one').toHaveLength(1);
-    expect(alive(sleeper.pid), 'a refused run or mount kills nothing').toBe(true);
+    const umount = ctl('umount', 'W');
+    expect(umount.code, 'an umount would leave them broken and revive without a place to mount').toBe(4);
+    expect(umount.err).toMatch(/died under 2 process\(es\).*worldctl revive W/);
+    expect(mountsUnderHome()).toHaveLength(1);
+    expect(alive(sleeper.pid), 'a refused run, mount or umount kills nothing').toBe(true);
 
     const revived = ok('revive', 'W');
     expect(revived).toContain(`ended ${sleeper.pid} (root on the dead view): sleep 600`);
@@ -102,6 +106,27 @@ describe('faults', () => {
     expect(ps('P').some((p) => p.pid === merged.pid)).toBe(true);
     ok('stop', 'P');
     await until('stop to end the merged process too', () => !alive(merged.pid));
+  });
+
+  it('revive of a parent spares its child world\'s processes, whose init lives in the parent\'s PID namespace', async () => {
+    ok('create', 'P');
+    ok('run', 'P', '--detach', '--', 'sleep', '600');
+    ok('create', 'K', '--from', 'P');
+    ok('run', 'K', '--detach', '--', 'sleep', '602');
+    const own = ps('P').find((p) => p.command === 'sleep 600')!;
+    const child = ps('K').find((p) => p.command === 'sleep 602')!;
+    const [daemonPid] = readFileSync(join(home, 'worlds', 'w1', 'daemon'), 'utf8').split(' ');
+    process.kill(Number(daemonPid), 'SIGKILL');
+    await until('the daemon to die', () => !alive(Number(daemonPid)));
+
+    const revived = ok('revive', 'P');
+    expect(revived).toContain(`ended ${own.pid} (root on the dead view): sleep 600`);
+    expect(revived).toMatch(/its old init kept for them; the next run starts a new one/);
+    await until('the process on the dead view to be ended', () => !alive(own.pid));
+    expect(alive(child.pid), 'the child world\'s process, served by its own daemon, keeps running').toBe(true);
+    expect(ps('K').some((p) => p.pid === child.pid)).toBe(true);
+    expect(ok('run', 'K', '--', 'echo', 'still here')).toBe('still here\n');
+    expect(ok('run', 'P', '--', 'echo', 'back')).toBe('back\n');
   });
 
   it('umount refuses a view that running processes use, naming stop', () => {
