@@ -4,10 +4,10 @@
 // old copy still reading it, mmap. With passthrough=off, or a layer the kernel will not stack on,
 // the daemon serves the data itself.
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { shellOk } from '../helpers/procs.js';
+import { shellOk, waitFor } from '../helpers/procs.js';
 import { daemonStats, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
@@ -90,6 +90,10 @@ describe('passthrough', () => {
       expect(statSync(join(v.mnt, 'lower.txt')).size).toBe(10);
       sh(`chmod 600 ${v.mnt}/lower.txt`);
       expect(statSync(join(v.mnt, 'lower.txt')).mode & 0o777).toBe(0o600);
+      // A call on the old descriptor (the kernel does not retry those on ESTALE) reaches the file by its name.
+      // The name's node drops its cached attributes through a notification: promptly, not synchronously.
+      fchmodSync(ro, 0o640);
+      await waitFor('the name to show the mode set through the old descriptor', () => (statSync(join(v.mnt, 'lower.txt')).mode & 0o777) === 0o640);
       expect(readFileSync(join(v.lowers[0]!, 'lower.txt'), 'utf8')).toBe('lower\n');
     } finally {
       closeSync(ro);

@@ -105,15 +105,22 @@ export class FuseDevice {
     }
   }
 
-  /** Write a reply. A reply to a request the kernel gave up on (interrupted, aborted) is dropped. */
-  reply(b: Buffer): void {
-    if (this.closedFlag) return;
+  /**
+   * Write a reply. A reply to a request the kernel gave up on (interrupted, aborted) is dropped:
+   * false then (what it granted, an open file, is the caller's to take back).
+   */
+  reply(b: Buffer): boolean {
+    if (this.closedFlag) return true;
     try {
       writeSync(this.fd, b);
+      return true;
     } catch (e) {
       const code = errCode(e);
-      if (code === 'ENOENT') return;
-      if (code === 'ENODEV') return this.close('unmounted');
+      if (code === 'ENOENT') return false;
+      if (code === 'ENODEV') {
+        this.close('unmounted');
+        return true;
+      }
       throw e;
     }
   }

@@ -21,8 +21,10 @@ export interface Node {
   readonly children: Map<string, Node>;
   /** Host identity "dev:ino" of a non-directory, when known. */
   key: string | undefined;
-  /** Its names went to new nodes (detach): what still reaches it by name is stale (ESTALE). */
+  /** Its names went to new nodes (detach): an open of it is stale (ESTALE), other calls go by its former names. */
   detached?: boolean;
+  /** A detached node's names, and the st_ino the file had: calls on its descriptors reach the file by them. */
+  former?: { readonly links: readonly Link[]; readonly ino: number };
   /** Opened with FUSE passthrough once: the kernel inode's page cache may be stale (passthrough.ts). */
   passthroughUsed?: boolean;
 }

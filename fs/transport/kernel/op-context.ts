@@ -11,7 +11,7 @@ import { CacheLedger } from './invalidations.js';
 import { PassthroughTable } from './passthrough.js';
 import { RemovedDirs } from './removed-dirs.js';
 import {
-  ATTR_OUT_SIZE, ENTRY_OUT_SIZE, EXPIRE_ONLY, OUT_HEADER_SIZE, encodeInvalEntry, replyBuffer, writeAttrOut, writeEntry, type Entry,
+  ATTR_OUT_SIZE, ENTRY_OUT_SIZE, EXPIRE_ONLY, OUT_HEADER_SIZE, encodeInvalEntry, encodeInvalInode, replyBuffer, writeAttrOut, writeEntry, type Entry,
   type InHeader, type Reader,
 } from './protocol.js';
 
@@ -83,20 +83,46 @@ export class OpContext {
   pathOf(node: Node): ViewPath {
     const p = this.nodes.pathOf(node);
     if (p === undefined) {
-      // A detached node's names belong to new nodes: ESTALE makes the kernel look the name up again
-      // (LOOKUP_REVAL) and retry the call on the node it gets.
-      if (node.detached) throw fsError('ESTALE', `node ${node.id}: its names moved to a new node`);
+      if (node.detached) return this.formerPath(node);
       throw fsError('ENOENT', `node ${node.id} was unlinked`);
     }
     return p;
   }
 
   /**
+   * A detached node's names belong to new nodes, the same file copied up: a call the kernel makes
+   * on an open descriptor of the old node (fchmod, fgetxattr: it does not retry those) goes by a
+   * former name while the file there is still that file (same st_ino). Otherwise ESTALE, which
+   * makes the kernel look the name up again (LOOKUP_REVAL) and retry a call it made by name there.
+   */
+  private formerPath(node: Node): ViewPath {
+    for (const l of node.former?.links ?? []) {
+      const p = this.nodes.childPath(l.parent, l.name);
+      if (p === undefined) continue;
+      try {
+        if (this.fs.getattr(p).ino === node.former!.ino) return p;
+      } catch { /* gone */ }
+    }
+    throw fsError('ESTALE', `node ${node.id}: its names moved to a new node`);
+  }
+
+  /**
+   * A detached node's file was changed by its former name (fchmod on an old descriptor): the
+   * nodes that hold those names now drop the attributes the kernel keeps of them. The key stays
+   * with them (the file's copy is theirs).
+   */
+  private changedByFormerName(node: Node): void {
+    const holders = (node.former?.links ?? []).map((l) => l.parent.children.get(l.name)).filter((n): n is Node => n !== undefined && n !== node);
+    if (holders.length > 0) this.notify?.(holders.map((n) => encodeInvalInode(n.id, -1, 0)));
+  }
+
+  /**
    * Give `node`'s names to new nodes (InodeTable.detach) and tell the kernel to look them up again:
    * what reaches the old node by name from now on gets ESTALE, and the kernel retries it on the new one.
    */
-  detach(node: Node): void {
+  detach(node: Node, ino: number): void {
     const links = this.nodes.detach(node);
+    node.former = { links, ino };
     this.notify?.(links.map((l) => encodeInvalEntry(l.parent.id, l.name, this.expireOnly ? EXPIRE_ONLY : 0)));
   }
 
@@ -183,6 +209,7 @@ export class OpContext {
 
   /** After an operation that may have copied a non-directory up: the node follows its new host identity. */
   rekey(node: Node, path: ViewPath | undefined = this.nodes.pathOf(node)): void {
+    if (node.detached) return this.changedByFormerName(node);
     if (node.isDir || path === undefined) return;
     try {
       this.nodes.setKey(node, keyOf(this.fs.getattr(path)));

@@ -73,9 +73,8 @@ export function setattr(c: OpContext, r: Request): Reply {
     if (!a) throw fsError('ENOENT', `node ${node.id} was removed`);
     return c.attrReply(r, a);
   }
-  if (c.nodes.pathOf(node) === undefined) {
-    // chmod, truncate, utimes by a name that went to a new node: ESTALE, the kernel retries there.
-    if (node.detached && !withFh) throw fsError('ESTALE', `node ${node.id}: its names moved to a new node`);
+  // A detached node without a handle: by its former name (OpContext.formerPath), below.
+  if (c.nodes.pathOf(node) === undefined && !(node.detached && !withFh)) {
     // No name left (fchmod, futimens, ftruncate after unlink): only its open handles reach it.
     const hs = withFh ? [fh, ...c.handlesOf(node).filter((h) => h !== fh)] : c.handlesOf(node);
     if (hs.length === 0) throw fsError('ENOENT', `node ${node.id} was unlinked and is not open`);

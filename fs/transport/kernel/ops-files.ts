@@ -21,6 +21,8 @@ export function open(c: OpContext, r: Request): Reply {
   const openFlags = r.body.u32();
   const node = c.node(r.h.nodeid);
   const run = () => {
+    // Opens of a detached node are retried on the node its names went to (op-context.ts formerPath).
+    if (node.detached) throw fsError('ESTALE', `node ${node.id}: its names moved to a new node`);
     const path = c.pathOf(node);
     const fh = c.writeback ? openForWriteback(c, path, flags) : c.fs.open(path, flags);
     if (flags & O_TRUNC && openFlags & OPEN_KILL_SUIDGID) c.fs.dropSuidgid(fh);
@@ -48,8 +50,10 @@ function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean):
   if (!f) return 0;
   const mode = c.passthrough.open(node.id, fh, f.fd, readOnly, f.own);
   if (mode === 'conflict') {
+    const at = c.nodes.pathOf(node);
+    const ino = at === undefined ? -1 : c.fs.getattr(at).ino; // st_ino survives the copy-up
     c.fs.release(fh);
-    c.detach(node);
+    c.detach(node, ino);
     throw fsError('ESTALE', `${f.path}: copied up while open with passthrough to its old copy; the name moves to a new node`);
   }
   if (mode > 0) node.passthroughUsed = true;
@@ -137,11 +141,15 @@ export function write(c: OpContext, r: Request): Buffer {
 }
 
 export function release(c: OpContext, r: Request): Buffer {
-  const fh = r.body.u64();
+  releaseHandle(c, r.body.u64());
+  return c.empty(r);
+}
+
+/** Close file handle `fh`: RELEASE, or an OPEN / CREATE whose reply the kernel did not take. */
+export function releaseHandle(c: OpContext, fh: number): void {
   c.opened.delete(fh);
   c.passthrough.release(fh);
   c.fs.release(fh);
-  return c.empty(r);
 }
 
 /**

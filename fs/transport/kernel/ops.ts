@@ -10,7 +10,7 @@ import * as attrs from './ops-attrs.js';
 import * as files from './ops-files.js';
 import * as names from './ops-names.js';
 import type { BackingFiles } from './passthrough.js';
-import { Op, encodeError, type InHeader } from './protocol.js';
+import { ENTRY_OUT_SIZE, OUT_HEADER_SIZE, Op, encodeError, type InHeader } from './protocol.js';
 
 export type { Reply, Request, Timeouts } from './op-context.js';
 
@@ -124,6 +124,21 @@ export class KernelOps {
     if (READ_ONLY.has(r.h.opcode) && (r.h.opcode !== Op.OPEN || readOnlyOpen(r))) layers.topSteady();
     else layers.topChanging();
     return fn(this.c, r);
+  }
+
+  /**
+   * The kernel did not take `reply` (the request was interrupted: the opener was killed). An OPEN
+   * or CREATE reply granted a file handle the kernel will never RELEASE, and CREATE a lookup it
+   * will never FORGET: both are taken back here, as libfuse does.
+   */
+  abandoned(h: InHeader, reply: Buffer): void {
+    if (reply.readInt32LE(4) !== 0) return;
+    if (h.opcode === Op.OPEN) {
+      files.releaseHandle(this.c, Number(reply.readBigUInt64LE(OUT_HEADER_SIZE)));
+    } else if (h.opcode === Op.CREATE) {
+      files.releaseHandle(this.c, Number(reply.readBigUInt64LE(OUT_HEADER_SIZE + ENTRY_OUT_SIZE)));
+      this.c.nodes.forget(Number(reply.readBigUInt64LE(OUT_HEADER_SIZE)), 1);
+    }
   }
 
   /** The view path of a request's node, for logs. */

@@ -119,7 +119,7 @@ export class Session {
       const err = reply ? reply.readInt32LE(4) : 'no reply';
       trace('%s %s -> %s (%sms)', OP_NAMES.get(h.opcode) ?? h.opcode, this.ops.describe(h), err, (performance.now() - t0).toFixed(3));
     }
-    if (reply) this.device.reply(reply);
+    if (reply && !this.device.reply(reply)) this.ops.abandoned(h, reply);
   }
 
   private init(unique: bigint, body: Reader): Buffer {
