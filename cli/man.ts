@@ -10,7 +10,7 @@ const EXIT_MEANING: Record<keyof typeof EXIT, string> = {
   error: 'an error: the message says what was expected, what was found and what to do',
   usage: 'a usage error or a bad world name',
   conflict: 'a merge refused because of conflicts',
-  busy: 'busy: a merge in progress, the registry locked',
+  busy: 'busy: a merge in progress, the registry locked, a mount in use',
   notFound: 'no such world',
 };
 
@@ -68,7 +68,7 @@ export function worldctlManPage(program: Command, version: string): string {
     '.TP', bold('WORLDFS_TRANSPORT'), roff('the default transport of the worldfs daemons it starts (see worldfs(1))'),
     '.SH FILES',
     '.TP', bold('<home>/worlds.xml'), roff('the world graph, replaced atomically under worlds.lock'),
-    '.TP', bold('<home>/worlds/<id>/layer'), roff('a world\'s own layer; its worldfs.log next to it'),
+    '.TP', bold('<home>/worlds/<id>/layer'), roff('a world\'s own layer; next to it worldfs.log (its daemon\'s and init\'s messages) and output.log (what its detached processes print: worldctl logs)'),
     '.SH SEE ALSO', `${bold('worldfs')}(1), ${bold('unshare')}(1), ${bold('nsenter')}(1)`,
     '',
   );
