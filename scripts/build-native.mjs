@@ -1,5 +1,5 @@
-// Post-install step: compile the project's three small C pieces with the machine's C compiler
-// (present wherever npm builds addons) into dist/:
+// Post-install step (and, with --if-stale, the first step of npm run build): compile the project's
+// three small C pieces with the machine's C compiler (present wherever npm builds addons) into dist/:
 //   dist/worldinit     PID 1 of every world (src/ns/worldinit.c)
 //   dist/worldshim     the parent of a command in a world, exec'd by nsenter (src/ns/worldshim.c);
 //                      static, so its exec inside a world loads nothing through the world's view
@@ -7,7 +7,7 @@
 //                      src/host/fanotify.c and fanotify-events.c, with a reader thread: -pthread), against
 //                      Node's own headers (npm's nodedir, else next to the node binary)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,9 +18,16 @@ const cc = process.env.CC || 'cc';
 const headers = [process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include', 'node'),
   join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => d && existsSync(join(d, 'node_api.h')));
 if (!headers) throw new Error("Node's headers (node_api.h) were not found; set npm_config_nodedir");
-const run = (args) => execFileSync(cc, args, { stdio: 'inherit' });
-run(['-O2', '-Wall', '-Werror', '-o', join(dist, 'worldinit'), join(root, 'src', 'ns', 'worldinit.c')]);
-run(['-O2', '-Wall', '-Werror', '-static', '-o', join(dist, 'worldshim'), join(root, 'src', 'ns', 'worldshim.c')]);
-run(['-O2', '-Wall', '-Werror', '-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=syscalls',
-  '-pthread', '-o', join(dist, 'syscalls.node'), join(root, 'src', 'host', 'syscalls.c'), join(root, 'src', 'host', 'fanotify.c'), join(root, 'src', 'host', 'fanotify-events.c'),
-  join(root, 'src', 'host', 'fuse-passthrough.c')]);
+// --if-stale (npm run build): compile only an output older than one of its sources or headers, so
+// that a checkout updated with git pull gets the C side it needs without a second npm ci.
+const ifStale = process.argv.includes('--if-stale');
+const mtime = (f) => { try { return statSync(f).mtimeMs; } catch { return -1; } };
+const hostHeaders = ['syscalls.h', 'fanotify.h', 'fanotify-events.h', 'fuse-passthrough.h'].map((h) => join(root, 'src', 'host', h)).filter(existsSync);
+const build = (out, sources, extra, deps = []) => {
+  if (ifStale && mtime(out) >= Math.max(...[...sources, ...deps].map(mtime))) return;
+  execFileSync(cc, ['-O2', '-Wall', '-Werror', ...extra, '-o', out, ...sources], { stdio: 'inherit' });
+};
+build(join(dist, 'worldinit'), [join(root, 'src', 'ns', 'worldinit.c')], []);
+build(join(dist, 'worldshim'), [join(root, 'src', 'ns', 'worldshim.c')], ['-static']);
+build(join(dist, 'syscalls.node'), ['syscalls.c', 'fanotify.c', 'fanotify-events.c', 'fuse-passthrough.c'].map((c) => join(root, 'src', 'host', c)),
+  ['-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=syscalls', '-pthread'], hostHeaders);
