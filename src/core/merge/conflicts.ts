@@ -33,16 +33,17 @@ export function findConflicts(layers: readonly MergedLayer[], currentIdentity: (
       const now = currentIdentity(path);
       if (now !== seen) out.push({ path, world: layer.world, seen, now });
     }
-    // A directory the layer deleted, moved away or replaced (a whiteout; an opaque or redirected
-    // directory, or a file, in its place) takes what was inside with it: what the world saw in there
-    // before its first change counts as well. Without this, a file changed in the ancestor after
-    // the child changed it and then moved or recreated its directory would be lost silently. What
-    // it saw there came from a lower merged layer if one replaced a directory above it (or changed
-    // the path itself: decided): that layer's record counts, as above.
+    // A directory the layer deleted or moved away (a whiteout) takes what was inside with it: what
+    // the world saw in there before its first change counts as well. Without this, a file changed
+    // in the ancestor after the child changed it and then moved its directory would be lost silently.
+    // What it saw there came from a lower merged layer if one replaced a directory above it (or
+    // changed the path itself: decided): that layer's record counts, as above. Under a directory
+    // the layer itself replaced ('entry': opaque, redirected) records are not compared: under a
+    // redirect they name what the child moved there, which the ancestor has under the old name.
     for (const [path, seen] of layer.seen) {
       if (layer.touched.has(path) || decided.has(path) || hidingAncestor(lower, path) !== undefined) continue;
       const removedWith = hidingAncestor(layer.touched, path);
-      if (removedWith === undefined) continue;
+      if (removedWith === undefined || layer.touched.get(removedWith) !== 'whiteout') continue;
       decided.add(path);
       const now = currentIdentity(path);
       if (now !== seen) out.push({ path, world: layer.world, seen, now, removedWith });
