@@ -7,18 +7,13 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweepUnder } from '../helpers/procs.js';
-import { listRecursive, spawnWorldctl, WORLDCTL } from '../helpers/worldctl.js';
+import { listRecursive, WORLDCTL, worldctlAt } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
 
-const ctl = (...args: string[]) => spawnWorldctl(home, args);
-function ok(...args: string[]): string {
-  const r = ctl(...args);
-  expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
-  return r.out;
-}
+const { ctl, ok } = worldctlAt(() => home);
 /** worldctl shell NAME with `input` on stdin (bounded: a hang detector, not a speed check). */
 function shell(name: string, input: string, ...extra: string[]) {
   const r = spawnSync(WORLDCTL, ['shell', name, ...extra], { env: { ...process.env, WORLDOS_HOME: home }, input, encoding: 'utf8', timeout: 60_000 });

@@ -6,17 +6,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweepUnder, waitFor } from '../helpers/procs.js';
-import { spawnWorldctl, WORLDCTL } from '../helpers/worldctl.js';
+import { WORLDCTL, worldctlAt } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
-const ctl = (...args: string[]) => spawnWorldctl(home, args);
-function ok(...args: string[]): string {
-  const r = ctl(...args);
-  expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
-  return r.out;
-}
+const { ctl, ok } = worldctlAt(() => home);
 
 beforeEach(() => {
   tmp = tempDir('worldos-logs-');
