@@ -50,20 +50,22 @@ export async function umountWorld(ctx: WorldsContext, name: string): Promise<Umo
   const reg = ctx.store.read();
   const w = mustFindByName(reg, name);
   const file = ctx.layout.daemonFile(w.id);
-  const where = liveDaemon(file)?.mountpoint ?? deadMount(file);
+  const live = liveDaemon(file);
+  const where = live?.mountpoint ?? deadMount(file);
   const aliases = aliasMounts(ctx.layout.aliasesFile(w.id));
   if (!where && aliases.length === 0) throw new WorldError('IO', `world "${w.name}" is not mounted; nothing to unmount`);
   const unmounted: string[] = [];
   const busy: UmountResult['busy'][number][] = [];
-  const dead = where && !liveDaemon(file) ? deadView(ctx, w.id, liveInit(ctx, w.id)) : undefined;
+  const init = liveInit(ctx, w.id);
+  const dead = where && !live ? deadView(ctx, w.id, init) : undefined;
   if (dead && dead.users.length > 0) {
     // Unmounting would leave them broken, and revive without the place to mount the view again.
     throw usedDeadView(ctx, w, dead, 'unmounting it would not end them');
   }
-  if (where && liveInit(ctx, w.id) && liveDaemon(file)) {
+  if (where && init && live) {
     // Its own processes' root: `worldctl stop` ends them and the view together.
     const dev = findFuseMount(where)?.dev;
-    busy.push({ mountpoint: where, users: dev === undefined ? [] : mountUsers(dev, new Set([process.pid, liveDaemon(file)!.pid])) });
+    busy.push({ mountpoint: where, users: dev === undefined ? [] : mountUsers(dev, new Set([process.pid, live.pid])) });
   } else if (where) {
     await stopDaemon(file);
     removeMountDir(ctx.layout, where);
