@@ -50,10 +50,9 @@ function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean):
   if (!f) return 0;
   const mode = c.passthrough.open(node.id, fh, f.fd, readOnly, f.own);
   if (mode === 'conflict') {
-    const at = c.nodes.pathOf(node);
-    const ino = at === undefined ? -1 : c.fs.getattr(at).ino; // st_ino survives the copy-up
     c.fs.release(fh);
-    c.detach(node, ino);
+    const at = c.nodes.pathOf(node);
+    c.detach(node, at === undefined ? -1 : c.fs.getattr(at).ino); // st_ino survives the copy-up
     throw fsError('ESTALE', `${f.path}: copied up while open with passthrough to its old copy; the name moves to a new node`);
   }
   if (mode > 0) node.passthroughUsed = true;
