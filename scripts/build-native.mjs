@@ -1,8 +1,10 @@
 // Post-install step (and, with --if-stale, the first step of npm run build): compile the project's
-// three small C pieces with the machine's C compiler (present wherever npm builds addons) into dist/:
+// small C pieces with the machine's C compiler (present wherever npm builds addons) into dist/:
 //   dist/worldinit     PID 1 of every world (src/ns/worldinit.c)
 //   dist/worldshim     the parent of a command in a world, exec'd by nsenter (src/ns/worldshim.c);
 //                      static, so its exec inside a world loads nothing through the world's view
+//   dist/worldrun      `worldctl run` without Node while a run ticket vouches for it (src/ns/worldrun.c);
+//                      static: no dynamic loader on the path of every command run in a world
 //   dist/syscalls.node utimensat / mknod / renameat2 / fanotify / FUSE passthrough ioctls for worldfs (src/host/syscalls.c,
 //                      src/host/fanotify.c and fanotify-events.c, with a reader thread: -pthread), against
 //                      Node's own headers (npm's nodedir, else next to the node binary)
@@ -29,5 +31,6 @@ const build = (out, sources, extra, deps = []) => {
 };
 build(join(dist, 'worldinit'), [join(root, 'src', 'ns', 'worldinit.c')], []);
 build(join(dist, 'worldshim'), [join(root, 'src', 'ns', 'worldshim.c')], ['-static']);
+build(join(dist, 'worldrun'), [join(root, 'src', 'ns', 'worldrun.c')], ['-static']);
 build(join(dist, 'syscalls.node'), ['syscalls.c', 'fanotify.c', 'fanotify-events.c', 'fuse-passthrough.c'].map((c) => join(root, 'src', 'host', c)),
   ['-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=syscalls', '-pthread'], hostHeaders);

@@ -44,8 +44,11 @@ export interface MountRequest {
   readonly fence?: string;
 }
 
+/** The fence directory of the daemon that logs to `logFile` (mountArgs gives it `fence=` there). */
+export const fenceDirOf = (logFile: string): string => join(dirname(logFile), 'fence');
+
 /** Where the daemon of a request watches for fences. */
-const fenceOf = (r: MountRequest) => r.fence ?? join(dirname(r.log), 'fence');
+const fenceOf = (r: MountRequest) => r.fence ?? fenceDirOf(r.log);
 
 const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
 
@@ -125,7 +128,7 @@ export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promi
  * where no watch can be had (the inotify limits reached).
  */
 export async function fenceDaemon(logFile: string, recordFile: string, boundMs = 5000): Promise<void> {
-  const dir = join(dirname(logFile), 'fence');
+  const dir = fenceDirOf(logFile);
   if (!existsSync(dir) || !liveDaemon(recordFile)) return;
   const name = `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
   const f = join(dir, name);

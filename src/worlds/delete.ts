@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeTree } from '../host/remove-tree.js';
+import { dropRunTicket } from './run-ticket.js';
 import { isAlive, refOf } from '../host/process-identity.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import { WorldError } from '../core/world-error.js';
@@ -77,6 +78,7 @@ export async function finishDeletes(ctx: WorldsContext, ids?: readonly string[])
     const mountpoint = liveDaemon(file)?.mountpoint ?? deadMount(file);
     await stopDaemon(file);
     removeTree(ctx.layout.worldDir(id));
+    dropRunTicket(ctx.layout.home, findById(reg, id)!.name);
     // Nothing of it stays: its mount directories (its own, its aliases') and daemon stack files.
     removeViewLeftovers(ctx.layout, id, mountpoint, aliases);
   }

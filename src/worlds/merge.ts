@@ -7,6 +7,7 @@
 // journaled before it runs and each step's completion is logged; every later worldctl call that
 // finds a journal whose owner is dead finishes the merge (roll forward).
 import { removeTree } from '../host/remove-tree.js';
+import { dropRunTicket } from './run-ticket.js';
 import { planBystanders, type BystanderPins } from '../core/merge/bystanders.js';
 import { findConflicts, type MergedLayer } from '../core/merge/conflicts.js';
 import { planApplyPass, planRedirectPass, sourceRedirects, touchedPaths, type PlanInput } from '../core/merge/plan.js';
@@ -255,6 +256,7 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
   const at = new Date();
   for (const id of j.fold) adoptOutput(ctx.layout, { id, name: findById(reg, id)?.name ?? id }, { id: into.id, name: into.name }, at);
   for (const id of j.fold) removeTree(ctx.layout.worldDir(id));
+  for (const id of j.fold) { const w = findById(reg, id); if (w) dropRunTicket(ctx.layout.home, w.name); }
   // A merged world whose view was not mounted leaves nothing; an alias keeps its directory and stack file.
   for (const id of j.fold) if (!j.aliases.includes(id)) removeWorldLeftovers(ctx.layout, id);
   emptyTrash(files.trash);

@@ -6,8 +6,8 @@ import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromIo } from '../registry/io-error.js';
 
-/** The store's subdirectories that hold worlds' data, layers, stacks, journals and mountpoints. */
-export const PRIVATE_DIRS = ['worlds', 'stacks', 'journal', 'mnt'] as const;
+/** The store's subdirectories that hold worlds' data, layers, stacks, journals, mountpoints and run tickets. */
+export const PRIVATE_DIRS = ['worlds', 'stacks', 'journal', 'mnt', 'tickets'] as const;
 
 /**
  * Make `home`'s data directories exist with mode 0700 (tightened when an older store left them

@@ -3,7 +3,7 @@
 // keeps (a cgroup as root, its PID namespaces rootless: src/ns/membership.ts), and its view as
 // root. Rootless, the outermost world also gets a user namespace mapping the caller to root.
 // run / ps / stop live here.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorldError } from '../core/world-error.js';
@@ -14,9 +14,10 @@ import { RELAY_FD, runDetached, runForeground, SHIM_FD, startInit } from '../ns/
 import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { deadMount, fenceDaemon, liveDaemon, stopDaemon } from './daemon.js';
+import { deadMount, fenceDaemon, fenceDirOf, liveDaemon, stopDaemon } from './daemon.js';
 import { deadView, programsAmong } from './dead-view.js';
 import { underStartLock } from './start-lock.js';
+import { dropRunTicket, registryStat, rootDeviceOf, writeRunTicket } from './run-ticket.js';
 import type { ProcessInfo } from './contents.js';
 import { silentProgress } from '../progress.js';
 
@@ -86,6 +87,7 @@ export interface RunRequest {
 
 /** Run a command in a world: the exit code (foreground) or the launcher's pid (detached). */
 export async function runInWorld(ctx: WorldsContext, name: string, req: RunRequest, mountWorld: (w: World) => Promise<string>): Promise<number> {
+  const registry = registryStat(ctx.store.file); // before the read: a ticket never vouches for a newer file
   const reg = ctx.store.read();
   const w = mustFindByName(reg, name);
   if (w.base) throw new WorldError('IS_BASE', `"${w.name}" is the base world; run commands in a world created from it`);
@@ -103,7 +105,21 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   const shim = nativeBin('worldshim');
   if (req.detach) return runDetached(argv, env, shim, ctx.layout.outputLog(w.id));
+  if (registry && !rootless()) issueTicket(ctx, w, registry, init);
   return runForeground(argv, env, shim);
+}
+
+/** Let dist/worldrun run the world's next commands without Node (run-ticket.ts), if its view is live. */
+function issueTicket(ctx: WorldsContext, w: World, registry: BigIntStats, init: ProcessRef): void {
+  const daemon = liveDaemon(ctx.layout.daemonFile(w.id));
+  const rootDevice = rootDeviceOf(init.pid);
+  if (!daemon || rootDevice === undefined) return dropRunTicket(ctx.layout.home, w.name);
+  const fence = fenceDirOf(ctx.layout.logFile(w.id));
+  writeRunTicket(ctx.layout.home, w.name, {
+    registry, id: w.id, init, daemon, rootDevice,
+    ...(existsSync(fence) ? { fence } : {}),
+    ...(ctx.membership.joinFile(w.id) !== undefined ? { cgroup: ctx.membership.joinFile(w.id) } : {}),
+  });
 }
 
 /**

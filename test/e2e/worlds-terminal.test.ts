@@ -15,6 +15,8 @@ import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let env: NodeJS.ProcessEnv;
+/** The environment of `worldctl run`: env, and which path it must take. */
+let runEnv: NodeJS.ProcessEnv;
 
 beforeAll(() => {
   tmp = tempDir('worldos-tty-');
@@ -38,7 +40,7 @@ function onPty(script: string, drive: (write: (s: string) => void, output: () =>
   // script(1) runs cmd with $SHELL, and the terminal's Ctrl-C reaches that shell too. bash waits to
   // see whether its child died of the SIGINT (and goes on when worldctl exited with 130); dash, the
   // /bin/sh a CI job may have as $SHELL, dies of it at once. The terminal's shell is bash here.
-  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: { ...env, SHELL: '/bin/bash' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: { ...runEnv, SHELL: '/bin/bash' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
@@ -54,96 +56,104 @@ async function waitForOutput(output: () => string, text: string): Promise<void> 
   expect(output()).toContain(text);
 }
 
-describe('the terminal in a world', () => {
-  it('an interactive program sees a terminal and reads what is typed', async () => {
-    const r = await onPty('test -t 0 && test -t 1 && echo on-a-tty; printf "name? "; read name; echo "hello, $name"', async (write, output) => {
-      await waitForOutput(output, 'name? ');
-      write('world\r');
-    });
-    expect(r.out).toContain('on-a-tty');
-    expect(r.out).toContain('hello, world');
-    expect(r.code).toBe(0);
-  });
-
-  it('Ctrl-C reaches the program inside the world, and worldctl exits with its status (130)', async () => {
-    // The handler takes a second: worldctl must not return (and hand the terminal back) before it ends.
-    const r = await onPty('trap "sleep 1; echo caught-INT; exit 130" INT; echo ready; while :; do sleep 1; done', async (write, output) => {
-      await waitForOutput(output, 'ready');
-      write('\x03');
-    });
-    expect(r.out).toContain('caught-INT');
-    expect(r.out.indexOf('caught-INT')).toBeLessThan(r.out.indexOf('worldctl-returned'));
-    expect(r.code).toBe(130);
-  });
-
-  it('a real Ctrl-C ends a command that does not handle it, and worldctl exits 130 (128+SIGINT)', async () => {
-    const r = await onPty('echo ready; exec sleep 300', async (write, output) => {
-      await waitForOutput(output, 'ready');
-      await waitFor('sleep 300 in the world', () => psOfT().includes('sleep 300'), 60_000);
-      write('\x03');
-    });
-    expect(r.code).toBe(130);
-    expect(psOfT()).not.toContain('sleep 300');
-  });
-
-  it('a Ctrl-C reaches the command once, not again through worldctl', async () => {
-    const counter = 'import signal, sys, time; n = [0]; signal.signal(signal.SIGINT, lambda *a: n.__setitem__(0, n[0] + 1)); print("ready", flush=True); sys.stdin.readline(); time.sleep(1); print("INTs:", n[0], flush=True)';
-    const r = await onPty(`exec python3 -c '"'"'${counter}'"'"'`, async (write, output) => {
-      await waitForOutput(output, 'ready');
-      write('\x03');
-      write('\r');
-    });
-    expect(r.out).toContain('INTs: 1');
-    expect(r.code).toBe(0);
-  });
-});
-
 /** The command lines `worldctl ps T` lists. */
 function psOfT(): string {
   return spawnSync(WORLDCTL, ['ps', 'T'], { env, encoding: 'utf8' }).stdout;
 }
 
-describe('signals sent to worldctl alone', () => {
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
-    it(`${sig} reaches the command in the world, and worldctl exits with 128+${constants.signals[sig]}`, async () => {
-      const marker = `sleep 3${constants.signals[sig]}0`; // a command line of its own per case
-      const child = spawn(WORLDCTL, ['run', 'T', '--', 'sh', '-c', `exec ${marker}`], { env, stdio: 'ignore' });
-      const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-      const bound = setTimeout(() => child.kill('SIGKILL'), 120_000); // a hang detector, not a speed check
-      await waitFor(`${marker} in the world`, () => psOfT().includes(marker), 60_000);
-      child.kill(sig);
-      const code = await exited;
-      clearTimeout(bound);
-      expect(code).toBe(128 + constants.signals[sig]);
-      expect(psOfT()).not.toContain(marker);
+// Each case runs twice: through Node (WORLDCTL_FASTPATH=off) and through dist/worldrun, which must
+// take it (require: exit 125 otherwise), on the ticket the Node runs left (src/worlds/run-ticket.ts).
+for (const path of ['off', 'require'] as const) {
+describe(path === 'off' ? 'worldctl run through Node' : 'worldctl run through dist/worldrun', () => {
+  beforeAll(() => { runEnv = { ...env, WORLDCTL_FASTPATH: path }; });
+
+  describe('the terminal in a world', () => {
+    it('an interactive program sees a terminal and reads what is typed', async () => {
+      const r = await onPty('test -t 0 && test -t 1 && echo on-a-tty; printf "name? "; read name; echo "hello, $name"', async (write, output) => {
+        await waitForOutput(output, 'name? ');
+        write('world\r');
+      });
+      expect(r.out).toContain('on-a-tty');
+      expect(r.out).toContain('hello, world');
+      expect(r.code).toBe(0);
     });
-  }
-});
 
-describe('how a command enters the world', () => {
-  it('through util-linux nsenter, whose child is the shim, the command\'s parent; ps lists neither', async () => {
-    const child = spawn(WORLDCTL, ['run', 'T', '--', 'sh', '-c', 'exec sleep 377'], { env, stdio: 'ignore' });
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-    try {
-      await waitFor('sleep 377 in the world', () => psOfT().includes('sleep 377'), 60_000);
-      const row = psOfT().split('\n').find((l) => l.includes('sleep 377'))!;
-      const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-      const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      const shim = parentOf(Number(row.trim().split(/\s+/)[0]));
-      expect(cmdline(shim)).toMatch(/^\/proc\/self\/fd\/\d+ --self \d+ .*--world T .*-- sh -c exec sleep 377/);
-      expect(cmdline(parentOf(shim))).toMatch(/^nsenter --target=\d+ .*--pid --mount --uts --ipc --root --wd -- \/proc\/self\/fd\//);
-      expect(psOfT().split('\n').filter((l) => l.includes('sleep 377'))).toHaveLength(1);
-    } finally {
-      child.kill('SIGTERM');
+    it('Ctrl-C reaches the program inside the world, and worldctl exits with its status (130)', async () => {
+      // The handler takes a second: worldctl must not return (and hand the terminal back) before it ends.
+      const r = await onPty('trap "sleep 1; echo caught-INT; exit 130" INT; echo ready; while :; do sleep 1; done', async (write, output) => {
+        await waitForOutput(output, 'ready');
+        write('\x03');
+      });
+      expect(r.out).toContain('caught-INT');
+      expect(r.out.indexOf('caught-INT')).toBeLessThan(r.out.indexOf('worldctl-returned'));
+      expect(r.code).toBe(130);
+    });
+
+    it('a real Ctrl-C ends a command that does not handle it, and worldctl exits 130 (128+SIGINT)', async () => {
+      const r = await onPty('echo ready; exec sleep 300', async (write, output) => {
+        await waitForOutput(output, 'ready');
+        await waitFor('sleep 300 in the world', () => psOfT().includes('sleep 300'), 60_000);
+        write('\x03');
+      });
+      expect(r.code).toBe(130);
+      expect(psOfT()).not.toContain('sleep 300');
+    });
+
+    it('a Ctrl-C reaches the command once, not again through worldctl', async () => {
+      const counter = 'import signal, sys, time; n = [0]; signal.signal(signal.SIGINT, lambda *a: n.__setitem__(0, n[0] + 1)); print("ready", flush=True); sys.stdin.readline(); time.sleep(1); print("INTs:", n[0], flush=True)';
+      const r = await onPty(`exec python3 -c '"'"'${counter}'"'"'`, async (write, output) => {
+        await waitForOutput(output, 'ready');
+        write('\x03');
+        write('\r');
+      });
+      expect(r.out).toContain('INTs: 1');
+      expect(r.code).toBe(0);
+    });
+  });
+
+  describe('signals sent to worldctl alone', () => {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
+      it(`${sig} reaches the command in the world, and worldctl exits with 128+${constants.signals[sig]}`, async () => {
+        const marker = `sleep 3${constants.signals[sig]}0`; // a command line of its own per case
+        const child = spawn(WORLDCTL, ['run', 'T', '--', 'sh', '-c', `exec ${marker}`], { env: runEnv, stdio: 'ignore' });
+        const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+        const bound = setTimeout(() => child.kill('SIGKILL'), 120_000); // a hang detector, not a speed check
+        await waitFor(`${marker} in the world`, () => psOfT().includes(marker), 60_000);
+        child.kill(sig);
+        const code = await exited;
+        clearTimeout(bound);
+        expect(code).toBe(128 + constants.signals[sig]);
+        expect(psOfT()).not.toContain(marker);
+      });
     }
-    expect(await exited).toBe(128 + constants.signals.SIGTERM);
   });
-});
 
-describe('a command that is not there', () => {
-  it('says which world and which command, and worldctl exits 127', async () => {
-    const r = await runBounded(WORLDCTL, ['run', 'T', '--', 'no-such-command-here', 'arg'], { env, timeoutMs: 120_000 });
-    expect(r.status).toBe(127);
-    expect(r.stderr).toMatch(/world "T".*no-such-command-here/);
+  describe('how a command enters the world', () => {
+    it('through util-linux nsenter, whose child is the shim, the command\'s parent; ps lists neither', async () => {
+      const child = spawn(WORLDCTL, ['run', 'T', '--', 'sh', '-c', 'exec sleep 377'], { env: runEnv, stdio: 'ignore' });
+      const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+      try {
+        await waitFor('sleep 377 in the world', () => psOfT().includes('sleep 377'), 60_000);
+        const row = psOfT().split('\n').find((l) => l.includes('sleep 377'))!;
+        const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+        const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        const shim = parentOf(Number(row.trim().split(/\s+/)[0]));
+        expect(cmdline(shim)).toMatch(/^\/proc\/self\/fd\/\d+ --self \d+ .*--world T .*-- sh -c exec sleep 377/);
+        expect(cmdline(parentOf(shim))).toMatch(/^nsenter --target=\d+ .*--pid --mount --uts --ipc --root --wd -- \/proc\/self\/fd\//);
+        expect(psOfT().split('\n').filter((l) => l.includes('sleep 377'))).toHaveLength(1);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect(await exited).toBe(128 + constants.signals.SIGTERM);
+    });
+  });
+
+  describe('a command that is not there', () => {
+    it('says which world and which command, and worldctl exits 127', async () => {
+      const r = await runBounded(WORLDCTL, ['run', 'T', '--', 'no-such-command-here', 'arg'], { env: runEnv, timeoutMs: 120_000 });
+      expect(r.status).toBe(127);
+      expect(r.stderr).toMatch(/world "T".*no-such-command-here/);
+    });
   });
 });
+}

@@ -1,0 +1,118 @@
+// `worldctl run` without Node (dist/worldrun, src/ns/worldrun.c): it acts only on a run ticket
+// that a run through Node wrote, and only while everything the ticket vouches for still holds;
+// otherwise Node answers, as if worldrun were not there. WORLDCTL_FASTPATH=require makes worldrun
+// fail (125, saying why) where it would hand over, so each case shows which path was taken. Real
+// worlds over /, real processes.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sweepUnder } from '../helpers/procs.js';
+import { WORLDCTL } from '../helpers/worldctl.js';
+import { tempDir } from '../helpers/worldfs.js';
+import { ticketFile } from '../../src/worlds/run-ticket.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let home: string;
+
+/** bin/worldctl on this test's store; `path`: WORLDCTL_FASTPATH (unset: worldrun where it can). */
+function ctl(args: readonly string[], path?: 'off' | 'require') {
+  const env = { ...process.env, WORLDOS_HOME: home, ...(path ? { WORLDCTL_FASTPATH: path } : {}) };
+  const r = spawnSync(WORLDCTL, args, { env, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+function ok(args: readonly string[], path?: 'off' | 'require'): string {
+  const r = ctl(args, path);
+  if (r.code !== 0) throw new Error(`worldctl ${args.join(' ')} exited ${r.code}: ${r.err}`);
+  return r.out;
+}
+
+beforeEach(() => {
+  tmp = tempDir('worldos-fastrun-');
+  home = join(tmp.path, 'home');
+  ok(['init', '--base', '/']);
+  ok(['create', 'W']);
+});
+
+afterEach(() => {
+  for (const name of ['W', 'X']) ctl(['delete', name]);
+  sweepUnder(tmp.path);
+  tmp.cleanup();
+});
+
+const probe = ['sh', '-c', 'echo "$PATH|$HOME|$TERM|$A|$(pwd)|$(hostname)"; ls /proc/self/fd | wc -l'];
+
+describe('worldctl run without Node', () => {
+  it('runs nothing before Node has run a command in the world (no ticket)', () => {
+    const r = ctl(['run', 'W', '--', 'true'], 'require');
+    expect(r.code).toBe(125);
+    expect(r.err).toMatch(/no run ticket/);
+  });
+
+  it('gives a command what Node gives it: environment, directory, hostname, descriptors, exit status', () => {
+    const viaNode = ok(['run', '--cwd', '/etc', '-e', 'A=1', '-e', 'HOME=/x', 'W', '--', ...probe], 'off');
+    const native = ok(['run', '--cwd', '/etc', '-e', 'A=1', '-e', 'HOME=/x', 'W', '--', ...probe], 'require');
+    expect(native.split('\n')[0]).toBe(viaNode.split('\n')[0]);
+    expect(native).toMatch(/^\/usr\/local\/sbin:[^|]*\|\/x\|[^|]*\|1\|\/etc\|W\n/);
+    // stdin, stdout, stderr and ls's own directory: neither the relay pipe, nor the shim, nor any
+    // descriptor worldctl's caller left open is handed on (Node's spawn hands on the caller's).
+    expect(native.split('\n')[1]).toBe('4');
+    expect(ok(['--home', home, 'run', 'W', 'echo', 'no', 'dashes'], 'require')).toBe('no dashes\n');
+    expect(ctl(['run', 'W', '--', 'sh', '-c', 'exit 7'], 'require').code).toBe(7);
+    expect(ctl(['run', 'W', '--', 'sh', '-c', 'kill -TERM $$'], 'require').code).toBe(143);
+    expect(ctl(['run', 'W', '--', 'no-such-command'], 'require')).toMatchObject({ code: 127, err: expect.stringMatching(/world "W".*no-such-command/) });
+    // A file it writes is in the world's layer, as through Node.
+    ok(['run', 'W', '--', 'sh', '-c', 'echo made-natively > /root/fast-run-probe'], 'require');
+    expect(existsSync('/root/fast-run-probe')).toBe(false);
+    expect(ok(['ls', 'W'])).toMatch(/A \/root\/fast-run-probe/);
+  });
+
+  it('hands to Node what it does not parse, and Node answers as always', () => {
+    ok(['run', 'W', '--', 'true'], 'off');
+    expect(ctl(['run', 'W'], 'require').err).toMatch(/fast path refused/);
+    const r = ctl(['run', 'W']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/missing required argument 'command'/);
+    expect(ctl(['run', '--detach', 'W', '--', 'true'], 'require').err).toMatch(/an option the fast path does not take/);
+    expect(ctl(['run', 'Nope', '--', 'true']).err).toMatch(/Nope/);
+  });
+
+  it('stops vouching once the registry changes, until Node runs a command again', () => {
+    ok(['run', 'W', '--', 'true'], 'off');
+    ok(['run', 'W', '--', 'true'], 'require');
+    ok(['create', 'X']);
+    expect(ctl(['run', 'W', '--', 'true'], 'require').err).toMatch(/registry changed/);
+    ok(['run', 'W', '--', 'true']); // through Node, which writes a new ticket
+    ok(['run', 'W', '--', 'true'], 'require');
+  });
+
+  it('stops vouching once the world stopped, and Node starts it again', () => {
+    ok(['run', 'W', '--', 'true'], 'off');
+    ok(['stop', 'W']);
+    expect(ctl(['run', 'W', '--', 'true'], 'require').err).toMatch(/init is not the ticket's/);
+    expect(ok(['run', 'W', '--', 'echo', 'again'])).toBe('again\n');
+    ok(['run', 'W', '--', 'true'], 'require');
+  });
+
+  it('never runs a command on a dead view: after its daemon is killed, Node gives the advice', () => {
+    ok(['run', 'W', '--', 'true'], 'off');
+    const id = 'w1';
+    const daemon = Number(readFileSync(join(home, 'worlds', id, 'daemon'), 'utf8').split(' ')[0]);
+    process.kill(daemon, 'SIGKILL');
+    for (let i = 0; i < 200 && existsSync(`/proc/${daemon}`); i++) spawnSync('sleep', ['0.05']);
+    expect(ctl(['run', 'W', '--', 'true'], 'require').err).toMatch(/daemon is not the ticket's/);
+    const r = ctl(['run', 'W', '--', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/worldctl revive/);
+    ok(['revive', 'W']);
+  });
+
+  it('leaves no ticket behind a deleted world', () => {
+    ok(['run', 'W', '--', 'true'], 'off');
+    expect(existsSync(ticketFile(home, 'W'))).toBe(true);
+    ok(['delete', 'W']);
+    expect(existsSync(ticketFile(home, 'W'))).toBe(false);
+    expect(ctl(['run', 'W', '--', 'true']).err).toMatch(/W/);
+  });
+});
