@@ -1,4 +1,5 @@
-// bin/worldctl, the launcher every worldctl command goes through: it loads the one-file bundle
+// bin/worldctl, the launcher every worldctl command goes through (a shell script handing `run` to
+// dist/worldrun first, then bin/worldctl.mjs): it loads the one-file bundle
 // (dist/worldctl.cjs) only while it is newer than tsc's output (dist/cli/main.js), so a `tsc`
 // run alone never leaves it running stale code; it starts Node without NODE_EXTRA_CA_CERTS; it
 // works through a symlink (npm link); and it compiles the bundle from a code cache made for that
@@ -9,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WORLDCTL } from '../helpers/worldctl.js';
+import { REPO, WORLDCTL } from '../helpers/worldctl.js';
 
 let dir: string;
 
@@ -19,6 +20,7 @@ beforeEach(() => {
   mkdirSync(join(dir, 'dist', 'cli'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   copyFileSync(WORLDCTL, join(dir, 'bin', 'worldctl'));
+  copyFileSync(`${WORLDCTL}.mjs`, join(dir, 'bin', 'worldctl.mjs'));
 });
 
 afterEach(() => {
@@ -32,8 +34,9 @@ function entry(file: string, name: string, ageSeconds: number): void {
   utimesSync(join(dir, 'dist', file), t, t);
 }
 
-function launch(bin = join(dir, 'bin', 'worldctl')): string {
-  const r = spawnSync(bin, ['run', 'w', '--', 'true'], { encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' } });
+function launch(bin = join(dir, 'bin', 'worldctl'), args = ['run', 'w', '--', 'true']): string {
+  const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', WORLDOS_HOME: join(dir, 'home') };
+  const r = spawnSync(bin, args, { encoding: 'utf8', env });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.trim();
 }
@@ -62,6 +65,15 @@ describe('bin/worldctl', () => {
     const link = join(dir, 'on-path');
     symlinkSync(join(dir, 'bin', 'worldctl'), link);
     expect(launch(link)).toBe('bundle run w -- true unset');
+  });
+
+  it('hands `run` to dist/worldrun, which hands it to Node unchanged when no run ticket vouches for it', () => {
+    entry('cli/main.js', 'tsc', 60);
+    entry('worldctl.cjs', 'bundle', 10);
+    copyFileSync(join(REPO, 'dist', 'worldrun'), join(dir, 'dist', 'worldrun'));
+    expect(launch()).toBe('bundle run w -- true unset');
+    expect(launch(undefined, ['--home', join(dir, 'home'), 'run', '-e', 'A=1', 'w', 'x'])).toBe(`bundle --home ${join(dir, 'home')} run -e A=1 w x unset`);
+    expect(launch(undefined, ['list', 'run'])).toBe('bundle list run unset');
   });
 
   it('writes a code cache for the bundle at the first start and keeps using it while it matches', () => {
