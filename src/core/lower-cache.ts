@@ -79,7 +79,7 @@ export const NO_LOWER_CACHE: LowerCache = {
 export interface TimedCacheOptions {
   /** How long a generation lives, in ms; Infinity for udba=none. */
   readonly ttlMs: number;
-  /** Listed names plus remembered lookups per generation; past it the generation ends (default 2M). */
+  /** Listed names plus remembered lookups per generation; past it the generation ends (default DEFAULT_MAX_ITEMS). */
   readonly maxItems?: number;
   /** The clock, in ms (tests pass their own). */
   readonly now?: () => number;
@@ -144,6 +144,14 @@ class Generation implements ResolveMemo {
 }
 
 /**
+ * The default bound of a generation: ~200 B of heap an item, so ~50 MiB at most. A `find /` in a
+ * world over / (423k entries) grew the daemon's heap by 180 MB under a bound of 2M; past the bound
+ * the generation ends and what is asked again is read again, while the kernel, which caches what
+ * the daemon answered (notify=), asks again only for what it dropped.
+ */
+export const DEFAULT_MAX_ITEMS = 250_000;
+
+/**
  * One generation at a time, ending `ttlMs` after it began (with 0 and a `turn`: when the turn ends)
  * or when it holds more than `maxItems`.
  */
@@ -158,7 +166,7 @@ export class TimedLowerCache implements LowerCache {
 
   constructor(opts: TimedCacheOptions) {
     this.ttlMs = opts.ttlMs;
-    this.maxItems = opts.maxItems ?? 2_000_000;
+    this.maxItems = opts.maxItems ?? DEFAULT_MAX_ITEMS;
     this.now = opts.now ?? (() => performance.now());
     this.turn = opts.turn;
     this.gen = this.fresh();
