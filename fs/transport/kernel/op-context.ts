@@ -242,7 +242,6 @@ export class OpContext {
       });
       staged.ready.then(() => {
         if (!this.waiting.delete(unique)) return; // interrupted
-        this.fs.union.layers.topChanging(); // the operation writes the top layer, outside dispatch
         try {
           resolve(then());
         } catch (e) {
