@@ -116,7 +116,7 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   const cache = lowerCacheFor(opts.udba, timeout, { turn: loopTurn });
   // The top layer's answers are remembered until the daemon's own writes (LayerWriter, below) or
   // the top layer's watch report them changed (src/core/top-memo.ts).
-  const layers = new HostLayers([upper, ...lowers], format, emptied, cache, new TopMemo());
+  const layers = new HostLayers([upper, ...lowers], format, emptied, cache, new TopMemo({ isMarker: (n) => format.isInternal(n) || format.isReservedName(n) }));
   const check = process.env.WORLDFS_TOP_MEMO_CHECK;
   if (check) layers.onStaleTop = (message) => reportStale(check, upper, message);
   let notifier: LayerNotifier | undefined;

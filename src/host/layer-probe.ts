@@ -5,7 +5,7 @@ import { closeSync, constants, type Dirent } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fsError } from '../core/errors.js';
 import { relJoin } from '../core/paths.js';
-import type { LayerProbe } from '../core/resolve.js';
+import type { DirNodes, LayerProbe, ViewNode } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
 import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
 import type { TopMemo } from '../core/top-memo.js';
@@ -41,7 +41,7 @@ export class HostLayers implements LayerProbe {
     readonly format: WhiteoutFormat,
     emptied: readonly string[] = [],
     readonly cache: LowerCache = NO_LOWER_CACHE,
-    private readonly top?: TopMemo,
+    private readonly top?: TopMemo<ViewNode>,
   ) {
     this.layerCount = roots.length;
     this.emptied = new Set(emptied);
@@ -50,6 +50,10 @@ export class HostLayers implements LayerProbe {
 
   memo(): ResolveMemo | undefined {
     return this.cache.memo();
+  }
+
+  dirNodes(): DirNodes | undefined {
+    return this.top;
   }
 
   /** Replace the set of hidden mountpoints from a list of absolute host paths. */
@@ -110,7 +114,7 @@ export class HostLayers implements LayerProbe {
   }
 
   /** entry(0, rel) through the top memo. */
-  private topEntry(memo: TopMemo, rel: string): RawEntry | undefined {
+  private topEntry(memo: TopMemo<ViewNode>, rel: string): RawEntry | undefined {
     const known = memo.entry(rel);
     if (known === undefined) {
       const e = this.lstatEntry(0, rel);
@@ -127,7 +131,7 @@ export class HostLayers implements LayerProbe {
   }
 
   /** marker(0, rel, spec) through the top memo. */
-  private topMarker(memo: TopMemo, rel: string, spec: MarkerSpec): string | undefined {
+  private topMarker(memo: TopMemo<ViewNode>, rel: string, spec: MarkerSpec): string | undefined {
     const known = memo.marker(rel, spec.name);
     if (known === undefined) {
       const v = this.readMarker(0, rel, spec);

@@ -1,9 +1,10 @@
 // The daemon's top memo (src/core/top-memo.ts) against the layers themselves, over real temporary
 // directories (no mount): random name operations through WorldFs, as a daemon serves them, and
-// after each one every path of a small pool resolves through the memo exactly as it does when
+// changes to the lower layer reported as its watch would; after each one every path of a small
+// pool resolves through the memo (remembered answers and directory nodes) exactly as it does when
 // the layers are read afresh — for each whiteout format. A write that forgot to report itself
-// (LayerWriter) shows as a difference here.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// (LayerWriter), or a node kept past a change it depends on, shows as a difference here.
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -57,11 +58,33 @@ function seen(path: string, probe: LayerProbe, format: ReturnType<typeof whiteou
   }
 }
 
+/**
+ * A change to the lower layer made behind the view, reported as the layer's watch would
+ * (LayerNotifier: the directory's records, and everything at and below the name).
+ */
+function lowerChange(layers: HostLayers, p: string, rng: Prng): void {
+  const rel = p.slice(1);
+  const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+  const host = layers.hostPath(1, rel);
+  let isDir = false;
+  try {
+    isDir = lstatSync(layers.hostPath(1, dir)).isDirectory();
+  } catch { /* missing, or below a file */ }
+  if (isDir) {
+    rmSync(host, { recursive: true, force: true });
+    if (rng.chance(0.5)) mkdirSync(host);
+    else if (rng.chance(0.5)) writeFileSync(host, 'l');
+  }
+  layers.cache.changed(1, dir, false);
+  layers.cache.changed(1, rel, true);
+}
+
 /** One random operation through the view; failures (EEXIST, ENOTEMPTY, ...) are part of the game. */
-function randomOp(fs: WorldFs, rng: Prng): string {
+function randomOp(fs: WorldFs, layers: HostLayers, rng: Prng): string {
   const p = toViewPath(rng.pick(POOL));
   const q = toViewPath(rng.pick(POOL));
   const ops: Array<[string, () => void]> = [
+    ['lower', () => lowerChange(layers, p, rng)],
     ['mkdir', () => fs.mkdir(p, 0o755)],
     ['create', () => fs.release(fs.create(p, 0o644))],
     ['unlink', () => fs.unlink(p)],
@@ -97,7 +120,7 @@ describe.each(FORMATS)('the top memo (whiteout=%s)', (whiteout) => {
       for (let i = 0; i < 150; i++) {
         // Read through the memo first (so it remembers), then change something, then compare.
         for (const p of POOL) seen(p, layers, format);
-        log.push(randomOp(fs, rng));
+        log.push(randomOp(fs, layers, rng));
         for (const p of POOL) {
           expect(seen(p, layers, format), `${p} after:\n${log.join('\n')}`).toEqual(seen(p, fresh, format));
         }

@@ -99,8 +99,8 @@ export function setattr(c: OpContext, r: Request): Reply {
     if (valid & (Fattr.ATIME | Fattr.MTIME)) {
       c.fs.utimens(path(), time(Fattr.ATIME, Fattr.ATIME_NOW, atime, atimensec), time(Fattr.MTIME, Fattr.MTIME_NOW, mtime, mtimensec));
     }
-    c.rekey(node);
-    return c.attrReply(r, (withFh ? c.fs.fgetattr(fh) : undefined) ?? c.fs.getattr(path()));
+    const now = c.rekey(node); // getattr by path: the reply's too, when no handle answers it
+    return c.attrReply(r, (withFh ? c.fs.fgetattr(fh) : undefined) ?? now ?? c.fs.getattr(path()));
   };
   // A truncate through a path copies the bytes that stay; anything else copies metadata (or all, metacopy=off).
   if (valid & Fattr.SIZE && !withFh) return c.afterCopyUp(r, node, run, size);

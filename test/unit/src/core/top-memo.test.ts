@@ -1,6 +1,6 @@
 // The top layer's memo (src/core/top-memo.ts): what it remembers, and exactly what a reported
-// write makes it forget — the written name, its parent's markers, its own markers, and with
-// `deep` everything remembered below it; nothing else.
+// write makes it forget — the written name (and the parent's marker of that name), its own
+// markers, and with `deep` everything remembered below it; nothing else.
 import { describe, expect, it } from 'vitest';
 import { TopMemo } from '../../../../src/core/top-memo.js';
 import type { RawEntry } from '../../../../src/core/whiteout/format.js';
@@ -33,11 +33,11 @@ describe('TopMemo', () => {
     expect(m.marker('a/c', '.wh..wh..opq')).toBeUndefined();
   });
 
-  it('forgets a written name and its parent\'s markers, and keeps its siblings and the rest', () => {
+  it('forgets a written name, and keeps its siblings, its parent\'s markers and the rest', () => {
     const m = filled();
     m.changed('a/c', true);
     expect(m.entry('a/c')).toBeUndefined();
-    expect(m.marker('a', '.wh..wh..opq')).toBeUndefined(); // the name could have been the marker
+    expect(m.marker('a', '.wh..wh..opq')).toBe('y');
     expect(m.entry('a/x')).toBeNull();
     expect(m.entry('a/b')).toEqual(DIR);
     expect(m.entry('a/b/f')).toEqual(FILE);
@@ -45,10 +45,12 @@ describe('TopMemo', () => {
     expect(m.entry('a')).toEqual(DIR);
   });
 
-  it('forgets a marker file written inside a directory through the directory\'s markers', () => {
+  it('forgets a marker kept as an entry of a directory when that entry is written', () => {
     const m = filled();
     m.changed('a/b/.wh..wh..redir', true);
     expect(m.marker('a/b', '.wh..wh..redir')).toBeUndefined();
+    m.changed('a/.wh..wh..opq', true);
+    expect(m.marker('a', '.wh..wh..opq')).toBeUndefined();
     expect(m.entry('a/b/f')).toEqual(FILE);
     expect(m.entry('a/b')).toEqual(DIR);
   });
@@ -66,7 +68,7 @@ describe('TopMemo', () => {
     m.changed('a', true);
     expect(m.entry('a/b/g')).toBeUndefined();
     expect(m.entry('a/c')).toBeUndefined();
-    expect(m.marker('', '.wh..wh..opq')).toBeUndefined();
+    expect(m.marker('', '.wh..wh..opq')).toBeNull();
   });
 
   it('keeps what lies below a directory whose markers alone were written (deep false)', () => {
@@ -96,19 +98,83 @@ describe('TopMemo', () => {
     expect(m.size).toBe(0);
   });
 
-  it('counts what it holds and starts again past its bound', () => {
-    const m = new TopMemo(3);
-    m.setEntry('a', DIR);
+  it('counts what it holds (answers, nodes and directories) and starts again past its bound', () => {
+    const m = new TopMemo({ maxItems: 5 });
+    m.setEntry('a', DIR); // the root's directory memo, and the answer
     m.setEntry('a', DIR); // the same answer again is not one more
     m.setEntry('b', FILE);
-    m.setMarker('a', 'm', 'v');
-    expect(m.size).toBe(3);
+    m.setMarker('a', 'm', 'v'); // a's directory memo, and the marker
+    expect(m.size).toBe(5);
     m.changed('a', true);
-    expect(m.size).toBe(1);
+    expect(m.size).toBe(2);
     m.setEntry('c', FILE);
     m.setEntry('d', FILE);
     m.setEntry('e', FILE);
+    expect(m.size).toBe(5);
+    m.setEntry('f', FILE); // one past the bound: everything goes
     expect(m.size).toBe(0);
     expect(m.entry('b')).toBeUndefined();
+  });
+});
+
+/** A node as the resolver would remember it (the memo never looks into it). */
+const node = (path: string) => ({ path });
+const names = (path: string) => path.split('/').filter((n) => n !== '');
+
+describe('TopMemo: the view\'s directory nodes', () => {
+  /** Nodes remembered for /, /a, /a/b, /a/b/c and /z; entries for a/b's children. */
+  function withNodes(): TopMemo<{ path: string }> {
+    const m = new TopMemo<{ path: string }>({ isMarker: (n) => n.startsWith('.wh.') });
+    for (const p of ['/', '/a', '/a/b', '/a/b/c', '/z']) m.remember(names(p), names(p).length, node(p));
+    m.setEntry('a/b/f', FILE);
+    return m;
+  }
+  const deepest = (m: TopMemo<{ path: string }>, p: string, upTo = names(p).length) => {
+    const d = m.deepest(names(p), upTo);
+    return d && [d.node.path, d.depth];
+  };
+
+  it('gives the deepest remembered directory on the way, up to the depth asked', () => {
+    const m = withNodes();
+    expect(deepest(m, '/a/b/c/x/y')).toEqual(['/a/b/c', 3]);
+    expect(deepest(m, '/a/b/c')).toEqual(['/a/b/c', 3]);
+    expect(deepest(m, '/a/b/c', 2)).toEqual(['/a/b', 2]);
+    expect(deepest(m, '/q/r')).toEqual(['/', 0]);
+    expect(new TopMemo().deepest(['a'], 1)).toBeUndefined();
+  });
+
+  it('forgets the nodes at and below a written name, and keeps those above and beside it', () => {
+    const m = withNodes();
+    m.changed('a/b', false); // a marker xattr on a/b
+    expect(deepest(m, '/a/b/c/x')).toEqual(['/a', 1]);
+    expect(deepest(m, '/z/x')).toEqual(['/z', 1]);
+    expect(m.entry('a/b/f')).toEqual(FILE); // answers about entries below stay
+    m.remember(names('/a/b'), 2, node('/a/b'));
+    expect(deepest(m, '/a/b/c/x')).toEqual(['/a/b', 2]); // remembered again; c stays unknown
+  });
+
+  it('keeps a directory\'s node when an ordinary entry in it is written', () => {
+    const m = withNodes();
+    m.changed('a/b/f', true);
+    expect(deepest(m, '/a/b/c/x')).toEqual(['/a/b/c', 3]);
+    m.changed('a/b/c', true);
+    expect(deepest(m, '/a/b/c/x')).toEqual(['/a/b', 2]);
+  });
+
+  it('forgets the nodes at and below a directory in which a marker name is written', () => {
+    const m = withNodes();
+    m.changed('a/b/.wh.c', true);
+    expect(deepest(m, '/a/b/c/x')).toEqual(['/a', 1]);
+    m.changed('.wh..wh..opq', true);
+    expect(deepest(m, '/z/x')).toBeUndefined();
+  });
+
+  it('forgets every node when the root is written deep, and the root\'s and below for its markers', () => {
+    const m = withNodes();
+    m.changed('', false);
+    expect(deepest(m, '/a/b/c')).toBeUndefined();
+    expect(m.entry('a/b/f')).toEqual(FILE);
+    m.changed('', true);
+    expect(m.entry('a/b/f')).toBeUndefined();
   });
 });
