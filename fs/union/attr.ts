@@ -63,9 +63,11 @@ export function chmod(u: Union, path: ViewPath, mode: number): void {
 /** uid/gid of 0xffffffff (-1) leave that id unchanged. */
 export function chown(u: Union, path: ViewPath, uid: number, gid: number): void {
   const node = u.existing(path);
-  const st = u.stat(node);
-  const newUid = uid === 0xffffffff || uid === -1 ? st.uid : uid;
-  const newGid = gid === 0xffffffff || gid === -1 ? st.gid : gid;
+  const keepUid = uid === 0xffffffff || uid === -1;
+  const keepGid = gid === 0xffffffff || gid === -1;
+  const st = keepUid || keepGid ? u.stat(node) : undefined; // an id left as it is: read it
+  const newUid = keepUid ? st!.uid : uid;
+  const newGid = keepGid ? st!.gid : gid;
   const upper = u.copyUp(node, undefined, true);
   host(() => lchownSync(upper, newUid, newGid));
 }
