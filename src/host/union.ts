@@ -50,6 +50,11 @@ export class Union {
     this.stager = new CopyStager(() => writer.tempPath(), options.fsync);
   }
 
+  /** Release what the union holds open (its seen log): it is no longer served (a reload swapped it out). */
+  close(): void {
+    this.seen?.close();
+  }
+
   /** Note, once per path, what the view showed before the first change to `path` (merge conflicts). */
   noteChange(path: ViewPath, before: ViewNode | undefined): void {
     this.seen?.record(path, before ? this.hostPath(before) : undefined);
