@@ -19,10 +19,13 @@
 //   the nodes at and below `d/n` unknown, or, when `n` is a marker name, those at and below `d`.
 //   Lower layers are the lower cache's (lower-cache.ts): the resolver uses a node only while the
 //   lower memo it was built with still knows it (a lower change drops those resolutions).
-// - The top layer is nobody else's to write while the daemon serves it (as overlayfs's upper).
-//   What is written behind its back anyway is dropped when the top layer's own watch reports it
-//   (fs/layer-notify.ts: `changed` for every event), and a merge that rewrites the layer ends by
-//   SIGUSR1, whose reload builds a new stack and so a new, empty memo (fs/setup.ts).
+// - Other writers of the top layer: the daemons of a merged world's aliases serve the same stack,
+//   a merge rewrites the layer (and ends by SIGUSR1, whose reload builds a new stack and so a new,
+//   empty memo). What they write is dropped when the top layer's own watch reports it
+//   (fs/layer-notify.ts: `changed` for every event; worldctl's fences pass that watch too). Where
+//   nothing reports them (notify=none, rootless, a watch past its budget), answers live no longer
+//   than the mount's time bound for lower layers (`bound`: timeout=/2, one request with timeout=0),
+//   as what is written behind a view's back shows within timeout= (lower-cache.ts, cacheBudget).
 // - Only the daemon's HostLayers has one (fs/setup.ts): every other reader of a stack (merges,
 //   exports, worldctl) reads its top layer afresh.
 import type { RawEntry } from './whiteout/format.js';
@@ -48,6 +51,15 @@ class DirMemo<N> {
 
 const slashOf = (rel: string) => rel.lastIndexOf('/');
 
+/** How long answers live when the top layer's other writers go unreported (see `bound`). */
+export interface TopMemoBound {
+  /** Lifetime in ms; 0: one turn of the event loop (`turn`); Infinity: no bound. */
+  readonly ttlMs: number;
+  readonly now: () => number;
+  /** The current turn of the caller's event loop (src/host/loop-turn.ts). */
+  readonly turn: () => number;
+}
+
 export interface TopMemoOptions {
   /** Past this many remembered answers and directories everything is forgotten (a long walk must not grow it for good). */
   readonly maxItems?: number;
@@ -71,10 +83,24 @@ export class TopMemo<N = unknown> {
   private tick = 0;
   private readonly maxItems: number;
   private readonly isMarker: (name: string) => boolean;
+  private limit: TopMemoBound | undefined;
+  /** When (ms, turn) what is remembered began, under a bound. */
+  private since = 0;
+  private turnAt = 0;
 
   constructor(opts: TopMemoOptions = {}) {
     this.maxItems = opts.maxItems ?? 1 << 17;
     this.isMarker = opts.isMarker ?? (() => false);
+  }
+
+  /**
+   * From now on, forget everything `b.ttlMs` after it began to be remembered (with 0, when the
+   * event loop turns): writes to the top layer made behind the daemon's back are not reported.
+   * Default: no bound (every change is reported).
+   */
+  bound(b: TopMemoBound): void {
+    this.limit = b.ttlMs === Infinity ? undefined : b;
+    this.clear();
   }
 
   /** Remembered answers, nodes and directories, for tests and SIGUSR2. */
@@ -84,6 +110,7 @@ export class TopMemo<N = unknown> {
 
   /** The remembered lstat of `rel`: a RawEntry, null (absent), or undefined (not known). */
   entry(rel: string): RawEntry | null | undefined {
+    if (this.limit !== undefined) this.expire(this.limit);
     const i = slashOf(rel);
     return this.dirs.get(i < 0 ? '' : rel.slice(0, i))?.entries.get(i < 0 ? rel : rel.slice(i + 1));
   }
@@ -96,6 +123,7 @@ export class TopMemo<N = unknown> {
 
   /** The remembered value of marker `name` on directory `rel` (null: none; undefined: not known). */
   marker(rel: string, name: string): string | null | undefined {
+    if (this.limit !== undefined) this.expire(this.limit);
     return this.dirs.get(rel)?.markers.get(name);
   }
 
@@ -109,6 +137,7 @@ export class TopMemo<N = unknown> {
    * known (nothing reported written at or above it since): the node and its depth i (0: the root).
    */
   deepest(names: readonly string[], upTo: number): { node: N; depth: number } | undefined {
+    if (this.limit !== undefined) this.expire(this.limit);
     let d = this.dirs.get('');
     if (d === undefined) return undefined;
     let cut = d.cutAt;
@@ -172,6 +201,15 @@ export class TopMemo<N = unknown> {
   clear(): void {
     this.dirs.clear();
     this.items = 0;
+    if (this.limit !== undefined) {
+      this.since = this.limit.now();
+      this.turnAt = this.limit.turn();
+    }
+  }
+
+  /** Under a bound: forget everything once its lifetime is over. */
+  private expire(b: TopMemoBound): void {
+    if (b.ttlMs > 0 ? b.now() - this.since >= b.ttlMs : b.turn() !== this.turnAt) this.clear();
   }
 
   /** Nodes at and below `d` become unknown (and with `markers`, `d`'s markers are forgotten). */

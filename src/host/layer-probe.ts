@@ -8,7 +8,7 @@ import { relJoin } from '../core/paths.js';
 import type { DirNodes, LayerProbe, ViewNode } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
 import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
-import type { TopMemo } from '../core/top-memo.js';
+import type { TopMemo, TopMemoBound } from '../core/top-memo.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf, knownKindOfMode } from './entry.js';
 import { lstatNoSymlinks, lstatSync, readdirSync, readlinkSync, type ModeAndRdev } from './host-fs.js';
@@ -84,6 +84,14 @@ export class HostLayers implements LayerProbe {
    */
   topChanged(rel: string, deep: boolean): void {
     this.top?.changed(rel, deep);
+  }
+
+  /**
+   * Writes to the top layer made behind the daemon's back go unreported (no watch on it, or not
+   * any more): what the top memo holds lives no longer than `bound` says (TopMemo.bound).
+   */
+  topUnreported(bound: TopMemoBound): void {
+    this.top?.bound(bound);
   }
 
   /**

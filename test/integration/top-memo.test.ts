@@ -111,7 +111,9 @@ describe.each(FORMATS)('the top memo (whiteout=%s)', (whiteout) => {
       const dir = join(base, `${whiteout}-${seed}`);
       for (const d of ['low', 'up', 'work', 'mnt']) mkdirSync(join(dir, d), { recursive: true });
       lowerTree(join(dir, 'low'));
-      const opts = parseArgs(['-o', `lowerdir=${dir}/low,upperdir=${dir}/up,workdir=${dir}/work,whiteout=${whiteout},notify=none`, join(dir, 'mnt')]);
+      // udba=none: nothing changes behind the view's back but what the test reports, so nothing is
+      // forgotten by time (the memo lives as long as with a watch on the top layer).
+      const opts = parseArgs(['-o', `lowerdir=${dir}/low,upperdir=${dir}/up,workdir=${dir}/work,whiteout=${whiteout},notify=none,udba=none`, join(dir, 'mnt')]);
       const { fs, layers } = setup(opts);
       const format = layers.format;
       const fresh = new HostLayers(layers.roots, format);
@@ -130,10 +132,22 @@ describe.each(FORMATS)('the top memo (whiteout=%s)', (whiteout) => {
 });
 
 describe('the top memo', () => {
+  it('keeps nothing past one request (one turn of the event loop) when the top layer is not watched and timeout=0', async () => {
+    const dir = join(base, 'unwatched');
+    for (const d of ['low', 'up/d', 'work', 'mnt']) mkdirSync(join(dir, d), { recursive: true });
+    const opts = parseArgs(['-o', `lowerdir=${dir}/low,upperdir=${dir}/up,workdir=${dir}/work,notify=none,timeout=0`, join(dir, 'mnt')]);
+    const { layers } = setup(opts);
+    expect(seen('/d/x', layers, layers.format)).toEqual({ absent: null });
+    writeFileSync(join(dir, 'up/d/x'), 'x'); // another writer of the layer, which nothing reports
+    expect(seen('/d/x', layers, layers.format)).toEqual({ absent: null }); // the same request: remembered
+    await new Promise((res) => setImmediate(res));
+    expect(seen('/d/x', layers, layers.format)).toMatchObject({ kind: 'file' });
+  });
+
   it('forgets what the top layer\'s watch reports changed behind the daemon\'s back', () => {
     const dir = join(base, 'watch');
     for (const d of ['low', 'up/d', 'work', 'mnt']) mkdirSync(join(dir, d), { recursive: true });
-    const opts = parseArgs(['-o', `lowerdir=${dir}/low,upperdir=${dir}/up,workdir=${dir}/work,notify=none`, join(dir, 'mnt')]);
+    const opts = parseArgs(['-o', `lowerdir=${dir}/low,upperdir=${dir}/up,workdir=${dir}/work,notify=none,udba=none`, join(dir, 'mnt')]);
     const { layers } = setup(opts);
     expect(seen('/d/x', layers, layers.format)).toEqual({ absent: null });
     writeFileSync(join(dir, 'up/d/x'), 'x'); // behind its back: remembered as absent still

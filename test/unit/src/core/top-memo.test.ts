@@ -178,3 +178,39 @@ describe('TopMemo: the view\'s directory nodes', () => {
     expect(m.entry('a/b/f')).toBeUndefined();
   });
 });
+
+describe('TopMemo: bounded, when writes behind the daemon\'s back go unreported', () => {
+  it('forgets everything once its lifetime is over, and not before', () => {
+    let t = 0;
+    const m = new TopMemo();
+    m.bound({ ttlMs: 500, now: () => t, turn: () => 0 });
+    m.setEntry('a', FILE);
+    t = 499;
+    expect(m.entry('a')).toEqual(FILE);
+    t = 500;
+    expect(m.entry('a')).toBeUndefined();
+    m.setEntry('a', DIR); // a new lifetime begins with the first answer after
+    t = 999;
+    expect(m.entry('a')).toEqual(DIR);
+  });
+
+  it('with a lifetime of 0, keeps answers for one turn of the event loop', () => {
+    let turn = 1;
+    const m = new TopMemo<{ path: string }>();
+    m.bound({ ttlMs: 0, now: () => 0, turn: () => turn });
+    m.setEntry('a', FILE);
+    m.remember(['a'], 1, { path: '/a' });
+    expect(m.entry('a')).toEqual(FILE);
+    expect(m.deepest(['a'], 1)?.depth).toBe(1);
+    turn = 2;
+    expect(m.deepest(['a'], 1)).toBeUndefined();
+    expect(m.entry('a')).toBeUndefined();
+  });
+
+  it('is not bounded by an infinite lifetime (udba=none)', () => {
+    const m = new TopMemo();
+    m.bound({ ttlMs: Infinity, now: () => 0, turn: () => 0 });
+    m.setEntry('a', FILE);
+    expect(m.entry('a')).toEqual(FILE);
+  });
+});
