@@ -4,6 +4,7 @@
 import { rmSync } from 'node:fs';
 import { isDirectoryMarker, Redirects, viewChangesOf, type LayerEvent, type ViewChange } from '../src/core/layer-change.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
+import { loopTurn } from '../src/host/loop-turn.js';
 import type { LayerWatch, LayerWatchSink, WatchedLayer } from '../src/host/layer-watch.js';
 import { watchBudget } from '../src/host/layer-watch.js';
 import { watchLayers, type WatchStrategy } from '../src/host/layer-watches.js';
@@ -52,8 +53,9 @@ export class LayerNotifier implements LayerWatchSink {
   readonly counters = { layerEvents: 0, viewChanges: 0, watches: 0 };
 
   /**
-   * Watch `layers` (indices into `host`'s stack; layer 0, the top, only for its redirects: every
-   * change to it is made through the view, which the kernel already knows of). `mountpoint` is
+   * Watch `layers` (indices into `host`'s stack; layer 0, the top, for its redirects and for the
+   * top memo, which forgets what is written there behind the daemon's back: every change made
+   * through the view the kernel already knows of). `mountpoint` is
    * never walked into, even when a lower layer contains it. A file created in `fence` is removed
    * once every change reported before it has been applied (see `fenced`). `strategy`: which
    * watch takes which layer (src/host/layer-watches.ts).
@@ -93,17 +95,26 @@ export class LayerNotifier implements LayerWatchSink {
 
   gone(layer: number, rel: string): void {
     this.redirects.dropUnder(layer, rel);
+    if (layer === 0) this.host.topChanged(rel, true);
   }
 
   changed(events: readonly LayerEvent[]): void {
     const out: ViewChange[] = [];
     const keys = new Map<string, number>();
-    const xattrMarkers = this.host.format.redirect.kind === 'xattr';
+    const { format } = this.host;
+    const xattrMarkers = format.redirect.kind === 'xattr';
+    const xattrTopMarkers = xattrMarkers || format.opaque.kind === 'xattr';
     for (const ev of events) {
       this.counters.layerEvents++;
-      if (isDirectoryMarker(ev.name, this.host.format)) this.readRedirect(ev.layer, ev.dir);
+      if (isDirectoryMarker(ev.name, format)) this.readRedirect(ev.layer, ev.dir);
       else if (xattrMarkers) this.readRedirect(ev.layer, join(ev.dir, ev.name));
-      if (ev.layer === 0) continue;
+      if (ev.layer === 0) {
+        // The daemon's own writes were forgotten as they were made; one made behind its back is
+        // forgotten now (a change of content only may be a marker xattr's, in formats that use them).
+        if (!ev.contentOnly) this.host.topChanged(join(ev.dir, ev.name), true);
+        else if (xattrTopMarkers) this.host.topChanged(join(ev.dir, ev.name), false);
+        continue;
+      }
       // The lower cache keeps listings and markers, not attributes: a file written or chmod'ed
       // leaves it right.
       if (!ev.contentOnly) {
@@ -150,6 +161,7 @@ export class LayerNotifier implements LayerWatchSink {
     this.degradedFlag = true;
     this.host.cache.limit(this.fallback.daemonMs);
     this.host.cache.clear();
+    this.host.topUnreported({ ttlMs: this.fallback.daemonMs, now: () => performance.now(), turn: loopTurn });
     this.target?.setLifetime?.(this.fallback.kernelSeconds);
     this.target?.invalidate?.();
   }

@@ -1,9 +1,10 @@
 // From parsed mount options to a ready WorldFs: check the directories, choose the whiteout format,
 // prepare the work directory. Refuses layouts that would make the daemon read its own mount.
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { whiteoutFormat } from '../src/core/whiteout/index.js';
 import { HostLayers } from '../src/host/layer-probe.js';
 import { cacheBudget, lowerCacheFor } from '../src/core/lower-cache.js';
+import { TopMemo, type TopMemoBound } from '../src/core/top-memo.js';
 import { LayerWriter } from '../src/host/layer-writer.js';
 import { loopTurn } from '../src/host/loop-turn.js';
 import { SeenLog } from '../src/host/seen-log.js';
@@ -113,7 +114,11 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   // event loop: a request reads each lower directory once (a READDIRPLUS's entries, a path's parts).
   const timeout = opts.notify !== 'none' ? Math.max(opts.cacheTimeout, 2 * opts.notifiedTimeout) : opts.cacheTimeout;
   const cache = lowerCacheFor(opts.udba, timeout, { turn: loopTurn });
-  const layers = new HostLayers([upper, ...lowers], format, emptied, cache);
+  // The top layer's answers are remembered until the daemon's own writes (LayerWriter, below) or
+  // the top layer's watch report them changed (src/core/top-memo.ts).
+  const layers = new HostLayers([upper, ...lowers], format, emptied, cache, new TopMemo({ isMarker: (n) => format.isInternal(n) || format.isReservedName(n) }));
+  const check = process.env.WORLDFS_TOP_MEMO_CHECK;
+  if (check) layers.onStaleTop = (message) => reportStale(check, upper, message);
   let notifier: LayerNotifier | undefined;
   let notified = false;
   let notifiedLayers = 0;
@@ -131,11 +136,32 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
     if (notified) ttlMs = Math.max(ttlMs, opts.notifiedTimeout * 1000);
   }
   cache.limit(ttlMs);
-  const writer = new LayerWriter(upper, work);
+  // The top layer's other writers (a merged world's aliases) are reported by its watch; without
+  // one, what is remembered of it lives as long as unreported lower-layer changes may go unseen.
+  if (!notifier?.covers([0])) layers.topUnreported(topBound(cacheBudget(opts.udba, opts.cacheTimeout).daemonMs));
+  const writer = new LayerWriter(upper, work, (rel, deep) => layers.topChanged(rel, deep));
   writer.prepare();
   const seen = opts.seenlog !== undefined ? new SeenLog(opts.seenlog) : undefined;
   const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot, metacopy: opts.metacopy }, seen);
   const fs = new WorldFs(union);
   fs.squash = opts.squash;
   return { fs, mountpoint, layers, notifier, notified, notifiedLayers };
+}
+
+/** The top memo's lifetime when its other writers go unreported: `ttlMs`, or one turn of the event loop with 0. */
+export function topBound(ttlMs: number): TopMemoBound {
+  return { ttlMs, now: () => performance.now(), turn: loopTurn };
+}
+
+/**
+ * $WORLDFS_TOP_MEMO_CHECK=FILE (a test aid): the top memo's answers are checked against the layer,
+ * and each stale one is appended to FILE (stderr when it cannot be), with the upper directory.
+ */
+function reportStale(file: string, upper: string, message: string): void {
+  const line = `worldfs ${process.pid}: top memo of ${upper}: ${message}\n`;
+  try {
+    appendFileSync(file, line);
+  } catch {
+    process.stderr.write(line);
+  }
 }

@@ -34,7 +34,9 @@ export class WorldFs {
    * ancestor's). Open files keep their descriptors: a merge moves files by rename.
    */
   swap(union: Union): void {
+    const old = this.current;
     this.current = union;
+    old.close(); // a staged operation resuming later goes through `union`: the new one
   }
 
   /**
@@ -73,6 +75,11 @@ export class WorldFs {
   }
 
   getattr(path: ViewPath) { return this.squashed(attr.getattr(this.union, path)); }
+  /** getattr, or undefined when the name is not there (no exception: a negative lookup is common). */
+  lookupAttr(path: ViewPath) {
+    const a = attr.lookupAttr(this.union, path);
+    return a && this.squashed(a);
+  }
   /**
    * fstat of an open file (undefined for an unknown handle), with the number the view showed at
    * open; `unlinked`: the view has no name left for it (a lower file then counts 0 links).
@@ -133,6 +140,8 @@ export class WorldFs {
   dropSuidgidAt(path: ViewPath) { killpriv.dropAtPath(this.union, path); }
 
   getxattr(path: ViewPath, name: string) { return xattr.getxattr(this.union, path, name); }
+  /** getxattr, or undefined where it would answer ENODATA (no exception). */
+  findXattr(path: ViewPath, name: string) { return xattr.findXattr(this.union, path, name); }
   listxattr(path: ViewPath) { return xattr.listxattr(this.union, path); }
   setxattr(path: ViewPath, name: string, value: Buffer, flags: number) { xattr.setxattr(this.union, path, name, value, flags); }
   removexattr(path: ViewPath, name: string) { xattr.removexattr(this.union, path, name); }

@@ -4,7 +4,7 @@
 import { closeSync, constants, ftruncateSync, statfsSync, type BigIntStats } from 'node:fs';
 import { accessSync, chmodSync, lchownSync, lstatSync, utimensNs } from '../../src/host/host-fs.js';
 import { fsError } from '../../src/core/errors.js';
-import { isMerged, isUpper } from '../../src/core/resolve.js';
+import { isMerged, isUpper, type ViewNode } from '../../src/core/resolve.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
 import { reportedIno } from '../../src/host/inode-origin.js';
@@ -46,7 +46,16 @@ export function toAttr(st: BigIntStats, merged = false, ino = Number(st.ino)): A
 }
 
 export function getattr(u: Union, path: ViewPath): Attr {
-  const node = u.existing(path);
+  return attrOf(u, u.existing(path));
+}
+
+/** getattr, or undefined when `path`'s directory has no such name (a missing directory is still ENOENT). */
+export function lookupAttr(u: Union, path: ViewPath): Attr | undefined {
+  const r = u.resolve(path);
+  return r.kind === 'found' ? attrOf(u, r.node) : undefined;
+}
+
+function attrOf(u: Union, node: ViewNode): Attr {
   const st = host(() => lstatSync(u.hostPath(node), { bigint: true }));
   const a = toAttr(st, node.entry.kind === 'dir' && isMerged(node), reportedIno(u, node, st));
   a.layer = node.branches[0]!.layer;
@@ -63,9 +72,11 @@ export function chmod(u: Union, path: ViewPath, mode: number): void {
 /** uid/gid of 0xffffffff (-1) leave that id unchanged. */
 export function chown(u: Union, path: ViewPath, uid: number, gid: number): void {
   const node = u.existing(path);
-  const st = u.stat(node);
-  const newUid = uid === 0xffffffff || uid === -1 ? st.uid : uid;
-  const newGid = gid === 0xffffffff || gid === -1 ? st.gid : gid;
+  const keepUid = uid === 0xffffffff || uid === -1;
+  const keepGid = gid === 0xffffffff || gid === -1;
+  const st = keepUid || keepGid ? u.stat(node) : undefined; // an id left as it is: read it
+  const newUid = keepUid ? st!.uid : uid;
+  const newGid = keepGid ? st!.gid : gid;
   const upper = u.copyUp(node, undefined, true);
   host(() => lchownSync(upper, newUid, newGid));
 }

@@ -94,6 +94,11 @@ function setRedirect(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, o
  * overlay whiteouts use renameat2 (RENAME_WHITEOUT, or RENAME_EXCHANGE with the whiteout at `to`).
  */
 function moveInTop(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, dstParent: ViewNode, whiteoutAtDst: boolean, isDir: boolean): void {
+  // Both names change in the top layer (markers are reported by the writer itself).
+  u.writer.writing([upperSrc, u.upperPath(to)], () => moveEntry(u, upperSrc, from, to, dstParent, whiteoutAtDst, isDir));
+}
+
+function moveEntry(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, dstParent: ViewNode, whiteoutAtDst: boolean, isDir: boolean): void {
   const srcParent = u.parentDir(from);
   const srcDir = relOf(srcParent.path);
   const dstDir = relOf(dstParent.path);

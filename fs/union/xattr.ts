@@ -9,11 +9,16 @@ const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
 
 export function getxattr(u: Union, path: ViewPath, name: string): Buffer {
-  const node = u.existing(path);
-  if (u.format.isInternalXattr(name)) throw fsError('ENODATA', name);
-  const v = getXattr(u.hostPath(node), name);
+  const v = findXattr(u, path, name);
   if (v === undefined) throw fsError('ENODATA', name);
   return v;
+}
+
+/** getxattr, or undefined where it answers ENODATA (the kernel asks for security.capability before most writes). */
+export function findXattr(u: Union, path: ViewPath, name: string): Buffer | undefined {
+  const node = u.existing(path);
+  if (u.format.isInternalXattr(name)) return undefined;
+  return getXattr(u.hostPath(node), name);
 }
 
 export function listxattr(u: Union, path: ViewPath): string[] {

@@ -33,9 +33,27 @@ export interface LayerProbe {
   redirectOf(layer: number, rel: string): string | undefined;
   /**
    * Resolutions within the lower layers that may be reused (src/core/lower-cache.ts). Absent or
-   * undefined: none, and every lookup scans the layers. The top layer is always read afresh.
+   * undefined: none, and every lookup scans the layers.
    */
   memo?(): ResolveMemo | undefined;
+  /**
+   * Directories of the view resolved before and remembered with the top layer (the daemon's top
+   * memo, src/core/top-memo.ts), used together with `memo`. Absent or undefined: none, and every
+   * path is resolved from the root.
+   */
+  dirNodes?(): DirNodes | undefined;
+}
+
+/**
+ * The view's directories remembered between requests, by path components. Default contract: a
+ * node is given only while nothing was written in the top layer at or above its path since it
+ * was remembered; the resolver itself checks that its lower part is still the lower memo's.
+ */
+export interface DirNodes {
+  /** The deepest remembered directory among names[0..i), i <= upTo: its node and i (0: the root). */
+  deepest(names: readonly string[], upTo: number): { node: ViewNode; depth: number } | undefined;
+  /** Remember `node`, the directory at names[0..depth). */
+  remember(names: readonly string[], depth: number, node: ViewNode): void;
 }
 
 /** The result of looking one name up in a directory. */
@@ -223,16 +241,34 @@ export function resolve(path: ViewPath, probe: LayerProbe, format: WhiteoutForma
 }
 
 function resolveFrom(path: ViewPath, probe: LayerProbe, format: WhiteoutFormat, fromLayer: number): ChildLookup {
-  let node = rootNode(probe, fromLayer);
   const names = splitView(path);
-  if (names.length === 0) return { kind: 'found', node };
-  for (let i = 0; i < names.length - 1; i++) {
+  const memo = probe.memo?.();
+  const dirs = fromLayer === 0 && memo !== undefined ? probe.dirNodes?.() : undefined;
+  if (dirs === undefined) return walk(rootNode(probe, fromLayer), 0, names, probe, format, undefined);
+  // Start at the deepest directory remembered on the way whose lower part the lower memo still
+  // holds (a lower change drops that, and with it every node built on it); else at the root.
+  const known = dirs.deepest(names, names.length);
+  if (known !== undefined && memo!.lowerOf(known.node) !== undefined) {
+    return known.depth === names.length ? { kind: 'found', node: known.node } : walk(known.node, known.depth, names, probe, format, dirs);
+  }
+  const root = rootNode(probe, 0);
+  dirs.remember(names, 0, root);
+  return walk(root, 0, names, probe, format, dirs);
+}
+
+/** Resolve names[from..] below `node` (the directory at names[0..from)), remembering directories in `dirs`. */
+function walk(node: ViewNode, from: number, names: readonly Name[], probe: LayerProbe, format: WhiteoutFormat, dirs: DirNodes | undefined): ChildLookup {
+  if (from === names.length) return { kind: 'found', node };
+  for (let i = from; i < names.length - 1; i++) {
     const r = lookupChild(node, names[i]!, probe, format);
     if (r.kind === 'absent') throw fsError('ENOENT', r.parent.path + '/' + names[i]);
     if (r.node.entry.kind !== 'dir') throw fsError('ENOTDIR', r.node.path);
     node = r.node;
+    dirs?.remember(names, i + 1, node);
   }
-  return lookupChild(node, names[names.length - 1]!, probe, format);
+  const r = lookupChild(node, names[names.length - 1]!, probe, format);
+  if (dirs !== undefined && r.kind === 'found' && r.node.entry.kind === 'dir') dirs.remember(names, names.length, r.node);
+  return r;
 }
 
 /** Resolve and require the object to exist (ENOENT otherwise). */

@@ -31,7 +31,10 @@
 // (its redirects followed, core/origin.ts), written only when that places it right (see recordAt).
 // A further copy of a copy records what the source reported (the first origin, or the source), so
 // numbers propagate up a child world's stack. Checks cost getattr one lstat of the origin for copies
-// (plus a walk of the origin's path for renamed ones); records are read once per inode and ctime.
+// (plus a walk of the origin's path for renamed ones); records are read once per inode and ctime,
+// and an inode found without one is not asked again while its birth time is the same: a record is
+// only ever written on a new inode (a copy, before it is placed), so an inode never gains one (a
+// merge that moves recorded inodes into a layer reloads every daemon stacking it).
 import type { BigIntStats } from 'node:fs';
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from './host-fs.js';
 import { isFsError } from '../core/errors.js';
@@ -59,8 +62,11 @@ interface StackNumbers {
   readonly keyOf: (string | undefined)[];
   readonly fsIndex: Map<bigint, number>;
   readonly overflow: Map<string, number>;
-  /** Host inode number -> the record inode (dev, ino) carried at ctime `ctimeNs` (null: none). */
-  readonly records: Map<number, { dev: bigint; ctimeNs: bigint; record: OriginRecord | null }>;
+  /**
+   * Host inode number -> the record inode (dev, ino) carried at ctime `ctimeNs` (null: none), and
+   * whether nothing at all is stored on that inode (`none`, for its birth time `btimeNs`).
+   */
+  readonly records: Map<number, { dev: bigint; ctimeNs: bigint; btimeNs: bigint; none: boolean; record: OriginRecord | null }>;
   /** The last device looked up and its index: nearly every call asks for the same one. */
   lastDev: bigint;
   lastIndex: number;
@@ -120,20 +126,27 @@ function tableEntry(format: WhiteoutFormat, root: string, st: { ino: bigint; bir
 function recordAt(s: StackNumbers, layers: HostLayers, layer: number, rel: string, st: BigIntStats): OriginRecord | undefined {
   const key = Number(st.ino);
   const known = s.records.get(key);
-  if (known && known.ctimeNs === st.ctimeNs && known.dev === st.dev) return known.record ?? undefined;
+  if (known && known.dev === st.dev) {
+    if (known.ctimeNs === st.ctimeNs) return known.record ?? undefined;
+    // Nothing stored on this very inode (its ctime changed since: a chmod, a write): it gains nothing.
+    if (known.none && st.birthtimeNs !== 0n && known.btimeNs === st.birthtimeNs) return undefined;
+  }
   let record: OriginRecord | null = null;
+  let none = false;
   const entry = tableEntry(layers.format, layers.hostPath(layer, ''), st);
   try {
     const v = entry === undefined ? getXattr(layers.hostPath(layer, rel), layers.format.origin)?.toString('utf8') : readlinkSync(entry);
+    none = v === undefined;
     const stored = v === undefined ? undefined : decodeOrigin(v);
     if (stored !== undefined && (!stored.byName || st.isDirectory() || st.nlink === 1n)) {
       record = placeRecord(stored, () => originIn(layers, layer, dirOf(rel)));
     }
   } catch (e) {
     if (!isFsError(e) && hostCode(e) === undefined) throw e; // no xattrs here, no entry, gone meanwhile: no record
+    none = entry !== undefined && hostCode(e) === 'ENOENT'; // no table entry for the inode
   }
   if (s.records.size >= RECORD_CACHE_MAX) s.records.clear();
-  s.records.set(key, { dev: st.dev, ctimeNs: st.ctimeNs, record });
+  s.records.set(key, { dev: st.dev, ctimeNs: st.ctimeNs, btimeNs: st.birthtimeNs, none, record });
   return record ?? undefined;
 }
 

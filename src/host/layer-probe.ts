@@ -5,9 +5,10 @@ import { closeSync, constants, type Dirent } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fsError } from '../core/errors.js';
 import { relJoin } from '../core/paths.js';
-import type { LayerProbe } from '../core/resolve.js';
+import type { DirNodes, LayerProbe, ViewNode } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
 import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
+import type { TopMemo, TopMemoBound } from '../core/top-memo.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf, knownKindOfMode } from './entry.js';
 import { lstatNoSymlinks, lstatSync, readdirSync, readlinkSync, type ModeAndRdev } from './host-fs.js';
@@ -17,8 +18,6 @@ import { getXattr } from './xattr.js';
 
 const { O_RDONLY, O_DIRECTORY } = constants;
 const { ENOENT, ENOTDIR, ELOOP } = osConstants.errno;
-/** Top-layer answers remembered at most (past it the memo starts again: a long walk must not grow it for good). */
-const TOP_MEMO_MAX = 65_536;
 
 /**
  * A stack of real directories: roots[0] is the writable top layer.
@@ -34,13 +33,15 @@ export class HostLayers implements LayerProbe {
   private filtering = false;
   /**
    * `cache` remembers lower layers' listings and markers between requests (see lower-cache.ts);
-   * the top layer is always read afresh, since every change made through the view lands there.
+   * `top` the top layer's entries and markers, for a stack whose every top-layer write is reported
+   * through `topChanged` (a daemon's: see top-memo.ts). Without it the top layer is read afresh.
    */
   constructor(
     readonly roots: readonly string[],
     readonly format: WhiteoutFormat,
     emptied: readonly string[] = [],
     readonly cache: LowerCache = NO_LOWER_CACHE,
+    private readonly top?: TopMemo<ViewNode>,
   ) {
     this.layerCount = roots.length;
     this.emptied = new Set(emptied);
@@ -49,6 +50,10 @@ export class HostLayers implements LayerProbe {
 
   memo(): ResolveMemo | undefined {
     return this.cache.memo();
+  }
+
+  dirNodes(): DirNodes | undefined {
+    return this.top;
   }
 
   /** Replace the set of hidden mountpoints from a list of absolute host paths. */
@@ -73,26 +78,28 @@ export class HostLayers implements LayerProbe {
   }
 
   /**
-   * Answers about the top layer (entries, markers) remembered while only requests that change
-   * nothing are served (`topSteady`). The top layer changes only through this daemon's own writes
-   * (and a reload, which makes a new HostLayers): every one of them is preceded by `topChanging`.
-   * A stat walk resolves each path from the root at every request; this makes the top layer's part
-   * of it a hash probe.
+   * The top layer changed at `rel` (LayerWriter reports every write of the daemon's; the top
+   * layer's watch, writes made behind its back): what the top memo holds of it goes, and with
+   * `deep`, all it holds below it. See src/core/top-memo.ts. Without a top memo, nothing to do.
    */
-  private topSeen: Map<string, RawEntry | string | undefined> | undefined;
+  topChanged(rel: string, deep: boolean): void {
+    this.top?.changed(rel, deep);
+  }
 
   /**
-   * The requests served from now on change nothing (until `topChanging`): what they read of the
-   * top layer may be remembered. Default contract: without it, the top layer is read afresh.
+   * Writes to the top layer made behind the daemon's back go unreported (no watch on it, or not
+   * any more): what the top memo holds lives no longer than `bound` says (TopMemo.bound).
    */
-  topSteady(): void {
-    if (this.topSeen === undefined || this.topSeen.size > TOP_MEMO_MAX) this.topSeen = new Map();
+  topUnreported(bound: TopMemoBound): void {
+    this.top?.bound(bound);
   }
 
-  /** Something may write the top layer now (a request that changes something, a copy-up resuming): forget it. */
-  topChanging(): void {
-    this.topSeen = undefined;
-  }
+  /**
+   * Set by a daemon asked to check its top memo ($WORLDFS_TOP_MEMO_CHECK, fs/setup.ts): every
+   * remembered answer is then compared with the layer, and a difference reported here (and the
+   * layer's answer given). A test aid: it costs the system calls the memo saves.
+   */
+  onStaleTop: ((message: string) => void) | undefined;
 
   /** The host path of `rel` in `layer`. */
   hostPath(layer: number, rel: string): string {
@@ -102,14 +109,7 @@ export class HostLayers implements LayerProbe {
 
   entry(layer: number, rel: string): RawEntry | undefined {
     if (this.filtering && this.excluded(layer, rel)) return undefined;
-    if (layer === 0) {
-      const seen = this.topSeen;
-      if (seen === undefined) return this.lstatEntry(0, rel);
-      if (seen.has(rel)) return seen.get(rel) as RawEntry | undefined;
-      const e = this.lstatEntry(0, rel);
-      seen.set(rel, e);
-      return e;
-    }
+    if (layer === 0) return this.top === undefined ? this.lstatEntry(0, rel) : this.topEntry(this.top, rel);
     const slash = rel.lastIndexOf('/');
     // A directory a readdir listed answers from its listing; otherwise one system call. A lookup
     // never lists its parent: in a directory of n entries that made n lookups read n² entries.
@@ -119,6 +119,40 @@ export class HostLayers implements LayerProbe {
     // lstat would follow a symlink swapped in for that directory or an ancestor since: follow none.
     // Top-level names have no ancestor below the (realpath'd) root to follow.
     return slash < 0 ? this.lstatEntry(layer, rel) : this.noSymlinkEntry(layer, rel);
+  }
+
+  /** entry(0, rel) through the top memo. */
+  private topEntry(memo: TopMemo<ViewNode>, rel: string): RawEntry | undefined {
+    const known = memo.entry(rel);
+    if (known === undefined) {
+      const e = this.lstatEntry(0, rel);
+      memo.setEntry(rel, e);
+      return e;
+    }
+    if (this.onStaleTop === undefined) return known ?? undefined;
+    const now = this.lstatEntry(0, rel);
+    if (now?.kind !== known?.kind || now?.rdev !== known?.rdev) {
+      this.onStaleTop(`entry ${JSON.stringify(rel)}: remembered ${known?.kind ?? 'absent'}, the layer has ${now?.kind ?? 'none'}`);
+      memo.setEntry(rel, now);
+    }
+    return now;
+  }
+
+  /** marker(0, rel, spec) through the top memo. */
+  private topMarker(memo: TopMemo<ViewNode>, rel: string, spec: MarkerSpec): string | undefined {
+    const known = memo.marker(rel, spec.name);
+    if (known === undefined) {
+      const v = this.readMarker(0, rel, spec);
+      memo.setMarker(rel, spec.name, v);
+      return v;
+    }
+    if (this.onStaleTop === undefined) return known ?? undefined;
+    const now = this.readMarker(0, rel, spec);
+    if (now !== (known ?? undefined)) {
+      this.onStaleTop(`marker ${spec.name} of ${JSON.stringify(rel)}: remembered ${JSON.stringify(known)}, the layer has ${JSON.stringify(now ?? null)}`);
+      memo.setMarker(rel, spec.name, now);
+    }
+    return now;
   }
 
   /** lstat of `rel` in `layer` by path. */
@@ -231,15 +265,7 @@ export class HostLayers implements LayerProbe {
 
   private marker(layer: number, rel: string, spec: MarkerSpec): string | undefined {
     if (this.filtering && layer > 0 && (this.emptied.has(rel) || this.hidden[layer]?.has(rel))) return undefined;
-    if (layer === 0) {
-      const seen = this.topSeen;
-      if (seen === undefined) return this.readMarker(0, rel, spec);
-      const key = `\0${spec.name}\0${rel}`; // NUL: in no name, so apart from every entry's key
-      if (seen.has(key)) return seen.get(key) as string | undefined;
-      const v = this.readMarker(0, rel, spec);
-      seen.set(key, v);
-      return v;
-    }
+    if (layer === 0) return this.top === undefined ? this.readMarker(0, rel, spec) : this.topMarker(this.top, rel, spec);
     const rec = this.cache.record(layer, rel);
     if (rec === undefined) return this.readMarker(layer, rel, spec);
     // A marker that is an entry of the directory is answered by its listing, when there is one.

@@ -60,6 +60,16 @@ export function watchBudget(env: NodeJS.ProcessEnv = process.env): number {
 const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + name);
 const hostOf = (root: string, rel: string) => (rel === '' ? root : root === '/' ? '/' + rel : root + '/' + rel);
 
+/** A directory's identity (device, inode, birth time): another directory at the path has another. Undefined: none there. */
+function identityOf(path: string): string | undefined {
+  try {
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    return st?.isDirectory() && st.birthtimeNs !== 0n ? `${st.dev}:${st.ino}:${st.birthtimeNs}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** How InotifyLayerWatch walks and what else it watches. */
 export interface WatchOptions {
   /** Names of directories never entered (a work directory). */
@@ -80,6 +90,8 @@ export interface WatchOptions {
 export class InotifyLayerWatch implements LayerWatch {
   /** "layer\0rel" -> watcher. */
   private readonly watchers = new Map<string, FSWatcher>();
+  /** "layer\0rel" -> the identity of the directory its watcher is on, when known for sure (identityOf). */
+  private readonly identities = new Map<string, string>();
   private readonly complete = new Set<number>();
   private readonly roots = new Map<number, WatchedLayer>();
   /** Layer events and fences (layer -1, name: the fence file's path) in the order they came. */
@@ -159,6 +171,7 @@ export class InotifyLayerWatch implements LayerWatch {
       if (l.maxDirs !== undefined && (this.perLayer.get(l.layer) ?? 0) >= l.maxDirs) return false;
       this.perLayer.set(l.layer, (this.perLayer.get(l.layer) ?? 0) + 1);
       let w: FSWatcher;
+      const before = identityOf(path);
       try {
         // A watch is on the inode: it outlives the descriptor a long path was reached through.
         w = atPath(path, (p) => watch(p, { persistent: false }, (type, name) => this.event(l.layer, rel, name, type === 'change')));
@@ -168,6 +181,8 @@ export class InotifyLayerWatch implements LayerWatch {
       }
       w.on('error', () => this.drop(key));
       this.watchers.set(key, w);
+      // The same directory before and after the watch was taken: the watch is on it.
+      if (before !== undefined && identityOf(path) === before) this.identities.set(key, before);
     }
     let names: string[];
     let dirs: string[];
@@ -184,15 +199,23 @@ export class InotifyLayerWatch implements LayerWatch {
     return true;
   }
 
-  /** `change`: IN_MODIFY or IN_ATTRIB (Node's 'change'); otherwise a create, delete or move ('rename'). */
+  /**
+   * `change`: IN_MODIFY or IN_ATTRIB (Node's 'change'); otherwise a create, delete or move
+   * ('rename'), or an attribute change of a directory: libuv reports IN_ATTRIB|IN_ISDIR as a
+   * rename too. A 'rename' of a watched directory that is still the same directory (inode and
+   * birth time, as when its watch was taken) is such a change, and keeps its watches.
+   */
   private event(layer: number, dir: string, name: string | null, change: boolean): void {
     if (this.closed || name === null) return;
-    // A directory created, removed or moved: its watches follow (a moved directory's watch would
-    // keep reporting under the old name).
     const rel = join(dir, name);
     const l = this.roots.get(layer)!;
-    if (!change) this.dropUnder(layer, rel); // written or chmod'ed: the same object, same watches
     const path = hostOf(l.root, rel);
+    const watchKey = `${layer}\0${rel}`;
+    const known = change || this.mounts.has(path) ? undefined : this.identities.get(watchKey);
+    if (known !== undefined && identityOf(path) === known) change = true;
+    // A directory created, removed or moved: its watches follow (a moved directory's watch would
+    // keep reporting under the old name).
+    if (!change) this.dropUnder(layer, rel); // written or chmod'ed: the same object, same watches
     let isDir = false;
     let key: string | undefined;
     try {
@@ -255,5 +278,6 @@ export class InotifyLayerWatch implements LayerWatch {
   private drop(key: string): void {
     this.watchers.get(key)?.close();
     this.watchers.delete(key);
+    this.identities.delete(key);
   }
 }

@@ -1,4 +1,5 @@
-// The only code that writes layer bookkeeping (whiteouts, markers) into the top layer.
+// The only code that writes layer bookkeeping (whiteouts, markers) into the top layer, and the one
+// place every write to the top layer is reported (to the daemon's top memo: src/core/top-memo.ts).
 // Every replacement is made in the work directory first and renamed into place, so a crash
 // leaves either the old entry or the new one.
 import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from './host-fs.js';
@@ -7,10 +8,42 @@ import { host, hostCode, fromHost } from './errors.js';
 import { mknod } from './mknod.js';
 import { removeXattr, setXattr } from './xattr.js';
 
+/**
+ * Told of each write to the top layer: its layer-relative path, and whether what was there or is
+ * there now may be a directory (`deep`: everything below it may have changed too). See TopMemo.changed.
+ */
+export type TopWrites = (rel: string, deep: boolean) => void;
+
 /** Applies LayerOps to the top layer and hands out temporary names in its work directory. */
 export class LayerWriter {
   private counter = 0;
-  constructor(readonly top: string, readonly work: string) {}
+  private readonly topSlash: string;
+  /**
+   * `wrote` hears of every write this writer makes to the top layer, and of those its callers make
+   * themselves and report (`changed`, `writing`). Default: nobody listens.
+   */
+  constructor(readonly top: string, readonly work: string, private readonly wrote?: TopWrites) {
+    this.topSlash = top.endsWith('/') ? top : top + '/';
+  }
+
+  /**
+   * Report that host path `path` was written (created, removed, renamed, replaced; `deep` false:
+   * only its xattrs). Paths outside the top layer (the work directory) are no one's concern.
+   */
+  changed(path: string, deep = true): void {
+    if (this.wrote === undefined) return;
+    if (path === this.top) this.wrote('', deep);
+    else if (path.startsWith(this.topSlash)) this.wrote(path.slice(this.topSlash.length), deep);
+  }
+
+  /** Run `write`, which writes the host paths `paths`, and report them, whether it succeeded or not. */
+  writing<T>(paths: readonly string[], write: () => T): T {
+    try {
+      return write();
+    } finally {
+      for (const p of paths) this.changed(p);
+    }
+  }
 
   /** Create the work directory and empty it: leftovers are interrupted copy-ups, never user data. */
   prepare(): void {
@@ -32,7 +65,11 @@ export class LayerWriter {
   apply(ops: readonly LayerOp[], base?: string): void {
     for (const op of ops) {
       const target = base === undefined ? this.upper(op.rel) : op.rel === '' ? base : base + '/' + op.rel;
-      this.applyOne(op, target);
+      try {
+        this.applyOne(op, target);
+      } finally {
+        this.changed(target, op.op !== 'set-xattr' && op.op !== 'remove-xattr');
+      }
     }
   }
 
@@ -83,6 +120,8 @@ export class LayerWriter {
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
       fromHost(e);
+    } finally {
+      this.changed(target);
     }
   }
 

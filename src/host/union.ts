@@ -50,6 +50,11 @@ export class Union {
     this.stager = new CopyStager(() => writer.tempPath(), options.fsync);
   }
 
+  /** Release what the union holds open (its seen log): it is no longer served (a reload swapped it out). */
+  close(): void {
+    this.seen?.close();
+  }
+
   /** Note, once per path, what the view showed before the first change to `path` (merge conflicts). */
   noteChange(path: ViewPath, before: ViewNode | undefined): void {
     this.seen?.record(path, before ? this.hostPath(before) : undefined);
@@ -205,6 +210,13 @@ export class Union {
     this.copyUp(absent.parent);
     this.noteChange(path, undefined);
     const target = this.upperPath(path);
+    const at = absent;
+    // `make` and the exchange below write `target` in place: reported, whatever they left.
+    return this.writer.writing([target], () => this.placeAt(path, target, at, isDir, make, newInode));
+  }
+
+  private placeAt<T>(path: ViewPath, target: string, absent: Extract<ChildLookup, { kind: 'absent' }>, isDir: boolean, make: (hostPath: string) => T, newInode: boolean): T {
+    const name = baseName(path);
     const dirRel = relOf(absent.parent.path);
     if (absent.whiteoutAt !== 0) return make(target);
     const inPlace = this.format.markerFor(name) === undefined; // the whiteout occupies `target` itself
@@ -275,10 +287,10 @@ export class Union {
     // A directory: move it out leaving a whiteout in one step (RENAME_WHITEOUT) where possible.
     const trash = this.writer.tempPath();
     try {
-      renameat2(upper, trash, RENAME_WHITEOUT);
+      this.writer.writing([upper], () => renameat2(upper, trash, RENAME_WHITEOUT));
     } catch (e) {
       if (!isFsError(e, 'EINVAL', 'EPERM', 'EOPNOTSUPP', 'ENOSYS')) throw e;
-      host(() => renameSync(upper, trash));
+      this.writer.writing([upper], () => host(() => renameSync(upper, trash)));
       this.writer.apply(this.format.whiteout(dirRel, name));
     }
     rmSync(trash, { recursive: true, force: true });
@@ -286,9 +298,9 @@ export class Union {
 
   /** Remove a top-layer entry; directories are first moved to the work area so removal is atomic. */
   discard(upper: string, isDir: boolean): void {
-    if (!isDir) return host(() => rmSync(upper));
+    if (!isDir) return this.writer.writing([upper], () => host(() => rmSync(upper)));
     const trash = this.writer.tempPath();
-    host(() => renameSync(upper, trash));
+    this.writer.writing([upper], () => host(() => renameSync(upper, trash)));
     rmSync(trash, { recursive: true, force: true });
   }
 

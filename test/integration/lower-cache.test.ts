@@ -1,11 +1,13 @@
 // HostLayers with a lower-layer cache over real temporary directories (no mount): the top layer is
-// read afresh on every question, lower layers are remembered for one generation, a generation
-// ends by time or when the hidden mounts change, and cached listings cannot be changed by callers.
+// read afresh on every question (with a top memo: until a write to it is reported), lower layers
+// are remembered for one generation, a generation ends by time or when the hidden mounts change,
+// and cached listings cannot be changed by callers.
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TimedLowerCache } from '../../src/core/lower-cache.js';
+import { TopMemo } from '../../src/core/top-memo.js';
 import { toViewPath } from '../../src/core/paths.js';
 import { resolve } from '../../src/core/resolve.js';
 import { WHITEOUT_FORMATS } from '../../src/core/whiteout/index.js';
@@ -93,21 +95,26 @@ describe('HostLayers with a lower cache', () => {
     expect(layers.list(1, 'd')).toBe(listing);
   });
 
-  it('remembers the top layer only between topSteady and topChanging (requests that change nothing)', () => {
+  it('remembers the top layer, with a top memo, until a write to it is reported (topChanged)', () => {
+    const memo = new TopMemo();
+    layers = new HostLayers([top(), low()], format, [], cache, memo);
     expect(kind('/t')).toBe('absent');
-    layers.topSteady();
+    writeFileSync(join(top(), 't'), 't'); // not reported: still remembered as absent...
     expect(kind('/t')).toBe('absent');
-    writeFileSync(join(top(), 't'), 't'); // not by a request: a steady stretch would not see it...
-    expect(kind('/t')).toBe('absent');
-    layers.topChanging(); // ...which is why every writer says so first
+    layers.topChanged('t', true); // ...which is why every writer reports what it wrote
     expect(kind('/t')).toBe('file');
-    layers.topSteady();
     writeFileSync(join(top(), '.wh.t'), '');
-    expect(kind('/t')).toBe('file');
-    layers.topChanging();
+    layers.topChanged('.wh.t', true);
     expect(kind('/t')).toBe('file'); // an entry beside its own marker still shows (aufs)
     rmSync(join(top(), 't'));
+    layers.topChanged('t', true);
     expect(kind('/t')).toBe('absent');
+  });
+
+  it('reads the top layer afresh at every question without a top memo', () => {
+    expect(kind('/t')).toBe('absent');
+    writeFileSync(join(top(), 't'), 't');
+    expect(kind('/t')).toBe('file');
   });
 
   it('never caches the top layer, even when asked through list', () => {

@@ -207,13 +207,23 @@ export class OpContext {
     return replyBuffer(r.h.unique, 0);
   }
 
-  /** After an operation that may have copied a non-directory up: the node follows its new host identity. */
-  rekey(node: Node, path: ViewPath | undefined = this.nodes.pathOf(node)): void {
-    if (node.detached) return this.changedByFormerName(node);
-    if (node.isDir || path === undefined) return;
+  /**
+   * After an operation that may have copied a non-directory up: the node follows its new host
+   * identity. Returns the attributes it read for that (getattr of `path`), which a reply may reuse.
+   */
+  rekey(node: Node, path: ViewPath | undefined = this.nodes.pathOf(node)): Attr | undefined {
+    if (node.detached) {
+      this.changedByFormerName(node);
+      return undefined;
+    }
+    if (node.isDir || path === undefined) return undefined;
     try {
-      this.nodes.setKey(node, keyOf(this.fs.getattr(path)));
-    } catch { /* gone meanwhile: the next lookup decides */ }
+      const a = this.fs.getattr(path);
+      this.nodes.setKey(node, keyOf(a));
+      return a;
+    } catch {
+      return undefined; // gone meanwhile: the next lookup decides
+    }
   }
 
   /**
@@ -242,7 +252,6 @@ export class OpContext {
       });
       staged.ready.then(() => {
         if (!this.waiting.delete(unique)) return; // interrupted
-        this.fs.union.layers.topChanging(); // the operation writes the top layer, outside dispatch
         try {
           resolve(then());
         } catch (e) {

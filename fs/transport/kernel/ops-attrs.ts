@@ -4,7 +4,10 @@ import { fsError } from '../../../src/core/errors.js';
 import { keyOf, type OpContext, type Reply, type Request } from './op-context.js';
 import type { Node } from './inodes.js';
 import type { Attr, HandleChange, TimeSpec } from '../../worldfs.js';
-import { Fattr, GETATTR_FH, OUT_HEADER_SIZE, STATFS_OUT_SIZE, replyBuffer, writeStatfs } from './protocol.js';
+import { constants } from 'node:os';
+import { Fattr, GETATTR_FH, OUT_HEADER_SIZE, STATFS_OUT_SIZE, encodeError, replyBuffer, writeStatfs } from './protocol.js';
+
+const { ENODATA } = constants.errno;
 
 /**
  * GETATTR: through the handle when the kernel gives one and it is still the object's current copy
@@ -99,8 +102,8 @@ export function setattr(c: OpContext, r: Request): Reply {
     if (valid & (Fattr.ATIME | Fattr.MTIME)) {
       c.fs.utimens(path(), time(Fattr.ATIME, Fattr.ATIME_NOW, atime, atimensec), time(Fattr.MTIME, Fattr.MTIME_NOW, mtime, mtimensec));
     }
-    c.rekey(node);
-    return c.attrReply(r, (withFh ? c.fs.fgetattr(fh) : undefined) ?? c.fs.getattr(path()));
+    const now = c.rekey(node); // getattr by path: the reply's too, when no handle answers it
+    return c.attrReply(r, (withFh ? c.fs.fgetattr(fh) : undefined) ?? now ?? c.fs.getattr(path()));
   };
   // A truncate through a path copies the bytes that stay; anything else copies metadata (or all, metacopy=off).
   if (valid & Fattr.SIZE && !withFh) return c.afterCopyUp(r, node, run, size);
@@ -143,7 +146,9 @@ export function getxattr(c: OpContext, r: Request): Buffer {
   const size = r.body.u32();
   r.body.skip(4);
   const name = r.body.cstring();
-  return sizedReply(r, size, c.fs.getxattr(c.pathOf(c.node(r.h.nodeid)), name));
+  // ENODATA without an exception: the kernel asks for security.capability before most writes.
+  const value = c.fs.findXattr(c.pathOf(c.node(r.h.nodeid)), name);
+  return value === undefined ? encodeError(r.h.unique, -ENODATA) : sizedReply(r, size, value);
 }
 
 export function listxattr(c: OpContext, r: Request): Buffer {

@@ -3,21 +3,27 @@
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import type { ViewPath } from '../../../src/core/paths.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
-import { RENAME_NOREPLACE } from './protocol.js';
+import { constants } from 'node:os';
+import { RENAME_NOREPLACE, encodeError } from './protocol.js';
+
+const { ENOENT } = constants.errno;
 
 export function lookup(c: OpContext, r: Request): Buffer {
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
   try {
-    return c.entryReply(r, c.entry(parent, name));
+    // A name that is not there is answered without an exception (a create looks its name up first).
+    const known = c.fs.lookupAttr(c.childPath(parent, name));
+    if (known !== undefined) return c.entryReply(r, c.entry(parent, name, known));
   } catch (e) {
-    // A negative entry, cached as long as a positive one would be.
-    if (isFsError(e, 'ENOENT') && c.t.negative > 0) {
-      c.ledger.rememberNegative(parent.id, name);
-      return c.entryReply(r, { nodeid: 0, generation: 0, entryValid: c.t.negative, attrValid: 0 });
-    }
-    throw e;
+    if (!isFsError(e, 'ENOENT')) throw e;
   }
+  // A negative entry, cached as long as a positive one would be.
+  if (c.t.negative > 0) {
+    c.ledger.rememberNegative(parent.id, name);
+    return c.entryReply(r, { nodeid: 0, generation: 0, entryValid: c.t.negative, attrValid: 0 });
+  }
+  return encodeError(r.h.unique, -ENOENT);
 }
 
 export function forget(c: OpContext, r: Request): undefined {

@@ -1,7 +1,6 @@
 // Kernel requests -> WorldFs calls: the table of FUSE opcodes and their handlers (ops-names,
 // ops-attrs, ops-files; each named after its opcode), plus INTERRUPT. Handlers return the reply,
 // none, or a promise of it while a big copy-up is staged; they throw FsError for errors.
-import { constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { fsError } from '../../../src/core/errors.js';
 import type { WorldFs } from '../../worldfs.js';
@@ -15,7 +14,6 @@ import { ENTRY_OUT_SIZE, OUT_HEADER_SIZE, Op, encodeError, type InHeader } from 
 export type { Reply, Request, Timeouts } from './op-context.js';
 
 const ENOSYS = constants.errno.ENOSYS;
-const { O_TRUNC } = fsConstants;
 type Handler = (c: OpContext, r: Request) => Reply;
 
 const TABLE: ReadonlyMap<number, Handler> = new Map<number, Handler>([
@@ -35,36 +33,12 @@ const TABLE: ReadonlyMap<number, Handler> = new Map<number, Handler>([
 ]);
 
 /**
- * Opcodes that write nothing to any layer (OPEN only when it neither writes nor truncates: see
- * readOnlyOpen). Every other one may copy up, create or remove, so it reads the top layer afresh.
- */
-const READ_ONLY: ReadonlySet<number> = new Set([
-  Op.LOOKUP, Op.GETATTR, Op.READLINK, Op.ACCESS, Op.STATFS, Op.GETXATTR, Op.LISTXATTR, Op.OPEN, Op.READ,
-  Op.OPENDIR, Op.READDIR, Op.READDIRPLUS, Op.RELEASEDIR, Op.FORGET, Op.BATCH_FORGET, Op.INTERRUPT,
-]);
-
-/**
- * Opcodes that act on an open handle only (its data, its descriptor): they add, remove or rename no
- * name and change no entry's kind, so what the top layer's memo holds stays true. They leave the
- * memo as it is (a create's WRITE and RELEASE no longer make its next LOOKUP read afresh).
- */
-const HANDLE_ONLY: ReadonlySet<number> = new Set([
-  Op.WRITE, Op.RELEASE, Op.FSYNC, Op.FALLOCATE, Op.FSYNCDIR,
-]);
-
-/**
  * FLUSH (every close(2) of a FUSE file) has nothing to do here: data is written through at WRITE,
  * and locks stay in the kernel. ENOSYS makes the kernel stop sending it for good (fc->no_flush),
  * one request less per open file, as fuse-overlayfs does; close() still succeeds.
  */
 function flush(): never {
   throw fsError('ENOSYS', 'FLUSH is not needed');
-}
-
-/** OPEN's flags (fuse_open_in starts with them) ask for reading only, without O_TRUNC. */
-function readOnlyOpen(r: Request): boolean {
-  const flags = r.body.peekU32();
-  return (flags & 3) === 0 && (flags & O_TRUNC) === 0;
 }
 
 /**
@@ -111,18 +85,13 @@ export class KernelOps {
 
   /**
    * Serve one request; unknown opcodes are answered ENOSYS (the kernel then stops sending most of
-   * them). Requests that change nothing are served with the top layer's answers remembered from
-   * one to the next (HostLayers.topSteady); requests on an open handle leave it as it is
-   * (HANDLE_ONLY); any other request makes it read afresh (topChanging).
+   * them). What the top layer held is remembered between requests, each write forgetting what it
+   * changed (src/core/top-memo.ts): nothing to do here for it.
    */
   dispatch(r: Request): Reply {
     this.c.counters.requests++;
     const fn = TABLE.get(r.h.opcode);
     if (!fn) return encodeError(r.h.unique, -ENOSYS);
-    const layers = this.c.fs.union.layers;
-    if (HANDLE_ONLY.has(r.h.opcode)) return fn(this.c, r);
-    if (READ_ONLY.has(r.h.opcode) && (r.h.opcode !== Op.OPEN || readOnlyOpen(r))) layers.topSteady();
-    else layers.topChanging();
     return fn(this.c, r);
   }
 

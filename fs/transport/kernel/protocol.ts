@@ -104,8 +104,6 @@ export function decodeInHeader(b: Buffer): InHeader {
 export class Reader {
   constructor(private readonly b: Buffer, private at: number, private readonly end: number) {}
   u32(): number { const v = this.b.readUInt32LE(this.at); this.at += 4; return v; }
-  /** The next u32, left unread. */
-  peekU32(): number { return this.b.readUInt32LE(this.at); }
   i64(): bigint { const v = this.b.readBigInt64LE(this.at); this.at += 8; return v; }
   /** A u64 that fits in a double (node ids, handles, offsets, counts). */
   u64(): number { const v = u64(this.b, this.at); this.at += 8; return v; }
