@@ -1,6 +1,10 @@
 // Open directories of the kernel transport: a listing taken when a directory stream starts (or
-// is rewound), served by offset, so entries neither repeat nor vanish while a program reads.
+// is rewound), served by offset, so entries neither repeat nor vanish while a program reads. Or,
+// once every layer's changes are reported at the first OPENDIR, no handles at all: OPENDIR is
+// answered ENOSYS, the kernel opens directories itself for good (fc->no_opendir) and keeps their
+// listings, and READDIR comes with fh 0, served by node (node-listings.ts).
 import type { ViewPath } from '../../../src/core/paths.js';
+import { ListingSweep, NodeListings } from './node-listings.js';
 
 interface OpenDir {
   /** Undefined for a removed directory: its listing is empty. */
@@ -11,6 +15,33 @@ interface OpenDir {
 export class DirHandles {
   private readonly dirs = new Map<number, OpenDir>();
   private next = 1;
+  /** Whether OPENDIR is answered ENOSYS: decided at the first one, for the connection's life. */
+  private withoutOpen: boolean | undefined;
+  /** The kernel offered FUSE_NO_OPENDIR_SUPPORT at INIT (it takes ENOSYS as "open them yourself"). */
+  kernelOpens = false;
+  /** Listings by node and caller, for READDIR with fh 0. */
+  readonly byNode = new NodeListings();
+  /** Listings the kernel keeps while their changes are not all reported, invalidated in time. */
+  readonly sweep = new ListingSweep();
+  /** OPENDIR and RELEASEDIR requests seen (stats). */
+  readonly counters = { opendirs: 0, releasedirs: 0 };
+
+  /**
+   * Whether this OPENDIR is to be answered ENOSYS. The first one decides: yes when the kernel can
+   * open directories itself and `listingsNotified` (every layer's changes invalidate the listings
+   * it keeps). Later ones follow: a handle granted before the switch would never be released
+   * (the kernel skips RELEASEDIR once it opens directories itself), and one refused after it is
+   * an OPENDIR sent before the kernel read our first ENOSYS.
+   */
+  opensItself(listingsNotified: boolean): boolean {
+    this.withoutOpen ??= this.kernelOpens && listingsNotified;
+    return this.withoutOpen;
+  }
+
+  /** Whether the kernel opens directories itself (READDIR then carries fh 0). */
+  get stateless(): boolean {
+    return this.withoutOpen === true;
+  }
 
   open(path: ViewPath | undefined): number {
     while (this.dirs.has(this.next) || this.next === 0) this.next = (this.next + 1) >>> 0;
@@ -35,6 +66,7 @@ export class DirHandles {
     this.dirs.delete(id);
   }
 
+  /** Open directory streams (handles granted and not released). */
   get size(): number {
     return this.dirs.size;
   }

@@ -1,6 +1,7 @@
 // Kernel requests about open files and directories: OPEN, CREATE, READ, WRITE, RELEASE, FSYNC,
 // FALLOCATE, OPENDIR, READDIR/READDIRPLUS, RELEASEDIR. Opening a lower file for writing copies it up
-// (staged when its data is big: op-context.ts); file handles are WorldFs's own.
+// (staged when its data is big: op-context.ts); file handles are WorldFs's own; directories are
+// opened by the kernel itself where their listings are notified (dirs.ts).
 import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import type { ViewPath } from '../../../src/core/paths.js';
@@ -170,7 +171,15 @@ export function fsync(c: OpContext, r: Request): Buffer {
   return c.empty(r);
 }
 
+/**
+ * OPENDIR. Where every layer's changes are reported (listingsNotified) at the first one, it is
+ * answered ENOSYS, and the kernel opens directories itself from then on (dirs.ts): no OPENDIR and
+ * no RELEASEDIR, each open keeping the cached listing (FOPEN_KEEP_CACHE|FOPEN_CACHE_DIR), READDIR
+ * with fh 0. Otherwise a handle, whose listing the kernel keeps only while it is notified.
+ */
 export function opendir(c: OpContext, r: Request): Buffer {
+  c.dirs.counters.opendirs++;
+  if (c.dirs.opensItself(c.listingsNotified)) throw fsError('ENOSYS', 'OPENDIR: the kernel opens directories itself (listings are notified)');
   const node = c.node(r.h.nodeid);
   // A removed directory reopened through /proc/self/fd, as ext4 allows: the kernel lists no dead directory.
   const path = c.removedDirs.attrOf(node) && c.nodes.pathOf(node) === undefined ? undefined : c.pathOf(node);
@@ -180,6 +189,7 @@ export function opendir(c: OpContext, r: Request): Buffer {
 }
 
 export function releasedir(c: OpContext, r: Request): Buffer {
+  c.dirs.counters.releasedirs++;
   c.dirs.release(r.body.u64());
   return c.empty(r);
 }
@@ -196,7 +206,7 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
   const offset = r.body.u64();
   const size = r.body.u32();
   const dir = c.node(r.h.nodeid);
-  const names = c.dirs.names(fh, offset, (p) => ['.', '..', ...c.fs.readdir(p)]);
+  const names = fh === 0 && c.dirs.stateless ? namesByNode(c, r, dir, offset) : c.dirs.names(fh, offset, (p) => ['.', '..', ...c.fs.readdir(p)]);
   if (!names) throw fsError('EBADF', `directory handle ${fh}`);
   const b = scratchReply(c.scratch, r.h.unique, size);
   let at = OUT_HEADER_SIZE;
@@ -223,4 +233,20 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
     at = writeDirentPlus(b, at, e, i + 1, e.attr ? (e.attr.mode >>> 12) & 0o17 : 0, name);
   }
   return setReplyLength(b, at);
+}
+
+/**
+ * The listing a READDIR with no handle reads (the kernel opened the directory itself): its pass's
+ * snapshot (node-listings.ts), same offsets as a handle's. A directory with no path left (removed,
+ * or replaced under its name) lists `.` and `..` only. While listings are not all notified, the
+ * kernel's copy is dropped within the fallback lifetime (ListingSweep).
+ */
+function namesByNode(c: OpContext, r: Request, dir: Node, offset: number): readonly Buffer[] {
+  const names = c.dirs.byNode.namesOf(dir.id, r.h.pid, offset, () => {
+    const path = c.nodes.pathOf(dir);
+    return path === undefined ? ['.', '..'] : ['.', '..', ...c.fs.readdir(path)];
+  });
+  if (offset >= names.length) c.dirs.byNode.done(dir.id, r.h.pid); // the end: this pass reads no more
+  if (!c.listingsNotified) c.dirs.sweep.add(dir.id, c.t.entry, c.notify);
+  return names;
 }
