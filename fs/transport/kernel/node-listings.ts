@@ -1,61 +1,60 @@
 // Listings of directories the kernel opens without us (OPENDIR answered ENOSYS: dirs.ts): READDIR
-// then comes with fh 0, so a pass over a directory is known only by its node and its caller. A
-// listing read from offset 0 is kept for the later offsets of that pass (NodeListings); and while
-// not every change is reported, the listings the kernel may keep are invalidated every fallback
-// timeout (ListingSweep), since no open of theirs reaches us to drop them. Main thread only.
+// then comes with fh 0, so a pass over a directory is known only by its node. A listing read from
+// offset 0 is kept for later offsets (NodeListings); and while not every change is reported, the
+// listings the kernel may keep are invalidated every fallback timeout (ListingSweep), since no
+// open of theirs reaches us to drop them. Main thread only.
+import type { Listing } from './listing.js';
 import { encodeInvalInode } from './protocol.js';
 
-/** Passes kept at most (the least recently read goes first)... */
-const MAX_PASSES = 256;
-/** ...and names kept in all (the newest pass stays, however big). */
+/** Listings kept at most (the least recently read goes first)... */
+const MAX_LISTINGS = 256;
+/** ...and names kept in all (the newest listing stays, however big). */
 const MAX_NAMES = 256 * 1024;
 
 /**
- * Snapshots of listings by (node, caller): a pass that reads offset 0 takes one, later offsets of
- * the same pass read it, so names neither repeat nor vanish while a program reads, as with a
- * listing per open directory. The caller (the thread that asked, `fuse_in_header.pid`) keeps
- * two programs' passes over one directory apart. An offset with no snapshot (evicted, or read by
- * another thread than the one that started) is listed afresh and kept from there.
+ * The listing each directory's pass reads: taken when a pass reads offset 0 (a fresh open, a
+ * rewinddir) and read by later offsets, until a pass reaches the end. Offsets are cookies that
+ * every listing of the directory agrees on (listing.ts), so this is only a saving: a pass whose
+ * listing was replaced by another pass's, or evicted (then listed afresh), still sees each name
+ * that stayed exactly once.
  */
 export class NodeListings {
-  private readonly passes = new Map<string, readonly Buffer[]>();
-  /** Names held in all passes. */
+  private readonly kept = new Map<number, Listing>();
+  /** Names held in all listings. */
   private held = 0;
 
-  /** The names of `node`'s listing as the pass of `caller` at `offset` sees them; `list` lists afresh. */
-  namesOf(node: number, caller: number, offset: number, list: () => readonly string[]): readonly Buffer[] {
-    const key = `${node}:${caller}`;
-    const kept = this.passes.get(key);
-    if (kept !== undefined) {
-      this.passes.delete(key);
-      this.held -= kept.length;
+  /** The listing of directory `node` at `offset` (0: afresh); `list` lists its names. */
+  at(node: number, offset: number, list: () => Listing): Listing {
+    const old = this.kept.get(node);
+    if (old !== undefined) {
+      this.kept.delete(node);
+      this.held -= old.names.length;
     }
-    const names = offset === 0 || kept === undefined ? list().map((n) => Buffer.from(n)) : kept;
-    this.passes.set(key, names);
-    this.held += names.length;
+    const l = offset === 0 || old === undefined ? list() : old;
+    this.kept.set(node, l);
+    this.held += l.names.length;
     this.evict();
-    return names;
+    return l;
   }
 
-  /** The pass of `caller` over `node` reached its end: nothing more to keep for it. */
-  done(node: number, caller: number): void {
-    const key = `${node}:${caller}`;
-    const kept = this.passes.get(key);
-    if (kept === undefined) return;
-    this.passes.delete(key);
-    this.held -= kept.length;
+  /** A pass over `node` reached the end: its listing need not be kept. */
+  done(node: number): void {
+    const l = this.kept.get(node);
+    if (l === undefined) return;
+    this.kept.delete(node);
+    this.held -= l.names.length;
   }
 
-  /** Passes kept now (stats: what a leak would grow). */
+  /** Listings kept now (stats: what a leak would grow). */
   get size(): number {
-    return this.passes.size;
+    return this.kept.size;
   }
 
   private evict(): void {
-    while (this.passes.size > MAX_PASSES || (this.held > MAX_NAMES && this.passes.size > 1)) {
-      const [key, names] = this.passes.entries().next().value!;
-      this.passes.delete(key);
-      this.held -= names.length;
+    while (this.kept.size > MAX_LISTINGS || (this.held > MAX_NAMES && this.kept.size > 1)) {
+      const [node, l] = this.kept.entries().next().value!;
+      this.kept.delete(node);
+      this.held -= l.names.length;
     }
   }
 }

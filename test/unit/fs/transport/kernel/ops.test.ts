@@ -72,7 +72,9 @@ describe('KernelOps', () => {
     expect(r.error).toBe(0);
     expect(r.body.length).toBe(3 * 160);
     expect(ops.nodes.size).toBe(before + 1);
-    const rest = request(Op.READDIRPLUS, dir, u64(fh), u64(3), u32s(4096, 0), u64(0), u32s(0, 0))!;
+    // Resumed after the last entry's offset (its cookie: fuse_direntplus is entry_out, then ino, off).
+    const last = Number(r.body.readBigUInt64LE(2 * 160 + 128 + 8));
+    const rest = request(Op.READDIRPLUS, dir, u64(fh), u64(last), u32s(4096, 0), u64(0), u32s(0, 0))!;
     expect(rest.body.length).toBe(3 * 160);
     expect(ops.nodes.size).toBe(before + 4);
   });
