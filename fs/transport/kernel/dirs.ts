@@ -1,9 +1,8 @@
 // Open directories of the kernel transport: a listing taken when a directory stream starts (or
 // is rewound), served by offset (listing.ts), so entries neither repeat nor vanish while a program
-// reads. Or,
-// once every layer's changes are reported at the first OPENDIR, no handles at all: OPENDIR is
-// answered ENOSYS, the kernel opens directories itself for good (fc->no_opendir) and keeps their
-// listings, and READDIR comes with fh 0, served by node (node-listings.ts).
+// reads. Or, once every layer's changes are reported at the first OPENDIR, no handles at all:
+// OPENDIR is answered ENOSYS, the kernel opens directories itself for good (fc->no_opendir) and
+// keeps their listings, and READDIR comes with fh 0, served by node (node-listings.ts).
 import type { ViewPath } from '../../../src/core/paths.js';
 import { DOTS_ONLY, listingOf, type Listing } from './listing.js';
 import { ListingSweep, NodeListings } from './node-listings.js';
@@ -21,7 +20,7 @@ export class DirHandles {
   private withoutOpen: boolean | undefined;
   /** The kernel offered FUSE_NO_OPENDIR_SUPPORT at INIT (it takes ENOSYS as "open them yourself"). */
   kernelOpens = false;
-  /** Listings by node and caller, for READDIR with fh 0. */
+  /** Listings by node, for READDIR with fh 0. */
   readonly byNode = new NodeListings();
   /** Listings the kernel keeps while their changes are not all reported, invalidated in time. */
   readonly sweep = new ListingSweep();

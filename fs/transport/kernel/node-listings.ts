@@ -10,6 +10,8 @@ import { encodeInvalInode } from './protocol.js';
 const MAX_LISTINGS = 256;
 /** ...and names kept in all (the newest listing stays, however big). */
 const MAX_NAMES = 256 * 1024;
+/** The longest a timer waits (setTimeout fires at once past it). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * The listing each directory's pass reads: taken when a pass reads offset 0 (a fresh open, a
@@ -65,7 +67,8 @@ export class NodeListings {
  * the cached listing (FOPEN_KEEP_CACHE|FOPEN_CACHE_DIR), so the directories whose READDIR was
  * answered are remembered and invalidated (NOTIFY_INVAL_INODE: their pages, which hold the listing)
  * at most `seconds` after it: the bound timeout= gives the kernel's other caches. Every listing
- * the kernel kept before was dropped when notification stopped (the reload's invalidation).
+ * the kernel kept before was dropped when notification stopped (degraded() and a reload
+ * invalidate everything).
  */
 export class ListingSweep {
   private readonly served = new Set<number>();
@@ -84,7 +87,7 @@ export class ListingSweep {
       this.swept += nodes.length;
       // A forgotten node's invalidation is refused (ENOENT) and ignored: nothing cached is left.
       notify(nodes.map((n) => encodeInvalInode(n, 0, 0)));
-    }, Math.max(0, seconds) * 1000);
+    }, Math.min(Math.max(0, seconds) * 1000, MAX_DELAY_MS));
     this.timer.unref(); // a late one after unmount is dropped (FuseDevice.notify)
   }
 }
