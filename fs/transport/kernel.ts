@@ -32,9 +32,16 @@ export class KernelTransport implements Transport {
     return this.device?.closed;
   }
 
-  /** Nodes the kernel holds (plus their parents) and open directory streams: what a leak would grow. */
+  /**
+   * Nodes the kernel holds (plus their parents), open directory streams and listings kept by node:
+   * what a leak would grow; then the request counters.
+   */
   stats(): Record<string, number> {
-    return { nodes: this.ops?.nodes.size ?? 0, dirs: this.ops?.dirs.size ?? 0, files: this.fs.handles.size, ...this.ops?.counters, ...this.ops?.passthroughCounters };
+    const dirs = this.ops?.dirs;
+    return {
+      nodes: this.ops?.nodes.size ?? 0, dirs: dirs?.size ?? 0, listings: dirs?.byNode.size ?? 0, files: this.fs.handles.size,
+      ...this.ops?.counters, ...dirs?.counters, listingsSwept: dirs?.sweep.swept ?? 0, ...this.ops?.passthroughCounters,
+    };
   }
 
   async mount(): Promise<void> {

@@ -1,10 +1,12 @@
 // Kernel requests about open files and directories: OPEN, CREATE, READ, WRITE, RELEASE, FSYNC,
 // FALLOCATE, OPENDIR, READDIR/READDIRPLUS, RELEASEDIR. Opening a lower file for writing copies it up
-// (staged when its data is big: op-context.ts); file handles are WorldFs's own.
+// (staged when its data is big: op-context.ts); file handles are WorldFs's own; directories are
+// opened by the kernel itself where their listings are notified (dirs.ts).
 import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import type { ViewPath } from '../../../src/core/paths.js';
 import type { Node } from './inodes.js';
+import { DOTS_ONLY, firstAfter, listingOf, type Listing } from './listing.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
 import {
   ENTRY_OUT_SIZE, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_PASSTHROUGH, FSYNC_FDATASYNC, OPEN_KILL_SUIDGID, OPEN_OUT_SIZE, WRITE_KILL_SUIDGID, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
@@ -170,7 +172,15 @@ export function fsync(c: OpContext, r: Request): Buffer {
   return c.empty(r);
 }
 
+/**
+ * OPENDIR. Where every layer's changes are reported (listingsNotified) at the first one, it is
+ * answered ENOSYS, and the kernel opens directories itself from then on (dirs.ts): no OPENDIR and
+ * no RELEASEDIR, each open keeping the cached listing (FOPEN_KEEP_CACHE|FOPEN_CACHE_DIR), READDIR
+ * with fh 0. Otherwise a handle, whose listing the kernel keeps only while it is notified.
+ */
 export function opendir(c: OpContext, r: Request): Buffer {
+  c.dirs.counters.opendirs++;
+  if (c.dirs.opensItself(c.listingsNotified)) throw fsError('ENOSYS', 'OPENDIR: the kernel opens directories itself (listings are notified)');
   const node = c.node(r.h.nodeid);
   // A removed directory reopened through /proc/self/fd, as ext4 allows: the kernel lists no dead directory.
   const path = c.removedDirs.attrOf(node) && c.nodes.pathOf(node) === undefined ? undefined : c.pathOf(node);
@@ -180,15 +190,17 @@ export function opendir(c: OpContext, r: Request): Buffer {
 }
 
 export function releasedir(c: OpContext, r: Request): Buffer {
+  c.dirs.counters.releasedirs++;
   c.dirs.release(r.body.u64());
   return c.empty(r);
 }
 
 /**
- * READDIR / READDIRPLUS: entries from `offset` while they fit; each entry's offset is the next
- * one's index. A listing starts with `.` and `..`, as on ext4: a program may expect them, and a
- * listing the kernel caches (FOPEN_CACHE_DIR) is then never empty — an empty cached listing has
- * no page for NOTIFY_INVAL_INODE to drop, so a lower-layer change would never show in it.
+ * READDIR / READDIRPLUS: entries after `offset` while they fit; each entry's offset is its cookie
+ * (listing.ts: the same in every listing of the directory). A listing starts with `.` and `..`, as
+ * on ext4: a program may expect them, and a listing the kernel caches (FOPEN_CACHE_DIR) is then
+ * never empty — an empty cached listing has no page for NOTIFY_INVAL_INODE to drop, so a
+ * lower-layer change would never show in it.
  */
 export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
   c.counters.readdirs++;
@@ -196,21 +208,22 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
   const offset = r.body.u64();
   const size = r.body.u32();
   const dir = c.node(r.h.nodeid);
-  const names = c.dirs.names(fh, offset, (p) => ['.', '..', ...c.fs.readdir(p)]);
-  if (!names) throw fsError('EBADF', `directory handle ${fh}`);
+  const l = fh === 0 && c.dirs.stateless ? listingByNode(c, dir, offset) : c.dirs.listing(fh, offset, (p) => c.fs.readdir(p));
+  if (!l) throw fsError('EBADF', `directory handle ${fh}`);
   const b = scratchReply(c.scratch, r.h.unique, size);
   let at = OUT_HEADER_SIZE;
-  for (let i = offset; i < names.length; i++) {
-    const name = names[i]!;
+  for (let i = firstAfter(l, offset); i < l.names.length; i++) {
+    const name = l.names[i]!;
+    const off = l.cookies[i]!;
     const need = plus ? direntPlusSize(name.length) : direntSize(name.length);
     if (at + need > OUT_HEADER_SIZE + size) break;
     if (!plus) {
-      at = writeDirent(b, at, UNKNOWN_INO, i + 1, i < 2 ? DT_DIR : 0, name);
+      at = writeDirent(b, at, UNKNOWN_INO, off, i < 2 ? DT_DIR : 0, name);
       continue;
     }
     if (i < 2) {
       // The kernel links no node for `.` and `..` (fuse_direntplus_link skips them): no lookup to count.
-      at = writeDirentPlus(b, at, { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 }, i + 1, DT_DIR, name);
+      at = writeDirentPlus(b, at, { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 }, off, DT_DIR, name);
       continue;
     }
     let e: Entry;
@@ -220,7 +233,23 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
       if (!isFsError(err)) throw err;
       e = { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 }; // gone meanwhile: a plain entry
     }
-    at = writeDirentPlus(b, at, e, i + 1, e.attr ? (e.attr.mode >>> 12) & 0o17 : 0, name);
+    at = writeDirentPlus(b, at, e, off, e.attr ? (e.attr.mode >>> 12) & 0o17 : 0, name);
   }
   return setReplyLength(b, at);
+}
+
+/**
+ * The listing a READDIR with no handle reads (the kernel opened the directory itself): the one a
+ * pass took at offset 0 (node-listings.ts), or a fresh one. A directory with no path left
+ * (removed, or replaced under its name) lists `.` and `..` only. While listings are not all
+ * notified, the kernel's copy is dropped within the fallback lifetime (ListingSweep).
+ */
+function listingByNode(c: OpContext, dir: Node, offset: number): Listing {
+  const l = c.dirs.byNode.at(dir.id, offset, () => {
+    const path = c.nodes.pathOf(dir);
+    return path === undefined ? DOTS_ONLY : listingOf(c.fs.readdir(path));
+  });
+  if (firstAfter(l, offset) >= l.names.length) c.dirs.byNode.done(dir.id); // the end: this pass reads no more
+  if (!c.listingsNotified) c.dirs.sweep.add(dir.id, c.t.entry, c.notify);
+  return l;
 }

@@ -74,13 +74,18 @@ export class KernelOps {
   get passthroughCounters() { return { ...this.c.passthrough.counters, backingIds: this.c.passthrough.backingIds }; }
 
   /**
-   * At INIT: FUSE_PASSTHROUGH was negotiated (opens may get it through `backing`); notifications go
-   * through `notify`, names are expired only when `expireOnly`.
+   * At INIT: notifications go through `notify`, names are expired only when `expireOnly`, and
+   * `kernelOpensDirs`: the kernel can open directories itself (FUSE_NO_OPENDIR_SUPPORT; dirs.ts).
    */
-  enablePassthrough(backing: BackingFiles, notify: (notices: Buffer[]) => void, expireOnly: boolean): void {
-    this.c.passthrough.enable(backing);
+  initialized(notify: (notices: Buffer[]) => void, expireOnly: boolean, kernelOpensDirs: boolean): void {
     this.c.notify = notify;
     this.c.expireOnly = expireOnly;
+    this.c.dirs.kernelOpens = kernelOpensDirs;
+  }
+
+  /** At INIT: FUSE_PASSTHROUGH was negotiated (opens may get it through `backing`). */
+  enablePassthrough(backing: BackingFiles): void {
+    this.c.passthrough.enable(backing);
   }
 
   /**
@@ -97,12 +102,14 @@ export class KernelOps {
 
   /**
    * The kernel did not take `reply` (the request was interrupted: the opener was killed). An OPEN
-   * or CREATE reply granted a file handle the kernel will never RELEASE, and CREATE a lookup it
-   * will never FORGET: both are taken back here, as libfuse does.
+   * or CREATE reply granted a file handle the kernel will never RELEASE (OPENDIR: RELEASEDIR), and
+   * CREATE a lookup it will never FORGET: all are taken back here, as libfuse does.
    */
   abandoned(h: InHeader, reply: Buffer): void {
     if (reply.readInt32LE(4) !== 0) return;
-    if (h.opcode === Op.OPEN) {
+    if (h.opcode === Op.OPENDIR) {
+      this.c.dirs.release(Number(reply.readBigUInt64LE(OUT_HEADER_SIZE)));
+    } else if (h.opcode === Op.OPEN) {
       files.releaseHandle(this.c, Number(reply.readBigUInt64LE(OUT_HEADER_SIZE)));
     } else if (h.opcode === Op.CREATE) {
       files.releaseHandle(this.c, Number(reply.readBigUInt64LE(OUT_HEADER_SIZE + ENTRY_OUT_SIZE)));

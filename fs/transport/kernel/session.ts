@@ -123,7 +123,8 @@ export class Session {
   }
 
   private init(unique: bigint, body: Reader): Buffer {
-    const n = negotiate(decodeInitIn(body), this.maxWrite, this.writeback, this.passthrough);
+    const init = decodeInitIn(body);
+    const n = negotiate(init, this.maxWrite, this.writeback, this.passthrough);
     if (typeof n === 'string') {
       this.rejectReady(new Error(n));
       return encodeError(unique, EPROTO);
@@ -136,10 +137,9 @@ export class Session {
     });
     this.initialized = true;
     this.ops.writeback = (n.flags & Init.WRITEBACK_CACHE) !== 0;
-    if (n.flags2 & Init2.PASSTHROUGH) {
-      const device = this.device;
-      this.ops.enablePassthrough(backingFilesOf(device), (notices) => void device.notify(notices), (n.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0);
-    }
+    const device = this.device;
+    this.ops.initialized((notices) => void device.notify(notices), (n.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0, (init.flags & BigInt(Init.NO_OPENDIR_SUPPORT)) !== 0n);
+    if (n.flags2 & Init2.PASSTHROUGH) this.ops.enablePassthrough(backingFilesOf(device));
     this.resolveReady(n);
     return b;
   }

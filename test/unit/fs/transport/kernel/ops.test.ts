@@ -72,7 +72,9 @@ describe('KernelOps', () => {
     expect(r.error).toBe(0);
     expect(r.body.length).toBe(3 * 160);
     expect(ops.nodes.size).toBe(before + 1);
-    const rest = request(Op.READDIRPLUS, dir, u64(fh), u64(3), u32s(4096, 0), u64(0), u32s(0, 0))!;
+    // Resumed after the last entry's offset (its cookie: fuse_direntplus is entry_out, then ino, off).
+    const last = Number(r.body.readBigUInt64LE(2 * 160 + 128 + 8));
+    const rest = request(Op.READDIRPLUS, dir, u64(fh), u64(last), u32s(4096, 0), u64(0), u32s(0, 0))!;
     expect(rest.body.length).toBe(3 * 160);
     expect(ops.nodes.size).toBe(before + 4);
   });
@@ -153,5 +155,74 @@ describe('KernelOps', () => {
     expect(request(Op.FALLOCATE, c, u64(fh), u64(0), u64(4096), u32s(0x02 | 0x01, 0))!.error).toBe(0); // PUNCH_HOLE|KEEP_SIZE
     expect(readFileSync(join(base, 'upper/dir/c')).subarray(0, 4096).equals(Buffer.alloc(4096))).toBe(true);
     expect(readFileSync(join(base, 'l0/dir/c'), 'utf8')).toBe('c');
+  });
+
+  describe('where listings are notified and the kernel can open directories itself', () => {
+    const notified = () => {
+      const opts = parseArgs(['-o', `lowerdir=${base}/l0,upperdir=${base}/upper,workdir=${base}/work`, join(base, 'mnt')]);
+      const t = { entry: 0, attr: 0, negative: 0, notifiedLayers: Infinity, notified: 300 };
+      const o = new KernelOps(setup(opts).fs, t);
+      const sent: Buffer[] = [];
+      o.initialized((n) => sent.push(...n), true, true);
+      return { o, t, sent };
+    };
+    /** READDIR of `dir` with no handle from `offset`: the names and each one's offset. */
+    const readdirNoHandle = (dir: number, offset: number) => {
+      const r = request(Op.READDIR, dir, u64(0), u64(offset), u32s(4096, 0), u64(0), u32s(0, 0))!;
+      expect(r.error).toBe(0);
+      const out: [string, number][] = [];
+      for (let at = 0; at < r.body.length;) {
+        const len = r.body.readUInt32LE(at + 16);
+        out.push([r.body.toString('utf8', at + 24, at + 24 + len), Number(r.body.readBigUInt64LE(at + 8))]);
+        at += (24 + len + 7) & ~7;
+      }
+      return out;
+    };
+
+    it('answers the first OPENDIR ENOSYS and every later one too, and lists by node with no handle', () => {
+      const n = notified();
+      ops = n.o;
+      const dir = nodeOf(lookup(1, 'dir'));
+      expect(request(Op.OPENDIR, dir, u32s(0, 0))!.error).toBe(-38);
+      n.t.notifiedLayers = 0; // degraded since: the decision stands (handles granted now would never be released)
+      expect(request(Op.OPENDIR, dir, u32s(0, 0))!.error).toBe(-38);
+      const all = readdirNoHandle(dir, 0);
+      expect(all.map(([name]) => name)).toEqual(['.', '..', ...all.slice(2).map(([name]) => name)]);
+      expect(all.slice(2).map(([name]) => name).sort()).toEqual(['a', 'b', 'c', 'd']);
+      expect(readdirNoHandle(dir, all[3]![1]).map(([name]) => name)).toEqual(all.slice(4).map(([name]) => name));
+      expect(readdirNoHandle(dir, all.at(-1)![1])).toEqual([]);
+      expect(request(Op.FSYNCDIR, dir, u64(0), u32s(0, 0))!.error).toBe(0);
+    });
+
+    it('keeps directory handles when the kernel cannot open directories itself, or listings are not notified at the first OPENDIR', () => {
+      for (const [kernelOpens, layers] of [[false, Infinity], [true, 1]] as const) {
+        const n = notified();
+        n.o.initialized(() => {}, true, kernelOpens);
+        n.t.notifiedLayers = layers;
+        ops = n.o;
+        const dir = nodeOf(lookup(1, 'dir'));
+        const open = request(Op.OPENDIR, dir, u32s(0, 0))!;
+        expect(open.error).toBe(0);
+        expect(Number(open.body.readBigUInt64LE(0))).toBeGreaterThan(0);
+        n.t.notifiedLayers = Infinity;
+        expect(request(Op.OPENDIR, dir, u32s(0, 0))!.error).toBe(0);
+      }
+    });
+
+    it('once listings are no longer notified, invalidates every directory it listed within the fallback lifetime', async () => {
+      const n = notified();
+      ops = n.o;
+      const dir = nodeOf(lookup(1, 'dir'));
+      expect(request(Op.OPENDIR, dir, u32s(0, 0))!.error).toBe(-38);
+      readdirNoHandle(dir, 0);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(n.sent).toEqual([]); // notified: each change invalidates what it touches
+      n.t.notifiedLayers = 0; // the watch degraded (setLifetime with the fallback, here 0 s)
+      readdirNoHandle(dir, 0);
+      readdirNoHandle(1, 0);
+      await new Promise((r) => setTimeout(r, 20));
+      // NOTIFY_INVAL_INODE (code 2) of each, offset 0, length 0: its pages, which hold the listing, go.
+      expect(n.sent.map((b) => [b.readInt32LE(4), Number(b.readBigUInt64LE(16)), Number(b.readBigInt64LE(24))]).sort()).toEqual([[2, 1, 0], [2, dir, 0]].sort());
+    });
   });
 });
