@@ -91,7 +91,8 @@ export function mountWorldfs(spec: MountSpec): Promise<Mounted> {
 export async function daemonStats(m: Mounted): Promise<Record<string, number>> {
   const before = m.stderr().split('worldfs: stats ').length;
   m.proc.kill('SIGUSR2');
-  for (let i = 0; i < 200; i++) {
+  // A hang detector, not a speed check: a daemon starved by a loaded machine may take seconds.
+  for (let i = 0; i < 1200; i++) {
     const parts = m.stderr().split('worldfs: stats ');
     if (parts.length > before) return JSON.parse(parts[parts.length - 1]!.split('\n')[0]!) as Record<string, number>;
     await new Promise((r) => setTimeout(r, 25));
