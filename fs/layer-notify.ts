@@ -4,7 +4,6 @@
 import { rmSync } from 'node:fs';
 import { isDirectoryMarker, Redirects, viewChangesOf, type LayerEvent, type ViewChange } from '../src/core/layer-change.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
-import { loopTurn } from '../src/host/loop-turn.js';
 import type { LayerWatch, LayerWatchSink, WatchedLayer } from '../src/host/layer-watch.js';
 import { watchBudget } from '../src/host/layer-watch.js';
 import { watchLayers, type WatchStrategy } from '../src/host/layer-watches.js';
@@ -161,7 +160,7 @@ export class LayerNotifier implements LayerWatchSink {
     this.degradedFlag = true;
     this.host.cache.limit(this.fallback.daemonMs);
     this.host.cache.clear();
-    this.host.topUnreported({ ttlMs: this.fallback.daemonMs, now: () => performance.now(), turn: loopTurn });
+    this.host.topUnreported(this.fallback.daemonMs);
     this.target?.setLifetime?.(this.fallback.kernelSeconds);
     this.target?.invalidate?.();
   }

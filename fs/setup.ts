@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { whiteoutFormat } from '../src/core/whiteout/index.js';
 import { HostLayers } from '../src/host/layer-probe.js';
 import { cacheBudget, lowerCacheFor } from '../src/core/lower-cache.js';
-import { TopMemo, type TopMemoBound } from '../src/core/top-memo.js';
+import { TopMemo } from '../src/core/top-memo.js';
 import { LayerWriter } from '../src/host/layer-writer.js';
 import { loopTurn } from '../src/host/loop-turn.js';
 import { SeenLog } from '../src/host/seen-log.js';
@@ -138,7 +138,7 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   cache.limit(ttlMs);
   // The top layer's other writers (a merged world's aliases) are reported by its watch; without
   // one, what is remembered of it lives as long as unreported lower-layer changes may go unseen.
-  if (!notifier?.covers([0])) layers.topUnreported(topBound(cacheBudget(opts.udba, opts.cacheTimeout).daemonMs));
+  if (!notifier?.covers([0])) layers.topUnreported(cacheBudget(opts.udba, opts.cacheTimeout).daemonMs);
   const writer = new LayerWriter(upper, work, (rel, deep) => layers.topChanged(rel, deep));
   writer.prepare();
   const seen = opts.seenlog !== undefined ? new SeenLog(opts.seenlog) : undefined;
@@ -146,11 +146,6 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   const fs = new WorldFs(union);
   fs.squash = opts.squash;
   return { fs, mountpoint, layers, notifier, notified, notifiedLayers };
-}
-
-/** The top memo's lifetime when its other writers go unreported: `ttlMs`, or one turn of the event loop with 0. */
-export function topBound(ttlMs: number): TopMemoBound {
-  return { ttlMs, now: () => performance.now(), turn: loopTurn };
 }
 
 /**

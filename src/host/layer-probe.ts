@@ -8,13 +8,14 @@ import { relJoin } from '../core/paths.js';
 import type { DirNodes, LayerProbe, ViewNode } from '../core/resolve.js';
 import type { ListedEntry } from '../core/listing.js';
 import { NO_LOWER_CACHE, type DirRecord, type LowerCache, type ResolveMemo } from '../core/lower-cache.js';
-import type { TopMemo, TopMemoBound } from '../core/top-memo.js';
+import type { TopMemo } from '../core/top-memo.js';
 import type { MarkerSpec, RawEntry, WhiteoutFormat } from '../core/whiteout/format.js';
 import { kindOf, knownKindOfMode } from './entry.js';
 import { lstatNoSymlinks, lstatSync, readdirSync, readlinkSync, type ModeAndRdev } from './host-fs.js';
 import { fromErrno, fromHost, host, hostCode } from './errors.js';
 import { openVerified } from './safe-open.js';
 import { getXattr } from './xattr.js';
+import { loopTurn } from './loop-turn.js';
 
 const { O_RDONLY, O_DIRECTORY } = constants;
 const { ENOENT, ENOTDIR, ELOOP } = osConstants.errno;
@@ -88,10 +89,11 @@ export class HostLayers implements LayerProbe {
 
   /**
    * Writes to the top layer made behind the daemon's back go unreported (no watch on it, or not
-   * any more): what the top memo holds lives no longer than `bound` says (TopMemo.bound).
+   * any more): what the top memo holds lives no longer than `ttlMs` (0: one turn of the event
+   * loop; Infinity: no bound). See TopMemo.bound.
    */
-  topUnreported(bound: TopMemoBound): void {
-    this.top?.bound(bound);
+  topUnreported(ttlMs: number): void {
+    this.top?.bound({ ttlMs, now: () => performance.now(), turn: loopTurn });
   }
 
   /**

@@ -210,9 +210,8 @@ export class Union {
     this.copyUp(absent.parent);
     this.noteChange(path, undefined);
     const target = this.upperPath(path);
-    const at = absent;
     // `make` and the exchange below write `target` in place: reported, whatever they left.
-    return this.writer.writing([target], () => this.placeAt(path, target, at, isDir, make, newInode));
+    return this.writer.writing([target], () => this.placeAt(path, target, absent, isDir, make, newInode));
   }
 
   private placeAt<T>(path: ViewPath, target: string, absent: Extract<ChildLookup, { kind: 'absent' }>, isDir: boolean, make: (hostPath: string) => T, newInode: boolean): T {
