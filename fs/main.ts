@@ -64,7 +64,6 @@ async function serve(opts: MountOptions): Promise<number> {
     return 1;
   }
   const mount = findFuseMount(mountpoint);
-  ready.ok();
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (code: number, doUnmount: boolean) => {
@@ -111,6 +110,9 @@ async function serve(opts: MountOptions): Promise<number> {
       if (!now || (mount && now.id !== mount.id)) return stop(0, false);
       hideFuseMounts(layers, mountpoint, mounts);
     }, MOUNT_POLL_MS);
+    // Only now: a signal before its handler is installed takes its default action, which ends
+    // the daemon (SIGUSR2 right after "ready" killed 9 of 15 daemons on a busy machine).
+    ready.ok();
   });
 }
 
