@@ -3,6 +3,7 @@
 // anything else is logged and answered EIO.
 import { debuglog } from 'node:util';
 import { constants } from 'node:os';
+import { newTurn } from '../../../src/host/loop-turn.js';
 import { toErrno } from '../../errno.js';
 import type { FuseDevice } from './device.js';
 import { backingFilesOf } from './passthrough.js';
@@ -84,6 +85,7 @@ export class Session {
    */
   handle(buf: Buffer): void {
     if (buf.length < IN_HEADER_SIZE) return;
+    newTurn(); // the device is drained in one stretch: each request is a turn of its own (loop-turn.ts)
     const h = decodeInHeader(buf);
     const body = new Reader(buf, IN_HEADER_SIZE, Math.min(h.len, buf.length));
     const t0 = trace.enabled ? performance.now() : 0;
