@@ -115,10 +115,11 @@ function issueTicket(ctx: WorldsContext, w: World, registry: BigIntStats, init: 
   const rootDevice = rootDeviceOf(init.pid);
   if (!daemon || rootDevice === undefined) return dropRunTicket(ctx.layout.home, w.name);
   const fence = fenceDirOf(ctx.layout.logFile(w.id));
+  const cgroup = ctx.membership.joinFile(w.id);
   writeRunTicket(ctx.layout.home, w.name, {
     registry, id: w.id, init, daemon, rootDevice,
     ...(existsSync(fence) ? { fence } : {}),
-    ...(ctx.membership.joinFile(w.id) !== undefined ? { cgroup: ctx.membership.joinFile(w.id) } : {}),
+    ...(cgroup !== undefined ? { cgroup } : {}),
   });
 }
 
