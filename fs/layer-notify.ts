@@ -13,7 +13,7 @@ import type { NotifiedLifetime } from './transport/transport.js';
 export interface ChangeTarget {
   /** Settles once the kernel has been told (or at once, when it need not be). */
   invalidateChanges?(changes: readonly ViewChange[]): void | Promise<void>;
-  invalidate?(): void;
+  invalidate?(): void | Promise<void>;
   setLifetime?(seconds: number, notified?: NotifiedLifetime): void;
 }
 
@@ -49,7 +49,7 @@ export class LayerNotifier implements LayerWatchSink {
   private again = new Map<string, ViewChange>();
   private againTimer: NodeJS.Timeout | undefined;
   /** Events received and view changes sent, for stats (SIGUSR2) and tests. */
-  readonly counters = { layerEvents: 0, viewChanges: 0, watches: 0 };
+  readonly counters = { layerEvents: 0, viewChanges: 0, watches: 0, lost: 0 };
 
   /**
    * Watch `layers` (indices into `host`'s stack; layer 0, the top, for its redirects and for the
@@ -163,6 +163,16 @@ export class LayerNotifier implements LayerWatchSink {
     this.host.topUnreported(this.fallback.daemonMs);
     this.target?.setLifetime?.(this.fallback.kernelSeconds);
     this.target?.invalidate?.();
+  }
+
+  /** Events were lost (an inotify queue overflowed): everything cached of the layers goes, once. */
+  lost(): void {
+    this.counters.lost++;
+    process.stderr.write('worldfs: notify: layer changes were lost (the inotify queue overflowed): everything cached is dropped once\n');
+    this.host.cache.clear();
+    this.host.topChanged('', true);
+    const sent = this.target?.invalidate?.();
+    if (sent) this.told = sent;
   }
 
   private readRedirect(layer: number, rel: string): void {

@@ -83,7 +83,8 @@ async function serve(opts: MountOptions): Promise<number> {
     void transport.closed?.then(() => stop(0, false)); // unmounted from outside: the device said ENODEV
     // SIGUSR2: one line of counters on stderr (the soak test watches the node table and memory with it).
     process.on('SIGUSR2', () => {
-      const stats = { ...transport.stats?.(), ...notifier?.counters, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed };
+      const m = process.memoryUsage();
+      const stats = { ...transport.stats?.(), ...notifier?.counters, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
       process.stderr.write(`worldfs: stats ${JSON.stringify(stats)}\n`);
     });
     // Node starts its inspector (a debugger on 127.0.0.1:9229, in a root daemon) on a SIGUSR1 nobody

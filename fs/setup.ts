@@ -123,10 +123,13 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   let notified = false;
   let notifiedLayers = 0;
   if (opts.notify !== 'none') {
-    // The top layer is watched for its redirects only (lower names it renamed). The lowest layer
-    // (a world's host base, an image's root) is watched only if small: walking a whole root
-    // filesystem to find out would cost seconds at every mount.
-    const watched = [{ layer: 0, root: upper }, ...lowers.map((root, i) => ({
+    // The top layer is watched for its redirects (lower names it renamed) and for what its other
+    // writers change (names; attributes too where markers are xattrs): never for writes, which
+    // change no answer the daemon keeps of it (the daemon's own came to five events per file it
+    // wrote). The lowest layer (a world's host base, an image's root) is watched only if small:
+    // walking a whole root filesystem to find out would cost seconds at every mount.
+    const topEvents = format.redirect.kind === 'xattr' || format.opaque.kind === 'xattr' ? 'attributes' as const : 'names' as const;
+    const watched = [{ layer: 0, root: upper, events: topEvents }, ...lowers.map((root, i) => ({
       layer: i + 1, root, skip: emptied, ...(i === lowers.length - 1 ? { maxDirs: LOWEST_LAYER_DIRS } : {}),
     }))];
     notifier = new LayerNotifier(layers, watched, mountpoint, { kernelSeconds: cacheBudget(opts.udba, opts.cacheTimeout).kernelSeconds, daemonMs: ttlMs }, opts.fence, opts.notify === 'fanotify' ? 'fanotify' : 'auto');

@@ -41,6 +41,7 @@ export class KernelTransport implements Transport {
     return {
       nodes: this.ops?.nodes.size ?? 0, dirs: dirs?.size ?? 0, listings: dirs?.byNode.size ?? 0, files: this.fs.handles.size,
       ...this.ops?.counters, ...dirs?.counters, listingsSwept: dirs?.sweep.swept ?? 0, ...this.ops?.passthroughCounters,
+      ...this.ops?.requestsByOp,
     };
   }
 

@@ -1,11 +1,15 @@
 // Who tells a daemon that a layer directory changed. `LayerWatch` is the strategy; the inotify one
-// watches every directory of the given layers (Node's fs.watch: one inotify watch per directory,
-// all on the process's one inotify descriptor, so events arrive in the order they happened).
-import { mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+// watches every directory of the given layers (one inotify descriptor per LayerWatch, src/host/inotify.ts:
+// events arrive in the order they happened, many per read, with the mask each layer needs).
+import { mkdirSync, readdirSync as readdirNames, readFileSync } from 'node:fs';
 import { lstatSync, readdirSync } from './host-fs.js';
 import { atPath } from './long-path.js';
 import type { LayerEvent } from '../core/layer-change.js';
+import { IN, Inotify, NAME_EVENTS, type InotifyEvent } from './inotify.js';
 import { readMounts } from './mountinfo.js';
+
+/** Events that bring a name into a directory. */
+const ARRIVALS = IN.CREATE | IN.MOVED_TO;
 
 /** What a watch reports to. */
 export interface LayerWatchSink {
@@ -17,6 +21,11 @@ export interface LayerWatchSink {
   gone(layer: number, rel: string): void;
   /** Changes may go unreported from now on (a new directory past the watch budget): assume anything changed. */
   degraded(reason: string): void;
+  /**
+   * Changes went unreported (the kernel's event queue overflowed), and what is watched was walked
+   * again since: assume anything changed, once. Called after every change reported before the loss.
+   */
+  lost?(): void;
   /** File `path` appeared in the fence directory; every change reported before it was passed to `changed` already. */
   fenced?(path: string): void;
 }
@@ -45,6 +54,17 @@ export interface WatchedLayer {
    * take), entering them although they are mountpoints; `fullyWatched` then speaks of them alone.
    */
   readonly only?: readonly string[];
+  /**
+   * Which changes of its entries are reported (default `all`): `names` only (created, removed,
+   * moved), with `attributes` (chmod, chown, times, xattrs) too, or `all` (writes as well).
+   */
+  readonly events?: 'all' | 'attributes' | 'names';
+}
+
+/** The inotify mask for a layer's directories: names always, then what `events` asks. */
+function maskOf(l: WatchedLayer): number {
+  const names = NAME_EVENTS | IN.ONLYDIR | IN.EXCL_UNLINK;
+  return l.events === 'names' ? names : l.events === 'attributes' ? names | IN.ATTRIB : names | IN.ATTRIB | IN.MODIFY;
 }
 
 /** Watches per daemon: a share of the user's inotify limit, so that many daemons fit ($WORLDFS_WATCH_BUDGET overrides). */
@@ -59,16 +79,6 @@ export function watchBudget(env: NodeJS.ProcessEnv = process.env): number {
 
 const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + name);
 const hostOf = (root: string, rel: string) => (rel === '' ? root : root === '/' ? '/' + rel : root + '/' + rel);
-
-/** A directory's identity (device, inode, birth time): another directory at the path has another. Undefined: none there. */
-function identityOf(path: string): string | undefined {
-  try {
-    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
-    return st?.isDirectory() && st.birthtimeNs !== 0n ? `${st.dev}:${st.ino}:${st.birthtimeNs}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** How InotifyLayerWatch walks and what else it watches. */
 export interface WatchOptions {
@@ -86,17 +96,17 @@ export interface WatchOptions {
   readonly fence?: string;
 }
 
-/** Every directory of the layers, one fs.watch each, up to `budget`; a layer that does not fit is not watched. */
+/** Every directory of the layers, one inotify watch each, up to `budget`; a layer that does not fit is not watched. */
 export class InotifyLayerWatch implements LayerWatch {
-  /** "layer\0rel" -> watcher. */
-  private readonly watchers = new Map<string, FSWatcher>();
-  /** "layer\0rel" -> the identity of the directory its watcher is on, when known for sure (identityOf). */
-  private readonly identities = new Map<string, string>();
+  private readonly inotify: Inotify;
+  /** "layer\0rel" (or "fence") -> its watch descriptor. */
+  private readonly watchers = new Map<string, number>();
+  /** Watch descriptor -> the keys it serves (one inode reached twice shares one descriptor). */
+  private readonly byWd = new Map<number, string[]>();
   private readonly complete = new Set<number>();
   private readonly roots = new Map<number, WatchedLayer>();
   /** Layer events and fences (layer -1, name: the fence file's path) in the order they came. */
   private pending: LayerEvent[] = [];
-  private flushQueued = false;
   private closed = false;
   /** Watches taken per layer so far (never decremented: a bound on walking, not a count). */
   private readonly perLayer = new Map<number, number>();
@@ -112,6 +122,7 @@ export class InotifyLayerWatch implements LayerWatch {
   constructor(layers: readonly WatchedLayer[], private readonly sink: LayerWatchSink, private readonly opts: WatchOptions = {}) {
     this.isInternal = opts.isInternal ?? (() => false);
     this.budget = opts.budget ?? watchBudget();
+    this.inotify = new Inotify((events) => this.events(events));
     this.refreshMounts();
     for (const l of layers) {
       this.roots.set(l.layer, l);
@@ -125,13 +136,7 @@ export class InotifyLayerWatch implements LayerWatch {
     try {
       // Not recursive: a fence directory whose parent is gone (a merged world's) is not made again.
       try { mkdirSync(dir, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
-      const w = watch(dir, { persistent: false }, (_type, name) => {
-        if (this.closed || name === null) return;
-        this.pending.push({ layer: -1, dir: '', name: dir + '/' + name });
-        this.queueFlush();
-      });
-      w.on('error', () => w.close());
-      this.watchers.set('fence', w);
+      this.addKey('fence', this.inotify.add(dir, IN.CREATE | IN.MOVED_TO | IN.ONLYDIR));
     } catch (e) {
       process.stderr.write(`worldfs: cannot watch the fence directory ${dir}: ${(e as Error).message}\n`);
     }
@@ -152,8 +157,9 @@ export class InotifyLayerWatch implements LayerWatch {
 
   close(): void {
     this.closed = true;
-    for (const w of this.watchers.values()) w.close();
+    this.inotify.close();
     this.watchers.clear();
+    this.byWd.clear();
     this.pending = [];
   }
 
@@ -170,19 +176,15 @@ export class InotifyLayerWatch implements LayerWatch {
       if (this.watchers.size >= this.budget) return false;
       if (l.maxDirs !== undefined && (this.perLayer.get(l.layer) ?? 0) >= l.maxDirs) return false;
       this.perLayer.set(l.layer, (this.perLayer.get(l.layer) ?? 0) + 1);
-      let w: FSWatcher;
-      const before = identityOf(path);
+      let wd: number;
       try {
         // A watch is on the inode: it outlives the descriptor a long path was reached through.
-        w = atPath(path, (p) => watch(p, { persistent: false }, (type, name) => this.event(l.layer, rel, name, type === 'change')));
+        wd = atPath(path, (p) => this.inotify.add(p, maskOf(l)));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         return code === 'ENOENT' || code === 'ENOTDIR'; // gone meanwhile: its parent's event says so
       }
-      w.on('error', () => this.drop(key));
-      this.watchers.set(key, w);
-      // The same directory before and after the watch was taken: the watch is on it.
-      if (before !== undefined && identityOf(path) === before) this.identities.set(key, before);
+      this.addKey(key, wd);
     }
     let names: string[];
     let dirs: string[];
@@ -199,67 +201,107 @@ export class InotifyLayerWatch implements LayerWatch {
     return true;
   }
 
+  /** One read's events, in order. */
+  private events(events: readonly InotifyEvent[]): void {
+    for (const ev of events) {
+      if (this.closed) return;
+      if (ev.mask & IN.Q_OVERFLOW) {
+        this.overflowed();
+        continue;
+      }
+      const keys = this.byWd.get(ev.wd);
+      if (keys === undefined) continue;
+      if (ev.mask & IN.IGNORED) { // the directory is gone (or unmounted): its watch with it
+        for (const k of [...keys]) this.forget(k);
+        continue;
+      }
+      if (ev.name === null) continue; // the directory itself: its parent's watch reports it
+      for (const k of keys) {
+        if (k === 'fence') {
+          this.pending.push({ layer: -1, dir: '', name: this.opts.fence + '/' + ev.name });
+          continue;
+        }
+        const at = k.indexOf('\0');
+        this.event(Number(k.slice(0, at)), k.slice(at + 1), ev.name, (ev.mask & NAME_EVENTS) === 0, (ev.mask & IN.ISDIR) !== 0, (ev.mask & ARRIVALS) !== 0);
+      }
+    }
+    this.flush();
+  }
+
   /**
-   * `change`: IN_MODIFY or IN_ATTRIB (Node's 'change'); otherwise a create, delete or move
-   * ('rename'), or an attribute change of a directory: libuv reports IN_ATTRIB|IN_ISDIR as a
-   * rename too. A 'rename' of a watched directory that is still the same directory (inode and
-   * birth time, as when its watch was taken) is such a change, and keeps its watches.
+   * `change`: written or attributes changed (the same object, same watches); otherwise created,
+   * removed or moved. `dirEvent`: the kernel said the entry is a directory; `arrived`: it was
+   * created or moved in (a directory then gets walked: it may hold entries made before its watch).
    */
-  private event(layer: number, dir: string, name: string | null, change: boolean): void {
-    if (this.closed || name === null) return;
+  private event(layer: number, dir: string, name: string, change: boolean, dirEvent: boolean, arrived: boolean): void {
     const rel = join(dir, name);
     const l = this.roots.get(layer)!;
     const path = hostOf(l.root, rel);
-    const watchKey = `${layer}\0${rel}`;
-    const known = change || this.mounts.has(path) ? undefined : this.identities.get(watchKey);
-    if (known !== undefined && identityOf(path) === known) change = true;
     // A directory created, removed or moved: its watches follow (a moved directory's watch would
     // keep reporting under the old name).
-    if (!change) this.dropUnder(layer, rel); // written or chmod'ed: the same object, same watches
-    let isDir = false;
+    if (!change) this.dropUnder(layer, rel);
+    // A file's content changed: the other names of a hard-linked one changed with it (its inode,
+    // `key`). Never lstat a mountpoint (another FUSE server, or ours: a deadlock).
     let key: string | undefined;
-    try {
-      // Never lstat a mountpoint (another FUSE server, or ours: a deadlock).
-      if (!this.mounts.has(path)) {
+    if (change && !dirEvent && !this.mounts.has(path)) {
+      try {
         const st = lstatSync(path);
-        isDir = st.isDirectory();
-        if (change && !isDir && st.nlink > 1) key = `${st.dev}:${st.ino}`;
-      }
-    } catch { /* gone */ }
-    if (isDir && !change) this.refreshMounts(); // a mount made since the walk must not be entered
-    // The directory's own event first, then (walk) what was made in it before it was watched.
+        if (!st.isDirectory() && st.nlink > 1) key = `${st.dev}:${st.ino}`;
+      } catch { /* gone */ }
+    }
     // A directory's attributes may be its markers (overlay xattrs): only a non-directory's change is content only.
-    this.pending.push(!change || isDir ? { layer, dir, name } : key === undefined ? { layer, dir, name, contentOnly: true } : { layer, dir, name, contentOnly: true, key });
-    if (isDir && !change && !this.isInternal(name) && this.watchers.has(`${layer}\0${dir}`) && !this.walk(l, rel, true) && this.complete.delete(layer)) {
+    this.pending.push(!change || dirEvent ? { layer, dir, name } : key === undefined ? { layer, dir, name, contentOnly: true } : { layer, dir, name, contentOnly: true, key });
+    // The directory's own event first, then (walk) what was made in it before it was watched. Gone
+    // or replaced by a file since: the walk finds nothing, and that change has its own event.
+    if (!dirEvent || !arrived || this.isInternal(name) || !this.watchers.has(`${layer}\0${dir}`)) return;
+    this.refreshMounts(); // a mount made since the walk must not be entered
+    if (!this.walk(l, rel, true) && this.complete.delete(layer)) {
       this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
     }
-    this.queueFlush();
+  }
+
+  /**
+   * The kernel's queue overflowed: events are lost, directories made meanwhile may be unwatched.
+   * What came before is passed on, every layer walked again (watching what is new), the sink told
+   * that anything may have changed, and fences made meanwhile acknowledged after it.
+   */
+  private overflowed(): void {
+    this.flush();
+    this.refreshMounts();
+    for (const l of this.roots.values()) {
+      if (!this.complete.has(l.layer)) continue;
+      if ((l.only ?? ['']).every((rel) => this.walk(l, rel))) continue;
+      this.complete.delete(l.layer);
+      this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
+    }
+    this.sink.lost?.();
+    if (this.opts.fence === undefined) return;
+    let fences: string[] = [];
+    try { fences = readdirNames(this.opts.fence); } catch { /* none */ }
+    for (const f of fences) this.pending.push({ layer: -1, dir: '', name: this.opts.fence + '/' + f });
+    this.flush();
   }
 
   private refreshMounts(): void {
     this.mounts = new Set([...readMounts().map((m) => m.mountpoint), ...(this.opts.never ?? [])]);
   }
 
-  private queueFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    setImmediate(() => {
-      this.flushQueued = false;
-      if (this.closed || this.pending.length === 0) return;
-      const all = this.pending;
-      this.pending = [];
-      let batch: LayerEvent[] = [];
-      for (const e of all) {
-        if (e.layer >= 0) {
-          batch.push(e);
-          continue;
-        }
-        if (batch.length > 0) this.sink.changed(batch);
-        batch = [];
-        this.sink.fenced?.(e.name);
+  /** Pass what is pending to the sink: layer events in batches, fences in order between them. */
+  private flush(): void {
+    if (this.closed || this.pending.length === 0) return;
+    const all = this.pending;
+    this.pending = [];
+    let batch: LayerEvent[] = [];
+    for (const e of all) {
+      if (e.layer >= 0) {
+        batch.push(e);
+        continue;
       }
       if (batch.length > 0) this.sink.changed(batch);
-    });
+      batch = [];
+      this.sink.fenced?.(e.name);
+    }
+    if (batch.length > 0) this.sink.changed(batch);
   }
 
   private dropUnder(layer: number, rel: string): void {
@@ -275,9 +317,27 @@ export class InotifyLayerWatch implements LayerWatch {
     this.sink.gone(layer, '');
   }
 
+  private addKey(key: string, wd: number): void {
+    this.watchers.set(key, wd);
+    const keys = this.byWd.get(wd);
+    if (keys === undefined) this.byWd.set(wd, [key]);
+    else if (!keys.includes(key)) keys.push(key);
+  }
+
+  /** Stop watching `key` (its descriptor too, once no other key uses it). */
   private drop(key: string): void {
-    this.watchers.get(key)?.close();
+    const wd = this.forget(key);
+    if (wd !== undefined && !this.byWd.has(wd)) this.inotify.remove(wd);
+  }
+
+  /** Forget `key` (the kernel dropped its watch, or drop() removes it): its descriptor. */
+  private forget(key: string): number | undefined {
+    const wd = this.watchers.get(key);
+    if (wd === undefined) return undefined;
     this.watchers.delete(key);
-    this.identities.delete(key);
+    const keys = this.byWd.get(wd)?.filter((k) => k !== key) ?? [];
+    if (keys.length > 0) this.byWd.set(wd, keys);
+    else this.byWd.delete(wd);
+    return wd;
   }
 }

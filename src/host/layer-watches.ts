@@ -62,6 +62,7 @@ class FenceJoin {
       watching: (layer, rel, names) => sink.watching(layer, rel, names),
       gone: (layer, rel) => sink.gone(layer, rel),
       degraded: (reason) => sink.degraded(reason),
+      lost: () => sink.lost?.(),
       fenced: (path) => this.fenced(part, path),
     };
   }

@@ -18,6 +18,7 @@
  *   fallocate(fd, mode, offset, len)  FALLOC_FL_* on an open file; offset and len are bigints (exact)
  *   futimens(fd, atimeNs, mtimeNs)    utimensat's times on an open file (one unlinked, say)
  *   fuseBackingOpen / fuseBackingClose FUSE passthrough's backing files (fuse-passthrough.c)
+ *   inotifyInit / inotifyAddWatch / inotifyRmWatch  inotify with a chosen event mask (inotify.c)
  * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
  */
 #define _GNU_SOURCE
@@ -35,6 +36,7 @@
 #include <uv.h>
 #include "fanotify.h"
 #include "fuse-passthrough.h"
+#include "inotify.h"
 
 #define MAXPATH 4096
 
@@ -281,6 +283,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   fanotify_register(env, exports);
   fuse_passthrough_register(env, exports);
+  inotify_register(env, exports);
   return exports;
 }
 

@@ -23,6 +23,9 @@ interface Native {
   futimens(fd: number, atimeNs: bigint | null | 'now', mtimeNs: bigint | null | 'now'): void;
   fuseBackingOpen(devFd: number, fd: number): number;
   fuseBackingClose(devFd: number, id: number): void;
+  inotifyInit(): number;
+  inotifyAddWatch(fd: number, path: string, mask: number): number;
+  inotifyRmWatch(fd: number, wd: number): void;
 }
 
 /** What fanotify.c watches (fanotify.h): the filesystems to mark, the layer roots to report, what to drop. */
@@ -168,4 +171,23 @@ export function fuseBackingOpen(devFd: number, fd: number): number {
 /** FUSE_DEV_IOC_BACKING_CLOSE: forget backing id `id` (files already opened with it keep it). */
 export function fuseBackingClose(devFd: number, id: number): void {
   load().fuseBackingClose(devFd, id);
+}
+
+/** A non-blocking, close-on-exec inotify descriptor (src/host/inotify.c). */
+export function inotifyInit(): number {
+  return host(() => load().inotifyInit());
+}
+
+/** Watch `path` for the IN_* events of `mask` on inotify descriptor `fd`: the watch descriptor. Throws with the host's code. */
+export function inotifyAddWatch(fd: number, path: string, mask: number): number {
+  return load().inotifyAddWatch(fd, path, mask);
+}
+
+/** Remove watch `wd` (the kernel may have removed it already: EINVAL, ignored). */
+export function inotifyRmWatch(fd: number, wd: number): void {
+  try {
+    load().inotifyRmWatch(fd, wd);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+  }
 }

@@ -1,8 +1,9 @@
 // InotifyLayerWatch (src/host/layer-watch.ts) over a real temporary layer, no mount: an attribute
-// change of a watched directory (which libuv reports as a rename) is reported as a change of that
-// directory and keeps the watches below it; a directory replaced at the same name is walked again.
-// Events are asynchronous: each step ends with a fence, reported once every earlier event was.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+// change of a watched directory is reported as a change of that directory and keeps the watches
+// below it; a directory replaced at the same name is walked again; a layer gets only the events
+// it asks for; a lost event queue is walked again and reported. Events are asynchronous: each step
+// ends with a fence, reported once every earlier event was.
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,13 +23,14 @@ afterEach(() => {
 
 /** A sink that keeps what it is told, and resolves a fence's promise when it passes. */
 function recorder() {
-  const seen = { events: [] as LayerEvent[], watching: [] as string[], gone: [] as string[] };
+  const seen = { events: [] as LayerEvent[], watching: [] as string[], gone: [] as string[], lost: 0 };
   const fences = new Map<string, () => void>();
   const sink: LayerWatchSink = {
     changed: (events) => { seen.events.push(...events); },
     watching: (_layer, rel) => { seen.watching.push(rel); },
     gone: (_layer, rel) => { seen.gone.push(rel); },
     degraded: (reason) => { throw new Error(`degraded: ${reason}`); },
+    lost: () => { seen.lost++; },
     fenced: (path) => fences.get(path)?.(),
   };
   let n = 0;
@@ -57,8 +59,8 @@ describe('InotifyLayerWatch', () => {
     await r.settle(fence);
     expect(r.seen.events.filter((e) => e.dir === '' && e.name === 'd')).not.toHaveLength(0);
     expect(r.seen.events.every((e) => !e.contentOnly || e.name !== 'd')).toBe(true); // a directory's attributes may be markers
-    // Its watches stay, and nothing below it is walked again. (Its own watch reports it by its own
-    // name, as 'd/d': no watch there, nothing walked.)
+    // Its watches stay, and nothing below it is walked again (its own watch's report of itself is
+    // left to its parent's).
     expect(r.seen.gone.filter((g) => g === 'd' || g === 'd/e')).toEqual([]);
     expect(r.seen.watching).toEqual([]);
     writeFileSync(join(layer, 'd/e/x'), 'x');
@@ -79,5 +81,72 @@ describe('InotifyLayerWatch', () => {
     writeFileSync(join(layer, 'd/f/y'), 'y');
     await r.settle(fence);
     expect(r.seen.events).toContainEqual({ layer: 1, dir: 'd/f', name: 'y' });
+  });
+
+  it('reports only the events a layer asks for: names, then attributes, then writes', async () => {
+    const fence = join(base, 'fence');
+    const roots = ['names', 'attributes', 'all'].map((events) => {
+      const root = join(base, events);
+      mkdirSync(root);
+      writeFileSync(join(root, 'f'), 'f');
+      return root;
+    });
+    const r = recorder();
+    watch = new InotifyLayerWatch([
+      { layer: 0, root: roots[0]!, events: 'names' }, { layer: 1, root: roots[1]!, events: 'attributes' }, { layer: 2, root: roots[2]! },
+    ], r.sink, { fence });
+    r.clear();
+    for (const root of roots) {
+      writeFileSync(join(root, 'f'), 'written');
+      chmodSync(join(root, 'f'), 0o600);
+      writeFileSync(join(root, 'new'), '');
+    }
+    await r.settle(fence);
+    const of = (layer: number) => r.seen.events.filter((e) => e.layer === layer);
+    expect(of(0)).toEqual([{ layer: 0, dir: '', name: 'new' }]);
+    expect(of(1).filter((e) => e.name === 'f')).toEqual([{ layer: 1, dir: '', name: 'f', contentOnly: true }]); // the chmod
+    expect(of(1)).toContainEqual({ layer: 1, dir: '', name: 'new' });
+    expect(of(2).filter((e) => e.name === 'f').length).toBeGreaterThanOrEqual(2); // the write and the chmod
+  });
+
+  it('names the inode of a hard-linked file whose content changed', async () => {
+    const layer = join(base, 'layer');
+    mkdirSync(join(layer, 'd'), { recursive: true });
+    writeFileSync(join(layer, 'd/a'), 'a');
+    linkSync(join(layer, 'd/a'), join(layer, 'b'));
+    const fence = join(base, 'fence');
+    const r = recorder();
+    watch = new InotifyLayerWatch([{ layer: 1, root: layer }], r.sink, { fence });
+    writeFileSync(join(layer, 'b'), 'changed');
+    await r.settle(fence);
+    const e = r.seen.events.find((x) => x.name === 'b');
+    expect(e?.contentOnly).toBe(true);
+    expect(e?.key).toMatch(/^\d+:\d+$/);
+  });
+
+  it('when the kernel queue overflows, walks the layer again and tells the sink that changes were lost', async () => {
+    const layer = join(base, 'layer');
+    mkdirSync(layer);
+    writeFileSync(join(layer, 'a'), '');
+    writeFileSync(join(layer, 'b'), '');
+    const fence = join(base, 'fence');
+    const r = recorder();
+    watch = new InotifyLayerWatch([{ layer: 1, root: layer }], r.sink, { fence });
+    // More events than the queue holds, made before this process reads any (alternating names:
+    // identical events in a row would be merged into one).
+    const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+    for (let i = 0; i <= queue / 2 + 64; i++) {
+      chmodSync(join(layer, 'a'), i % 2 ? 0o600 : 0o644);
+      chmodSync(join(layer, 'b'), i % 2 ? 0o600 : 0o644);
+    }
+    mkdirSync(join(layer, 'late')); // its event is lost: only the walk after the overflow finds it
+    await r.settle(fence);
+    expect(r.seen.lost).toBe(1);
+    expect(r.seen.watching).toContain('late');
+    r.clear();
+    writeFileSync(join(layer, 'late/z'), 'z');
+    await r.settle(fence);
+    expect(r.seen.events).toContainEqual({ layer: 1, dir: 'late', name: 'z' });
+    expect(watch.fullyWatched(1)).toBe(true);
   });
 });

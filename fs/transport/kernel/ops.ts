@@ -9,7 +9,7 @@ import * as attrs from './ops-attrs.js';
 import * as files from './ops-files.js';
 import * as names from './ops-names.js';
 import type { BackingFiles } from './passthrough.js';
-import { ENTRY_OUT_SIZE, OUT_HEADER_SIZE, Op, encodeError, type InHeader } from './protocol.js';
+import { ENTRY_OUT_SIZE, OUT_HEADER_SIZE, OP_NAMES, Op, encodeError, type InHeader } from './protocol.js';
 
 export type { Reply, Request, Timeouts } from './op-context.js';
 
@@ -58,6 +58,8 @@ function interrupt(c: OpContext, r: Request): undefined {
 
 export class KernelOps {
   private readonly c: OpContext;
+  /** Requests served, by opcode: SIGUSR2 prints them as `op.NAME` (where a workload's requests go). */
+  private readonly byOpcode: number[] = [];
 
   constructor(fs: WorldFs, t: Timeouts, maxReply = 1 << 20) {
     this.c = new OpContext(fs, t, maxReply);
@@ -68,6 +70,12 @@ export class KernelOps {
   get ledger() { return this.c.ledger; }
   /** Requests served, lookups counted and forgotten, copy-ups staged. */
   get counters() { return this.c.counters; }
+  /** Requests served so far, by operation name. */
+  get requestsByOp(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.byOpcode.forEach((n, op) => { if (n) out[`op.${OP_NAMES.get(op) ?? op}`] = n; });
+    return out;
+  }
   /** Whether the kernel caches writes (WRITEBACK_CACHE was negotiated): set once, at INIT. */
   set writeback(on: boolean) { this.c.writeback = on; }
   /** Passthrough opens and fallbacks, and backing ids open now. */
@@ -95,6 +103,7 @@ export class KernelOps {
    */
   dispatch(r: Request): Reply {
     this.c.counters.requests++;
+    this.byOpcode[r.h.opcode] = (this.byOpcode[r.h.opcode] ?? 0) + 1;
     const fn = TABLE.get(r.h.opcode);
     if (!fn) return encodeError(r.h.unique, -ENOSYS);
     return fn(this.c, r);
