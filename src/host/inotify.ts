@@ -1,7 +1,7 @@
-// One inotify descriptor with watches of chosen event masks, its events read many at a time on the
-// main thread when the descriptor is readable (watchReadable): in the order they happened across
-// all of its watches, as the kernel queues them. Node's fs.watch cannot choose the mask (it asks
-// for writes and attribute changes too) and calls JavaScript once per event and per watcher.
+// Watches of chosen event masks on the process's one inotify descriptor, its events read many at a
+// time on the main thread when it is readable (watchReadable): in the order they happened, as the
+// kernel queues them. Node's fs.watch cannot choose the mask (it asks for writes and attribute
+// changes too) and calls JavaScript once per event and per watcher.
 import { closeSync, readSync } from 'node:fs';
 import { inotifyAddWatch, inotifyInit, inotifyRmWatch, unwatchNative, watchReadable, type NativeWatch } from './syscalls.js';
 
@@ -26,36 +26,64 @@ const HEADER = 16; // struct inotify_event: wd, mask, cookie, len
 /** Reads per readable turn at most: then the event loop serves others and the poll calls again. */
 const READS_PER_TURN = 64;
 
-export class Inotify {
-  readonly fd: number;
+/** What a user of the process's inotify descriptor gets: its own watches' events, in order. */
+export type InotifyListener = (events: InotifyEvent[]) => void;
+
+/**
+ * The process's one inotify descriptor (as libuv keeps one for fs.watch): the kernel limits
+ * descriptors per user (max_user_instances, 128 here), and every world's daemon watches. Each
+ * listener gets the events of the watches it added, in the order they happened, and every
+ * overflow (wd -1); an inode two listeners watch has one watch descriptor, removed with the last.
+ */
+class InotifyHub {
+  private fd = -1;
   private watch: NativeWatch | undefined;
   private readonly buf = Buffer.allocUnsafe(64 * 1024);
+  private readonly owners = new Map<number, Set<InotifyListener>>();
+  private readonly listeners = new Set<InotifyListener>();
 
-  /** `onEvents` gets every read's events, in order, on the main thread; never after close. */
-  constructor(private readonly onEvents: (events: InotifyEvent[]) => void) {
-    this.fd = inotifyInit();
-    try {
-      this.watch = watchReadable(this.fd, (status) => { if (status >= 0) this.drain(); });
-    } catch (e) {
-      closeSync(this.fd);
-      throw e;
+  /** Start delivering to `listener` (opening the descriptor for the first one). */
+  join(listener: InotifyListener): void {
+    if (this.watch === undefined) {
+      const fd = inotifyInit();
+      try {
+        this.watch = watchReadable(fd, (status) => { if (status >= 0) this.drain(); });
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
+      this.fd = fd;
     }
+    this.listeners.add(listener);
   }
 
-  /** Watch `path` for `mask` (added to what an earlier watch of the same inode asked): its watch descriptor. */
-  add(path: string, mask: number): number {
-    return inotifyAddWatch(this.fd, path, mask | IN.MASK_ADD);
+  /** Watch `path` for `mask` (added to what an earlier watch of the same inode asked) for `listener`: the watch descriptor. */
+  add(listener: InotifyListener, path: string, mask: number): number {
+    const wd = inotifyAddWatch(this.fd, path, mask | IN.MASK_ADD);
+    let set = this.owners.get(wd);
+    if (set === undefined) this.owners.set(wd, (set = new Set()));
+    set.add(listener);
+    return wd;
   }
 
-  remove(wd: number): void {
-    if (this.watch !== undefined) inotifyRmWatch(this.fd, wd);
+  /** `listener` no longer wants `wd` (the watch goes with its last listener). */
+  remove(listener: InotifyListener, wd: number): void {
+    const set = this.owners.get(wd);
+    if (set === undefined || !set.delete(listener) || set.size > 0) return;
+    this.owners.delete(wd);
+    inotifyRmWatch(this.fd, wd);
   }
 
-  close(): void {
-    if (this.watch === undefined) return;
+  /** `listener` is done: its watches go, and the descriptor with the last listener. */
+  leave(listener: InotifyListener): void {
+    if (!this.listeners.delete(listener)) return;
+    for (const [wd, set] of this.owners) if (set.has(listener)) this.remove(listener, wd);
+    if (this.listeners.size > 0 || this.watch === undefined) return;
     unwatchNative(this.watch);
     this.watch = undefined;
     closeSync(this.fd);
+    this.fd = -1;
+    this.owners.clear();
   }
 
   private drain(): void {
@@ -82,6 +110,56 @@ export class Inotify {
         off += HEADER + len;
       }
     }
-    if (events.length > 0 && this.watch !== undefined) this.onEvents(events);
+    if (events.length > 0) this.deliver(events);
+  }
+
+  /** Each listener its own events, in order; an overflow to all; a dropped watch (IN_IGNORED) forgotten after. */
+  private deliver(events: readonly InotifyEvent[]): void {
+    const per = new Map<InotifyListener, InotifyEvent[]>();
+    const to = (l: InotifyListener, ev: InotifyEvent) => {
+      const list = per.get(l);
+      if (list === undefined) per.set(l, [ev]);
+      else list.push(ev);
+    };
+    for (const ev of events) {
+      if (ev.mask & IN.Q_OVERFLOW) {
+        for (const l of this.listeners) to(l, ev);
+        continue;
+      }
+      const set = this.owners.get(ev.wd);
+      if (set === undefined) continue;
+      for (const l of set) to(l, ev);
+      if (ev.mask & IN.IGNORED) this.owners.delete(ev.wd);
+    }
+    for (const [l, list] of per) if (this.listeners.has(l)) l(list);
+  }
+}
+
+const hub = new InotifyHub();
+
+/** One user of the process's inotify descriptor: its watches, its events. */
+export class Inotify {
+  private open = true;
+  private readonly listener: InotifyListener;
+
+  /** `onEvents` gets the events of this instance's watches (and overflows), in order, on the main thread; never after close. */
+  constructor(onEvents: InotifyListener) {
+    this.listener = (events) => onEvents(events);
+    hub.join(this.listener);
+  }
+
+  /** Watch `path` for `mask`: the watch descriptor. Throws with the host's code (ENOENT, ENOSPC past the watch limit...). */
+  add(path: string, mask: number): number {
+    return hub.add(this.listener, path, mask);
+  }
+
+  remove(wd: number): void {
+    if (this.open) hub.remove(this.listener, wd);
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    hub.leave(this.listener);
   }
 }

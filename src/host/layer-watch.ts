@@ -98,7 +98,8 @@ export interface WatchOptions {
 
 /** Every directory of the layers, one inotify watch each, up to `budget`; a layer that does not fit is not watched. */
 export class InotifyLayerWatch implements LayerWatch {
-  private readonly inotify: Inotify;
+  /** Undefined when the process could get no inotify descriptor: nothing is watched. */
+  private readonly inotify: Inotify | undefined;
   /** "layer\0rel" (or "fence") -> its watch descriptor. */
   private readonly watchers = new Map<string, number>();
   /** Watch descriptor -> the keys it serves (one inode reached twice shares one descriptor). */
@@ -122,7 +123,11 @@ export class InotifyLayerWatch implements LayerWatch {
   constructor(layers: readonly WatchedLayer[], private readonly sink: LayerWatchSink, private readonly opts: WatchOptions = {}) {
     this.isInternal = opts.isInternal ?? (() => false);
     this.budget = opts.budget ?? watchBudget();
-    this.inotify = new Inotify((events) => this.events(events));
+    try {
+      this.inotify = new Inotify((events) => this.events(events));
+    } catch (e) {
+      process.stderr.write(`worldfs: notify: no inotify descriptor (${(e as Error).message})\n`);
+    }
     this.refreshMounts();
     for (const l of layers) {
       this.roots.set(l.layer, l);
@@ -136,7 +141,7 @@ export class InotifyLayerWatch implements LayerWatch {
     try {
       // Not recursive: a fence directory whose parent is gone (a merged world's) is not made again.
       try { mkdirSync(dir, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
-      this.addKey('fence', this.inotify.add(dir, IN.CREATE | IN.MOVED_TO | IN.ONLYDIR));
+      if (this.inotify !== undefined) this.addKey('fence', this.inotify.add(dir, IN.CREATE | IN.MOVED_TO | IN.ONLYDIR));
     } catch (e) {
       process.stderr.write(`worldfs: cannot watch the fence directory ${dir}: ${(e as Error).message}\n`);
     }
@@ -157,7 +162,7 @@ export class InotifyLayerWatch implements LayerWatch {
 
   close(): void {
     this.closed = true;
-    this.inotify.close();
+    this.inotify?.close();
     this.watchers.clear();
     this.byWd.clear();
     this.pending = [];
@@ -173,13 +178,13 @@ export class InotifyLayerWatch implements LayerWatch {
     if (rel !== '' && ((this.mounts.has(path) && !l.only?.includes(rel)) || l.skip?.includes(rel))) return true;
     const key = `${l.layer}\0${rel}`;
     if (!this.watchers.has(key)) {
-      if (this.watchers.size >= this.budget) return false;
+      if (this.inotify === undefined || this.watchers.size >= this.budget) return false;
       if (l.maxDirs !== undefined && (this.perLayer.get(l.layer) ?? 0) >= l.maxDirs) return false;
       this.perLayer.set(l.layer, (this.perLayer.get(l.layer) ?? 0) + 1);
       let wd: number;
       try {
         // A watch is on the inode: it outlives the descriptor a long path was reached through.
-        wd = atPath(path, (p) => this.inotify.add(p, maskOf(l)));
+        wd = atPath(path, (p) => this.inotify!.add(p, maskOf(l)));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         return code === 'ENOENT' || code === 'ENOTDIR'; // gone meanwhile: its parent's event says so
@@ -217,12 +222,15 @@ export class InotifyLayerWatch implements LayerWatch {
       }
       if (ev.name === null) continue; // the directory itself: its parent's watch reports it
       for (const k of keys) {
+        // The descriptor is the process's: an inode another watch asked more of reports that too.
         if (k === 'fence') {
-          this.pending.push({ layer: -1, dir: '', name: this.opts.fence + '/' + ev.name });
+          if (ev.mask & ARRIVALS) this.pending.push({ layer: -1, dir: '', name: this.opts.fence + '/' + ev.name });
           continue;
         }
         const at = k.indexOf('\0');
-        this.event(Number(k.slice(0, at)), k.slice(at + 1), ev.name, (ev.mask & NAME_EVENTS) === 0, (ev.mask & IN.ISDIR) !== 0, (ev.mask & ARRIVALS) !== 0);
+        const layer = Number(k.slice(0, at));
+        if ((ev.mask & maskOf(this.roots.get(layer)!)) === 0) continue;
+        this.event(layer, k.slice(at + 1), ev.name, (ev.mask & NAME_EVENTS) === 0, (ev.mask & IN.ISDIR) !== 0, (ev.mask & ARRIVALS) !== 0);
       }
     }
     this.flush();
@@ -327,7 +335,7 @@ export class InotifyLayerWatch implements LayerWatch {
   /** Stop watching `key` (its descriptor too, once no other key uses it). */
   private drop(key: string): void {
     const wd = this.forget(key);
-    if (wd !== undefined && !this.byWd.has(wd)) this.inotify.remove(wd);
+    if (wd !== undefined && !this.byWd.has(wd)) this.inotify?.remove(wd);
   }
 
   /** Forget `key` (the kernel dropped its watch, or drop() removes it): its descriptor. */

@@ -149,4 +149,27 @@ describe('InotifyLayerWatch', () => {
     expect(r.seen.events).toContainEqual({ layer: 1, dir: 'late', name: 'z' });
     expect(watch.fullyWatched(1)).toBe(true);
   });
+
+  it('shares the process\'s inotify descriptor: two watches of one directory each get what they asked for, and one outlives the other', async () => {
+    const layer = join(base, 'layer');
+    mkdirSync(layer);
+    writeFileSync(join(layer, 'f'), 'f');
+    const fence = join(base, 'fence');
+    const names = recorder();
+    const all = recorder();
+    watch = new InotifyLayerWatch([{ layer: 0, root: layer, events: 'names' }], names.sink, { fence });
+    const other = new InotifyLayerWatch([{ layer: 1, root: layer }], all.sink, { fence: join(base, 'fence2') });
+    try {
+      writeFileSync(join(layer, 'f'), 'written');
+      await all.settle(join(base, 'fence2'));
+      await names.settle(fence);
+      expect(all.seen.events).toContainEqual({ layer: 1, dir: '', name: 'f', contentOnly: true });
+      expect(names.seen.events).toEqual([]);
+    } finally {
+      other.close();
+    }
+    writeFileSync(join(layer, 'g'), '');
+    await names.settle(fence);
+    expect(names.seen.events).toEqual([{ layer: 0, dir: '', name: 'g' }]);
+  });
 });
