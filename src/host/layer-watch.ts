@@ -1,5 +1,5 @@
 // Who tells a daemon that a layer directory changed. `LayerWatch` is the strategy; the inotify one
-// watches every directory of the given layers (one inotify descriptor per LayerWatch, src/host/inotify.ts:
+// watches every directory of the given layers (on the process's inotify descriptor, src/host/inotify.ts:
 // events arrive in the order they happened, many per read, with the mask each layer needs).
 import { mkdirSync, readdirSync as readdirNames, readFileSync } from 'node:fs';
 import { lstatSync, readdirSync } from './host-fs.js';
@@ -13,7 +13,7 @@ const ARRIVALS = IN.CREATE | IN.MOVED_TO;
 
 /** What a watch reports to. */
 export interface LayerWatchSink {
-  /** Entries changed (batched: one call per event-loop turn, in the order they happened). */
+  /** Entries changed (batched: one call per read of the watch's events, in the order they happened). */
   changed(events: readonly LayerEvent[]): void;
   /** Directory `rel` of `layer` is now watched (at the start, or created since); `names` are its entries. */
   watching(layer: number, rel: string, names: readonly string[]): void;
