@@ -20,6 +20,8 @@ export interface OpenFile {
    * file or a metacopy file's lower data, which the view must never change.
    */
   own: boolean;
+  /** fstat of `fd` when it was opened (spares the open's other readers a second one). */
+  readonly openStat?: { readonly dev: bigint; readonly ino: bigint; readonly mode: bigint };
 }
 
 export class HandleTable {

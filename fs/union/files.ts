@@ -28,8 +28,9 @@ export function open(u: Union, handles: HandleTable, path: ViewPath, flags: numb
     const fd = openVerified(u.copyUp(node, flags & O_TRUNC ? 0 : undefined), flags & ~(O_CREAT | O_EXCL | O_NOCTTY));
     try {
       // The copy is another node now (its path resolves to the top layer); an upper one was already.
-      const ino = reportedIno(u, isUpper(node) ? node : u.existing(path), host(() => fstatSync(fd, { bigint: true })));
-      return handles.add({ fd, path, writable, ino, own: true });
+      const st = host(() => fstatSync(fd, { bigint: true }));
+      const ino = reportedIno(u, isUpper(node) ? node : u.existing(path), st);
+      return handles.add({ fd, path, writable, ino, own: true, openStat: st });
     } catch (e) {
       closeSync(fd);
       throw e;
@@ -41,8 +42,9 @@ export function open(u: Union, handles: HandleTable, path: ViewPath, flags: numb
   let metaFd: number | undefined;
   try {
     if (data !== meta) metaFd = openVerified(meta, O_PATH);
-    const ino = reportedIno(u, node, host(() => fstatSync(metaFd ?? fd, { bigint: true })));
-    return handles.add({ fd, path, writable, ino, own: isUpper(node) && metaFd === undefined, ...(metaFd !== undefined ? { metaFd } : {}) });
+    const st = host(() => fstatSync(metaFd ?? fd, { bigint: true }));
+    const ino = reportedIno(u, node, st);
+    return handles.add({ fd, path, writable, ino, own: isUpper(node) && metaFd === undefined, ...(metaFd !== undefined ? { metaFd } : { openStat: st }) });
   } catch (e) {
     closeSync(fd);
     if (metaFd !== undefined) closeSync(metaFd);

@@ -11,6 +11,8 @@
  *   openDirAt(dirfd, path)            a directory descriptor (O_PATH) for `path` relative to `dirfd`
  *                                     (-100: AT_FDCWD) that follows no symlink on the way (openat2
  *                                     RESOLVE_NO_SYMLINKS): how long host paths are walked in chunks
+ *   openNoSymlinks(path, flags, mode) open(2) following no symlink anywhere in `path` (openat2
+ *                                     RESOLVE_NO_SYMLINKS): ELOOP where one was swapped in
  *   watchReadable(fd, cb) / unwatch(w) call cb() on the main thread whenever `fd` is readable: a
  *                                     uv_poll handle on Node's own event loop (libuv's epoll), so a
  *                                     request on /dev/fuse reaches JavaScript with no thread-pool hop
@@ -129,6 +131,30 @@ static napi_value js_lstat_no_symlinks(napi_env env, napi_callback_info info) {
   }
   napi_value result;
   napi_create_int32(env, err, &result);
+  return result;
+}
+
+/* open(2) of `path` following no symlink anywhere in it (openat2 RESOLVE_NO_SYMLINKS): ELOOP where one is. */
+static napi_value js_open_no_symlinks(napi_env env, napi_callback_info info) {
+  size_t argc = 3; napi_value argv[3]; char path[MAXPATH]; uint32_t flags, mode;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || get_path(env, argv[0], path) || napi_get_value_uint32(env, argv[1], &flags) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &mode) != napi_ok) {
+    napi_throw_type_error(env, NULL, "openNoSymlinks(path: string, flags: number, mode: number)");
+    return NULL;
+  }
+  /* open(2) drops bits it does not know (a FUSE OPEN's flags carry FMODE_EXEC, say); openat2
+     refuses them (EINVAL): keep only open(2)'s own. */
+  flags &= O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | FASYNC | O_DIRECT |
+           O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_PATH | O_SYNC | __O_TMPFILE;
+  struct open_how how = {
+    .flags = flags | O_CLOEXEC, .mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? mode : 0, /* O_TMPFILE includes O_DIRECTORY */
+    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+  };
+  int fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (fd < 0) return fail(env, errno, "openat2", path);
+  napi_value result;
+  napi_create_int32(env, fd, &result);
   return result;
 }
 
@@ -275,6 +301,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_default, NULL },
     { "lstatNoSymlinks", NULL, js_lstat_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
     { "openDirAt", NULL, js_open_dir_at, NULL, NULL, NULL, napi_default, NULL },
+    { "openNoSymlinks", NULL, js_open_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
     { "watchReadable", NULL, js_watch_readable, NULL, NULL, NULL, napi_default, NULL },
     { "unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL },
     { "fallocate", NULL, js_fallocate, NULL, NULL, NULL, napi_default, NULL },

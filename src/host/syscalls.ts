@@ -15,6 +15,7 @@ interface Native {
   renameat2(from: string, to: string, flags: number): void;
   lstatNoSymlinks(path: string, out: Float64Array): number;
   openDirAt(dirfd: number, path: string): number;
+  openNoSymlinks(path: string, flags: number, mode: number): number;
   watchReadable(fd: number, callback: (events: number) => void): object;
   unwatch(watch: object): void;
   fanotifyWatch(config: FanotifyConfig, onBatch: (records: FanotifyRecords) => void): { handle: object; errors: string[] };
@@ -111,6 +112,15 @@ export const AT_FDCWD = -100;
  */
 export function openDirAt(dirfd: number, path: string): number {
   return load().openDirAt(dirfd, path);
+}
+
+/**
+ * open(2) of `path` (absolute, shorter than 4,095 bytes) that follows no symlink anywhere in it
+ * (openat2 RESOLVE_NO_SYMLINKS): ELOOP where one is on the way or at its end. Close-on-exec.
+ * Throws with the host's code, as Node's openSync does.
+ */
+export function openNoSymlinks(path: string, flags: number, mode: number): number {
+  return load().openNoSymlinks(path, flags, mode);
 }
 
 /** An opaque watch made by watchReadable. */

@@ -50,7 +50,7 @@ export function open(c: OpContext, r: Request): Reply {
 function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean): number {
   const f = c.fs.handles.get(fh);
   if (!f) return 0;
-  const mode = c.passthrough.open(node.id, fh, f.fd, readOnly, f.own);
+  const mode = c.passthrough.open(node.id, fh, f.fd, readOnly, f.own, f.openStat);
   if (mode === 'conflict') {
     c.fs.release(fh);
     const at = c.nodes.pathOf(node);

@@ -48,6 +48,9 @@ export function dropsPrivsOnWrite(mode: number): boolean {
   return (mode & S_ISUID) !== 0 || (mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP);
 }
 
+/** What the decision needs of the host file: its identity and mode. */
+type FdStat = { readonly dev: bigint; readonly ino: bigint; readonly mode: bigint };
+
 export class PassthroughTable {
   private backing: BackingFiles | undefined;
   /** Nodes with passthrough handles open, by node id. */
@@ -73,12 +76,13 @@ export class PassthroughTable {
    * Decide the open of handle `fh` (host descriptor `fd`) on node `node`: a read-only open, or any
    * open of a top-layer file of its own (`own`), may be passthrough (fs/README.md says which), but
    * not a writing open of a file whose write must drop setuid/setgid (see `dropsPrivsOnWrite`).
-   * Records the handle unless the answer is `conflict`.
+   * Records the handle unless the answer is `conflict`. `openStat`: `fd`'s fstat, when the
+   * opener has it.
    */
-  open(node: number, fh: number, fd: number, readOnly: boolean, own: boolean): OpenMode {
+  open(node: number, fh: number, fd: number, readOnly: boolean, own: boolean, openStat?: FdStat): OpenMode {
     const b = this.byNode.get(node);
-    let st: { dev: bigint; ino: bigint; mode: bigint } | undefined;
-    if (this.backing && (own || readOnly)) st = fstatSync(fd, { bigint: true });
+    let st: FdStat | undefined;
+    if (this.backing && (own || readOnly)) st = openStat ?? fstatSync(fd, { bigint: true });
     const wanted = st !== undefined && (readOnly || !dropsPrivsOnWrite(Number(st.mode)));
     if (!wanted || !this.backing || (this.served.get(node) ?? 0) > 0) {
       if (b) return 'conflict';
