@@ -24,7 +24,7 @@ if (!headers) throw new Error("Node's headers (node_api.h) were not found; set n
 // that a checkout updated with git pull gets the C side it needs without a second npm ci.
 const ifStale = process.argv.includes('--if-stale');
 const mtime = (f) => { try { return statSync(f).mtimeMs; } catch { return -1; } };
-const hostHeaders = ['syscalls.h', 'fanotify.h', 'fanotify-events.h', 'fuse-passthrough.h', 'inotify.h'].map((h) => join(root, 'src', 'host', h)).filter(existsSync);
+const hostHeaders = ['syscalls.h', 'fanotify.h', 'fanotify-events.h', 'fuse-passthrough.h', 'inotify.h', 'napi-errno.h'].map((h) => join(root, 'src', 'host', h)).filter(existsSync);
 const build = (out, sources, extra, deps = []) => {
   if (ifStale && mtime(out) >= Math.max(...[...sources, ...deps].map(mtime))) return;
   execFileSync(cc, ['-O2', '-Wall', '-Werror', ...extra, '-o', out, ...sources], { stdio: 'inherit' });

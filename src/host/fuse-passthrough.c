@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include "fuse-passthrough.h"
+#include "napi-errno.h"
 
 struct worldos_fuse_backing_map {
   int32_t fd;
@@ -27,20 +28,6 @@ struct worldos_fuse_backing_map {
 #define WORLDOS_FUSE_DEV_IOC_BACKING_OPEN _IOW(WORLDOS_FUSE_DEV_IOC_MAGIC, 1, struct worldos_fuse_backing_map)
 #define WORLDOS_FUSE_DEV_IOC_BACKING_CLOSE _IOW(WORLDOS_FUSE_DEV_IOC_MAGIC, 2, uint32_t)
 
-static napi_value throw_errno(napi_env env, int err, const char *call) {
-  const char *name = strerrorname_np(err) ? strerrorname_np(err) : "EIO";
-  char msg[128];
-  snprintf(msg, sizeof msg, "%s, %s", name, call);
-  napi_value code, message, error, errnoValue;
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-  napi_create_error(env, code, message, &error);
-  napi_create_int32(env, -err, &errnoValue);
-  napi_set_named_property(env, error, "errno", errnoValue);
-  napi_throw(env, error);
-  return NULL;
-}
-
 static napi_value js_backing_open(napi_env env, napi_callback_info info) {
   size_t argc = 2; napi_value argv[2]; int32_t dev, fd;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -50,7 +37,7 @@ static napi_value js_backing_open(napi_env env, napi_callback_info info) {
   }
   struct worldos_fuse_backing_map map = { .fd = fd, .flags = 0, .padding = 0 };
   int id = ioctl(dev, WORLDOS_FUSE_DEV_IOC_BACKING_OPEN, &map);
-  if (id < 0) return throw_errno(env, errno, "FUSE_DEV_IOC_BACKING_OPEN");
+  if (id < 0) return throw_errno(env, errno, "FUSE_DEV_IOC_BACKING_OPEN", NULL);
   napi_value result;
   napi_create_int32(env, id, &result);
   return result;
@@ -63,7 +50,7 @@ static napi_value js_backing_close(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "fuseBackingClose(devFd: number, id: number)");
     return NULL;
   }
-  if (ioctl(dev, WORLDOS_FUSE_DEV_IOC_BACKING_CLOSE, &id) != 0) return throw_errno(env, errno, "FUSE_DEV_IOC_BACKING_CLOSE");
+  if (ioctl(dev, WORLDOS_FUSE_DEV_IOC_BACKING_CLOSE, &id) != 0) return throw_errno(env, errno, "FUSE_DEV_IOC_BACKING_CLOSE", NULL);
   return NULL;
 }
 

@@ -8,26 +8,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/inotify.h>
 #include "inotify.h"
+#include "napi-errno.h"
 
 #define MAXPATH 4096
-
-static napi_value throw_errno(napi_env env, int err, const char *call, const char *path) {
-  const char *name = strerrorname_np(err) ? strerrorname_np(err) : "EIO";
-  char msg[MAXPATH + 128];
-  snprintf(msg, sizeof msg, "%s, %s '%s'", name, call, path);
-  napi_value code, message, error, errnoValue;
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-  napi_create_error(env, code, message, &error);
-  napi_create_int32(env, -err, &errnoValue);
-  napi_set_named_property(env, error, "errno", errnoValue);
-  napi_throw(env, error);
-  return NULL;
-}
 
 static napi_value int_value(napi_env env, int32_t n) {
   napi_value v;
@@ -38,7 +23,7 @@ static napi_value int_value(napi_env env, int32_t n) {
 static napi_value js_init(napi_env env, napi_callback_info info) {
   (void) info;
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd < 0) return throw_errno(env, errno, "inotify_init1", "");
+  if (fd < 0) return throw_errno(env, errno, "inotify_init1", NULL);
   return int_value(env, fd);
 }
 
@@ -50,7 +35,7 @@ static napi_value js_add_watch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "inotifyAddWatch(fd: number, path: string, mask: number)");
     return NULL;
   }
-  if (len >= sizeof path - 1) return throw_errno(env, ENAMETOOLONG, "inotify_add_watch", "");
+  if (len >= sizeof path - 1) return throw_errno(env, ENAMETOOLONG, "inotify_add_watch", NULL);
   int wd = inotify_add_watch(fd, path, mask);
   if (wd < 0) return throw_errno(env, errno, "inotify_add_watch", path);
   return int_value(env, wd);
@@ -63,7 +48,7 @@ static napi_value js_rm_watch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "inotifyRmWatch(fd: number, wd: number)");
     return NULL;
   }
-  if (inotify_rm_watch(fd, wd) != 0) return throw_errno(env, errno, "inotify_rm_watch", "");
+  if (inotify_rm_watch(fd, wd) != 0) return throw_errno(env, errno, "inotify_rm_watch", NULL);
   return NULL;
 }
 
