@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include "fanotify.h"
+#include "napi-errno.h"
 
 /* ---- small helpers ---- */
 
@@ -130,18 +131,6 @@ static void finalizeWatch(napi_env env, void *data, void *hint) {
   free(data);
 }
 
-static napi_value throwErrno(napi_env env, int err, const char *what) {
-  char msg[256];
-  const char *code = strerrorname_np(err) ? strerrorname_np(err) : "EIO";
-  snprintf(msg, sizeof msg, "%s, %s", code, what);
-  napi_value c, m, e;
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  napi_create_error(env, c, m, &e);
-  napi_throw(env, e);
-  return NULL;
-}
-
 #define MASK (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_ATTRIB | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ONDIR)
 
 /*
@@ -155,7 +144,7 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
   if (argc < 2) { napi_throw_type_error(env, NULL, "fanotifyWatch(config, onBatch)"); return NULL; }
   napi_value cfg = argv[0];
   int fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME | FAN_REPORT_FID, O_RDONLY | O_LARGEFILE);
-  if (fan < 0) return throwErrno(env, errno, "fanotify_init");
+  if (fan < 0) return throw_errno(env, errno, "fanotify_init", NULL);
   Watch *w = calloc(1, sizeof *w);
   w->fan = fan;
   w->env = env;
@@ -235,13 +224,13 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "worldfs-fanotify", NAPI_AUTO_LENGTH, &name);
   if (w->stop < 0 || napi_create_threadsafe_function(env, argv[1], NULL, name, 64, 1, NULL, NULL, NULL, deliver, &w->tsfn) != napi_ok) {
     stopWatch(w);
-    return throwErrno(env, w->stop < 0 ? errno : ENOMEM, "fanotifyWatch");
+    return throw_errno(env, w->stop < 0 ? errno : ENOMEM, "fanotifyWatch", NULL);
   }
   napi_unref_threadsafe_function(env, w->tsfn); /* like fs.watch with persistent: false */
   if (pthread_create(&w->thread, NULL, fanotify_reader, w) != 0) {
     napi_release_threadsafe_function(w->tsfn, napi_tsfn_abort);
     stopWatch(w);
-    return throwErrno(env, EAGAIN, "fanotifyWatch: pthread_create");
+    return throw_errno(env, EAGAIN, "fanotifyWatch: pthread_create", NULL);
   }
   w->running = 1;
   napi_add_env_cleanup_hook(env, cleanupHook, w);

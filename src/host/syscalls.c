@@ -39,22 +39,9 @@
 #include "fanotify.h"
 #include "fuse-passthrough.h"
 #include "inotify.h"
+#include "napi-errno.h"
 
 #define MAXPATH 4096
-
-static napi_value fail(napi_env env, int err, const char *call, const char *path) {
-  char msg[MAXPATH + 128];
-  snprintf(msg, sizeof msg, "%s, %s '%s'", strerrorname_np(err) ? strerrorname_np(err) : "EIO", call, path);
-  napi_value code, message, error;
-  napi_create_string_utf8(env, strerrorname_np(err) ? strerrorname_np(err) : "EIO", NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-  napi_create_error(env, code, message, &error);
-  napi_value errnoValue;
-  napi_create_int32(env, -err, &errnoValue);
-  napi_set_named_property(env, error, "errno", errnoValue);
-  napi_throw(env, error);
-  return NULL;
-}
 
 static int get_path(napi_env env, napi_value v, char *buf) {
   size_t len = 0;
@@ -81,7 +68,7 @@ static napi_value js_utimensat(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "utimensat(path: string, atimeNs: bigint | null, mtimeNs: bigint | null)");
     return NULL;
   }
-  if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0) return fail(env, errno, "utimensat", path);
+  if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0) return throw_errno(env, errno, "utimensat", path);
   return NULL;
 }
 
@@ -93,7 +80,7 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "mknod(path: string, mode: number, major: number, minor: number)");
     return NULL;
   }
-  if (mknod(path, mode, makedev(major, minor)) != 0) return fail(env, errno, "mknod", path);
+  if (mknod(path, mode, makedev(major, minor)) != 0) return throw_errno(env, errno, "mknod", path);
   return NULL;
 }
 
@@ -104,8 +91,14 @@ static napi_value js_renameat2(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "renameat2(from: string, to: string, flags: number)");
     return NULL;
   }
-  if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags) != 0) return fail(env, errno, "renameat2", from);
+  if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags) != 0) return throw_errno(env, errno, "renameat2", from);
   return NULL;
+}
+
+/* openat2 of `path` (relative to `dirfd`) following no symlink anywhere in it: a descriptor, or -1 with errno. */
+static int openat_no_symlinks(int dirfd, const char *path, uint64_t flags, uint64_t mode) {
+  struct open_how how = { .flags = flags | O_CLOEXEC, .mode = mode, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+  return syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
 static napi_value js_lstat_no_symlinks(napi_env env, napi_callback_info info) {
@@ -118,9 +111,8 @@ static napi_value js_lstat_no_symlinks(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "lstatNoSymlinks(path: string, out: Float64Array(2))");
     return NULL;
   }
-  struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
   int err = 0;
-  int fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  int fd = openat_no_symlinks(AT_FDCWD, path, O_PATH | O_NOFOLLOW, 0);
   if (fd < 0) {
     err = errno;
   } else {
@@ -147,12 +139,9 @@ static napi_value js_open_no_symlinks(napi_env env, napi_callback_info info) {
      refuses them (EINVAL): keep only open(2)'s own. */
   flags &= O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | FASYNC | O_DIRECT |
            O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_PATH | O_SYNC | __O_TMPFILE;
-  struct open_how how = {
-    .flags = flags | O_CLOEXEC, .mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? mode : 0, /* O_TMPFILE includes O_DIRECTORY */
-    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-  };
-  int fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
-  if (fd < 0) return fail(env, errno, "openat2", path);
+  /* A mode only with O_CREAT or O_TMPFILE (which includes O_DIRECTORY): openat2 refuses one otherwise. */
+  int fd = openat_no_symlinks(AT_FDCWD, path, flags, (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? mode : 0);
+  if (fd < 0) return throw_errno(env, errno, "openat2", path);
   napi_value result;
   napi_create_int32(env, fd, &result);
   return result;
@@ -165,11 +154,8 @@ static napi_value js_open_dir_at(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "openDirAt(dirfd: number, path: string)");
     return NULL;
   }
-  struct open_how how = {
-    .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-  };
-  int fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-  if (fd < 0) return fail(env, errno, "openat2", path);
+  int fd = openat_no_symlinks(dirfd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+  if (fd < 0) return throw_errno(env, errno, "openat2", path);
   napi_value result;
   napi_create_int32(env, fd, &result);
   return result;
@@ -214,13 +200,13 @@ static napi_value js_watch_readable(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return fail(env, EINVAL, "uv_default_loop", "");
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EINVAL, "uv_default_loop", "");
   fd_watch *w = calloc(1, sizeof *w);
-  if (w == NULL) return fail(env, ENOMEM, "watchReadable", "");
+  if (w == NULL) return throw_errno(env, ENOMEM, "watchReadable", "");
   w->env = env;
   w->poll.data = w;
   int err = uv_poll_init(loop, &w->poll, fd);
-  if (err != 0) { free(w); return fail(env, -err, "uv_poll_init", ""); }
+  if (err != 0) { free(w); return throw_errno(env, -err, "uv_poll_init", ""); }
   napi_value name;
   napi_create_string_utf8(env, "worldfs:fd-readable", NAPI_AUTO_LENGTH, &name);
   napi_create_reference(env, argv[1], 1, &w->callback);
@@ -230,7 +216,7 @@ static napi_value js_watch_readable(napi_env env, napi_callback_info info) {
     napi_delete_reference(env, w->callback);
     napi_async_destroy(env, w->context);
     uv_close((uv_handle_t *)&w->poll, free_watch);
-    return fail(env, -err, "uv_poll_start", "");
+    return throw_errno(env, -err, "uv_poll_start", "");
   }
   napi_value external;
   napi_create_external(env, w, NULL, NULL, &external);
@@ -275,7 +261,7 @@ static napi_value js_fallocate(napi_env env, napi_callback_info info) {
   }
   if (fallocate(fd, (int) mode, offset, len) != 0) {
     snprintf(what, sizeof what, "fd %d", fd);
-    return fail(env, errno, "fallocate", what);
+    return throw_errno(env, errno, "fallocate", what);
   }
   return NULL;
 }
@@ -289,7 +275,7 @@ static napi_value js_futimens(napi_env env, napi_callback_info info) {
   }
   if (futimens(fd, ts) != 0) {
     snprintf(what, sizeof what, "fd %d", fd);
-    return fail(env, errno, "futimens", what);
+    return throw_errno(env, errno, "futimens", what);
   }
   return NULL;
 }
