@@ -8,7 +8,7 @@ import { inotifyAddWatch, inotifyInit, inotifyRmWatch, unwatchNative, watchReada
 /** The IN_* bits of <sys/inotify.h> used here. */
 export const IN = {
   MODIFY: 0x2, ATTRIB: 0x4, MOVED_FROM: 0x40, MOVED_TO: 0x80, CREATE: 0x100, DELETE: 0x200,
-  DELETE_SELF: 0x400, MOVE_SELF: 0x800, UNMOUNT: 0x2000, Q_OVERFLOW: 0x4000, IGNORED: 0x8000,
+  Q_OVERFLOW: 0x4000, IGNORED: 0x8000,
   ONLYDIR: 0x1000000, EXCL_UNLINK: 0x4000000, MASK_ADD: 0x20000000, ISDIR: 0x40000000,
 } as const;
 

@@ -263,9 +263,13 @@ export class InotifyLayerWatch implements LayerWatch {
     // or replaced by a file since: the walk finds nothing, and that change has its own event.
     if (!dirEvent || !arrived || this.isInternal(name) || !this.watchers.has(`${layer}\0${dir}`)) return;
     this.refreshMounts(); // a mount made since the walk must not be entered
-    if (!this.walk(l, rel, true) && this.complete.delete(layer)) {
-      this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
-    }
+    this.rewalk(l, [rel], true);
+  }
+
+  /** Walk `rels` of `l` again (watching what is new there); a layer watched whole that passes the budget degrades. */
+  private rewalk(l: WatchedLayer, rels: readonly string[], report: boolean): void {
+    if (rels.every((rel) => this.walk(l, rel, report)) || !this.complete.delete(l.layer)) return;
+    this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
   }
 
   /**
@@ -276,12 +280,7 @@ export class InotifyLayerWatch implements LayerWatch {
   private overflowed(): void {
     this.flush();
     this.refreshMounts();
-    for (const l of this.roots.values()) {
-      if (!this.complete.has(l.layer)) continue;
-      if ((l.only ?? ['']).every((rel) => this.walk(l, rel))) continue;
-      this.complete.delete(l.layer);
-      this.sink.degraded(`more directories than the watch budget (${this.budget}) in layer ${l.root}`);
-    }
+    for (const l of this.roots.values()) if (this.complete.has(l.layer)) this.rewalk(l, l.only ?? [''], false);
     this.sink.lost?.();
     if (this.opts.fence === undefined) return;
     let fences: string[] = [];
