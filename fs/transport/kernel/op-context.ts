@@ -150,10 +150,10 @@ export class OpContext {
    * with more links is the node its other names have only when it is in the top layer: a lower
    * hard link breaks at the first copy-up through one name (as in overlayfs without index=on), so
    * its names must stay separate kernel inodes, each copied up and written as itself. `known`:
-   * the attributes getattr would give now, when the caller has them.
+   * the attributes getattr would give now, when the caller has them (and `path`, the name's view
+   * path, when it made it for them).
    */
-  entry(parent: Node, name: string, known?: Attr): Entry {
-    const path = this.childPath(parent, name);
+  entry(parent: Node, name: string, known?: Attr, path = this.childPath(parent, name)): Entry {
     // `known`: the caller has the attributes already (CREATE, from the new file's descriptor).
     const attr = known ?? this.fs.getattr(path);
     const isDir = (attr.mode & S_IFMT) === S_IFDIR;

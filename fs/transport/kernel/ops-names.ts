@@ -13,8 +13,9 @@ export function lookup(c: OpContext, r: Request): Buffer {
   const name = r.body.cstring();
   try {
     // A name that is not there is answered without an exception (a create looks its name up first).
-    const known = c.fs.lookupAttr(c.childPath(parent, name));
-    if (known !== undefined) return c.entryReply(r, c.entry(parent, name, known));
+    const path = c.childPath(parent, name);
+    const known = c.fs.lookupAttr(path);
+    if (known !== undefined) return c.entryReply(r, c.entry(parent, name, known, path));
   } catch (e) {
     if (!isFsError(e, 'ENOENT')) throw e;
   }
