@@ -27,11 +27,7 @@ export class NodeListings {
 
   /** The listing of directory `node` at `offset` (0: afresh); `list` lists its names. */
   at(node: number, offset: number, list: () => Listing): Listing {
-    const old = this.kept.get(node);
-    if (old !== undefined) {
-      this.kept.delete(node);
-      this.held -= old.names.length;
-    }
+    const old = this.drop(node);
     const l = offset === 0 || old === undefined ? list() : old;
     this.kept.set(node, l);
     this.held += l.names.length;
@@ -41,10 +37,7 @@ export class NodeListings {
 
   /** A pass over `node` reached the end: its listing need not be kept. */
   done(node: number): void {
-    const l = this.kept.get(node);
-    if (l === undefined) return;
-    this.kept.delete(node);
-    this.held -= l.names.length;
+    this.drop(node);
   }
 
   /** Listings kept now (stats: what a leak would grow). */
@@ -54,10 +47,17 @@ export class NodeListings {
 
   private evict(): void {
     while (this.kept.size > MAX_LISTINGS || (this.held > MAX_NAMES && this.kept.size > 1)) {
-      const [node, l] = this.kept.entries().next().value!;
-      this.kept.delete(node);
-      this.held -= l.names.length;
+      this.drop(this.kept.keys().next().value!);
     }
+  }
+
+  /** Stop keeping `node`'s listing: the listing, if one was kept. */
+  private drop(node: number): Listing | undefined {
+    const l = this.kept.get(node);
+    if (l === undefined) return undefined;
+    this.kept.delete(node);
+    this.held -= l.names.length;
+    return l;
   }
 }
 

@@ -208,11 +208,14 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
   const offset = r.body.u64();
   const size = r.body.u32();
   const dir = c.node(r.h.nodeid);
-  const l = fh === 0 && c.dirs.stateless ? listingByNode(c, dir, offset) : c.dirs.listing(fh, offset, (p) => c.fs.readdir(p));
+  const byNode = fh === 0 && c.dirs.stateless;
+  const l = byNode ? listingByNode(c, dir, offset) : c.dirs.listing(fh, offset, (p) => c.fs.readdir(p));
   if (!l) throw fsError('EBADF', `directory handle ${fh}`);
+  const start = firstAfter(l, offset);
+  if (byNode && start >= l.names.length) c.dirs.byNode.done(dir.id); // the end: this pass reads no more
   const b = scratchReply(c.scratch, r.h.unique, size);
   let at = OUT_HEADER_SIZE;
-  for (let i = firstAfter(l, offset); i < l.names.length; i++) {
+  for (let i = start; i < l.names.length; i++) {
     const name = l.names[i]!;
     const off = l.cookies[i]!;
     const need = plus ? direntPlusSize(name.length) : direntSize(name.length);
@@ -240,7 +243,8 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
 
 /**
  * The listing a READDIR with no handle reads (the kernel opened the directory itself): the one a
- * pass took at offset 0 (node-listings.ts), or a fresh one. A directory with no path left
+ * pass took at offset 0 (node-listings.ts), or a fresh one (readdir lets it go at the end of the
+ * pass). A directory with no path left
  * (removed, or replaced under its name) lists `.` and `..` only. While listings are not all
  * notified, the kernel's copy is dropped within the fallback lifetime (ListingSweep).
  */
@@ -249,7 +253,6 @@ function listingByNode(c: OpContext, dir: Node, offset: number): Listing {
     const path = c.nodes.pathOf(dir);
     return path === undefined ? DOTS_ONLY : listingOf(c.fs.readdir(path));
   });
-  if (firstAfter(l, offset) >= l.names.length) c.dirs.byNode.done(dir.id); // the end: this pass reads no more
   if (!c.listingsNotified) c.dirs.sweep.add(dir.id, c.t.entry, c.notify);
   return l;
 }
