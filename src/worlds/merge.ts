@@ -254,9 +254,12 @@ async function runJournal(ctx: WorldsContext, start: MergeJournal): Promise<void
   await refreshViews(ctx, j);
   // Their processes' output belongs to the ancestor now, as they do (marked, and kept growing).
   const at = new Date();
-  for (const id of j.fold) adoptOutput(ctx.layout, { id, name: findById(reg, id)?.name ?? id }, { id: into.id, name: into.name }, at);
+  for (const id of j.fold) {
+    const w = findById(reg, id);
+    adoptOutput(ctx.layout, { id, name: w?.name ?? id }, { id: into.id, name: into.name }, at);
+    if (w) dropRunTicket(ctx.layout.home, w.name);
+  }
   for (const id of j.fold) removeTree(ctx.layout.worldDir(id));
-  for (const id of j.fold) { const w = findById(reg, id); if (w) dropRunTicket(ctx.layout.home, w.name); }
   // A merged world whose view was not mounted leaves nothing; an alias keeps its directory and stack file.
   for (const id of j.fold) if (!j.aliases.includes(id)) removeWorldLeftovers(ctx.layout, id);
   emptyTrash(files.trash);
