@@ -14,16 +14,18 @@ function tempPrefix(path: string): string {
 /**
  * Make `path` hold exactly `data`, atomically. On failure the old file is untouched and the temp
  * file removed; failures are WorldError (READ_ONLY, NO_SPACE, IO). The caller must hold the lock
- * that serialises writers of `path`.
+ * that serialises writers of `path`. `durable` false: nothing is fsynced, so after a crash the
+ * file may be the old one, missing or torn: only for a file whose reader checks it and can do
+ * without it (a run ticket).
  */
-export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+export function writeFileAtomic(path: string, data: string, mode = 0o600, { durable = true } = {}): void {
   const dir = dirname(path);
   const tmp = join(dir, `${tempPrefix(path)}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', mode);
     writeFileSync(fd, data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, path);
@@ -32,7 +34,7 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
     if (errnoOf(e) !== 'EEXIST') removeQuietly(tmp);
     fromIo(e, `replace ${basename(path)}`, path);
   }
-  fsyncDirectory(dir, path);
+  if (durable) fsyncDirectory(dir, path);
 }
 
 /**

@@ -5,9 +5,10 @@
 // init's root (the view), the daemon's fence directory and the world's cgroup. worldrun acts on a
 // ticket only while all of that still holds, and hands anything else to Node; see worldrun.c.
 // Root only: rootless worlds enter a user namespace that worldrun does not (every run takes Node).
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { mkdirSync, rmSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessRef } from '../host/process-identity.js';
+import { writeFileAtomic } from '../registry/atomic-file.js';
 
 export const TICKET_HEADER = 'worldos-run-ticket 1';
 
@@ -54,14 +55,10 @@ export function writeRunTicket(home: string, name: string, t: RunTicket): void {
   const text = formatTicket(t);
   const file = ticketFile(home, name);
   if (text === undefined) return dropRunTicket(home, name);
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(join(home, 'tickets'), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, text, { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    rmSync(tmp, { force: true });
-  }
+    writeFileAtomic(file, text, 0o600, { durable: false });
+  } catch { /* no ticket: the next run takes Node */ }
 }
 
 /** Remove world `name`'s ticket (a deleted or merged world's: worldrun would refuse it anyway). */
