@@ -45,7 +45,7 @@ export interface MountRequest {
 }
 
 /** The fence directory of the daemon that logs to `logFile` (mountArgs gives it `fence=` there). */
-export const fenceDirOf = (logFile: string): string => join(dirname(logFile), 'fence');
+const fenceDirOf = (logFile: string): string => join(dirname(logFile), 'fence');
 
 /** Where the daemon of a request watches for fences. */
 const fenceOf = (r: MountRequest) => r.fence ?? fenceDirOf(r.log);
@@ -125,11 +125,14 @@ export async function refreshDaemon(rec: DaemonRecord, stackFile: string): Promi
  * its caches and reached the kernel. So a command started afterwards sees them. A daemon without
  * a fence directory (rootless: nothing cached) needs no wait; a bounded one, then on regardless.
  * The removal is awaited through an inotify watch on the directory (fs.watch); by polling only
- * where no watch can be had (the inotify limits reached).
+ * where no watch can be had (the inotify limits reached). Returns what it found: the live
+ * daemon's record and the fence directory, when there are.
  */
-export async function fenceDaemon(logFile: string, recordFile: string, boundMs = 5000): Promise<void> {
+export async function fenceDaemon(logFile: string, recordFile: string, boundMs = 5000): Promise<{ daemon?: DaemonRecord; fence?: string }> {
   const dir = fenceDirOf(logFile);
-  if (!existsSync(dir) || !liveDaemon(recordFile)) return;
+  const daemon = liveDaemon(recordFile);
+  if (!daemon) return {};
+  if (!existsSync(dir)) return { daemon };
   const name = `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`;
   const f = join(dir, name);
   const deadline = Date.now() + boundMs;
@@ -155,6 +158,7 @@ export async function fenceDaemon(logFile: string, recordFile: string, boundMs =
     watcher?.close();
     rmSync(f, { force: true });
   }
+  return { daemon, fence: dir };
 }
 
 /** Poll every 2 ms until `f` is gone or `deadline` passes. */

@@ -14,7 +14,7 @@ import { RELAY_FD, runDetached, runForeground, SHIM_FD, startInit } from '../ns/
 import { initArgv, runArgv } from '../ns/plan.js';
 import { readProc } from '../ns/proc.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
-import { deadMount, fenceDaemon, fenceDirOf, liveDaemon, stopDaemon } from './daemon.js';
+import { deadMount, fenceDaemon, liveDaemon, stopDaemon, type DaemonRecord } from './daemon.js';
 import { deadView, programsAmong } from './dead-view.js';
 import { underStartLock } from './start-lock.js';
 import { dropRunTicket, registryStat, rootDeviceOf, writeRunTicket } from './run-ticket.js';
@@ -97,7 +97,7 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   mustHaveLiveView(ctx, w);
   const init = await ensureInit(ctx, reg, w, mountWorld);
   // Changes to its ancestors' layers made before this command reach its view first (issue 6).
-  await fenceDaemon(ctx.layout.logFile(w.id), ctx.layout.daemonFile(w.id));
+  const fenced = await fenceDaemon(ctx.layout.logFile(w.id), ctx.layout.daemonFile(w.id));
   const argv = runArgv({
     initPid: init.pid, shimFd: SHIM_FD, world: w.name, cwd: req.cwd, command: req.command,
     cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless(), relayFd: req.detach ? undefined : RELAY_FD,
@@ -105,20 +105,21 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   const shim = nativeBin('worldshim');
   if (req.detach) return runDetached(argv, env, shim, ctx.layout.outputLog(w.id));
-  if (registry && !rootless()) issueTicket(ctx, w, registry, init);
+  if (registry && !rootless()) issueTicket(ctx, w, registry, init, fenced);
   return runForeground(argv, env, shim);
 }
 
-/** Let dist/worldrun run the world's next commands without Node (run-ticket.ts), if its view is live. */
-function issueTicket(ctx: WorldsContext, w: World, registry: BigIntStats, init: ProcessRef): void {
-  const daemon = liveDaemon(ctx.layout.daemonFile(w.id));
+/**
+ * Let dist/worldrun run the world's next commands without Node (run-ticket.ts), if its view is
+ * live: the daemon and fence directory the fence found (worldrun checks the daemon again).
+ */
+function issueTicket(ctx: WorldsContext, w: World, registry: BigIntStats, init: ProcessRef, { daemon, fence }: { daemon?: DaemonRecord; fence?: string }): void {
   const rootDevice = rootDeviceOf(init.pid);
   if (!daemon || rootDevice === undefined) return dropRunTicket(ctx.layout.home, w.name);
-  const fence = fenceDirOf(ctx.layout.logFile(w.id));
   const cgroup = ctx.membership.joinFile(w.id);
   writeRunTicket(ctx.layout.home, w.name, {
     registry, id: w.id, init, daemon, rootDevice,
-    ...(existsSync(fence) ? { fence } : {}),
+    ...(fence !== undefined ? { fence } : {}),
     ...(cgroup !== undefined ? { cgroup } : {}),
   });
 }
