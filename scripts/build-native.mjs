@@ -30,7 +30,8 @@ const build = (out, sources, extra, deps = []) => {
   execFileSync(cc, ['-O2', '-Wall', '-Werror', ...extra, '-o', out, ...sources], { stdio: 'inherit' });
 };
 build(join(dist, 'worldinit'), [join(root, 'src', 'ns', 'worldinit.c')], []);
-build(join(dist, 'worldshim'), [join(root, 'src', 'ns', 'worldshim.c')], ['-static']);
-build(join(dist, 'worldrun'), [join(root, 'src', 'ns', 'worldrun.c')], ['-static']);
+const relay = [join(root, 'src', 'ns', 'relay.h')];
+build(join(dist, 'worldshim'), [join(root, 'src', 'ns', 'worldshim.c')], ['-static'], relay);
+build(join(dist, 'worldrun'), [join(root, 'src', 'ns', 'worldrun.c')], ['-static'], relay);
 build(join(dist, 'syscalls.node'), ['syscalls.c', 'fanotify.c', 'fanotify-events.c', 'fuse-passthrough.c', 'inotify.c'].map((c) => join(root, 'src', 'host', c)),
   ['-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=syscalls', '-pthread'], hostHeaders);

@@ -43,6 +43,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "relay.h"
 
 #define RELAY_FD 3
 #define SHIM_FD 4
@@ -228,8 +229,6 @@ static int open_shim(void) {
   return high(fd);
 }
 
-static const int relayed[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
-
 static int run(const struct ticket *t, long init, const char *name, const char *cwd, char **envp, char **cmd) {
   int argc = 0;
   while (cmd[argc]) argc++;
@@ -260,7 +259,7 @@ static int run(const struct ticket *t, long init, const char *name, const char *
   pipefd[1] = high(pipefd[1]);
   sigset_t these, old;
   sigemptyset(&these);
-  for (size_t i = 0; i < sizeof relayed / sizeof *relayed; i++) sigaddset(&these, relayed[i]);
+  for (size_t i = 0; i < NFORWARDED; i++) sigaddset(&these, forwarded[i]);
   sigaddset(&these, SIGCHLD);
   sigprocmask(SIG_BLOCK, &these, &old);
   int sfd = signalfd(-1, &these, SFD_CLOEXEC);
@@ -300,7 +299,7 @@ static int run(const struct ticket *t, long init, const char *name, const char *
     if (si.ssi_signo == SIGCHLD) {
       int status;
       if (waitpid(child, &status, WNOHANG) != child) continue;
-      return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+      return status_of(status);
     }
     unsigned char b = (unsigned char)si.ssi_signo;
     if (write(pipefd[1], &b, 1) < 0) { /* the shim is gone: its exit comes as SIGCHLD */ }

@@ -29,10 +29,9 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "relay.h"
 
 static const char *world = "?";
-static const int forwarded[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
-#define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
 
 static void fail(int code, const char *what, const char *arg) {
   fprintf(stderr, "worldctl: world \"%s\": %s%s%s: %s\n", world, what, arg ? " " : "", arg ? arg : "", strerror(errno));
@@ -42,11 +41,6 @@ static void fail(int code, const char *what, const char *arg) {
 static int slot(int sig) {
   for (unsigned i = 0; i < NFORWARDED; i++) if (forwarded[i] == sig) return (int)i;
   return -1;
-}
-
-/* The exit status worldctl reports for CMD's wait status. */
-static int status_of(int status) {
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 /* Wait for CMD, forwarding signals (see the header); returns its status. */
