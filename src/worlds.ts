@@ -78,7 +78,7 @@ const oci = {
 };
 
 /** A short key naming a store on this machine (cgroups are machine-wide; world ids are per store). */
-function storeKey(home: string): string {
+export function storeKey(home: string): string {
   return createHash('sha256').update(resolvePath(home)).digest('hex').slice(0, 10);
 }
 

@@ -10,9 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cgroupHierarchies } from '../src/ns/cgroup.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CGROUPS = '/sys/fs/cgroup/freezer/worldos';
+/** Where worlds' cgroups go, in every hierarchy this machine offers (v2 and the v1 freezer). */
+const CGROUPS = cgroupHierarchies({}).map((h) => h.worldsDir);
 
 interface Snapshot {
   readonly mounts: Set<string>;
@@ -35,9 +37,13 @@ function fuseMounts(daemons: Map<number, string>): Set<string> {
   return out;
 }
 
+/** The worlds' cgroups, as full paths. */
 function cgroups(): Set<string> {
-  if (!existsSync(CGROUPS)) return new Set();
-  return new Set(readdirSync(CGROUPS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name));
+  const out = new Set<string>();
+  for (const dir of CGROUPS.filter((d) => existsSync(d))) {
+    for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) out.add(join(dir, d.name));
+  }
+  return out;
 }
 
 /** worldfs daemons and world inits of this checkout working in the tests' temp directories (a benchmark's are not ours). */
@@ -68,7 +74,7 @@ export default function setup(): () => void {
     const procs = [...after.processes].filter(([pid]) => !before.processes.has(pid));
     const leaks = [
       ...mounts.map((m) => `mount ${m}`),
-      ...groups.map((c) => `cgroup ${join(CGROUPS, c)}`),
+      ...groups.map((c) => `cgroup ${c}`),
       ...procs.map(([pid, cmd]) => `process ${pid}: ${cmd}`),
     ];
     const served = procs.map(([, cmd]) => cmd).join('\n');

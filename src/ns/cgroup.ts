@@ -1,32 +1,83 @@
-// One cgroup per world (cgroup v1 freezer hierarchy): membership the kernel keeps, and freezing a
-// world's processes while a merge moves them. Children inherit the cgroup; moving a process does
-// not move its children, so a world is moved pid by pid while frozen.
+// One cgroup per world: membership the kernel keeps, and freezing a world's processes while a merge
+// moves them. Children inherit the cgroup; moving a process does not move its children, so a world
+// is moved pid by pid while frozen. Two hierarchies can hold a world's cgroup:
+//   v2, the unified hierarchy (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid machine):
+//       cgroup.freeze and cgroup.events, no controller needed. Preferred: a launcher can be born in
+//       the cgroup (clone3 with CLONE_INTO_CGROUP, dist/worldrun) instead of moving into it, and
+//       moving a process takes the kernel's global cgroup_threadgroup_rwsem for writing, which waits
+//       for an RCU grace period: 7-30 ms measured here on every `worldctl run` (docs/processes.md).
+//   v1, the freezer controller's own hierarchy (freezer.state), where no v2 hierarchy is writable.
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const FREEZER = '/sys/fs/cgroup/freezer';
+export type CgroupVersion = 1 | 2;
 
-export class WorldCgroup {
-  constructor(readonly dir: string) {}
+/** A cgroup hierarchy worlds' cgroups can live in: they go under `<root>/worldos`. */
+export class CgroupHierarchy {
+  constructor(readonly version: CgroupVersion, readonly root: string) {}
 
-  /** The cgroup of world `id`, or undefined where no freezer hierarchy is usable (rootless). */
-  static forWorld(id: string, root = FREEZER): WorldCgroup | undefined {
-    if (!WorldCgroup.usable(root)) return undefined;
-    return new WorldCgroup(join(root, 'worldos', id));
-  }
+  /** Where the worlds' cgroups are. */
+  get worldsDir(): string { return join(this.root, 'worldos'); }
 
-  /** Whether this process can make cgroups in the freezer hierarchy (v1 cannot be delegated: root only). */
-  static usable(root = FREEZER): boolean {
-    if (!existsSync(join(root, 'cgroup.procs'))) return false;
+  /** The cgroup named `name` (`<store key>-<world id>`); nothing is made. */
+  cgroup(name: string): WorldCgroup { return new WorldCgroup(this, join(this.worldsDir, name)); }
+
+  /** Whether this process can make cgroups here (v1 cannot be delegated: root only). */
+  usable(): boolean {
+    if (!existsSync(join(this.root, 'cgroup.procs'))) return false;
     try {
-      accessSync(root, constants.W_OK);
+      accessSync(this.root, constants.W_OK);
       return true;
     } catch {
       return false;
     }
   }
+}
+
+/** The v2 mount point and the v1 freezer's, from /proc/self/mounts text (the first of each). */
+export function parseCgroupMounts(mounts: string): { v2?: string; v1Freezer?: string } {
+  const out: { v2?: string; v1Freezer?: string } = {};
+  for (const line of mounts.split('\n')) {
+    const [, at, type, opts] = line.split(' ');
+    if (at === undefined || opts === undefined) continue;
+    const mountpoint = at.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (type === 'cgroup2') out.v2 ??= mountpoint;
+    else if (type === 'cgroup' && opts.split(',').includes('freezer')) out.v1Freezer ??= mountpoint;
+  }
+  return out;
+}
+
+/**
+ * The hierarchies this process can keep worlds in, preferred first: v2, then the v1 freezer.
+ * WORLDOS_CGROUP=v1|v2 keeps only that one (tests, and a researcher comparing them).
+ */
+export function cgroupHierarchies(env: NodeJS.ProcessEnv = process.env, mounts?: string): CgroupHierarchy[] {
+  const want = env.WORLDOS_CGROUP;
+  if (want !== undefined && want !== 'v1' && want !== 'v2') throw new Error(`WORLDOS_CGROUP=${want}: expected v1 or v2`);
+  let text = mounts;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/mounts', 'utf8');
+    } catch {
+      return [];
+    }
+  }
+  const m = parseCgroupMounts(text);
+  const all = [
+    ...(m.v2 !== undefined && want !== 'v1' ? [new CgroupHierarchy(2, m.v2)] : []),
+    ...(m.v1Freezer !== undefined && want !== 'v2' ? [new CgroupHierarchy(1, m.v1Freezer)] : []),
+  ];
+  return all.filter((h) => h.usable());
+}
+
+const sleepMs = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+export class WorldCgroup {
+  constructor(readonly hierarchy: CgroupHierarchy, readonly dir: string) {}
 
   get procsFile(): string { return join(this.dir, 'cgroup.procs'); }
+
+  exists(): boolean { return existsSync(this.dir); }
 
   ensure(): this {
     mkdirSync(this.dir, { recursive: true });
@@ -39,15 +90,19 @@ export class WorldCgroup {
     return readFileSync(this.procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
   }
 
-  freeze(): void { this.setState('FROZEN'); }
-  thaw(): void { this.setState('THAWED'); }
+  freeze(): void { this.setFrozen(true); }
+  thaw(): void { this.setFrozen(false); }
 
-  private setState(state: 'FROZEN' | 'THAWED'): void {
-    const f = join(this.dir, 'freezer.state');
-    if (!existsSync(f)) return;
-    writeFileSync(f, state);
-    // FREEZING is transitional: wait until the kernel reports the final state.
-    for (let i = 0; i < 200 && readFileSync(f, 'utf8').trim() !== state; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  /** Freeze or thaw, and wait (bounded) until the kernel says it is done: freezing is not immediate. */
+  private setFrozen(frozen: boolean): void {
+    const v2 = this.hierarchy.version === 2;
+    const control = join(this.dir, v2 ? 'cgroup.freeze' : 'freezer.state');
+    if (!existsSync(control)) return;
+    writeFileSync(control, v2 ? (frozen ? '1' : '0') : (frozen ? 'FROZEN' : 'THAWED'));
+    const done = v2
+      ? () => readFileSync(join(this.dir, 'cgroup.events'), 'utf8').includes(`frozen ${frozen ? 1 : 0}\n`)
+      : () => readFileSync(control, 'utf8').trim() === (frozen ? 'FROZEN' : 'THAWED');
+    for (let i = 0; i < 200 && !done(); i++) sleepMs(10);
   }
 
   /** Move every process of this cgroup into `to` (frozen first; both thawed after). */
@@ -81,7 +136,7 @@ export class WorldCgroup {
         if (existsSync(this.dir)) rmdirSync(this.dir);
         return true;
       } catch {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // EBUSY while members exit
+        sleepMs(20); // EBUSY while members exit
       }
     }
     return false;

@@ -1,12 +1,13 @@
 // Which processes belong to a world, kept by the kernel — a strategy, so a researcher (or a machine
 // without a delegable cgroup) can swap it:
-//   cgroup: one freezer cgroup per world (root on cgroup v1). Launchers join it before exec, so
-//           every descendant is a member; a merge freezes the worlds and moves members pid by pid.
+//   cgroup: one cgroup per world (root; cgroup v2 where writable, else the v1 freezer: cgroup.ts).
+//           Launchers are born in it or join it before exec, so every descendant is a member; a
+//           merge freezes the worlds and moves members pid by pid.
 //   pidns:  the world's PID namespaces (rootless). A member is a process whose PID namespace is one
 //           the world owns: its init's, plus those of worlds merged into it. Nothing moves on merge;
 //           the namespaces change owner. Nothing can be frozen either (see docs/processes.md).
 import type { ProcessRef } from '../host/process-identity.js';
-import { WorldCgroup } from './cgroup.js';
+import { cgroupHierarchies, type CgroupHierarchy, type WorldCgroup } from './cgroup.js';
 import { PidNamespaceRecord } from './pidns-record.js';
 
 export interface Membership {
@@ -27,27 +28,34 @@ export interface Membership {
 }
 
 /**
- * cgroup v1 freezer membership; undefined per world where no freezer hierarchy is mounted. World ids
+ * cgroup membership. New members go to the world's cgroup in the first (preferred) hierarchy; the
+ * rest acts on the world's cgroup in every hierarchy where it exists, so worlds started while another
+ * hierarchy was preferred (an upgrade, a WORLDOS_CGROUP switch) are still found, stopped and merged.
+ * No hierarchy at all (none writable): no cgroup, as with the pidns strategy's freezer. World ids
  * repeat across stores (w1, w2...), so a cgroup is named `<store>-<id>`, `store` a key of the store.
  */
 export class CgroupMembership implements Membership {
   readonly kind = 'cgroup';
-  constructor(private readonly store: string, private readonly root?: string) {}
-  private cg(id: string): WorldCgroup | undefined { return WorldCgroup.forWorld(`${this.store}-${id}`, this.root); }
-  joinFile(id: string): string | undefined { return this.cg(id)?.ensure().procsFile; }
+  constructor(private readonly store: string, private readonly hierarchies: readonly CgroupHierarchy[] = cgroupHierarchies()) {}
+  private name(id: string): string { return `${this.store}-${id}`; }
+  /** The world's cgroups that exist. */
+  private existing(id: string): WorldCgroup[] { return this.hierarchies.map((h) => h.cgroup(this.name(id))).filter((c) => c.exists()); }
+  joinFile(id: string): string | undefined { return this.hierarchies[0]?.cgroup(this.name(id)).ensure().procsFile; }
   registerInit(): void { /* the launcher joined the cgroup before exec */ }
-  pids(id: string): number[] { return this.cg(id)?.pids() ?? []; }
-  freeze(id: string): void { this.cg(id)?.freeze(); }
-  thaw(id: string): void { this.cg(id)?.thaw(); }
+  pids(id: string): number[] { return [...new Set(this.existing(id).flatMap((c) => c.pids()))]; }
+  freeze(id: string): void { for (const c of this.existing(id)) c.freeze(); }
+  thaw(id: string): void { for (const c of this.existing(id)) c.thaw(); }
   adopt(from: string, into: string): void {
-    const src = this.cg(from);
-    const dst = this.cg(into);
-    // Only a world that has processes gets a cgroup: a merge of files alone makes none.
-    if (src && dst && src.pids().length > 0) src.moveAllTo(dst);
-    src?.thaw();
-    src?.remove();
+    for (const h of this.hierarchies) {
+      const src = h.cgroup(this.name(from));
+      if (!src.exists()) continue;
+      // Only a world that has processes gets a cgroup: a merge of files alone makes none.
+      if (src.pids().length > 0) src.moveAllTo(h.cgroup(this.name(into)));
+      src.thaw();
+      src.remove();
+    }
   }
-  release(id: string): void { this.cg(id)?.remove(); }
+  release(id: string): void { for (const c of this.existing(id)) c.remove(); }
 }
 
 /** PID-namespace membership: `recordFile(id)` lists the namespaces world `id` owns. */
@@ -71,8 +79,8 @@ export class PidNamespaceMembership implements Membership {
 export type MembershipKind = Membership['kind'];
 
 /**
- * The strategy for this process: WORLDOS_MEMBERSHIP=cgroup|pidns when set; otherwise cgroup where
- * the freezer hierarchy is writable (root), pidns elsewhere (rootless).
+ * The strategy for this process: WORLDOS_MEMBERSHIP=cgroup|pidns when set; otherwise cgroup where a
+ * cgroup hierarchy is writable (root), pidns elsewhere (rootless).
  */
 export function chooseMembership(store: string, recordFile: (id: string) => string, env: NodeJS.ProcessEnv = process.env): Membership {
   const want = env.WORLDOS_MEMBERSHIP;
@@ -80,6 +88,7 @@ export function chooseMembership(store: string, recordFile: (id: string) => stri
     throw new Error(`WORLDOS_MEMBERSHIP=${want}: expected cgroup or pidns`);
   }
   if (want === 'pidns') return new PidNamespaceMembership(recordFile);
-  if (want === 'cgroup' || WorldCgroup.usable()) return new CgroupMembership(store);
+  const hierarchies = cgroupHierarchies(env);
+  if (want === 'cgroup' || hierarchies.length > 0) return new CgroupMembership(store, hierarchies);
   return new PidNamespaceMembership(recordFile);
 }

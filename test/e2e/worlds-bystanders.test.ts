@@ -3,11 +3,10 @@
 // and q) is merged into their parent `x`, and a process running in `qp` during the merge keeps
 // working, served by the same daemon. Real worlds over `/`, real mounts and namespaces.
 import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alive, sweepUnder, waitFor } from '../helpers/procs.js';
-import { spawnWorldctl } from '../helpers/worldctl.js';
+import { removeStoreCgroups, spawnWorldctl } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -21,7 +20,6 @@ function ok(...args: string[]): string {
   return r.out;
 }
 
-const storeKey = () => createHash('sha256').update(resolve(home)).digest('hex').slice(0, 10);
 interface Ps { pid: number; command: string }
 const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
 const daemonPid = (id: string) => Number(cat(join(home, 'worlds', id, 'daemon')).split(' ')[0]);
@@ -44,8 +42,7 @@ afterEach(() => {
   const worlds = JSON.parse(ctl('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
   for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) ctl('delete', w.name, '--recursive');
   sweepUnder(tmp.path);
-  const cg = '/sys/fs/cgroup/freezer/worldos';
-  if (existsSync(cg)) for (const d of readdirSync(cg).filter((x) => x.startsWith(`${storeKey()}-`))) { try { rmdirSync(join(cg, d)); } catch { /* busy */ } }
+  removeStoreCgroups(home);
   rmSync(tmp.path, { recursive: true, force: true });
 });
 

@@ -3,11 +3,10 @@
 // reports it moved. Real namespaces and views over the host's root, as worlds-processes does.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweepUnder } from '../helpers/procs.js';
-import { listRecursive, WORLDCTL, worldctlAt } from '../helpers/worldctl.js';
+import { listRecursive, removeStoreCgroups, WORLDCTL, worldctlAt } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -19,7 +18,6 @@ function shell(name: string, input: string, ...extra: string[]) {
   const r = spawnSync(WORLDCTL, ['shell', name, ...extra], { env: { ...process.env, WORLDOS_HOME: home }, input, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-const storeKey = () => createHash('sha256').update(resolve(home)).digest('hex').slice(0, 10);
 
 beforeEach(() => {
   tmp = tempDir('worldos-surface-');
@@ -31,8 +29,7 @@ afterEach(() => {
   const worlds = JSON.parse(ctl('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
   for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) ctl('delete', w.name, '--recursive');
   sweepUnder(tmp.path);
-  const cg = '/sys/fs/cgroup/freezer/worldos';
-  if (existsSync(cg)) for (const d of readdirSync(cg).filter((x) => x.startsWith(`${storeKey()}-`))) { try { rmdirSync(join(cg, d)); } catch { /* busy */ } }
+  removeStoreCgroups(home);
   tmp.cleanup();
 });
 

@@ -10,20 +10,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweepUnder } from '../helpers/procs.js';
 import { WORLDCTL } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
+import { cgroupHierarchies } from '../../src/ns/cgroup.js';
 import { ticketFile } from '../../src/worlds/run-ticket.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let home: string;
 
 /** bin/worldctl on this test's store; `path`: WORLDCTL_FASTPATH (unset: worldrun where it can). */
-function ctl(args: readonly string[], path?: 'off' | 'require') {
-  const env = { ...process.env, WORLDOS_HOME: home, ...(path ? { WORLDCTL_FASTPATH: path } : {}) };
+function ctl(args: readonly string[], path?: 'off' | 'require', extra: NodeJS.ProcessEnv = {}) {
+  const env = { ...process.env, WORLDOS_HOME: home, ...(path ? { WORLDCTL_FASTPATH: path } : {}), ...extra };
   const r = spawnSync(WORLDCTL, args, { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
-function ok(args: readonly string[], path?: 'off' | 'require'): string {
-  const r = ctl(args, path);
+function ok(args: readonly string[], path?: 'off' | 'require', extra: NodeJS.ProcessEnv = {}): string {
+  const r = ctl(args, path, extra);
   if (r.code !== 0) throw new Error(`worldctl ${args.join(' ')} exited ${r.code}: ${r.err}`);
   return r.out;
 }
@@ -66,6 +67,20 @@ describe('worldctl run without Node', () => {
     ok(['run', 'W', '--', 'sh', '-c', 'echo made-natively > /root/fast-run-probe'], 'require');
     expect(existsSync('/root/fast-run-probe')).toBe(false);
     expect(ok(['ls', 'W'])).toMatch(/A \/root\/fast-run-probe/);
+  });
+
+  it.skipIf(cgroupHierarchies({}).length === 0)('puts the command in the world\'s cgroup as Node does, in each hierarchy (born there in v2, moved there in v1)', () => {
+    for (const [world, version] of [['W', 'v2'], ['X', 'v1']] as const) {
+      const env = { WORLDOS_CGROUP: version };
+      if (!cgroupHierarchies(env).length) continue;
+      if (world === 'X') ok(['create', 'X']);
+      const viaNode = ok(['run', world, '--', 'cat', '/proc/self/cgroup'], 'off', env);
+      const native = ok(['run', world, '--', 'cat', '/proc/self/cgroup'], 'require', env);
+      expect(native).toBe(viaNode);
+      const dir = cgroupHierarchies(env)[0]!.worldsDir;
+      const line = version === 'v2' ? /^0::(.*)$/m : /^\d+:freezer:(.*)$/m;
+      expect(join(dir, '..', native.match(line)![1]!)).toMatch(new RegExp(`^${dir}/[0-9a-f]+-w\\d+$`));
+    }
   });
 
   it('hands to Node what it does not parse, and Node answers as always', () => {

@@ -2,11 +2,10 @@
 // views. Each test has its own store; afterEach deletes every world (stopping processes and
 // daemons) and then sweeps any mount, process or cgroup left under the test's directory.
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alive, sweepUnder, waitFor as until } from '../helpers/procs.js';
-import { spawnWorldctl } from '../helpers/worldctl.js';
+import { removeStoreCgroups, spawnWorldctl, worldCgroupDir } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -22,7 +21,6 @@ function ok(...args: string[]): string {
 }
 
 /** The key naming this test's store in cgroup names (as src/worlds.ts derives it). */
-const storeKey = () => createHash('sha256').update(resolve(home)).digest('hex').slice(0, 10);
 
 interface Ps { pid: number; nspid: number; command: string; state: string }
 const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
@@ -37,8 +35,7 @@ afterEach(() => {
   const worlds = JSON.parse(ctl('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
   for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) ctl('delete', w.name, '--recursive');
   sweepUnder(tmp.path); // safety net: nothing of this test may survive it
-  const cg = '/sys/fs/cgroup/freezer/worldos';
-  if (existsSync(cg)) for (const d of readdirSync(cg).filter((x) => x.startsWith(`${storeKey()}-`))) { try { rmdirSync(join(cg, d)); } catch { /* busy */ } }
+  removeStoreCgroups(home);
   rmSync(tmp.path, { recursive: true, force: true });
 });
 
@@ -84,11 +81,11 @@ describe('worlds as containers', () => {
     ok('run', 'D', '--detach', '--', 'sh', '-c', "trap '' TERM; while :; do sleep 1; done");
     const pids = ps('D').map((p) => p.pid);
     expect(pids.length).toBeGreaterThan(1);
-    if (process.env.WORLDOS_MEMBERSHIP !== 'pidns') expect(existsSync(`/sys/fs/cgroup/freezer/worldos/${storeKey()}-w1`)).toBe(true);
+    if (process.env.WORLDOS_MEMBERSHIP !== 'pidns') expect(existsSync(worldCgroupDir(home, 'w1')!)).toBe(true);
     ok('delete', 'D');
     await until('the processes to exit', () => pids.every((p) => !alive(p)));
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(home);
-    expect(existsSync(`/sys/fs/cgroup/freezer/worldos/${storeKey()}-w1`)).toBe(false);
+    if (worldCgroupDir(home, 'w1') !== undefined) expect(existsSync(worldCgroupDir(home, 'w1')!)).toBe(false);
   });
 
   it('merge moves the child\'s processes into the ancestor: listed there, seeing its files, open files intact', async () => {

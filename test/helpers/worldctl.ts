@@ -5,10 +5,12 @@
 // daemons recorded in <home>/worlds/*/daemon and .../aliases ("pid starttime mountpoint", start
 // time checked so a reused pid is spared).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../cli/program.js';
+import { cgroupHierarchies } from '../../src/ns/cgroup.js';
+import { storeKey } from '../../src/worlds.js';
 import { describeTree, type TreeEntry } from './tree.js';
 import { mountsUnder, runBounded, soon, type RunResult } from './procs.js';
 
@@ -58,6 +60,21 @@ export interface CtlResult {
 
 /** A view as comparable data: relative path -> type, mode, size, sha256, symlink target. */
 export type View = Record<string, TreeEntry>;
+
+/** The cgroup directory of world `id` of the store at `home`, in the hierarchy worlds join; undefined where none is writable. */
+export function worldCgroupDir(home: string, id: string): string | undefined {
+  return cgroupHierarchies()[0]?.cgroup(`${storeKey(home)}-${id}`).dir;
+}
+
+/** Safety net: remove what is left of the cgroups of the store at `home`, in every hierarchy (busy ones stay). */
+export function removeStoreCgroups(home: string): void {
+  for (const h of cgroupHierarchies({})) {
+    if (!existsSync(h.worldsDir)) continue;
+    for (const d of readdirSync(h.worldsDir).filter((x) => x.startsWith(`${storeKey(home)}-`))) {
+      try { rmdirSync(join(h.worldsDir, d)); } catch { /* busy */ }
+    }
+  }
+}
 
 export class WorldsFixture {
   /** Every home a test used (the crash test makes many); cleanup kills their daemons. */
