@@ -20,6 +20,8 @@ export interface OpenFile {
    * file or a metacopy file's lower data, which the view must never change.
    */
   own: boolean;
+  /** "dev:ino" of `fd`'s file, once known (handle-attrs.ts hostKey); cleared when `fd` is replaced. */
+  hostKey?: string;
   /** fstat of `fd` when it was opened (spares the open's other readers a second one). */
   readonly openStat?: { readonly dev: bigint; readonly ino: bigint; readonly mode: bigint };
 }

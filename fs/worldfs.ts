@@ -106,6 +106,17 @@ export class WorldFs {
   ownsHandle(handle: number): boolean {
     return this.handles.get(handle)?.own ?? false;
   }
+  /** Whether `handle` is open on a top-layer file of its own that is the object `key` ("dev:ino") names. */
+  isObject(handle: number, key: string): boolean {
+    const f = this.handles.get(handle);
+    return f !== undefined && f.own && handleAttrs.hostKey(f) === key;
+  }
+  /** getxattr through a handle open on a top-layer file of its own; undefined where it answers ENODATA. */
+  fgetxattr(handle: number, name: string) {
+    const f = this.handles.get(handle);
+    if (!f?.own) throw fsError('EBADF', `handle ${handle} is not a top-layer file of its own`);
+    return xattr.findXattrOpen(this.union, f, name);
+  }
   private squashed(a: attr.Attr): attr.Attr {
     const { uid, gid } = this.squash;
     return uid === undefined && gid === undefined ? a : { ...a, uid: uid ?? a.uid, gid: gid ?? a.gid };

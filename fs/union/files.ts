@@ -61,7 +61,8 @@ export function create(u: Union, handles: HandleTable, path: ViewPath, mode: num
     return fd;
   });
   try {
-    return handles.add({ fd, path, writable: true, ino: ownIno(u, host(() => fstatSync(fd, { bigint: true }))), own: true });
+    const st = host(() => fstatSync(fd, { bigint: true }));
+    return handles.add({ fd, path, writable: true, ino: ownIno(u, st), own: true, hostKey: `${Number(st.dev)}:${Number(st.ino)}` });
   } catch (e) {
     closeSync(fd);
     throw e;

@@ -34,6 +34,15 @@ export function fgetattr(f: OpenFile, unlinked = false): Attr {
   return a;
 }
 
+/** The host identity ("dev:ino") of the file open as `f`, as keyOf gives it for attributes. */
+export function hostKey(f: OpenFile): string {
+  if (f.hostKey === undefined) {
+    const st = host(() => fstatSync(f.fd));
+    f.hostKey = `${st.dev}:${st.ino}`;
+  }
+  return f.hostKey;
+}
+
 /**
  * Change the file open as `files[0]` (the others: every other handle of the same object). When
  * that is not a top-layer file of its own, each such handle first moves to one private copy,
@@ -83,6 +92,7 @@ function detach(u: Union, files: readonly OpenFile[]): void {
       closeSync(g.fd);
       if (g.metaFd !== undefined) closeSync(g.metaFd);
       g.fd = fd;
+      g.hostKey = undefined;
       g.metaFd = undefined;
       g.own = true;
     }

@@ -2,8 +2,10 @@
 // cannot be set; setting or removing one on a lower object copies it up first.
 import { fsError } from '../../src/core/errors.js';
 import type { ViewPath } from '../../src/core/paths.js';
+import { fgetxattr } from '../../src/host/syscalls.js';
 import { getXattr, listXattrs, removeXattr, setXattr } from '../../src/host/xattr.js';
 import type { Union } from '../../src/host/union.js';
+import type { OpenFile } from '../handles.js';
 
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
@@ -19,6 +21,12 @@ export function findXattr(u: Union, path: ViewPath, name: string): Buffer | unde
   const node = u.existing(path);
   if (u.format.isInternalXattr(name)) return undefined;
   return getXattr(u.hostPath(node), name);
+}
+
+/** findXattr of the file open as `f`, a top-layer file of its own: through its descriptor, no path resolved. */
+export function findXattrOpen(u: Union, f: OpenFile, name: string): Buffer | undefined {
+  if (u.format.isInternalXattr(name)) return undefined;
+  return fgetxattr(f.fd, name);
 }
 
 export function listxattr(u: Union, path: ViewPath): string[] {

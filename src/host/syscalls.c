@@ -30,6 +30,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <linux/limits.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
@@ -280,6 +282,39 @@ static napi_value js_futimens(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* fgetxattr(fd, name): the value as a Buffer, or null where the attribute is not set (ENODATA). */
+static napi_value js_fgetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; int fd; char name[XATTR_NAME_MAX + 2], what[32]; size_t len;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || get_fd(env, argv[0], &fd) ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok || len > XATTR_NAME_MAX) {
+    napi_throw_type_error(env, NULL, "fgetxattr(fd: number, name: string)");
+    return NULL;
+  }
+  char small[256];
+  ssize_t n = fgetxattr(fd, name, small, sizeof small);
+  char *big = NULL;
+  while (n < 0 && errno == ERANGE) { /* larger than the first try: ask for the size, then read it */
+    ssize_t want = fgetxattr(fd, name, NULL, 0);
+    if (want < 0) { n = want; break; }
+    free(big);
+    big = malloc((size_t)want + 1);
+    if (!big) { errno = ENOMEM; n = -1; break; }
+    n = fgetxattr(fd, name, big, (size_t)want + 1);
+  }
+  napi_value result;
+  if (n < 0) {
+    int err = errno;
+    free(big);
+    if (err == ENODATA) { napi_get_null(env, &result); return result; }
+    snprintf(what, sizeof what, "fd %d", fd);
+    return throw_errno(env, err, "fgetxattr", what);
+  }
+  napi_create_buffer_copy(env, (size_t)n, big ? big : small, NULL, &result);
+  free(big);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_default, NULL },
@@ -292,6 +327,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL },
     { "fallocate", NULL, js_fallocate, NULL, NULL, NULL, napi_default, NULL },
     { "futimens", NULL, js_futimens, NULL, NULL, NULL, napi_default, NULL },
+    { "fgetxattr", NULL, js_fgetxattr, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   fanotify_register(env, exports);

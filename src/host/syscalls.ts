@@ -2,7 +2,7 @@
 // nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, an
 // lstat that follows no symlink anywhere in its path, and a fanotify watch of whole filesystems
 // (src/host/fanotify.c, fanotify-events.c; used by layer-watch-fanotify.ts); on open files,
-// futimens and fallocate; FUSE passthrough's backing-file ioctls (src/host/fuse-passthrough.c).
+// futimens, fallocate and fgetxattr; FUSE passthrough's backing-file ioctls (src/host/fuse-passthrough.c).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -22,6 +22,7 @@ interface Native {
   fanotifyClose(handle: object): void;
   fallocate(fd: number, mode: number, offset: bigint, len: bigint): void;
   futimens(fd: number, atimeNs: bigint | null | 'now', mtimeNs: bigint | null | 'now'): void;
+  fgetxattr(fd: number, name: string): Buffer | null;
   fuseBackingOpen(devFd: number, fd: number): number;
   fuseBackingClose(devFd: number, id: number): void;
   inotifyInit(): number;
@@ -166,6 +167,11 @@ export function fallocateFd(fd: number, mode: number, offset: bigint, len: bigin
 /** futimens(3): nanosecond times of an open file (one with no name left, say); undefined leaves a time as is. */
 export function futimensNs(fd: number, atimeNs: bigint | 'now' | undefined, mtimeNs: bigint | 'now' | undefined): void {
   host(() => load().futimens(fd, atimeNs ?? null, mtimeNs ?? null));
+}
+
+/** The value of extended attribute `name` of the file open as `fd`, or undefined where it is not set. */
+export function fgetxattr(fd: number, name: string): Buffer | undefined {
+  return host(() => load().fgetxattr(fd, name)) ?? undefined;
 }
 
 /**

@@ -1,13 +1,15 @@
 // Open files through a worldfs view once their names are gone (fstat, fchmod, fchown, futimens,
-// ftruncate after unlink or rename-over: apt-get does this) and fallocate in each mode. Every row
+// ftruncate after unlink or rename-over: apt-get does this), fallocate in each mode, and a file
+// changed while open for writing (by name and through its descriptor; a write's capability kill). Every row
 // runs on worldfs with aufs and overlay whiteouts and on a plain directory (ext4: the oracle).
 import {
-  chmodSync, closeSync, constants, fchmodSync, mkdirSync, readdirSync, rmdirSync, fchownSync, fstatSync, futimesSync, ftruncateSync, openSync, readFileSync, readSync,
-  renameSync, statSync, unlinkSync, writeFileSync, writeSync,
+  chmodSync, chownSync, closeSync, constants, fchmodSync, mkdirSync, readdirSync, rmdirSync, fchownSync, fstatSync, futimesSync, ftruncateSync, openSync, readFileSync, readSync,
+  renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { getXattr, setXattr } from '../../src/host/xattr.js';
 import { ROOT } from '../helpers/worldfs.js';
 import { file, type Tree } from './support/tree.js';
 import { errno, runCases, type Case, type View } from './support/views.js';
@@ -294,6 +296,60 @@ const cases: Case[] = [
       expect(falloc(v, 'f', INSERT_RANGE, 0n, 4096n)).toBe(expected(v, INSERT_RANGE));
       const inserted = collapsed ? Buffer.concat([Buffer.alloc(4096), after]) : after;
       expect(readFileSync(v.p('f')).equals(inserted)).toBe(true);
+    },
+  },
+  {
+    title: 'a file open for writing changes by name and through its descriptor alike; a name then given to another file changes that file only',
+    layers: LAYERS,
+    run(v) {
+      const fd = openSync(v.p('low.txt'), constants.O_RDWR);
+      try {
+        fchownSync(fd, 1234, 5678);
+        fchmodSync(fd, 0o640);
+        futimesSync(fd, T2001, T2001 + 1);
+        let st = statSync(v.p('low.txt'));
+        expect([st.mode & 0o7777, st.uid, st.gid, st.mtimeMs]).toEqual([0o640, 1234, 5678, (T2001 + 1) * 1000]);
+        chmodSync(v.p('low.txt'), 0o600);
+        chownSync(v.p('low.txt'), 4321, 8765);
+        utimesSync(v.p('low.txt'), T2001, T2001 + 2);
+        st = fstatSync(fd);
+        expect([st.mode & 0o7777, st.uid, st.gid, st.mtimeMs]).toEqual([0o600, 4321, 8765, (T2001 + 2) * 1000]);
+        writeFileSync(v.p('new.txt'), 'new');
+        renameSync(v.p('new.txt'), v.p('low.txt'));
+        chmodSync(v.p('low.txt'), 0o604);
+        chownSync(v.p('low.txt'), 11, 12);
+        utimesSync(v.p('low.txt'), T2001, T2001 + 3);
+        st = statSync(v.p('low.txt'));
+        expect([st.mode & 0o7777, st.uid, st.gid, st.mtimeMs]).toEqual([0o604, 11, 12, (T2001 + 3) * 1000]);
+        st = fstatSync(fd);
+        expect([st.mode & 0o7777, st.uid, st.gid, st.mtimeMs, st.nlink]).toEqual([0o600, 4321, 8765, (T2001 + 2) * 1000, 0]);
+        expect(readFd(fd)).toBe('lower data');
+      } finally {
+        closeSync(fd);
+      }
+    },
+  },
+  {
+    title: 'a write removes the file capability of the file written (security.capability), open or not when it was set',
+    layers: LAYERS,
+    run(v) {
+      // vfs_cap_data revision 2, effective, CAP_NET_BIND_SERVICE permitted.
+      const cap = Buffer.alloc(20);
+      cap.writeUInt32LE(0x02000001, 0);
+      cap.writeUInt32LE(1 << 10, 4);
+      for (const [rel, openFirst] of [['other.txt', false], ['made.bin', true]] as const) {
+        if (rel === 'made.bin') writeFileSync(v.p(rel), 'made');
+        const early = openFirst ? openSync(v.p(rel), constants.O_WRONLY) : undefined;
+        setXattr(v.p(rel), 'security.capability', cap);
+        expect(getXattr(v.p(rel), 'security.capability')).toEqual(cap);
+        const fd = early ?? openSync(v.p(rel), constants.O_WRONLY);
+        try {
+          writeSync(fd, 'W', 0);
+          expect(getXattr(v.p(rel), 'security.capability')).toBeUndefined();
+        } finally {
+          closeSync(fd);
+        }
+      }
     },
   },
 ];

@@ -7,6 +7,7 @@ import type { StageTicket } from '../../../src/host/copy-stager.js';
 import type { Attr, WorldFs } from '../../worldfs.js';
 import { DirHandles } from './dirs.js';
 import { InodeTable, type Node } from './inodes.js';
+import { OpenNodes } from './open-nodes.js';
 import { CacheLedger } from './invalidations.js';
 import { PassthroughTable } from './passthrough.js';
 import { RemovedDirs } from './removed-dirs.js';
@@ -55,11 +56,8 @@ export class OpContext {
   notify: ((notices: Buffer[]) => void) | undefined;
   /** The kernel can expire a name without d_invalidate()ing it (nothing mounted on it is detached). */
   expireOnly = false;
-  /**
-   * The node each open file handle (OPEN, CREATE until RELEASE) was opened on: a file whose every
-   * name is gone is reached only through them (fstat, fchmod of an unlinked file).
-   */
-  readonly opened = new Map<number, Node>();
+  /** Which node each open file handle is of, and each node's handles. */
+  readonly opened = new OpenNodes();
   /** Requests waiting for a staged copy-up, by unique: INTERRUPT ends the wait. */
   readonly waiting = new Map<bigint, () => void>();
   /**
@@ -126,16 +124,24 @@ export class OpContext {
     this.notify?.(links.map((l) => encodeInvalEntry(l.parent.id, l.name, this.expireOnly ? EXPIRE_ONLY : 0)));
   }
 
-  /**
-   * The open handles of `node`, one of the top layer's own files first (the object's current
-   * copy). Only asked for a node with no name left, so a scan of the open files is fine.
-   */
+  /** The open handles of `node`, one of the top layer's own files first (the object's current copy). */
   handlesOf(node: Node): number[] {
-    const hs: number[] = [];
-    for (const [fh, n] of this.opened) if (n === node) hs.push(fh);
+    const hs = [...this.opened.of(node)];
     const own = hs.findIndex((h) => this.fs.ownsHandle(h));
     if (own > 0) hs.unshift(...hs.splice(own, 1));
     return hs;
+  }
+
+  /**
+   * An open handle of `node` (a file with a name) whose descriptor is the node's object itself, a
+   * top-layer file of its own: what is asked of the object can be asked of the descriptor, with no
+   * path resolved. tar's fchown, fchmod and futimens come without a handle (the kernel gives one
+   * to ftruncate only), and so does the kernel's security.capability check before a write.
+   */
+  ownOpen(node: Node): number | undefined {
+    if (node.key === undefined || node.detached || node.links.length === 0) return undefined;
+    for (const fh of this.opened.of(node)) if (this.fs.isObject(fh, node.key)) return fh;
+    return undefined;
   }
 
   childPath(parent: Node, name: string): ViewPath {

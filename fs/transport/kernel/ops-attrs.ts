@@ -85,6 +85,12 @@ export function setattr(c: OpContext, r: Request): Reply {
     if (valid & Fattr.SIZE && valid & Fattr.KILL_SUIDGID) c.fs.dropSuidgid(hs[0]!);
     return c.attrReply(r, unlinkedAttr(c, node, !node.detached, hs));
   }
+  const own = valid & Fattr.SIZE ? undefined : c.ownOpen(node);
+  if (own !== undefined) {
+    // The object is open in the top layer (tar's fchown, fchmod, futimens): through that descriptor.
+    c.fs.fsetattr([own], change());
+    return c.attrReply(r, c.fs.fgetattr(own)!);
+  }
   const run = () => {
     const path = () => c.pathOf(node);
     if (valid & Fattr.MODE) c.fs.chmod(path(), mode);
@@ -146,8 +152,11 @@ export function getxattr(c: OpContext, r: Request): Buffer {
   const size = r.body.u32();
   r.body.skip(4);
   const name = r.body.cstring();
-  // ENODATA without an exception: the kernel asks for security.capability before most writes.
-  const value = c.fs.findXattr(c.pathOf(c.node(r.h.nodeid)), name);
+  // ENODATA without an exception: the kernel asks for security.capability before most writes, and
+  // before a chown; mostly of a file open for writing, so through its descriptor where it is open.
+  const node = c.node(r.h.nodeid);
+  const own = c.ownOpen(node);
+  const value = own !== undefined ? c.fs.fgetxattr(own, name) : c.fs.findXattr(c.pathOf(node), name);
   return value === undefined ? encodeError(r.h.unique, -ENODATA) : sizedReply(r, size, value);
 }
 

@@ -30,7 +30,7 @@ export function open(c: OpContext, r: Request): Reply {
     if (flags & O_TRUNC && openFlags & OPEN_KILL_SUIDGID) c.fs.dropSuidgid(fh);
     const backingId = passthroughOf(c, node, fh, (flags & O_ACCMODE) === 0);
     if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) c.rekey(node, path);
-    c.opened.set(fh, node);
+    c.opened.add(fh, node);
     // Pages kept across opens only where no passthrough write may have gone around them.
     const keep = backingId === 0 && !node.passthroughUsed && c.keepsData(path);
     return openReply(r, fh, backingId > 0 ? FOPEN_PASSTHROUGH : keep ? FOPEN_KEEP_CACHE : 0, backingId);
@@ -110,7 +110,7 @@ export function create(c: OpContext, r: Request): Buffer {
     c.nodes.forget(node.id, 1); // the kernel gets no entry: the lookup c.entry counted is not its
     throw err;
   }
-  c.opened.set(fh, node);
+  c.opened.add(fh, node);
   const b = replyBuffer(r.h.unique, ENTRY_OUT_SIZE + OPEN_OUT_SIZE);
   writeEntry(b, OUT_HEADER_SIZE, e);
   writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, fh, backingId > 0 ? FOPEN_PASSTHROUGH : 0, backingId);
@@ -148,7 +148,7 @@ export function release(c: OpContext, r: Request): Buffer {
 
 /** Close file handle `fh`: RELEASE, or an OPEN / CREATE whose reply the kernel did not take. */
 export function releaseHandle(c: OpContext, fh: number): void {
-  c.opened.delete(fh);
+  c.opened.remove(fh);
   c.passthrough.release(fh);
   c.fs.release(fh);
 }
