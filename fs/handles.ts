@@ -23,7 +23,7 @@ export interface OpenFile {
   /** "dev:ino" of `fd`'s file, once known (handle-attrs.ts hostKey); cleared when `fd` is replaced. */
   hostKey?: string;
   /** fstat of `fd` when it was opened (spares the open's other readers a second one). */
-  readonly openStat?: { readonly dev: bigint; readonly ino: bigint; readonly mode: bigint };
+  readonly openStat?: { readonly dev: bigint; readonly ino: bigint; readonly mode: bigint; readonly size: bigint };
 }
 
 export class HandleTable {

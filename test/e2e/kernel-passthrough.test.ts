@@ -4,7 +4,7 @@
 // old copy still reading it, mmap. With passthrough=off, or a layer the kernel will not stack on,
 // the daemon serves the data itself.
 import { spawnSync } from 'node:child_process';
-import { closeSync, fchmodSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shellOk, waitFor } from '../helpers/procs.js';
@@ -61,6 +61,26 @@ describe('passthrough', () => {
     expect(d.passthroughOpens).toBeGreaterThanOrEqual(3); // dd, cmp, cat
     expect(statSync(join(v.mnt, 'data')).size).toBe(64 * MiB);
     expect((await daemonStats(v.m)).backingIds).toBe(0);
+  });
+
+  it('serves a small lower file from the page cache kept across opens: no READ, no GETATTR after a read, and a lower change shows', async () => {
+    const v = await mount(['notify=auto']); // the layer is watched: its changes reach the kernel's cache
+    const f = join(v.mnt, 'lower.txt');
+    expect(readFileSync(f, 'utf8')).toBe('lower\n'); // fills the cache
+    const buf = Buffer.alloc(64);
+    const d = await during(v.m, () => {
+      for (let i = 0; i < 20; i++) {
+        const fd = openSync(f, 'r');
+        readSync(fd, buf, 0, buf.length, 0);
+        fstatSync(fd); // after a passthrough read this would ask for the atime the read made stale
+        closeSync(fd);
+      }
+    });
+    expect(d.reads).toBe(0);
+    expect(d.passthroughOpens ?? 0).toBe(0);
+    expect(d['op.getattr'] ?? 0).toBeLessThan(5); // 20 with passthrough; a few only if the machine stalls past the attribute timeout
+    writeFileSync(join(v.lowers[0]!, 'lower.txt'), 'changed in the layer\n');
+    await waitFor('the lower change to show', () => readFileSync(f, 'utf8') === 'changed in the layer\n');
   });
 
   it('copies a lower file up on a write open, leaves the lower untouched, and keeps size and data right', async () => {

@@ -28,11 +28,13 @@ export function open(c: OpContext, r: Request): Reply {
     const path = c.pathOf(node);
     const fh = c.writeback ? openForWriteback(c, path, flags) : c.fs.open(path, flags);
     if (flags & O_TRUNC && openFlags & OPEN_KILL_SUIDGID) c.fs.dropSuidgid(fh);
-    const backingId = passthroughOf(c, node, fh, (flags & O_ACCMODE) === 0);
-    if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) c.rekey(node, path);
-    c.opened.add(fh, node);
+    const readOnly = (flags & O_ACCMODE) === 0;
     // Pages kept across opens only where no passthrough write may have gone around them.
-    const keep = backingId === 0 && !node.passthroughUsed && c.keepsData(path);
+    const keeps = !node.passthroughUsed && c.keepsData(path);
+    const backingId = passthroughOf(c, node, fh, readOnly, keeps && readOnly && !(flags & O_TRUNC) && smallLower(c, fh));
+    if (!readOnly || flags & O_TRUNC) c.rekey(node, path);
+    c.opened.add(fh, node);
+    const keep = backingId === 0 && keeps;
     return openReply(r, fh, backingId > 0 ? FOPEN_PASSTHROUGH : keep ? FOPEN_KEEP_CACHE : 0, backingId);
   };
   if ((flags & O_ACCMODE) === 0 && !(flags & O_TRUNC)) return run();
@@ -47,10 +49,10 @@ export function open(c: OpContext, r: Request): Reply {
  * either answer: the handle is closed, the node's names go to a new node, and ESTALE makes the
  * kernel look the name up again and retry the open there (passthrough.ts).
  */
-function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean): number {
+function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean, cached = false): number {
   const f = c.fs.handles.get(fh);
   if (!f) return 0;
-  const mode = c.passthrough.open(node.id, fh, f.fd, readOnly, f.own, f.openStat);
+  const mode = c.passthrough.open(node.id, fh, f.fd, readOnly, f.own, f.openStat, cached);
   if (mode === 'conflict') {
     c.fs.release(fh);
     const at = c.nodes.pathOf(node);
@@ -59,6 +61,21 @@ function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean):
   }
   if (mode > 0) node.passthroughUsed = true;
   return mode;
+}
+
+/**
+ * Below this size a read-only file of a lower layer is served from the kernel's page cache, kept
+ * across opens, rather than by passthrough: a passthrough read marks the kernel's atime stale, so
+ * the next stat of the file is a GETATTR, and what is opened again and again (headers, man pages,
+ * a program's small files) is mostly small. One READ fills the cache; a big file read once is
+ * better read by the kernel from its layer (sha1sum of /usr/bin).
+ */
+export const CACHED_FILE_MAX = 64 * 1024;
+
+/** Whether handle `fh` is a lower layer's regular file of at most CACHED_FILE_MAX bytes. */
+function smallLower(c: OpContext, fh: number): boolean {
+  const st = c.fs.handles.get(fh)?.openStat;
+  return st !== undefined && !c.fs.ownsHandle(fh) && (Number(st.mode) & 0o170000) === 0o100000 && st.size <= CACHED_FILE_MAX;
 }
 
 /**

@@ -77,10 +77,12 @@ export class PassthroughTable {
    * open of a top-layer file of its own (`own`), may be passthrough (fs/README.md says which), but
    * not a writing open of a file whose write must drop setuid/setgid (see `dropsPrivsOnWrite`).
    * Records the handle unless the answer is `conflict`. `openStat`: `fd`'s fstat, when the
-   * opener has it.
+   * opener has it. `cached`: the opener would rather have the kernel's page cache serve it (a
+   * small read-only file whose layer is watched), which it gets unless the node is passthrough now.
    */
-  open(node: number, fh: number, fd: number, readOnly: boolean, own: boolean, openStat?: FdStat): OpenMode {
+  open(node: number, fh: number, fd: number, readOnly: boolean, own: boolean, openStat?: FdStat, cached = false): OpenMode {
     const b = this.byNode.get(node);
+    if (cached && readOnly && !b) return this.serve(node, fh);
     let st: FdStat | undefined;
     if (this.backing && (own || readOnly)) st = openStat ?? fstatSync(fd, { bigint: true });
     const wanted = st !== undefined && (readOnly || !dropsPrivsOnWrite(Number(st.mode)));

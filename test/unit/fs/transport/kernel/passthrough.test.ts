@@ -48,6 +48,20 @@ describe('PassthroughTable', () => {
     expect(log).toEqual([]);
   });
 
+  it('serves a read-only open that would rather be cached (not a fallback), unless its node is passthrough now', () => {
+    const { b, log } = recorder();
+    const t = new PassthroughTable();
+    t.enable(b);
+    expect(t.open(2, 10, fdOf('small'), true, false, undefined, true)).toBe(0);
+    expect(log).toEqual([]);
+    expect(t.counters).toEqual({ passthroughOpens: 0, passthroughFallbacks: 0 });
+    const other = fdOf('other');
+    expect(t.open(3, 11, other, true, false)).toBe(1);
+    // One kernel inode is either passthrough or cached, never both at once: this one joins.
+    expect(t.open(3, 12, fdOf('other'), true, false, undefined, true)).toBe(1);
+    expect(log).toEqual([`open ${other}`]);
+  });
+
   it('gives every open of a node the same backing id while one is open, and closes it with the last', () => {
     const { b, log } = recorder();
     const t = new PassthroughTable();
