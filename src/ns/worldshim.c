@@ -15,6 +15,7 @@
  *     it is dropped instead of sent twice. The kernel's signal is pending here before worldctl can
  *     relay it, and the signalfd is read before the relay pipe, so the count is exact. A signal
  *     sent to this process alone is forwarded.
+ * CMD gets descriptors 0, 1 and 2 only: every other one it inherited is closed at its exec.
  * A CMD that cannot be found says which world and which command (exit 127; 126 when it cannot be
  * executed; 125 when the shim itself fails, e.g. DIR is missing, as env(1) and docker do).
  */
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,9 +92,11 @@ int main(int argc, char **argv) {
     return 125;
   }
   char **cmd = argv + i + 1;
-  /* CMD must hold neither worldctl's pipe nor our own binary. */
+  /* CMD must hold neither worldctl's pipe nor our own binary, nor any descriptor worldctl's caller
+     left open (Node's spawn hands those on; dist/worldrun does not): CMD gets stdin, stdout and
+     stderr only, as with docker run. */
   if (self >= 0) close(self);
-  if (relay >= 0) fcntl(relay, F_SETFD, FD_CLOEXEC);
+  close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
   if (cwd && chdir(cwd) != 0) fail(125, "cannot change directory to", cwd);
 
   /* Taken through a signalfd from before the fork on, so none is lost or acted on by default. */

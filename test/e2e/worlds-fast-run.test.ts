@@ -4,7 +4,7 @@
 // fail (125, saying why) where it would hand over, so each case shows which path was taken. Real
 // worlds over /, real processes.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweepUnder } from '../helpers/procs.js';
@@ -59,6 +59,19 @@ describe('worldctl run without Node', () => {
     // stdin, stdout, stderr and ls's own directory: neither the relay pipe, nor the shim, nor any
     // descriptor worldctl's caller left open is handed on (Node's spawn hands on the caller's).
     expect(native.split('\n')[1]).toBe('4');
+    // Nor through Node, whose spawn hands on what its caller left open (the shim closes it).
+    const extra = openSync('/etc/hostname', 'r');
+    try {
+      for (const path of ['off', 'require'] as const) {
+        const r = spawnSync(WORLDCTL, ['run', 'W', '--', 'sh', '-c', 'ls /proc/self/fd | wc -l'], {
+          env: { ...process.env, WORLDOS_HOME: home, WORLDCTL_FASTPATH: path }, encoding: 'utf8', timeout: 60_000,
+          stdio: ['ignore', 'pipe', 'pipe', extra, extra, extra],
+        });
+        expect([path, r.status, r.stdout.trim()]).toEqual([path, 0, '4']);
+      }
+    } finally {
+      closeSync(extra);
+    }
     expect(ok(['--home', home, 'run', 'W', 'echo', 'no', 'dashes'], 'require')).toBe('no dashes\n');
     expect(ctl(['run', 'W', '--', 'sh', '-c', 'exit 7'], 'require').code).toBe(7);
     expect(ctl(['run', 'W', '--', 'sh', '-c', 'kill -TERM $$'], 'require').code).toBe(143);
