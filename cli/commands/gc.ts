@@ -4,7 +4,7 @@ import type { Ctx } from '../context.js';
 
 export function register(program: Command, ctx: Ctx): void {
   program.command('gc')
-    .description('remove what no world owns: dead mounts, empty mount directories, stale stack files, finished journals, orphan layers')
+    .description('remove what no world owns: dead mounts, empty mount directories, stale stack files, finished journals, orphan layers, run tickets of gone worlds')
     .summary('remove what no world owns (after a crash)')
     .option('--dry-run', 'only say what would be removed')
     .option('--json', 'machine-readable output')

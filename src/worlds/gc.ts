@@ -1,6 +1,7 @@
 // gc: tidy a store after a crash. Finds what no world owns — dead or unowned mounts, empty mount
 // directories, stale daemon stack files, leftovers of finished merges and deletes, directories of
-// worlds the graph no longer has (their layers) and alias work directories no alias uses — as a
+// worlds the graph no longer has (their layers), alias work directories no alias uses and run
+// tickets of names no world has (run-ticket.ts; harmless to dist/worldrun, but clutter) — as a
 // list of findings first (what --dry-run prints), then removes them. A mount some process still
 // uses is kept and named, with the processes, as is everything that depends on it.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -14,7 +15,7 @@ import type { WorldsContext } from './context.js';
 import { aliasMounts, lazyUnmount, liveDaemon, stopAliases, stopDaemon } from './daemon.js';
 import { removeMountDir } from './mount-dirs.js';
 
-export type GarbageKind = 'mount' | 'mount directory' | 'stack file' | 'journal leftover' | 'world directory' | 'alias work directory';
+export type GarbageKind = 'mount' | 'mount directory' | 'stack file' | 'journal leftover' | 'world directory' | 'alias work directory' | 'run ticket';
 
 export interface Garbage {
   readonly kind: GarbageKind;
@@ -53,7 +54,8 @@ export async function collectGarbage(ctx: WorldsContext, dryRun: boolean): Promi
 
 /** Whether a finding turned out to belong to a world that exists now (made after it was found). */
 function ownedBy(f: Finding, ids: ReadonlySet<string>): boolean {
-  if (f.kind === 'alias work directory' || f.kind === 'journal leftover') return false;
+  // A ticket taken from a world created meanwhile under its name only costs that world's next run Node's start.
+  if (f.kind === 'alias work directory' || f.kind === 'journal leftover' || f.kind === 'run ticket') return false;
   const id = /\/(w\d+)(?:\.json(?:\.ok)?)?$/.exec(f.path)?.[1];
   return id !== undefined && ids.has(id);
 }
@@ -146,6 +148,16 @@ function findGarbage(ctx: WorldsContext, reg: Registry): Finding[] {
     const p = join(stacksDir, name);
     if (id === undefined || ids.has(id) || liveStacks.has(layout.stackFile(id))) continue;
     out.push({ kind: 'stack file', path: p, why: 'no world has this id and no daemon reads it', remove: () => rmSync(p, { force: true }) });
+  }
+
+  // Run tickets (and their temp files) of names no world has: a delete that crashed before dropping one.
+  const names = new Set(reg.worlds.map((w) => w.name));
+  const ticketsDir = join(layout.home, 'tickets');
+  for (const file of list(ticketsDir)) {
+    const hex = /^\.?([0-9a-f]*)(?:\..*\.tmp)?$/.exec(file)?.[1];
+    const p = join(ticketsDir, file);
+    if (hex !== undefined && hex !== '' && !file.endsWith('.tmp') && names.has(Buffer.from(hex, 'hex').toString('utf8'))) continue;
+    out.push({ kind: 'run ticket', path: p, why: file.endsWith('.tmp') ? 'a ticket write that never finished' : 'no world has this name', remove: () => rmSync(p, { force: true }) });
   }
 
   // Journal leftovers: a finished merge's progress and trash (a merge in progress has merge.json,

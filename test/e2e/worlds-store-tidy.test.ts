@@ -127,7 +127,14 @@ describe('worldctl gc', () => {
     writeFileSync(join(fx.home, 'stacks', 'w99.json.ok'), '\n');
     writeFileSync(join(fx.home, 'journal', 'merge.progress'), '0 1\n');
     mkdirSync(join(fx.home, 'journal', 'trash'));
+    // Run tickets: one of a world that is gone (kept: Keep's), one half-written.
+    const ticket = (name: string) => join(fx.home, 'tickets', Buffer.from(name).toString('hex'));
+    mkdirSync(join(fx.home, 'tickets'), { recursive: true });
+    for (const name of ['Keep', 'Gone']) writeFileSync(ticket(name), 'worldos-run-ticket 1\n');
+    const half = join(fx.home, 'tickets', `.${Buffer.from('Keep').toString('hex')}.123.abc.tmp`);
+    writeFileSync(half, 'worldos-run');
     const garbage = [
+      `run ticket ${ticket('Gone')}`, `run ticket ${half}`,
       `mount ${dead}`, `mount ${stray}`, `world directory ${join(fx.home, 'worlds', 'w99')}`, `mount directory ${join(fx.home, 'mnt', 'w97')}`,
       `stack file ${join(fx.home, 'stacks', 'w99.json')}`, `stack file ${join(fx.home, 'stacks', 'w99.json.ok')}`,
       `journal leftover ${join(fx.home, 'journal', 'merge.progress')}`, `journal leftover ${join(fx.home, 'journal', 'trash')}`,
@@ -146,6 +153,7 @@ describe('worldctl gc', () => {
     expect(entries('stacks')).toEqual([]);
     expect(entries('journal')).toEqual([]);
     expect(entries('mnt')).toEqual([]);
+    expect(entries('tickets')).toEqual([Buffer.from('Keep').toString('hex')]);
     expect(readFileSync(join(fx.home, 'worlds', 'w1', 'layer', 'mine.txt'), 'utf8')).toBe('mine\n');
     expect(await fx.ok(['gc'])).toBe('nothing to remove\n');
     // The world whose daemon died comes back.
