@@ -31,7 +31,7 @@ const join = (dir: string, name: string) => (dir === '' ? name : dir + '/' + nam
  * machine can be after our invalidation (which then found nothing to drop); the kernel's
  * attr_version protects attributes, not names. The second notice catches such a late name.
  */
-const RESEND_MS = 200;
+export const RESEND_MS = 200;
 
 /**
  * The daemon's side of notify= for one layer stack: owns the watch, keeps the redirects up

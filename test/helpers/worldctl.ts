@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../cli/program.js';
+import { RESEND_MS } from '../../fs/layer-notify.js';
 import { cgroupHierarchies } from '../../src/ns/cgroup.js';
 import { storeKey } from '../../src/worlds.js';
 import { describeTree, type TreeEntry } from './tree.js';
@@ -60,6 +61,15 @@ export interface CtlResult {
 
 /** A view as comparable data: relative path -> type, mode, size, sha256, symlink target. */
 export type View = Record<string, TreeEntry>;
+
+/**
+ * Wait until a world daemon's second notice of the layer changes made so far has gone out (it
+ * resends every invalidation RESEND_MS later, fs/layer-notify.ts): a test that counts requests
+ * from now on must not count the kernel asking again for what that notice dropped.
+ */
+export function afterResend(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, RESEND_MS * 5));
+}
 
 /** The cgroup directory of world `id` of the store at `home`, in the hierarchy worlds join; undefined where none is writable. */
 export function worldCgroupDir(home: string, id: string): string | undefined {
