@@ -2,8 +2,8 @@
 // `q` and `p` in that order, keeps showing q's version of a file both changed after `pq` (from p
 // and q) is merged into their parent `x`, and a process running in `qp` during the merge keeps
 // working, served by the same daemon. Real worlds over `/`, real mounts and namespaces.
-import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alive, sweepUnder, waitFor } from '../helpers/procs.js';
 import { removeStoreCgroups, spawnWorldctl } from '../helpers/worldctl.js';

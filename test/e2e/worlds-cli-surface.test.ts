@@ -2,8 +2,7 @@
 // /etc/passwd, on top of run), `ps --all`, process counts in `list`, and what `merge --json`
 // reports it moved. Real namespaces and views over the host's root, as worlds-processes does.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweepUnder } from '../helpers/procs.js';
 import { listRecursive, removeStoreCgroups, WORLDCTL, worldctlAt } from '../helpers/worldctl.js';

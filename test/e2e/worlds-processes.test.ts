@@ -1,8 +1,8 @@
 // Worlds as containers (issue 4): run, ps, delete and merge with real namespaces, cgroups and
 // views. Each test has its own store; afterEach deletes every world (stopping processes and
 // daemons) and then sweeps any mount, process or cgroup left under the test's directory.
-import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alive, sweepUnder, waitFor as until } from '../helpers/procs.js';
 import { removeStoreCgroups, spawnWorldctl, worldCgroupDir } from '../helpers/worldctl.js';
@@ -19,8 +19,6 @@ function ok(...args: string[]): string {
   expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
   return r.out;
 }
-
-/** The key naming this test's store in cgroup names (as src/worlds.ts derives it). */
 
 interface Ps { pid: number; nspid: number; command: string; state: string }
 const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
