@@ -101,12 +101,10 @@ export class LayerNotifier implements LayerWatchSink {
     const out: ViewChange[] = [];
     const keys = new Map<string, number>();
     const { format } = this.host;
-    const xattrMarkers = format.redirect.kind === 'xattr';
-    const xattrTopMarkers = xattrMarkers || format.opaque.kind === 'xattr';
+    const xattrTopMarkers = format.redirect.kind === 'xattr' || format.opaque.kind === 'xattr';
     for (const ev of events) {
       this.counters.layerEvents++;
-      if (isDirectoryMarker(ev.name, format)) this.readRedirect(ev.layer, ev.dir);
-      else if (xattrMarkers) this.readRedirect(ev.layer, join(ev.dir, ev.name));
+      this.markerWritten(ev.layer, ev.dir, ev.name, true);
       if (ev.layer === 0) {
         // The daemon's own writes were forgotten as they were made; one made behind its back is
         // forgotten now (a change of content only may be a marker xattr's, in formats that use them).
@@ -173,6 +171,30 @@ export class LayerNotifier implements LayerWatchSink {
     this.host.topChanged('', true);
     const sent = this.target?.invalidate?.();
     if (sent) this.told = sent;
+  }
+
+  /**
+   * The daemon itself wrote `rel` of its top layer (LayerWriter reports it before the next request):
+   * a redirect it made (a directory renamed through the view) is known at once. Its top layer's
+   * watch reports the same write later, and a lower layer's change below the renamed directory
+   * may come first through another descriptor (fanotify), and would then be mapped to the old name
+   * only: the page cache of a file under the new name would keep the old data.
+   */
+  topWritten(rel: string, deep: boolean): void {
+    const i = rel.lastIndexOf('/');
+    // Where redirects are xattrs the writer sets one with an xattr op (`deep` false): a file it
+    // creates or renames (every one tar writes) costs no read.
+    this.markerWritten(0, i < 0 ? '' : rel.slice(0, i), i < 0 ? rel : rel.slice(i + 1), !deep);
+  }
+
+  /**
+   * Entry `name` of directory `dir` in `layer` changed: a redirect marker entry is read again, and
+   * with `xattrs`, where redirects are xattrs, the entry's own.
+   */
+  private markerWritten(layer: number, dir: string, name: string, xattrs: boolean): void {
+    const { format } = this.host;
+    if (isDirectoryMarker(name, format)) this.readRedirect(layer, dir);
+    else if (xattrs && format.redirect.kind === 'xattr') this.readRedirect(layer, join(dir, name));
   }
 
   private readRedirect(layer: number, rel: string): void {

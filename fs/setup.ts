@@ -142,7 +142,10 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   // The top layer's other writers (a merged world's aliases) are reported by its watch; without
   // one, what is remembered of it lives as long as unreported lower-layer changes may go unseen.
   if (!notifier?.covers([0])) layers.topUnreported(cacheBudget(opts.udba, opts.cacheTimeout).daemonMs);
-  const writer = new LayerWriter(upper, work, (rel, deep) => layers.topChanged(rel, deep));
+  const writer = new LayerWriter(upper, work, (rel, deep) => {
+    layers.topChanged(rel, deep);
+    notifier?.topWritten(rel, deep);
+  });
   writer.prepare();
   const seen = opts.seenlog !== undefined ? new SeenLog(opts.seenlog) : undefined;
   const union = new Union(layers, writer, { fsync: opts.fsync, canChown: isRoot, metacopy: opts.metacopy }, seen);
