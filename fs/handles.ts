@@ -11,6 +11,8 @@ export interface OpenFile {
   /** The view path at open time (for logs only: the file may have moved since). */
   readonly path: string;
   readonly writable: boolean;
+  /** The layer of the object's highest copy when it was opened (0: the top; a write open copied it there). */
+  readonly layer: number;
   /** An O_PATH descriptor of the file's metadata when `fd` is the lower data of a metacopy file. */
   metaFd?: number;
   /** st_ino as the view reported it at open: the file keeps it while open, named or not. */

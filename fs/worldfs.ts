@@ -68,11 +68,6 @@ export class WorldFs {
     return r.kind === 'found' && isUpper(r.node);
   }
 
-  /** The layer of the highest copy of the object at `path` (0: the top); undefined when there is none. */
-  layerOf(path: ViewPath): number | undefined {
-    const r = this.union.resolve(path);
-    return r.kind === 'found' ? r.node.branches[0]!.layer : undefined;
-  }
 
   getattr(path: ViewPath) { return this.squashed(attr.getattr(this.union, path)); }
   /** getattr, or undefined when the name is not there (no exception: a negative lookup is common). */

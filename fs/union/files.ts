@@ -30,7 +30,7 @@ export function open(u: Union, handles: HandleTable, path: ViewPath, flags: numb
       // The copy is another node now (its path resolves to the top layer); an upper one was already.
       const st = host(() => fstatSync(fd, { bigint: true }));
       const ino = reportedIno(u, isUpper(node) ? node : u.existing(path), st);
-      return handles.add({ fd, path, writable, ino, own: true, openStat: st });
+      return handles.add({ fd, path, writable, layer: 0, ino, own: true, openStat: st });
     } catch (e) {
       closeSync(fd);
       throw e;
@@ -44,7 +44,7 @@ export function open(u: Union, handles: HandleTable, path: ViewPath, flags: numb
     if (data !== meta) metaFd = openVerified(meta, O_PATH);
     const st = host(() => fstatSync(metaFd ?? fd, { bigint: true }));
     const ino = reportedIno(u, node, st);
-    return handles.add({ fd, path, writable, ino, own: isUpper(node) && metaFd === undefined, ...(metaFd !== undefined ? { metaFd } : { openStat: st }) });
+    return handles.add({ fd, path, writable, layer: node.branches[0]!.layer, ino, own: isUpper(node) && metaFd === undefined, ...(metaFd !== undefined ? { metaFd } : { openStat: st }) });
   } catch (e) {
     closeSync(fd);
     if (metaFd !== undefined) closeSync(metaFd);
@@ -62,7 +62,7 @@ export function create(u: Union, handles: HandleTable, path: ViewPath, mode: num
   });
   try {
     const st = host(() => fstatSync(fd, { bigint: true }));
-    return handles.add({ fd, path, writable: true, ino: ownIno(u, st), own: true, hostKey: `${Number(st.dev)}:${Number(st.ino)}` });
+    return handles.add({ fd, path, writable: true, layer: 0, ino: ownIno(u, st), own: true, hostKey: `${Number(st.dev)}:${Number(st.ino)}` });
   } catch (e) {
     closeSync(fd);
     throw e;

@@ -192,16 +192,13 @@ export class OpContext {
   }
 
   /**
-   * Whether the kernel may keep the data pages of the object at `path` across opens
-   * (FOPEN_KEEP_CACHE): its highest copy is in a layer whose every change is reported, and so
-   * invalidated (pages included). Otherwise each open drops them, as before: a change behind our
-   * back would stay unseen for as long as the pages stayed.
+   * Whether the kernel may keep the data pages of an object whose highest copy is in `layer`
+   * across opens (FOPEN_KEEP_CACHE): that layer's every change is reported, and so invalidated
+   * (pages included). Otherwise each open drops them, as before: a change behind our back would
+   * stay unseen for as long as the pages stayed.
    */
-  keepsData(path: ViewPath): boolean {
-    const n = this.t.notifiedLayers ?? 0;
-    if (n === 0) return false;
-    const layer = this.fs.layerOf(path);
-    return layer !== undefined && layer < n;
+  keepsData(layer: number): boolean {
+    return layer < (this.t.notifiedLayers ?? 0);
   }
 
   /** Whether every layer's changes are reported: a directory's listing may then stay in the kernel (FOPEN_CACHE_DIR). */

@@ -5,6 +5,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import type { ViewPath } from '../../../src/core/paths.js';
+import type { OpenFile } from '../../handles.js';
 import type { Node } from './inodes.js';
 import { DOTS_ONLY, firstAfter, listingOf, type Listing } from './listing.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
@@ -29,9 +30,10 @@ export function open(c: OpContext, r: Request): Reply {
     const fh = c.writeback ? openForWriteback(c, path, flags) : c.fs.open(path, flags);
     if (flags & O_TRUNC && openFlags & OPEN_KILL_SUIDGID) c.fs.dropSuidgid(fh);
     const readOnly = (flags & O_ACCMODE) === 0;
+    const f = c.fs.handles.get(fh);
     // Pages kept across opens only where no passthrough write may have gone around them.
-    const keeps = !node.passthroughUsed && c.keepsData(path);
-    const backingId = passthroughOf(c, node, fh, readOnly, keeps && readOnly && !(flags & O_TRUNC) && smallLower(c, fh));
+    const keeps = f !== undefined && !node.passthroughUsed && c.keepsData(f.layer);
+    const backingId = passthroughOf(c, node, fh, readOnly, keeps && readOnly && !(flags & O_TRUNC) && smallLower(f));
     if (!readOnly || flags & O_TRUNC) c.rekey(node, path);
     c.opened.add(fh, node);
     const keep = backingId === 0 && keeps;
@@ -72,10 +74,10 @@ function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean, 
  */
 export const CACHED_FILE_MAX = 64 * 1024;
 
-/** Whether handle `fh` is a lower layer's regular file of at most CACHED_FILE_MAX bytes. */
-function smallLower(c: OpContext, fh: number): boolean {
-  const st = c.fs.handles.get(fh)?.openStat;
-  return st !== undefined && !c.fs.ownsHandle(fh) && (Number(st.mode) & 0o170000) === 0o100000 && st.size <= CACHED_FILE_MAX;
+/** Whether `f` is open on a lower layer's regular file of at most CACHED_FILE_MAX bytes. */
+function smallLower(f: OpenFile): boolean {
+  const st = f.openStat;
+  return st !== undefined && !f.own && (Number(st.mode) & 0o170000) === 0o100000 && st.size <= CACHED_FILE_MAX;
 }
 
 /**
