@@ -14,6 +14,7 @@ import type { Registry } from '../registry/model.js';
 import type { WorldsContext } from './context.js';
 import { aliasMounts, lazyUnmount, liveDaemon, stopAliases, stopDaemon } from './daemon.js';
 import { removeMountDir } from './mount-dirs.js';
+import { ticketFile } from './run-ticket.js';
 
 export type GarbageKind = 'mount' | 'mount directory' | 'stack file' | 'journal leftover' | 'world directory' | 'alias work directory' | 'run ticket';
 
@@ -151,13 +152,11 @@ function findGarbage(ctx: WorldsContext, reg: Registry): Finding[] {
   }
 
   // Run tickets (and their temp files) of names no world has: a delete that crashed before dropping one.
-  const names = new Set(reg.worlds.map((w) => w.name));
+  const tickets = new Set(reg.worlds.map((w) => ticketFile(layout.home, w.name)));
   const ticketsDir = join(layout.home, 'tickets');
-  for (const file of list(ticketsDir)) {
-    const hex = /^\.?([0-9a-f]*)(?:\..*\.tmp)?$/.exec(file)?.[1];
-    const p = join(ticketsDir, file);
-    if (hex !== undefined && hex !== '' && !file.endsWith('.tmp') && names.has(Buffer.from(hex, 'hex').toString('utf8'))) continue;
-    out.push({ kind: 'run ticket', path: p, why: file.endsWith('.tmp') ? 'a ticket write that never finished' : 'no world has this name', remove: () => rmSync(p, { force: true }) });
+  for (const p of list(ticketsDir).map((file) => join(ticketsDir, file))) {
+    if (tickets.has(p)) continue;
+    out.push({ kind: 'run ticket', path: p, why: p.endsWith('.tmp') ? 'a ticket write that never finished' : 'no world has this name', remove: () => rmSync(p, { force: true }) });
   }
 
   // Journal leftovers: a finished merge's progress and trash (a merge in progress has merge.json,
