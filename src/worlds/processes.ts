@@ -98,25 +98,29 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
   const init = await ensureInit(ctx, reg, w, mountWorld);
   // Changes to its ancestors' layers made before this command reach its view first (issue 6).
   const fenced = await fenceDaemon(ctx.layout.logFile(w.id), ctx.layout.daemonFile(w.id));
+  const cgroup = ctx.membership.joinFile(w.id);
   const argv = runArgv({
     initPid: init.pid, shimFd: SHIM_FD, world: w.name, cwd: req.cwd, command: req.command,
-    cgroupProcs: ctx.membership.joinFile(w.id), userns: rootless(), relayFd: req.detach ? undefined : RELAY_FD,
+    cgroupProcs: cgroup, userns: rootless(), relayFd: req.detach ? undefined : RELAY_FD,
   });
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
   const shim = nativeBin('worldshim');
   if (req.detach) return runDetached(argv, env, shim, ctx.layout.outputLog(w.id));
-  if (registry && !rootless()) issueTicket(ctx, w, registry, init, fenced);
+  if (registry && !rootless()) issueTicket(ctx, w, registry, init, { ...fenced, ...(cgroup !== undefined ? { cgroup } : {}) });
   return runForeground(argv, env, shim);
 }
 
 /**
  * Let dist/worldrun run the world's next commands without Node (run-ticket.ts), if its view is
- * live: the daemon and fence directory the fence found (worldrun checks the daemon again).
+ * live: the daemon and fence directory the fence found (worldrun checks the daemon again), and the
+ * cgroup this command joined.
  */
-function issueTicket(ctx: WorldsContext, w: World, registry: BigIntStats, init: ProcessRef, { daemon, fence }: { daemon?: DaemonRecord; fence?: string }): void {
+function issueTicket(
+  ctx: WorldsContext, w: World, registry: BigIntStats, init: ProcessRef,
+  { daemon, fence, cgroup }: { daemon?: DaemonRecord; fence?: string; cgroup?: string },
+): void {
   const rootDevice = rootDeviceOf(init.pid);
   if (!daemon || rootDevice === undefined) return dropRunTicket(ctx.layout.home, w.name);
-  const cgroup = ctx.membership.joinFile(w.id);
   writeRunTicket(ctx.layout.home, w.name, {
     registry, id: w.id, init, daemon, rootDevice,
     ...(fence !== undefined ? { fence } : {}),
