@@ -32,6 +32,11 @@ export interface StatFs {
   ffree: number; favail: number; fsid: number; flag: number; namemax: number;
 }
 
+/** "dev:ino": a host object's identity, as `Attr.hostDev`/`hostIno` and an open file's `hostKey` give it. */
+export function hostKeyOf(dev: number | bigint, ino: number | bigint): string {
+  return `${Number(dev)}:${Number(ino)}`;
+}
+
 /**
  * Stats as the view reports them, `ino` given (default: the host's). A merged directory has
  * nlink 1, as in overlayfs: its true count is unknown.

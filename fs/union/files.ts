@@ -9,6 +9,7 @@ import { isUpper } from '../../src/core/resolve.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import type { HandleTable, OpenFile } from '../handles.js';
 import type { Union } from '../../src/host/union.js';
+import { hostKeyOf } from './attr.js';
 import { own, type Owner } from './owner.js';
 
 const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_RDWR } = constants;
@@ -62,7 +63,7 @@ export function create(u: Union, handles: HandleTable, path: ViewPath, mode: num
   });
   try {
     const st = host(() => fstatSync(fd, { bigint: true }));
-    return handles.add({ fd, path, writable: true, layer: 0, ino: ownIno(u, st), own: true, hostKey: `${Number(st.dev)}:${Number(st.ino)}` });
+    return handles.add({ fd, path, writable: true, layer: 0, ino: ownIno(u, st), own: true, hostKey: hostKeyOf(st.dev, st.ino) });
   } catch (e) {
     closeSync(fd);
     throw e;

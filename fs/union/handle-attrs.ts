@@ -9,7 +9,7 @@ import { openVerified } from '../../src/host/safe-open.js';
 import { fallocateFd, futimensNs } from '../../src/host/syscalls.js';
 import type { Union } from '../../src/host/union.js';
 import type { OpenFile } from '../handles.js';
-import { toAttr, type Attr, type TimeSpec } from './attr.js';
+import { hostKeyOf, toAttr, type Attr, type TimeSpec } from './attr.js';
 
 /** What a SETATTR on an open file changes; absent fields stay as they are. */
 export interface HandleChange {
@@ -38,7 +38,7 @@ export function fgetattr(f: OpenFile, unlinked = false): Attr {
 export function hostKey(f: OpenFile): string {
   if (f.hostKey === undefined) {
     const st = host(() => fstatSync(f.fd));
-    f.hostKey = `${st.dev}:${st.ino}`;
+    f.hostKey = hostKeyOf(st.dev, st.ino);
   }
   return f.hostKey;
 }

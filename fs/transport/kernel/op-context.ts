@@ -4,6 +4,7 @@
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import { NAME_MAX, type ViewPath } from '../../../src/core/paths.js';
 import type { StageTicket } from '../../../src/host/copy-stager.js';
+import { hostKeyOf } from '../../union/attr.js';
 import type { Attr, WorldFs } from '../../worldfs.js';
 import { DirHandles } from './dirs.js';
 import { InodeTable, type Node } from './inodes.js';
@@ -269,5 +270,5 @@ export class OpContext {
 
 /** "dev:ino": a non-directory's host identity (not the view's st_ino, which survives copy-up). */
 export function keyOf(a: Attr): string {
-  return `${a.hostDev}:${a.hostIno}`;
+  return hostKeyOf(a.hostDev, a.hostIno);
 }
