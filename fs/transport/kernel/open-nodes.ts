@@ -27,8 +27,4 @@ export class OpenNodes {
   of(node: Node): readonly number[] {
     return this.handles.get(node) ?? [];
   }
-
-  get size(): number {
-    return this.nodeOf.size;
-  }
 }
