@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "fanotify.h"
 
@@ -227,6 +228,9 @@ static void handleEvent(Watch *w, Batch *b, struct fanotify_event_metadata *m) {
 
 /* ---- the reader thread ---- */
 
+/* How long the reader rests after a read that held nothing to report (see fanotify_reader). */
+static const struct timespec IDLE_REST = { 0, 1000 * 1000 };
+
 void *fanotify_reader(void *arg) {
   Watch *w = arg;
   char *buf = malloc(64 * 1024);
@@ -255,7 +259,15 @@ void *fanotify_reader(void *arg) {
         handleEvent(w, b, m);
       }
     }
-    if (b->count == 0) { free(b->data); free(b); continue; }
+    if (b->count == 0) {
+      free(b->data); free(b);
+      /* Nothing to report: the daemon's own writes (or changes outside every layer). Waking this
+         thread once per such event costs the writer a cross-CPU wake-up each time (most of the
+         cost of an event on a VM); resting a moment lets a burst of them queue (and merge) for
+         one read instead. An event that matters waits at most this long. */
+      if (n > 0) nanosleep(&IDLE_REST, NULL);
+      continue;
+    }
     if (napi_call_threadsafe_function(w->tsfn, b, napi_tsfn_blocking) != napi_ok) {
       free(b->data); free(b);
       break; /* closing */

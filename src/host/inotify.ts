@@ -2,8 +2,12 @@
 // time on the main thread when it is readable (watchReadable): in the order they happened, as the
 // kernel queues them. Node's fs.watch cannot choose the mask (it asks for writes and attribute
 // changes too) and calls JavaScript once per event and per watcher.
-import { closeSync, readSync } from 'node:fs';
-import { inotifyAddWatch, inotifyInit, inotifyRmWatch, unwatchNative, watchReadable, type NativeWatch } from './syscalls.js';
+import { closeSync } from 'node:fs';
+import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import { inotifyAddWatch, inotifyInit, inotifyRmWatch, readSome, unwatchNative, watchReadable, type NativeWatch } from './syscalls.js';
+
+const { EAGAIN, EINTR } = constants.errno;
 
 /** The IN_* bits of <sys/inotify.h> used here. */
 export const IN = {
@@ -90,15 +94,10 @@ class InotifyHub {
     const events: InotifyEvent[] = [];
     const buf = this.buf;
     for (let reads = 0; reads < READS_PER_TURN && this.watch !== undefined; reads++) {
-      let n: number;
-      try {
-        n = readSync(this.fd, buf, 0, buf.length, null);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EINTR') continue;
-        if (code === 'EAGAIN') break;
-        throw e;
-      }
+      const n = readSome(this.fd, buf);
+      if (n === -EINTR) continue;
+      if (n === -EAGAIN) break;
+      if (n < 0) throw new Error(`reading inotify events failed: ${getSystemErrorName(n)}`);
       for (let off = 0; off + HEADER <= n;) {
         const len = buf.readUInt32LE(off + 12);
         let name: string | null = null;

@@ -28,6 +28,7 @@ interface Native {
   inotifyInit(): number;
   inotifyAddWatch(fd: number, path: string, mask: number): number;
   inotifyRmWatch(fd: number, wd: number): void;
+  readSome(fd: number, buf: Buffer): number;
 }
 
 /** What fanotify.c watches (fanotify.h): the filesystems to mark, the layer roots to report, what to drop. */
@@ -187,6 +188,15 @@ export function fuseBackingOpen(devFd: number, fd: number): number {
 /** FUSE_DEV_IOC_BACKING_CLOSE: forget backing id `id` (files already opened with it keep it). */
 export function fuseBackingClose(devFd: number, id: number): void {
   load().fuseBackingClose(devFd, id);
+}
+
+/**
+ * read(2) into all of `buf`: the byte count, or minus the errno (os.constants.errno). Never throws
+ * for the descriptor's errors: read loops over non-blocking descriptors end on EAGAIN every turn,
+ * and an exception there (a stack capture) costs ten times the read.
+ */
+export function readSome(fd: number, buf: Buffer): number {
+  return (native ?? load()).readSome(fd, buf);
 }
 
 /** A non-blocking, close-on-exec inotify descriptor (src/host/inotify.c). */

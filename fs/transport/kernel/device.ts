@@ -4,11 +4,14 @@
 // wake-ups (client -> us -> client), as with libfuse, and no thread-pool hop. Every request already
 // queued is served in the same turn. Notifications are written from the thread pool (see notify).
 import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync, readSync, write, writeSync } from 'node:fs';
-import { unwatchNative, watchReadable, type NativeWatch } from '../../../src/host/syscalls.js';
+import { closeSync, constants, openSync, write, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import { readSome, unwatchNative, watchReadable, type NativeWatch } from '../../../src/host/syscalls.js';
 import { MIN_READ_BUFFER } from './protocol.js';
 
 const { O_RDWR, O_NONBLOCK } = constants; // libuv opens with O_CLOEXEC itself
+const { EAGAIN, EINTR, ENOENT, ENODEV } = osConstants.errno;
 
 export interface MountSpec {
   readonly mountpoint: string;
@@ -92,16 +95,14 @@ export class FuseDevice {
   private drain(handle: RequestHandler): void {
     const buf = this.buffer;
     for (let served = 0; served < DRAIN_MAX && !this.closedFlag; served++) {
-      let n: number;
-      try {
-        n = readSync(this.fd, buf, 0, buf.length, null);
-      } catch (e) {
-        const code = errCode(e);
-        if (code === 'EAGAIN') return;
-        if (code === 'EINTR' || code === 'ENOENT') continue; // ENOENT: a request interrupted before we read it
-        return this.close(code === 'ENODEV' ? 'unmounted' : `read failed: ${(e as Error).message}`);
+      const n = readSome(this.fd, buf);
+      if (n >= 0) {
+        handle(buf.subarray(0, n));
+        continue;
       }
-      handle(buf.subarray(0, n));
+      if (n === -EAGAIN) return;
+      if (n === -EINTR || n === -ENOENT) continue; // ENOENT: a request interrupted before we read it
+      return this.close(n === -ENODEV ? 'unmounted' : `read failed: ${getSystemErrorName(n)}`);
     }
   }
 
