@@ -46,6 +46,7 @@ export const lstatSync = ((path: string, options?: fs.StatSyncOptions) => {
 export const mkdirSync = one(fs.mkdirSync as PathFirst) as typeof fs.mkdirSync;
 export const openSync = one(fs.openSync);
 export const readdirSync = one(fs.readdirSync as PathFirst) as typeof fs.readdirSync;
+export const readdirNoAtime = one(sys.readdirNoAtime);
 export const readlinkSync = one(fs.readlinkSync as PathFirst) as typeof fs.readlinkSync;
 export const rmSync = one(fs.rmSync);
 export const unlinkSync = one(fs.unlinkSync);

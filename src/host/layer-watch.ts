@@ -2,7 +2,8 @@
 // watches every directory of the given layers (on the process's inotify descriptor, src/host/inotify.ts:
 // events arrive in the order they happened, many per read, with the mask each layer needs).
 import { mkdirSync, readdirSync as readdirNames, readFileSync } from 'node:fs';
-import { lstatSync, readdirSync } from './host-fs.js';
+import { lstatSync, readdirNoAtime } from './host-fs.js';
+import { DT } from './syscalls.js';
 import { atPath } from './long-path.js';
 import type { LayerEvent } from '../core/layer-change.js';
 import { IN, Inotify, NAME_EVENTS, type InotifyEvent } from './inotify.js';
@@ -194,9 +195,17 @@ export class InotifyLayerWatch implements LayerWatch {
     let names: string[];
     let dirs: string[];
     try {
-      const entries = readdirSync(path, { withFileTypes: true });
-      names = entries.map((d) => d.name);
-      dirs = entries.filter((d) => d.isDirectory() && !this.isInternal(d.name)).map((d) => d.name);
+      // O_NOATIME: this walk is the daemon's, not a reader's; it must not move the directory's atime.
+      const entries = readdirNoAtime(path);
+      names = [];
+      dirs = [];
+      for (let i = 0; i < entries.length; i += 2) {
+        const name = entries[i] as string;
+        names.push(name);
+        const type = entries[i + 1] as number;
+        const isDir = type === DT.DIR || (type === DT.UNKNOWN && lstatSync(hostOf(path, name), { throwIfNoEntry: false })?.isDirectory() === true);
+        if (isDir && !this.isInternal(name)) dirs.push(name);
+      }
     } catch {
       return true; // gone or replaced meanwhile: its parent's event says so
     }

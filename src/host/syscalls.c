@@ -163,6 +163,48 @@ static napi_value js_open_dir_at(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* readdirNoAtime(path): the names in directory `path` and their d_type, flat ([name, type, ...],
+   "." and ".." left out), read through a descriptor opened O_NOATIME: the daemon's own reads of a
+   layer (its watches walking new directories) are not a user's, and must not move a directory's
+   atime (relatime would, once a day or after a utimes). Without the right to O_NOATIME (neither
+   owner nor CAP_FOWNER) the directory is read as any reader would. */
+static napi_value js_readdir_no_atime(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1]; char path[MAXPATH];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || get_path(env, argv[0], path)) {
+    napi_throw_type_error(env, NULL, "readdirNoAtime(path: string)");
+    return NULL;
+  }
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "open", path);
+  napi_value result;
+  napi_create_array(env, &result);
+  uint32_t n = 0;
+  char buf[32768];
+  for (;;) {
+    long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
+    if (got < 0) {
+      int err = errno;
+      close(fd);
+      return throw_errno(env, err, "getdents64", path);
+    }
+    if (got == 0) break;
+    for (long off = 0; off < got;) {
+      struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d = (void *)(buf + off);
+      off += d->reclen;
+      if (d->name[0] == '.' && (d->name[1] == '\0' || (d->name[1] == '.' && d->name[2] == '\0'))) continue;
+      napi_value name, type;
+      napi_create_string_utf8(env, d->name, NAPI_AUTO_LENGTH, &name);
+      napi_create_uint32(env, d->type, &type);
+      napi_set_element(env, result, n++, name);
+      napi_set_element(env, result, n++, type);
+    }
+  }
+  close(fd);
+  return result;
+}
+
 /* A readable-fd watch: a uv_poll handle and the JavaScript function it calls. */
 typedef struct {
   uv_poll_t poll;
@@ -339,6 +381,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_default, NULL },
     { "lstatNoSymlinks", NULL, js_lstat_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
     { "openDirAt", NULL, js_open_dir_at, NULL, NULL, NULL, napi_default, NULL },
+    { "readdirNoAtime", NULL, js_readdir_no_atime, NULL, NULL, NULL, napi_default, NULL },
     { "openNoSymlinks", NULL, js_open_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
     { "watchReadable", NULL, js_watch_readable, NULL, NULL, NULL, napi_default, NULL },
     { "unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL },

@@ -29,6 +29,7 @@ interface Native {
   inotifyAddWatch(fd: number, path: string, mask: number): number;
   inotifyRmWatch(fd: number, wd: number): void;
   readSome(fd: number, buf: Buffer): number;
+  readdirNoAtime(path: string): (string | number)[];
 }
 
 /** What fanotify.c watches (fanotify.h): the filesystems to mark, the layer roots to report, what to drop. */
@@ -197,6 +198,18 @@ export function fuseBackingClose(devFd: number, id: number): void {
  */
 export function readSome(fd: number, buf: Buffer): number {
   return (native ?? load()).readSome(fd, buf);
+}
+
+/** d_type of a directory entry (<dirent.h>): DT_UNKNOWN where the filesystem does not say. */
+export const DT = { UNKNOWN: 0, DIR: 4 } as const;
+
+/**
+ * The entries of directory `path` (no "." or ".."), flat: name, d_type, name, d_type, ...; read
+ * through an O_NOATIME descriptor where the daemon may open one, so that its own walks of a layer
+ * leave the directory's atime alone. Throws with the host's code.
+ */
+export function readdirNoAtime(path: string): (string | number)[] {
+  return host(() => load().readdirNoAtime(path));
 }
 
 /** A non-blocking, close-on-exec inotify descriptor (src/host/inotify.c). */

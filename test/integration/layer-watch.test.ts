@@ -3,7 +3,7 @@
 // below it; a directory replaced at the same name is walked again; a layer gets only the events
 // it asks for; a lost event queue is walked again and reported. Events are asynchronous: each step
 // ends with a fence, reported once every earlier event was.
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,6 +46,23 @@ function recorder() {
 }
 
 describe('InotifyLayerWatch', () => {
+  it('walks a layer, at the start and into a new directory, without moving any directory\'s atime', async () => {
+    const layer = join(base, 'layer');
+    mkdirSync(join(layer, 'd/e'), { recursive: true });
+    const old = 1_000_000_000; // 2001: relatime would move an atime this old at the first read
+    for (const rel of ['', 'd', 'd/e']) utimesSync(join(layer, rel), old, old);
+    const fence = join(base, 'fence');
+    const r = recorder();
+    watch = new InotifyLayerWatch([{ layer: 1, root: layer }], r.sink, { fence });
+    expect(r.seen.watching).toEqual(expect.arrayContaining(['', 'd', join('d', 'e')]));
+    mkdirSync(join(layer, 'n'));
+    writeFileSync(join(layer, 'n/f'), 'f');
+    utimesSync(join(layer, 'n'), old, old);
+    await r.settle(fence);
+    expect(r.seen.watching).toContain('n');
+    for (const rel of ['d', 'd/e', 'n']) expect(statSync(join(layer, rel)).atimeMs, rel).toBe(old * 1000);
+  });
+
   it('reports an attribute change of a watched directory as a change of it, keeping the watches below it', async () => {
     const layer = join(base, 'layer');
     mkdirSync(join(layer, 'd/e'), { recursive: true });
