@@ -146,7 +146,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let whiteout = 'aufs';
   let udba: Udba = 'reval';
   let cacheTimeout: number | undefined;
-  let notify: Notify = 'none';
+  let notify: Notify = 'auto';
   let notifiedTimeout = NOTIFIED_TIMEOUT;
   let fence: string | undefined;
   let fsync = true;

@@ -27,7 +27,10 @@ async function mount(options: string[] = [], lowerdir?: string) {
     writeFileSync(join(d.lowers[0]!, 'lower.txt'), 'lower\n');
     writeFileSync(join(d.lowers[0]!, 'big'), Buffer.alloc(4 * MiB, 7));
   }
-  const m = await mountWorldfs({ ...d, lowers, options: ['transport=kernel', ...options] });
+  // notify=none: unwatched layers, so that a small lower file opened read-only is passthrough too
+  // rather than served from the page cache (the watched-layer policy, ops-files.ts CACHED_FILE_MAX:
+  // its test below asks for notify=auto, and PassthroughTable's unit tests cover it).
+  const m = await mountWorldfs({ ...d, lowers, options: ['transport=kernel', 'notify=none', ...options] });
   return { ...d, lowers, m };
 }
 
