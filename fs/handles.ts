@@ -1,6 +1,6 @@
 // Open files are served through a handle table, never by re-resolving their path: a file can be
 // renamed or unlinked while it is open. Handle 0 is never used (fuse-native reads it as "none").
-import { closeSync } from 'node:fs';
+import { closeSync, type BigIntStats } from 'node:fs';
 
 export interface OpenFile {
   /**
@@ -25,7 +25,7 @@ export interface OpenFile {
   /** "dev:ino" of `fd`'s file, once known (handle-attrs.ts hostKey); cleared when `fd` is replaced. */
   hostKey?: string;
   /** fstat of `fd` when it was opened (spares the open's other readers a second one). */
-  readonly openStat?: { readonly dev: bigint; readonly ino: bigint; readonly mode: bigint; readonly size: bigint };
+  readonly openStat?: BigIntStats;
 }
 
 export class HandleTable {

@@ -83,6 +83,11 @@ export class WorldFs {
     const f = this.handles.get(handle);
     return f ? this.squashed(handleAttrs.fgetattr(f, unlinked)) : undefined;
   }
+  /** fgetattr as of the handle's open, without asking the host again (a reply to the open itself). */
+  attrAtOpen(handle: number) {
+    const f = this.handles.get(handle);
+    return f ? this.squashed(handleAttrs.attrAtOpen(f)) : undefined;
+  }
   /**
    * Change an object through its open handles (`handles[0]` first: one of the top layer if any),
    * for a file whose every name is gone; a read-only lower file gets a private copy first.

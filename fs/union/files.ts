@@ -63,7 +63,7 @@ export function create(u: Union, handles: HandleTable, path: ViewPath, mode: num
   });
   try {
     const st = host(() => fstatSync(fd, { bigint: true }));
-    return handles.add({ fd, path, writable: true, layer: 0, ino: ownIno(u, st), own: true, hostKey: hostKeyOf(st.dev, st.ino) });
+    return handles.add({ fd, path, writable: true, layer: 0, ino: ownIno(u, st), own: true, hostKey: hostKeyOf(st.dev, st.ino), openStat: st });
   } catch (e) {
     closeSync(fd);
     throw e;

@@ -34,6 +34,14 @@ export function fgetattr(f: OpenFile, unlinked = false): Attr {
   return a;
 }
 
+/**
+ * The attributes of the file open as `f` as they were when it was opened (its fstat then, no
+ * system call): what a reply made right after the open (CREATE's) must carry; fgetattr later.
+ */
+export function attrAtOpen(f: OpenFile): Attr {
+  return f.openStat !== undefined ? toAttr(f.openStat, false, f.ino) : fgetattr(f);
+}
+
 /** The host identity ("dev:ino") of the file open as `f`, as keyOf gives it for attributes. */
 export function hostKey(f: OpenFile): string {
   if (f.hostKey === undefined) {

@@ -113,8 +113,9 @@ export function create(c: OpContext, r: Request): Buffer {
   let e: Entry;
   try {
     // The reply's attributes come from the new file's descriptor (the path's answer, without
-    // resolving it again): a new file, in the top layer, with the number the handle reports.
-    const made = c.fs.fgetattr(fh);
+    // resolving it again), as fstat gave them at the open: a new file, in the top layer, with the
+    // number the handle reports.
+    const made = c.fs.attrAtOpen(fh);
     if (made) made.layer = 0;
     e = c.entry(parent, name, made);
   } catch (err) {
