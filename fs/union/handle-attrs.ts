@@ -63,9 +63,9 @@ export function fsetattr(u: Union, files: readonly OpenFile[], change: HandleCha
   const { mode, uid, gid, size, atime, mtime } = change;
   if (mode !== undefined) host(() => fchmodSync(f.fd, mode & 0o7777));
   if (uid !== undefined || gid !== undefined) {
-    const st = host(() => fstatSync(f.fd));
-    const keep = (id: number | undefined, old: number) => (id === undefined || id === -1 || id === 0xffffffff ? old : id);
-    host(() => fchownSync(f.fd, keep(uid, st.uid), keep(gid, st.gid)));
+    // -1: fchown(2) leaves that id as it is (no fstat to find it).
+    const id = (v: number | undefined) => (v === undefined || v === 0xffffffff ? -1 : v);
+    host(() => fchownSync(f.fd, id(uid), id(gid)));
   }
   if (size !== undefined) {
     if (!f.writable) throw fsError('EBADF', 'handle not open for writing');

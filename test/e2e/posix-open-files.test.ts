@@ -137,6 +137,10 @@ const cases: Case[] = [
         expect(readFd(fd)).toBe('temporary');
         futimesSync(fd, T2001, T2001 + 1);
         expect(fstatSync(fd).mtimeMs).toBe((T2001 + 1) * 1000);
+        fchownSync(fd, -1, 42); // -1: that id stays
+        fchownSync(fd, 77, -1);
+        st = fstatSync(fd);
+        expect([st.uid, st.gid]).toEqual([77, 42]);
       } finally {
         closeSync(fd);
       }
