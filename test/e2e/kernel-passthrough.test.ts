@@ -123,6 +123,27 @@ describe('passthrough', () => {
     }
   });
 
+  it('keeps a read-only handle of a small lower file served from the page cache reading the lower copy once another handle copies it up, cached or not', async () => {
+    const v = await mount(['notify=auto']); // watched: the small file's read-only opens are served from the page cache
+    const f = join(v.mnt, 'lower.txt');
+    const ro = openSync(f, 'r');
+    try {
+      const buf = Buffer.alloc(64);
+      const read = () => buf.toString('utf8', 0, readSync(ro, buf, 0, 64, 0));
+      expect(read()).toBe('lower\n');
+      sh(`printf 'new\\n' >> ${f}`); // the copy-up moves the name to a new node: the pages above stay the old copy's
+      expect(read()).toBe('lower\n');
+      expect(fstatSync(ro).size).toBe(6);
+      sh('echo 1 > /proc/sys/vm/drop_caches'); // the old copy's pages gone: the next read is a READ of its handle
+      sh(`cat ${f} > /dev/null`);
+      expect(read()).toBe('lower\n'); // read again from the old copy, not the new one
+      expect(readFileSync(f, 'utf8')).toBe('lower\nnew\n');
+      expect(readFileSync(join(v.lowers[0]!, 'lower.txt'), 'utf8')).toBe('lower\n');
+    } finally {
+      closeSync(ro);
+    }
+  });
+
   it('serves mmap from the layer file: a shared write reaches the top layer, a lower file maps read-only', async () => {
     const v = await mount();
     writeFileSync(join(v.mnt, 'mapped'), Buffer.alloc(8192, 0x61));

@@ -47,9 +47,10 @@ export function open(c: OpContext, r: Request): Reply {
  * The backing id to answer the open of handle `fh` on `node` with (0: we serve it). A top-layer
  * file of its own may be passthrough in any mode (but a setuid file's writes come to us); a lower
  * one (or a metacopy file's lower data) only read-only, and a write open has copied it up already. When the node's open files are
- * passthrough to another host file (the file was copied up under them), the kernel would refuse
- * either answer: the handle is closed, the node's names go to a new node, and ESTALE makes the
- * kernel look the name up again and retry the open there (passthrough.ts).
+ * of another host file (the file was copied up under them), the kernel would refuse either answer
+ * (passthrough ones), or mix the two files in one page cache (served ones): the handle is closed,
+ * the node's names go to a new node, and ESTALE makes the kernel look the name up again and retry
+ * the open there (passthrough.ts). The old handles keep reading the old copy.
  */
 function passthroughOf(c: OpContext, node: Node, fh: number, readOnly: boolean, cached = false): number {
   const f = c.fs.handles.get(fh);

@@ -20,8 +20,8 @@ export function backingFilesOf(device: FuseDevice): BackingFiles {
 
 /**
  * How to answer one open: `backingId` > 0 for passthrough; 0 for an open we serve; `conflict`
- * when neither is allowed now (the node's open files are passthrough to another host file: the
- * file was copied up under them), which the caller resolves by giving the name a new node.
+ * when neither is allowed now (the node's open files are of another host file, passthrough or
+ * served: the file was copied up under them), which the caller resolves by giving the name a new node.
  */
 export type OpenMode = number | 'conflict';
 
@@ -55,8 +55,11 @@ export class PassthroughTable {
   private backing: BackingFiles | undefined;
   /** Nodes with passthrough handles open, by node id. */
   private readonly byNode = new Map<number, Backing>();
-  /** Nodes with handles open that we serve (passthrough would fail while they are), by node id. */
-  private readonly served = new Map<number, number>();
+  /**
+   * Nodes with handles open that we serve (passthrough would fail while they are), by node id:
+   * each handle with the "dev:ino" of its host file, where the opener said.
+   */
+  private readonly served = new Map<number, Map<number, string | undefined>>();
   /** Each open handle's node, and whether it is passthrough. */
   private readonly handles = new Map<number, { readonly node: number; readonly passthrough: boolean }>();
   /** Opens answered with passthrough, and opens that wanted it and were served by us instead. */
@@ -82,14 +85,20 @@ export class PassthroughTable {
    */
   open(node: number, fh: number, fd: number, readOnly: boolean, own: boolean, openStat?: FdStat, cached = false): OpenMode {
     const b = this.byNode.get(node);
-    if (cached && readOnly && !b) return this.serve(node, fh);
+    const openKey = openStat !== undefined ? `${openStat.dev}:${openStat.ino}` : undefined;
+    // Served handles of another host file (the copy this node had before a copy-up): the kernel
+    // inode's page cache would mix both files' data, the old handles reading the new copy's pages
+    // while cached and their own file once evicted. The name moves to a new node instead, as when
+    // passthrough handles hold the old copy: every handle of the old copy keeps reading it.
+    if (openKey !== undefined && this.servesOther(node, openKey)) return 'conflict';
+    if (cached && readOnly && !b) return this.serve(node, fh, openKey);
     let st: FdStat | undefined;
     if (this.backing && (own || readOnly)) st = openStat ?? fstatSync(fd, { bigint: true });
     const wanted = st !== undefined && (readOnly || !dropsPrivsOnWrite(Number(st.mode)));
-    if (!wanted || !this.backing || (this.served.get(node) ?? 0) > 0) {
+    if (!wanted || !this.backing || this.served.has(node)) {
       if (b) return 'conflict';
       if (wanted && this.backing) this.counters.passthroughFallbacks++;
-      return this.serve(node, fh);
+      return this.serve(node, fh, openKey);
     }
     const key = `${st!.dev}:${st!.ino}`;
     if (b) {
@@ -107,7 +116,7 @@ export class PassthroughTable {
       // ELOOP (a layer on a stacked filesystem), EINVAL and the rest: this file only.
       if (errCode(e) === 'EPERM') this.backing = undefined;
       this.counters.passthroughFallbacks++;
-      return this.serve(node, fh);
+      return this.serve(node, fh, openKey ?? key);
     }
     this.byNode.set(node, { id, key, handles: new Set([fh]) });
     this.handles.set(fh, { node, passthrough: true });
@@ -115,10 +124,20 @@ export class PassthroughTable {
     return id;
   }
 
-  private serve(node: number, fh: number): 0 {
-    this.served.set(node, (this.served.get(node) ?? 0) + 1);
+  private serve(node: number, fh: number, key: string | undefined): 0 {
+    let handles = this.served.get(node);
+    if (!handles) this.served.set(node, (handles = new Map()));
+    handles.set(fh, key);
     this.handles.set(fh, { node, passthrough: false });
     return 0;
+  }
+
+  /** Whether `node` has served handles open on a host file other than `key`'s. */
+  private servesOther(node: number, key: string): boolean {
+    const handles = this.served.get(node);
+    if (!handles) return false;
+    for (const k of handles.values()) if (k !== undefined && k !== key) return true;
+    return false;
   }
 
   /** Whether node `node` has passthrough handles open. */
@@ -135,9 +154,9 @@ export class PassthroughTable {
     if (!h) return;
     this.handles.delete(fh);
     if (!h.passthrough) {
-      const n = (this.served.get(h.node) ?? 1) - 1;
-      if (n > 0) this.served.set(h.node, n);
-      else this.served.delete(h.node);
+      const handles = this.served.get(h.node);
+      handles?.delete(fh);
+      if (handles?.size === 0) this.served.delete(h.node);
       return;
     }
     const b = this.byNode.get(h.node);

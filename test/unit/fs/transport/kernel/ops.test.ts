@@ -132,16 +132,26 @@ describe('KernelOps', () => {
       expect(chmod(a, 0o644).error).toBe(-2);
     });
 
-    it('is answered from a handle of its current copy when a read-only handle of the lower file is open too', () => {
+    it('gives a copy-up under a read-only handle of the lower file a new node: each node answers from its own copy', () => {
       const dir = nodeOf(lookup(1, 'dir'));
       const b = nodeOf(lookup(dir, 'b'));
+      const [, ino] = getattr(b);
       const ro = open(b, 0);
-      const rw = open(b, 2); // O_RDWR: copied up
-      expect(request(Op.WRITE, b, u64(rw), u64(1), u32s(3, 0), u64(0), u32s(0, 0), Buffer.from('BBB'))!.error).toBe(0);
+      // O_RDWR copies it up; one kernel inode must not hold both copies (its page cache would mix
+      // them): ESTALE, and the kernel looks the name up again and retries the open there.
+      expect(request(Op.OPEN, b, u32s(2, 0))!.error).toBe(-116);
+      const b2 = nodeOf(lookup(dir, 'b'));
+      expect(b2).not.toBe(b);
+      const rw = open(b2, 2);
+      expect(request(Op.WRITE, b2, u64(rw), u64(1), u32s(3, 0), u64(0), u32s(0, 0), Buffer.from('BBB'))!.error).toBe(0);
       expect(request(Op.UNLINK, dir, 'b')!.error).toBe(0);
-      expect(getattr(b).slice(3)).toEqual([0, 4]);
+      expect(getattr(b2)).toEqual([0, ino, 0o100644, 0, 4]); // the copy, with the number the name had
+      // The old node's handle is the lower file's, which keeps its link (a detached node's file is
+      // not unlinked: its name went to the new node), size and data.
+      expect(getattr(b)).toEqual([0, ino, 0o100644, 1, 1]);
       release(rw);
-      expect(getattr(b).slice(3)).toEqual([0, 1]); // only the lower file's handle is left
+      expect(getattr(b2)).toEqual([-2]);
+      expect(getattr(b)).toEqual([0, ino, 0o100644, 1, 1]);
       release(ro);
     });
   });

@@ -1,7 +1,7 @@
 // PassthroughTable: which opens get a backing id, the kernel's one-backing-per-inode rule, and
 // backing ids closed with a node's last passthrough handle. Real descriptors of temp files (the
 // table fstats them); the ioctls are replaced by a recording BackingFiles.
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,24 @@ describe('PassthroughTable', () => {
     t.release(10);
     t.release(11);
     expect(t.open(2, 12, fdOf('a'), true, true)).toBe(1);
+  });
+
+  it('answers conflict for an open of another host file while served handles of the old one are open (a copy-up under them)', () => {
+    const { b } = recorder();
+    const t = new PassthroughTable();
+    t.enable(b);
+    const st = (name: string) => fstatSync(fdOf(name), { bigint: true });
+    const lower = st('lower');
+    expect(t.open(2, 10, fdOf('lower'), true, false, lower, true)).toBe(0); // served from the page cache
+    expect(t.open(2, 11, fdOf('lower'), true, false, lower, true)).toBe(0); // the same file: shares it
+    const upper = st('upper');
+    expect(t.open(2, 12, fdOf('upper'), false, true, upper)).toBe('conflict');
+    expect(t.open(2, 13, fdOf('upper'), true, true, upper, true)).toBe('conflict');
+    expect(t.open(2, 14, fdOf('upper'), false, true)).toBe(0); // no identity given: nothing to compare
+    t.release(10);
+    t.release(11);
+    t.release(14);
+    expect(t.open(2, 15, fdOf('upper'), false, true, upper)).toBe(1); // the old copy's handles are gone
   });
 
   it('serves writing opens of setuid files (their writes must drop setuid), and read-only ones by passthrough', () => {
