@@ -181,10 +181,12 @@ export class LayerNotifier implements LayerWatchSink {
    * only: the page cache of a file under the new name would keep the old data.
    */
   topWritten(rel: string, deep: boolean): void {
+    // `deep` false: the entry's own markers changed, or moved with it (a directory renamed with its
+    // redirect): read them again. Where redirects are xattrs the writer sets one with an xattr op,
+    // so a file it creates or renames (every one tar writes, `deep`) costs no read.
+    if (!deep) return this.readRedirect(0, rel);
     const i = rel.lastIndexOf('/');
-    // Where redirects are xattrs the writer sets one with an xattr op (`deep` false): a file it
-    // creates or renames (every one tar writes) costs no read.
-    this.markerWritten(0, i < 0 ? '' : rel.slice(0, i), i < 0 ? rel : rel.slice(i + 1), !deep);
+    this.markerWritten(0, i < 0 ? '' : rel.slice(0, i), i < 0 ? rel : rel.slice(i + 1), false);
   }
 
   /**

@@ -95,7 +95,10 @@ function setRedirect(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, o
  */
 function moveInTop(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, dstParent: ViewNode, whiteoutAtDst: boolean, isDir: boolean): void {
   // Both names change in the top layer (markers are reported by the writer itself).
-  u.writer.writing([upperSrc, u.upperPath(to)], () => moveEntry(u, upperSrc, from, to, dstParent, whiteoutAtDst, isDir));
+  const dstUpper = u.upperPath(to);
+  u.writer.writing([upperSrc, dstUpper], () => moveEntry(u, upperSrc, from, to, dstParent, whiteoutAtDst, isDir));
+  // A directory's own markers (its redirect) moved with it, written by no one: say so at both names.
+  if (isDir) for (const p of [upperSrc, dstUpper]) u.writer.changed(p, false);
 }
 
 function moveEntry(u: Union, upperSrc: string, from: ViewPath, to: ViewPath, dstParent: ViewNode, whiteoutAtDst: boolean, isDir: boolean): void {
