@@ -68,7 +68,6 @@ export class WorldFs {
     return r.kind === 'found' && isUpper(r.node);
   }
 
-
   getattr(path: ViewPath) { return this.squashed(attr.getattr(this.union, path)); }
   /** getattr, or undefined when the name is not there (no exception: a negative lookup is common). */
   lookupAttr(path: ViewPath) {

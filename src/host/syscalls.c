@@ -24,6 +24,7 @@
  * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -191,12 +192,12 @@ static napi_value js_readdir_no_atime(napi_env env, napi_callback_info info) {
     }
     if (got == 0) break;
     for (long off = 0; off < got;) {
-      struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d = (void *)(buf + off);
-      off += d->reclen;
-      if (d->name[0] == '.' && (d->name[1] == '\0' || (d->name[1] == '.' && d->name[2] == '\0'))) continue;
+      struct dirent64 *d = (void *)(buf + off);
+      off += d->d_reclen;
+      if (d->d_name[0] == '.' && (d->d_name[1] == '\0' || (d->d_name[1] == '.' && d->d_name[2] == '\0'))) continue;
       napi_value name, type;
-      napi_create_string_utf8(env, d->name, NAPI_AUTO_LENGTH, &name);
-      napi_create_uint32(env, d->type, &type);
+      napi_create_string_utf8(env, d->d_name, NAPI_AUTO_LENGTH, &name);
+      napi_create_uint32(env, d->d_type, &type);
       napi_set_element(env, result, n++, name);
       napi_set_element(env, result, n++, type);
     }

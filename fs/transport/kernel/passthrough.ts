@@ -5,6 +5,7 @@
 // anything else EIO). Main thread only, as every kernel request.
 import { fstatSync } from 'node:fs';
 import { fuseBackingClose, fuseBackingOpen } from '../../../src/host/syscalls.js';
+import { hostKeyOf } from '../../union/attr.js';
 import type { FuseDevice } from './device.js';
 
 /** The backing-file ioctls of one connection. */
@@ -85,7 +86,7 @@ export class PassthroughTable {
    */
   open(node: number, fh: number, fd: number, readOnly: boolean, own: boolean, openStat?: FdStat, cached = false): OpenMode {
     const b = this.byNode.get(node);
-    const openKey = openStat !== undefined ? `${openStat.dev}:${openStat.ino}` : undefined;
+    const openKey = openStat !== undefined ? hostKeyOf(openStat.dev, openStat.ino) : undefined;
     // Served handles of another host file (the copy this node had before a copy-up): the kernel
     // inode's page cache would mix both files' data, the old handles reading the new copy's pages
     // while cached and their own file once evicted. The name moves to a new node instead, as when
@@ -100,7 +101,7 @@ export class PassthroughTable {
       if (wanted && this.backing) this.counters.passthroughFallbacks++;
       return this.serve(node, fh, openKey);
     }
-    const key = `${st!.dev}:${st!.ino}`;
+    const key = openKey ?? hostKeyOf(st!.dev, st!.ino);
     if (b) {
       if (b.key !== key) return 'conflict';
       b.handles.add(fh);
@@ -116,7 +117,7 @@ export class PassthroughTable {
       // ELOOP (a layer on a stacked filesystem), EINVAL and the rest: this file only.
       if (errCode(e) === 'EPERM') this.backing = undefined;
       this.counters.passthroughFallbacks++;
-      return this.serve(node, fh, openKey ?? key);
+      return this.serve(node, fh, key);
     }
     this.byNode.set(node, { id, key, handles: new Set([fh]) });
     this.handles.set(fh, { node, passthrough: true });
