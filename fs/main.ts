@@ -52,6 +52,7 @@ async function serve(opts: MountOptions): Promise<number> {
       ...(s.notified ? { notifiedTimeout: opts.notifiedTimeout } : {}),
       ...(!s.notified && s.notifiedLayers > 0 ? { notifiedLayers: s.notifiedLayers, notifiedLayersTimeout: opts.notifiedTimeout } : {}),
       kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache, passthrough: opts.passthrough !== 'off',
+      kernelOpens: opts.open === 'kernel',
     });
     await transport.mount();
     // Changes seen while mounting: the kernel may have cached names before they were reported.

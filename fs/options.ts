@@ -19,6 +19,8 @@ export const NOTIFIED_TIMEOUT = 300;
  */
 /** passthrough=: whether open files may be served by the kernel from their layer file. */
 export type Passthrough = 'auto' | 'off';
+/** open=: who opens files, the daemon (a request per open) or the kernel itself (node-files.ts). */
+export type OpenBy = 'daemon' | 'kernel';
 
 export type TransportName = 'native' | 'kernel' | 'auto';
 export const TRANSPORTS: readonly TransportName[] = ['native', 'kernel', 'auto'];
@@ -56,6 +58,12 @@ export interface MountOptions {
    * passthrough, kernel transport, Linux 6.9+, root) where that is correct (fs/README.md); off: never.
    */
   readonly passthrough: Passthrough;
+  /**
+   * open=daemon (default): every open(2) is a request (OPEN, RELEASE), which passthrough needs;
+   * kernel: where every layer's changes are reported, the kernel opens files itself, no request
+   * per open, and file data goes through the daemon (fs/transport/kernel/node-files.ts).
+   */
+  readonly open: OpenBy;
   readonly allowOther: boolean;
   /** View paths whose lower contents are never read (shown as empty directories): proc, sys, dev, the store. */
   readonly prune: readonly string[];
@@ -79,7 +87,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,notify=none|auto|inotify|fanotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
-                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off]
+                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off][,open=daemon|kernel]
                  [,transport=auto|native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
@@ -155,6 +163,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let allowOther = true;
   let writebackCache = false;
   let passthrough: Passthrough = 'auto';
+  let open: OpenBy = 'daemon';
   let prune: string[] = [];
   let seenlog: string | undefined;
   let stack: string | undefined;
@@ -206,6 +215,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       case 'noallow_other': allowOther = false; break;
       case 'writeback_cache': writebackCache = true; break;
       case 'passthrough': passthrough = oneOf('auto', 'off'); break;
+      case 'open': open = oneOf('daemon', 'kernel'); break;
       case 'squash_to_uid': squash.uid = id(need(), key); break;
       case 'squash_to_gid': squash.gid = id(need(), key); break;
       case 'squash_to_root': squash.uid = 0; squash.gid = 0; break;
@@ -224,6 +234,6 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout, ...(fence !== undefined ? { fence } : {}),
-    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, passthrough,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, passthrough, open,
   };
 }

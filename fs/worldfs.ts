@@ -95,6 +95,16 @@ export class WorldFs {
     const open = handles.map((h) => this.handles.get(h)).filter((f) => f !== undefined);
     handleAttrs.fsetattr(this.union, open, change);
   }
+  /**
+   * A new read-write handle of the file open as `handle`, whose every name is gone (a write to a
+   * file the kernel opened itself, then unlinked): a lower file gets its private copy first.
+   */
+  reopenWritable(handle: number): number {
+    const f = this.handles.get(handle);
+    if (!f) throw fsError('EBADF', `handle ${handle}`);
+    const fd = handleAttrs.writableFd(this.union, f);
+    return this.handles.add({ fd, path: f.path, writable: true, layer: 0, ino: f.ino, own: true });
+  }
   /** fallocate(2) on a handle open for writing (FALLOC_FL_* mode as is; 64-bit offsets exact). */
   fallocate(handle: number, mode: number, offset: bigint, length: bigint) {
     const f = this.handles.get(handle);

@@ -41,6 +41,7 @@ export class KernelTransport implements Transport {
     return {
       nodes: this.ops?.nodes.size ?? 0, dirs: dirs?.size ?? 0, listings: dirs?.byNode.size ?? 0, files: this.fs.handles.size,
       ...this.ops?.counters, ...dirs?.counters, listingsSwept: dirs?.sweep.swept ?? 0, ...this.ops?.passthroughCounters,
+      ...(this.ops ? { nodeFilesKept: this.ops.nodeFileCounters.kept, nodeFilesOpened: this.ops.nodeFileCounters.opened, nodeFilesEvicted: this.ops.nodeFileCounters.evicted } : {}),
       ...this.ops?.requestsByOp,
     };
   }
@@ -58,9 +59,10 @@ export class KernelTransport implements Transport {
     const partial = !full && (this.opts.notifiedLayers ?? 0) > 0;
     this.setLifetime(t, full ? { layers: Infinity, seconds: t }
       : partial ? { layers: this.opts.notifiedLayers!, seconds: this.opts.notifiedLayersTimeout ?? t } : undefined);
-    const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE);
+    const kernelOpens = this.opts.kernelOpens === true;
+    const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE, kernelOpens);
     const device = new FuseDevice(MAX_WRITE);
-    const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true, this.opts.passthrough === true);
+    const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true, this.opts.passthrough === true, kernelOpens);
     this.device = device;
     this.ops = ops;
     const flags = this.opts.kernelFlags;

@@ -39,6 +39,8 @@ export interface TransportOptions {
    * our privileges allow; a transport that cannot ignores it. Never together with `writebackCache`.
    */
   readonly passthrough?: boolean;
+  /** Let the kernel open files itself where every layer is notified (open=kernel); a transport that cannot ignores it. */
+  readonly kernelOpens?: boolean;
 }
 
 export interface Transport {

@@ -86,6 +86,15 @@ export function fallocate(f: OpenFile, mode: number, offset: bigint, length: big
   fallocateFd(f.fd, mode, offset, length);
 }
 
+/**
+ * A read-write descriptor of the file open as `f`, which has no name left to open it by: a file
+ * that is not the top layer's own first moves to its private copy (the layer is never written).
+ */
+export function writableFd(u: Union, f: OpenFile): number {
+  if (!f.own) detach(u, [f]);
+  return host(() => openSync(`/proc/self/fd/${f.fd}`, constants.O_RDWR));
+}
+
 /** Give read-only handles of one object (a lower file, or a metacopy file's data) one private copy. */
 function detach(u: Union, files: readonly OpenFile[]): void {
   const first = files[0];

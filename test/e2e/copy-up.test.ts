@@ -189,4 +189,4 @@ const cases: Case[] = [
   },
 ];
 
-runCases('worldfs copy-up', cases);
+runCases('worldfs copy-up', cases, { kernelOpens: true });

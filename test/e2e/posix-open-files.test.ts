@@ -358,4 +358,4 @@ const cases: Case[] = [
   },
 ];
 
-runCases('open files without a name, and fallocate', cases);
+runCases('open files without a name, and fallocate', cases, { kernelOpens: true });

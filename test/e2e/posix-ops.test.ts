@@ -320,4 +320,4 @@ const cases: Case[] = [
   },
 ];
 
-runCases('worldfs POSIX file and directory operations', cases);
+runCases('worldfs POSIX file and directory operations', cases, { kernelOpens: true });

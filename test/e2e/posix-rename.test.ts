@@ -241,4 +241,4 @@ const cases: Case[] = [
   },
 ];
 
-runCases('worldfs rename', cases);
+runCases('worldfs rename', cases, { kernelOpens: true });

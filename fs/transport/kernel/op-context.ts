@@ -1,6 +1,7 @@
 // What every kernel-transport operation works with: the node table, open directories, the cache
 // ledger, the WorldFs behind them, and the small steps they share (node ids to view paths, entry
 // and attribute replies, following a node through copy-up, waiting for a staged copy-up).
+import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import { NAME_MAX, type ViewPath } from '../../../src/core/paths.js';
 import type { StageTicket } from '../../../src/host/copy-stager.js';
@@ -8,6 +9,7 @@ import { hostKeyOf } from '../../union/attr.js';
 import type { Attr, WorldFs } from '../../worldfs.js';
 import { DirHandles } from './dirs.js';
 import { InodeTable, type Node } from './inodes.js';
+import { NodeFiles } from './node-files.js';
 import { OpenNodes } from './open-nodes.js';
 import { CacheLedger } from './invalidations.js';
 import { PassthroughTable } from './passthrough.js';
@@ -41,6 +43,7 @@ export const owner = (h: InHeader) => ({ uid: h.uid, gid: h.gid });
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const { O_RDONLY, O_RDWR } = fsConstants;
 
 export class OpContext {
   readonly nodes = new InodeTable();
@@ -69,8 +72,29 @@ export class OpContext {
   /** Where READ and READDIR replies are built; the session writes each reply before the next request. */
   readonly scratch: Buffer;
 
-  constructor(readonly fs: WorldFs, readonly t: Timeouts, maxReply: number) {
+  /** Handles of files the kernel opens itself (open=kernel), by node. */
+  readonly files: NodeFiles;
+
+  constructor(readonly fs: WorldFs, readonly t: Timeouts, maxReply: number, kernelOpensFiles = false) {
     this.scratch = Buffer.allocUnsafe(OUT_HEADER_SIZE + maxReply);
+    this.files = new NodeFiles({
+      open: (node, writable) => {
+        const path = this.pathOf(node);
+        const fh = this.fs.open(path, writable ? O_RDWR : O_RDONLY); // a write open copies up
+        if (writable) this.rekey(node, path);
+        this.opened.add(fh, node);
+        return fh;
+      },
+      reopenWritable: (fh, node) => {
+        const rw = this.fs.reopenWritable(fh);
+        this.opened.add(rw, node);
+        return rw;
+      },
+      release: (fh) => {
+        this.opened.remove(fh);
+        this.fs.release(fh);
+      },
+    }, kernelOpensFiles);
   }
 
   node(id: number | bigint): Node {

@@ -22,7 +22,7 @@ export function getattr(c: OpContext, r: Request): Buffer {
   const path = c.nodes.pathOf(node);
   // A detached node's file is not unlinked (its name went to a new node): its link count stays.
   const unlinked = path === undefined && !node.detached;
-  if (flags & GETATTR_FH) {
+  if (flags & GETATTR_FH && fh !== 0) { // fh 0: a file the kernel opened itself (node-files.ts)
     const a = c.fs.fgetattr(fh, unlinked);
     if (a && (path === undefined || keyOf(a) === node.key)) return c.attrReply(r, a);
   }
@@ -57,7 +57,7 @@ export function setattr(c: OpContext, r: Request): Reply {
   const uid = b.u32();
   const gid = b.u32();
   const node = c.node(r.h.nodeid);
-  const withFh = (valid & Fattr.FH) !== 0;
+  const withFh = (valid & Fattr.FH) !== 0 && fh !== 0; // fh 0: a file the kernel opened itself
   const time = (set: number, now: number, sec: bigint, nsec: number): TimeSpec =>
     !(valid & set) ? 'omit' : valid & now ? 'now' : sec * 1_000_000_000n + BigInt(nsec);
   const change = (): HandleChange => ({

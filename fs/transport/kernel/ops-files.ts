@@ -14,12 +14,13 @@ import {
   setReplyLength, writeDirent, writeDirentPlus, writeEntry, writeOpenOut, type Entry,
 } from './protocol.js';
 
-const { O_APPEND, O_RDWR, O_TRUNC, O_WRONLY } = fsConstants;
+const { O_APPEND, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } = fsConstants;
 const O_ACCMODE = 3;
 const UNKNOWN_INO = 0xffffffff;
 const DT_DIR = 4;
 
 export function open(c: OpContext, r: Request): Reply {
+  if (c.files.opensItself(c.listingsNotified)) throw fsError('ENOSYS', 'OPEN: the kernel opens files itself (node-files.ts)');
   const flags = r.body.u32();
   const openFlags = r.body.u32();
   const node = c.node(r.h.nodeid);
@@ -124,9 +125,11 @@ export function create(c: OpContext, r: Request): Buffer {
     throw err;
   }
   const node = c.node(e.nodeid);
-  let backingId: number;
+  let backingId = 0;
   try {
-    backingId = passthroughOf(c, node, fh, false);
+    // Where the kernel opens files itself, its opens are cached ones, which it refuses beside a
+    // passthrough open of the same inode: this one is served too.
+    if (!c.files.opensItself(c.listingsNotified)) backingId = passthroughOf(c, node, fh, false);
   } catch (err) {
     c.nodes.forget(node.id, 1); // the kernel gets no entry: the lookup c.entry counted is not its
     throw err;
@@ -140,7 +143,7 @@ export function create(c: OpContext, r: Request): Buffer {
 
 export function read(c: OpContext, r: Request): Buffer {
   c.counters.reads++;
-  const fh = r.body.u64();
+  const fh = byNode(c, r, r.body.u64(), false);
   const offset = r.body.u64();
   const size = r.body.u32();
   const b = scratchReply(c.scratch, r.h.unique, size);
@@ -148,18 +151,45 @@ export function read(c: OpContext, r: Request): Buffer {
   return setReplyLength(b, OUT_HEADER_SIZE + n);
 }
 
-export function write(c: OpContext, r: Request): Buffer {
-  const fh = r.body.u64();
+export function write(c: OpContext, r: Request): Reply {
+  const handle = r.body.u64();
   const offset = r.body.u64();
   const size = r.body.u32();
   const writeFlags = r.body.u32();
   r.body.skip(8 + 4 + 4); // lock_owner, flags, padding
   c.counters.writes++;
-  if (writeFlags & WRITE_KILL_SUIDGID) c.fs.dropSuidgid(fh);
-  const n = c.fs.write(fh, r.body.bytes(size), size, offset);
-  const b = replyBuffer(r.h.unique, 8);
-  b.writeUInt32LE(n, OUT_HEADER_SIZE);
-  return b;
+  const run = (fh: number, data: Buffer<ArrayBufferLike>) => {
+    if (writeFlags & WRITE_KILL_SUIDGID) c.fs.dropSuidgid(fh);
+    const n = c.fs.write(fh, data, size, offset);
+    const b = replyBuffer(r.h.unique, 8);
+    b.writeUInt32LE(n, OUT_HEADER_SIZE);
+    return b;
+  };
+  if (handle !== 0 || !c.files.stateless) return run(handle, r.body.bytes(size));
+  return byNodeForWriting(c, r, run, r.body.bytes(size));
+}
+
+/**
+ * The handle a READ with fh 0 goes through where the kernel opens files itself: the node's own
+ * (node-files.ts). Any other handle is the kernel's, from OPEN or CREATE.
+ */
+function byNode(c: OpContext, r: Request, fh: number, writable: boolean): number {
+  return fh === 0 && c.files.stateless ? c.files.handle(c.node(r.h.nodeid), writable) : fh;
+}
+
+/**
+ * A WRITE or FALLOCATE with fh 0 (the kernel opened the file itself): through the node's writable
+ * handle, the node copied up first as a write open would (staged when its data is big). `data`
+ * (the request's) is copied when the copy-up is staged: the next request reuses the buffer.
+ */
+function byNodeForWriting(c: OpContext, r: Request, then: (fh: number, data: Buffer<ArrayBufferLike>) => Buffer, data: Buffer<ArrayBufferLike> = Buffer.alloc(0)): Reply {
+  const node = c.node(r.h.nodeid);
+  const ready = c.files.writableOf(node);
+  if (ready !== undefined) return then(ready, data);
+  let own = data;
+  const reply = c.afterCopyUp(r, node, () => then(c.files.handle(node, true), own));
+  if (reply instanceof Promise) own = Buffer.from(data);
+  return reply;
 }
 
 export function release(c: OpContext, r: Request): Buffer {
@@ -179,17 +209,38 @@ export function releaseHandle(c: OpContext, fh: number): void {
  * (plain, KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE; it answers COLLAPSE_RANGE and INSERT_RANGE itself,
  * EOPNOTSUPP) and only for a file open for writing.
  */
-export function fallocate(c: OpContext, r: Request): Buffer {
+export function fallocate(c: OpContext, r: Request): Reply {
   const fh = r.body.u64();
   const offset = r.body.i64();
   const length = r.body.i64();
-  c.fs.fallocate(fh, r.body.u32(), offset, length);
-  return c.empty(r);
+  const mode = r.body.u32();
+  const run = (h: number) => {
+    c.fs.fallocate(h, mode, offset, length);
+    return c.empty(r);
+  };
+  return fh === 0 && c.files.stateless ? byNodeForWriting(c, r, run) : run(fh);
 }
 
 export function fsync(c: OpContext, r: Request): Buffer {
   const fh = r.body.u64();
-  c.fs.fsync(fh, (r.body.u32() & FSYNC_FDATASYNC) !== 0);
+  const datasync = (r.body.u32() & FSYNC_FDATASYNC) !== 0;
+  if (fh !== 0 || !c.files.stateless) {
+    c.fs.fsync(fh, datasync);
+    return c.empty(r);
+  }
+  // The kernel opened the file itself: what was written went through the node's handle, or through
+  // one closed since (its data is in the host's page cache): fsync of any descriptor of the file.
+  const node = c.node(r.h.nodeid);
+  const kept = c.files.keptOf(node);
+  if (kept !== undefined) c.fs.fsync(kept, datasync);
+  else if (c.nodes.pathOf(node) !== undefined) {
+    const h = c.fs.open(c.pathOf(node), O_RDONLY);
+    try {
+      c.fs.fsync(h, datasync);
+    } finally {
+      c.fs.release(h);
+    }
+  }
   return c.empty(r);
 }
 

@@ -2,10 +2,13 @@
 // MKDIR, SYMLINK, LINK, UNLINK, RMDIR, RENAME/RENAME2. Each returns its reply and throws FsError.
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import type { ViewPath } from '../../../src/core/paths.js';
+import type { Node } from './inodes.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
 import { constants } from 'node:os';
 import { RENAME_NOREPLACE, encodeError } from './protocol.js';
 
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 const { ENOENT } = constants.errno;
 
 export function lookup(c: OpContext, r: Request): Buffer {
@@ -30,8 +33,14 @@ export function lookup(c: OpContext, r: Request): Buffer {
 export function forget(c: OpContext, r: Request): undefined {
   const n = r.body.u64();
   c.counters.forgets += n;
-  c.nodes.forget(r.h.nodeid, n);
+  forgetNode(c, Number(r.h.nodeid), n);
   return undefined;
+}
+
+/** Count `n` lookups of node `id` forgotten; a node the table drops closes the handle kept of it. */
+function forgetNode(c: OpContext, id: number, n: number): void {
+  c.nodes.forget(id, n);
+  if (c.files.size > 0 && c.nodes.get(id) === undefined) c.files.drop(id);
 }
 
 export function batchForget(c: OpContext, r: Request): undefined {
@@ -41,7 +50,7 @@ export function batchForget(c: OpContext, r: Request): undefined {
     const id = r.body.u64();
     const n = r.body.u64();
     c.counters.forgets += n;
-    c.nodes.forget(id, n);
+    forgetNode(c, id, n);
   }
   return undefined;
 }
@@ -109,7 +118,9 @@ export function rmdir(c: OpContext, r: Request): Buffer {
 function removeName(c: OpContext, r: Request, remove: (path: ViewPath) => void): Buffer {
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
-  remove(c.childPath(parent, name));
+  const path = c.childPath(parent, name);
+  keepIfOpen(c, parent.children.get(name), path);
+  remove(path);
   c.nodes.unlinkName(parent, name);
   return c.empty(r);
 }
@@ -127,6 +138,8 @@ export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
     const from = c.childPath(parent, oldName);
     const to = c.childPath(newParent, newName);
     if (flags & RENAME_NOREPLACE && exists(() => c.fs.getattr(to))) throw fsError('EEXIST', to);
+    const victim = newParent.children.get(newName);
+    if (victim !== parent.children.get(oldName)) keepIfOpen(c, victim, to);
     c.fs.rename(from, to);
     c.nodes.rename(parent, oldName, newParent, newName);
     const moved = newParent.children.get(newName);
@@ -135,6 +148,23 @@ export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
   };
   const source = parent.children.get(oldName);
   return source && !source.isDir ? c.afterCopyUp(r, source, run) : run();
+}
+
+/**
+ * Where the kernel opens files itself, we cannot know whether the file losing its name `path` is
+ * open: a regular file the kernel holds keeps a handle (node-files.ts), its way in once the name
+ * is gone. Only a regular file: opening a FIFO would wait for a writer, and a device's open may
+ * act on the device.
+ */
+function keepIfOpen(c: OpContext, node: Node | undefined, path: ViewPath): void {
+  if (!node || node.isDir || node.links.length !== 1 || node.nlookup === 0 || !c.files.stateless) return;
+  let regular: boolean;
+  try {
+    regular = (c.fs.getattr(path).mode & S_IFMT) === S_IFREG;
+  } catch {
+    return; // gone: the removal answers that
+  }
+  if (regular) c.files.keepAlive(node, c.fs.inTopLayer(path));
 }
 
 function exists(fn: () => unknown): boolean {

@@ -61,8 +61,8 @@ export class KernelOps {
   /** Requests served, by opcode: SIGUSR2 prints them as `op.NAME` (where a workload's requests go). */
   private readonly byOpcode: number[] = [];
 
-  constructor(fs: WorldFs, t: Timeouts, maxReply = 1 << 20) {
-    this.c = new OpContext(fs, t, maxReply);
+  constructor(fs: WorldFs, t: Timeouts, maxReply = 1 << 20, kernelOpensFiles = false) {
+    this.c = new OpContext(fs, t, maxReply, kernelOpensFiles);
   }
 
   get nodes() { return this.c.nodes; }
@@ -80,15 +80,19 @@ export class KernelOps {
   set writeback(on: boolean) { this.c.writeback = on; }
   /** Passthrough opens and fallbacks, and backing ids open now. */
   get passthroughCounters() { return { ...this.c.passthrough.counters, backingIds: this.c.passthrough.backingIds }; }
+  /** Handles of files the kernel opened itself (node-files.ts): kept now, opened and evicted so far. */
+  get nodeFileCounters() { return { ...this.c.files.counters, kept: this.c.files.size }; }
 
   /**
    * At INIT: notifications go through `notify`, names are expired only when `expireOnly`, and
-   * `kernelOpensDirs`: the kernel can open directories itself (FUSE_NO_OPENDIR_SUPPORT; dirs.ts).
+   * `kernelOpensDirs`, `kernelOpensFiles`: the kernel can open directories (FUSE_NO_OPENDIR_SUPPORT;
+   * dirs.ts) and files (FUSE_NO_OPEN_SUPPORT; node-files.ts) itself.
    */
-  initialized(notify: (notices: Buffer[]) => void, expireOnly: boolean, kernelOpensDirs: boolean): void {
+  initialized(notify: (notices: Buffer[]) => void, expireOnly: boolean, kernelOpensDirs: boolean, kernelOpensFiles = false): void {
     this.c.notify = notify;
     this.c.expireOnly = expireOnly;
     this.c.dirs.kernelOpens = kernelOpensDirs;
+    this.c.files.kernelOpens = kernelOpensFiles;
   }
 
   /** At INIT: FUSE_PASSTHROUGH was negotiated (opens may get it through `backing`). */

@@ -50,12 +50,13 @@ export interface Negotiated {
 }
 
 /** Our answer to the kernel's INIT: the flags both sides know, large writes, our minor version. */
-export function negotiate(init: InitIn, maxWrite: number, writeback = false, passthrough = false): Negotiated | string {
+export function negotiate(init: InitIn, maxWrite: number, writeback = false, passthrough = false, kernelOpens = false): Negotiated | string {
   if (init.major !== KERNEL_VERSION) return `kernel speaks FUSE ${init.major}.${init.minor}; worldfs speaks ${KERNEL_VERSION}.x`;
   if (init.minor < MIN_MINOR_VERSION) return `kernel speaks FUSE 7.${init.minor}; worldfs needs 7.${MIN_MINOR_VERSION} or later`;
   const wanted2 = WANTED_FLAGS2 | (passthrough && !writeback ? Init2.PASSTHROUGH : 0);
   const flags2 = init.flags & BigInt(Init.INIT_EXT) ? Number((init.flags >> 32n) & BigInt(wanted2)) : 0;
-  const wanted = WANTED_FLAGS | (writeback ? Init.WRITEBACK_CACHE : 0);
+  // A kernel that opens files itself (node-files.ts) sends no OPEN to truncate: O_TRUNC must come as SETATTR.
+  const wanted = (WANTED_FLAGS & ~(kernelOpens ? Init.ATOMIC_O_TRUNC : 0)) | (writeback ? Init.WRITEBACK_CACHE : 0);
   const flags = Number(init.flags & BigInt(wanted)) | (flags2 ? Init.INIT_EXT : 0);
   return {
     minor: Math.min(init.minor, KERNEL_MINOR_VERSION), flags, flags2,
@@ -72,7 +73,7 @@ export class Session {
 
   constructor(
     private readonly device: FuseDevice, private readonly ops: KernelOps, private readonly maxWrite: number,
-    private readonly writeback = false, private readonly passthrough = false,
+    private readonly writeback = false, private readonly passthrough = false, private readonly kernelOpens = false,
   ) {
     this.ready = new Promise((res, rej) => { this.resolveReady = res; this.rejectReady = rej; });
     this.ready.catch(() => { /* reported by whoever awaits it */ });
@@ -126,7 +127,7 @@ export class Session {
 
   private init(unique: bigint, body: Reader): Buffer {
     const init = decodeInitIn(body);
-    const n = negotiate(init, this.maxWrite, this.writeback, this.passthrough);
+    const n = negotiate(init, this.maxWrite, this.writeback, this.passthrough, this.kernelOpens);
     if (typeof n === 'string') {
       this.rejectReady(new Error(n));
       return encodeError(unique, EPROTO);
@@ -140,7 +141,8 @@ export class Session {
     this.initialized = true;
     this.ops.writeback = (n.flags & Init.WRITEBACK_CACHE) !== 0;
     const device = this.device;
-    this.ops.initialized((notices) => void device.notify(notices), (n.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0, (init.flags & BigInt(Init.NO_OPENDIR_SUPPORT)) !== 0n);
+    this.ops.initialized((notices) => void device.notify(notices), (n.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0,
+      (init.flags & BigInt(Init.NO_OPENDIR_SUPPORT)) !== 0n, (init.flags & BigInt(Init.NO_OPEN_SUPPORT)) !== 0n);
     if (n.flags2 & Init2.PASSTHROUGH) this.ops.enablePassthrough(backingFilesOf(device));
     this.resolveReady(n);
     return b;

@@ -17,6 +17,9 @@ export interface Variant {
   readonly name: VariantName;
   /** True for a worldfs mount (layers exist); false for the plain-directory oracle. */
   readonly union: boolean;
+  /** More worldfs mount options, and the describe's label for them. */
+  readonly options?: readonly string[];
+  readonly label?: string;
 }
 
 export const VARIANTS: readonly Variant[] = [
@@ -25,6 +28,14 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'plain', union: false },
 ];
 export const UNION_ONLY: readonly VariantName[] = ['aufs', 'overlay'];
+
+/**
+ * The files the kernel opens itself (open=kernel, fs/transport/kernel/node-files.ts): aufs once
+ * more with it, where the transport is the kernel one (fuse-native ignores the option).
+ */
+const KERNEL_OPENS: Variant = { name: 'aufs', union: true, options: ['open=kernel'], label: 'aufs, open=kernel' };
+const variantsFor = (kernelOpens: boolean): readonly Variant[] =>
+  kernelOpens && process.env.WORLDFS_TRANSPORT === 'kernel' ? [...VARIANTS, KERNEL_OPENS] : VARIANTS;
 
 export interface ViewSpec {
   /** Lower layers, highest priority first. */
@@ -149,7 +160,7 @@ export function useViews(variant: Variant): {
       p: (rel = '') => (rel === '' ? root : join(root, rel)),
       rebaseline: () => { for (const g of lowerGuards) g.before = fingerprint(g.dir); },
       remount: async () => {
-        view.mounted = await mountWorldfs({ lowers, upper, work, mnt: root, whiteout: variant.name });
+        view.mounted = await mountWorldfs({ lowers, upper, work, mnt: root, whiteout: variant.name, options: variant.options });
       },
     };
     if (variant.union) await view.remount();
@@ -177,11 +188,14 @@ export interface Case {
   run(v: View, env: ReturnType<typeof useViews>): void | Promise<void>;
 }
 
-/** Register one describe per variant and one test per case that applies to it. */
-export function runCases(suite: string, cases: readonly Case[]): void {
-  for (const variant of VARIANTS) {
+/**
+ * Register one describe per variant and one test per case that applies to it; `kernelOpens`: the
+ * suite runs once more where the kernel opens files itself (open=kernel).
+ */
+export function runCases(suite: string, cases: readonly Case[], opts: { kernelOpens?: boolean } = {}): void {
+  for (const variant of variantsFor(opts.kernelOpens === true)) {
     if (!cases.some((c) => !c.only || c.only.includes(variant.name))) continue;
-    describe(`${suite} (${variant.name})`, () => {
+    describe(`${suite} (${variant.label ?? variant.name})`, () => {
       const env = useViews(variant);
       for (const c of cases) {
         if (c.only && !c.only.includes(variant.name)) continue;

@@ -59,6 +59,12 @@ describe('parseArgs', () => {
     expect(() => parse(`${BASE},passthrough=on`)).toThrow(/passthrough=on: expected auto or off/);
   });
 
+  it('takes open=daemon (the default) or kernel, and nothing else', () => {
+    expect(parse(BASE).open).toBe('daemon');
+    expect(parse(`${BASE},open=kernel`).open).toBe('kernel');
+    expect(() => parse(`${BASE},open=user`)).toThrow(/open=user: expected daemon or kernel/);
+  });
+
   it('takes writeback_cache only with udba=none, and not with transport=native', () => {
     expect(parse(BASE).writebackCache).toBe(false);
     expect(parse(`${BASE},udba=none,writeback_cache`).writebackCache).toBe(true);
