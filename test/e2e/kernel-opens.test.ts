@@ -1,0 +1,138 @@
+// Files the kernel opens itself (open=kernel, kernel transport: fs/transport/kernel/node-files.ts).
+// Where every layer's changes are reported, the first OPEN is answered ENOSYS and no open(2) is a
+// request after it: the file's pages stay cached, a lower change still shows, and the daemon's own
+// handles (one per node, bounded) serve READ and WRITE. Where a layer is not watched, opens stay
+// requests. The POSIX behaviour of open files under open=kernel is checked by the posix suites
+// (their "aufs, open=kernel" variant, against ext4); this file checks what is particular to it.
+import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { exists, soon } from '../helpers/procs.js';
+import { daemonStats, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+
+const temps: { cleanup(): void }[] = [];
+afterEach(async () => {
+  await unmountAll();
+  for (const t of temps.splice(0)) t.cleanup();
+});
+
+const KERNEL_OPENS = ['transport=kernel', 'open=kernel', 'notify=inotify', 'timeout=3600', 'notify_timeout=3600'];
+
+async function mount(options: readonly string[], prepare: (l0: string) => void = () => {}) {
+  const t = tempDir('worldos-kernel-opens-');
+  temps.push(t);
+  const d = stackDirs(t.path, 1);
+  prepare(d.lowers[0]!);
+  const fence = join(t.path, 'fence');
+  mkdirSync(fence);
+  const watched = !options.includes('notify=none');
+  const m = await mountWorldfs({ ...d, whiteout: 'aufs', options: [...options, ...(watched ? [`fence=${fence}`] : [])] });
+  /** Resolves once every lower-layer change made before it has been told to the kernel. */
+  const fenced = async () => {
+    const f = join(fence, `f${Date.now()}${Math.random()}`);
+    writeFileSync(f, '');
+    expect(await soon(() => !exists(f), 30_000)).toBe(true);
+  };
+  return { ...d, m, fenced, p: (rel = '') => join(d.mnt, rel) };
+}
+
+/** Counters that changed while `fn` ran. */
+async function during(m: Mounted, fn: () => void): Promise<Record<string, number>> {
+  const before = await daemonStats(m);
+  fn();
+  const after = await daemonStats(m);
+  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+}
+
+describe('open=kernel: the kernel opens files itself', () => {
+  it('sends no OPEN or RELEASE per open once the first OPEN is refused, and reads a file once', async () => {
+    const v = await mount(KERNEL_OPENS, (l0) => writeFileSync(join(l0, 'f'), 'lower data'));
+    expect(readFileSync(v.p('f'), 'utf8')).toBe('lower data'); // the first OPEN: answered ENOSYS
+    const d = await during(v.m, () => {
+      for (let i = 0; i < 20; i++) expect(readFileSync(v.p('f'), 'utf8')).toBe('lower data');
+    });
+    expect(d['op.open'] ?? 0).toBe(0);
+    expect(d['op.release'] ?? 0).toBe(0);
+    expect(d['op.read'] ?? 0).toBe(0); // its pages stay cached across opens
+    const s = await daemonStats(v.m);
+    expect(s.nodeFilesKept).toBe(1);
+  });
+
+  it('shows a lower change in a file whose pages the kernel keeps', async () => {
+    const v = await mount(KERNEL_OPENS, (l0) => writeFileSync(join(l0, 'f'), 'old'));
+    expect(readFileSync(v.p('f'), 'utf8')).toBe('old');
+    writeFileSync(join(v.lowers[0]!, 'f'), 'new, and longer');
+    await v.fenced();
+    expect(readFileSync(v.p('f'), 'utf8')).toBe('new, and longer');
+  });
+
+  it('copies a lower file up at its first write, not at the open, and never writes the layer', async () => {
+    const v = await mount(KERNEL_OPENS, (l0) => writeFileSync(join(l0, 'f'), 'lower data'));
+    const fd = openSync(v.p('f'), 'r+');
+    try {
+      expect(exists(join(v.upper, 'f'))).toBe(false);
+      writeSync(fd, 'LOWER', 0);
+      expect(readFileSync(join(v.upper, 'f'), 'utf8')).toBe('LOWER data');
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(v.p('f'), 'utf8')).toBe('LOWER data');
+    expect(readFileSync(join(v.lowers[0]!, 'f'), 'utf8')).toBe('lower data');
+    writeFileSync(v.p('f'), 'x'); // O_TRUNC: a SETATTR, as no OPEN carries it
+    expect(readFileSync(v.p('f'), 'utf8')).toBe('x');
+    expect(readFileSync(join(v.lowers[0]!, 'f'), 'utf8')).toBe('lower data');
+  });
+
+  it('closes the handle of an unlinked open file once the kernel forgets it', async () => {
+    const v = await mount(KERNEL_OPENS);
+    writeFileSync(v.p('t'), 'temporary');
+    const fd = openSync(v.p('t'), 'r+');
+    unlinkSync(v.p('t'));
+    const buf = Buffer.alloc(32);
+    expect(buf.subarray(0, readSync(fd, buf, 0, 32, 0)).toString()).toBe('temporary');
+    expect(fstatSync(fd).nlink).toBe(0);
+    expect((await daemonStats(v.m)).nodeFilesKept).toBe(1);
+    closeSync(fd);
+    // The kernel sends FORGET when it evicts the inode; drop_caches makes that now.
+    spawnSync('sh', ['-c', 'sync; echo 2 > /proc/sys/vm/drop_caches']);
+    let kept = -1;
+    for (let i = 0; i < 100 && kept !== 0; i++) {
+      kept = (await daemonStats(v.m)).nodeFilesKept!;
+      if (kept !== 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(kept).toBe(0);
+  });
+
+  it('unlinks a FIFO and a device node without opening them', async () => {
+    const v = await mount(KERNEL_OPENS);
+    expect(spawnSync('mkfifo', [v.p('fifo')]).status).toBe(0);
+    expect(spawnSync('mknod', [v.p('null'), 'c', '1', '3']).status).toBe(0);
+    spawnSync('stat', [v.p('fifo'), v.p('null')]); // the kernel holds both now
+    unlinkSync(v.p('fifo')); // an open of the FIFO would wait for a writer forever
+    unlinkSync(v.p('null'));
+    expect(exists(v.p('fifo')) || exists(v.p('null'))).toBe(false);
+    expect((await daemonStats(v.m)).nodeFilesKept).toBe(0);
+  });
+
+  it('keeps a bounded number of handles and reads every file right past the bound', async () => {
+    const N = 300;
+    const v = await mount(KERNEL_OPENS, (l0) => {
+      for (let i = 0; i < N; i++) writeFileSync(join(l0, `f${i}`), `file ${i}`);
+    });
+    for (let i = 0; i < N; i++) expect(readFileSync(v.p(`f${i}`), 'utf8')).toBe(`file ${i}`);
+    const s = await daemonStats(v.m);
+    expect(s.nodeFilesKept).toBeLessThanOrEqual(256);
+    expect(s.nodeFilesEvicted).toBeGreaterThanOrEqual(N - 256);
+  });
+
+  it('keeps a request per open where a layer is not watched (notify=none)', async () => {
+    const v = await mount(['transport=kernel', 'open=kernel', 'notify=none', 'timeout=0'], (l0) => writeFileSync(join(l0, 'f'), 'lower data'));
+    readFileSync(v.p('f'));
+    const d = await during(v.m, () => {
+      for (let i = 0; i < 5; i++) readFileSync(v.p('f'));
+    });
+    expect(d['op.open']).toBe(5);
+    expect((await daemonStats(v.m)).nodeFilesKept).toBe(0);
+  });
+});
