@@ -70,7 +70,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
   return [
     `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
-    ...(uid === 0 ? ['notify=auto', `fence=${fenceOf(r)}`] : []),
+    ...(uid === 0 ? ['notify=auto', `fence=${fenceOf(r)}`, 'open=kernel'] : []),
     ...(uid === 0 && r.suid ? ['suid', 'dev'] : []),
     ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),
   ].join(',');

@@ -126,6 +126,19 @@ describe('open=kernel: the kernel opens files itself', () => {
     expect(s.nodeFilesEvicted).toBeGreaterThanOrEqual(N - 256);
   });
 
+  it('serves files created after the switch by node: no RELEASE comes, and no handle piles up', async () => {
+    const v = await mount(KERNEL_OPENS, (l0) => writeFileSync(join(l0, 'f'), 'x'));
+    readFileSync(v.p('f')); // the first OPEN: from now on the kernel sends no RELEASE at all
+    const N = 300;
+    for (let i = 0; i < N; i++) writeFileSync(v.p(`new${i}`), `new file ${i}`);
+    for (let i = 0; i < N; i++) expect(readFileSync(v.p(`new${i}`), 'utf8')).toBe(`new file ${i}`);
+    for (let i = 0; i < N; i++) expect(readFileSync(join(v.upper, `new${i}`), 'utf8')).toBe(`new file ${i}`);
+    const s = await daemonStats(v.m);
+    expect(s['op.release'] ?? 0).toBe(0);
+    expect(s.nodeFilesKept).toBeLessThanOrEqual(256);
+    expect(s.files).toBe(s.nodeFilesKept); // every open handle is a node's own
+  });
+
   it('keeps a request per open where a layer is not watched (notify=none)', async () => {
     const v = await mount(['transport=kernel', 'open=kernel', 'notify=none', 'timeout=0'], (l0) => writeFileSync(join(l0, 'f'), 'lower data'));
     readFileSync(v.p('f'));

@@ -74,6 +74,13 @@ export class NodeFiles {
     return fh;
   }
 
+  /** `fh`, a read-write handle of `node`'s current copy made elsewhere (CREATE), is the node's own now. */
+  adopt(node: Node, fh: number): void {
+    this.drop(node);
+    this.kept.set(node.id, { node, fh, writable: true, key: node.key });
+    if (this.kept.size > this.max) this.evict();
+  }
+
   /** The kept handle of `node` if it is writable and of the node's current copy (no copy-up needed). */
   writableOf(node: Node): number | undefined {
     const k = this.kept.get(node.id);

@@ -125,18 +125,25 @@ export function create(c: OpContext, r: Request): Buffer {
     throw err;
   }
   const node = c.node(e.nodeid);
-  let backingId = 0;
+  const b = replyBuffer(r.h.unique, ENTRY_OUT_SIZE + OPEN_OUT_SIZE);
+  writeEntry(b, OUT_HEADER_SIZE, e);
+  c.opened.add(fh, node);
+  if (c.files.opensItself(c.listingsNotified)) {
+    // The kernel opens files itself: it sends no RELEASE for this open either (fuse_file_put).
+    // The new file's handle becomes the node's own, and the open gets fh 0 (its WRITEs come by
+    // node); no passthrough, which the kernel refuses beside the cached opens it makes itself.
+    c.files.adopt(node, fh);
+    writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, 0, 0, 0);
+    return b;
+  }
+  let backingId: number;
   try {
-    // Where the kernel opens files itself, its opens are cached ones, which it refuses beside a
-    // passthrough open of the same inode: this one is served too.
-    if (!c.files.opensItself(c.listingsNotified)) backingId = passthroughOf(c, node, fh, false);
+    backingId = passthroughOf(c, node, fh, false);
   } catch (err) {
+    c.opened.remove(fh);
     c.nodes.forget(node.id, 1); // the kernel gets no entry: the lookup c.entry counted is not its
     throw err;
   }
-  c.opened.add(fh, node);
-  const b = replyBuffer(r.h.unique, ENTRY_OUT_SIZE + OPEN_OUT_SIZE);
-  writeEntry(b, OUT_HEADER_SIZE, e);
   writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, fh, backingId > 0 ? FOPEN_PASSTHROUGH : 0, backingId);
   return b;
 }

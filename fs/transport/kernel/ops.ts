@@ -126,7 +126,9 @@ export class KernelOps {
       files.releaseHandle(this.c, Number(reply.readBigUInt64LE(OUT_HEADER_SIZE)));
     } else if (h.opcode === Op.CREATE) {
       files.releaseHandle(this.c, Number(reply.readBigUInt64LE(OUT_HEADER_SIZE + ENTRY_OUT_SIZE)));
-      this.c.nodes.forget(Number(reply.readBigUInt64LE(OUT_HEADER_SIZE)), 1);
+      const id = Number(reply.readBigUInt64LE(OUT_HEADER_SIZE));
+      this.c.nodes.forget(id, 1);
+      if (this.c.nodes.get(id) === undefined) this.c.files.drop(id); // its handle, where the kernel opens files itself
     }
   }
 
