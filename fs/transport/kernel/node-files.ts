@@ -6,8 +6,9 @@
 // `max` of them, the least recently used closed first. A write copies the node up first, as a
 // write open does otherwise. A node whose last name goes while the kernel holds it (it may be
 // open) keeps a handle until FORGET: fstat, read and write of an unlinked open file still work.
-// The trade: no passthrough (the kernel refuses a passthrough open beside cached ones of the same
-// inode, and opens it makes itself are cached), so file data goes through the daemon.
+// The trade: no passthrough, so file data goes through the daemon. The kernel's own opens read
+// and write through the inode's page cache, which a passthrough write beside them (a CREATE's
+// handle) would go around: a reader's cached pages would go stale.
 import type { Node } from './inodes.js';
 
 interface Kept {

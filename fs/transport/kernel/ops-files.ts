@@ -131,7 +131,8 @@ export function create(c: OpContext, r: Request): Buffer {
   if (c.files.opensItself(c.listingsNotified)) {
     // The kernel opens files itself: it sends no RELEASE for this open either (fuse_file_put).
     // The new file's handle becomes the node's own, and the open gets fh 0 (its WRITEs come by
-    // node); no passthrough, which the kernel refuses beside the cached opens it makes itself.
+    // node); no passthrough, whose writes would go around the page cache the kernel's own opens
+    // of the file read through.
     c.files.adopt(node, fh);
     writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, 0, 0, 0);
     return b;
