@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Ctx } from '../context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -8,12 +8,13 @@ export function register(program: Command, ctx: Ctx): void {
     .argument('<name>', 'the new world\'s name')
     .option('--from <parent>', 'a parent world, highest priority first (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--nosuid', 'mount the world nosuid,nodev: setuid programs and device nodes in it lose their power (inherited by its children; as root the default is suid,dev, as on the host)')
+    .addOption(new Option('--open <who>', 'who opens the world\'s files: the kernel itself (no request per open: fast for everyday commands) or its daemon (every open a request; file data by passthrough: faster for worlds that write much, such as tar -x); not inherited').choices(['kernel', 'daemon']).default('kernel'))
     .option('--json', 'machine-readable output: the new world\'s name, id and parents')
-    .action(async (name: string, opts: { from: string[]; nosuid?: boolean; json?: boolean }) => {
-      const w = await ctx.worlds().create(name, opts.from, { nosuid: opts.nosuid === true });
+    .action(async (name: string, opts: { from: string[]; nosuid?: boolean; open: 'kernel' | 'daemon'; json?: boolean }) => {
+      const w = await ctx.worlds().create(name, opts.from, { nosuid: opts.nosuid === true, open: opts.open });
       if (!opts.json) return ctx.io.stdout(`created world "${w.name}" (${w.id})\n`);
       const reg = ctx.worlds().registry();
       const parents = w.parents.map((id) => ({ id, name: reg.worlds.find((p) => p.id === id)?.name ?? id }));
-      ctx.io.stdout(JSON.stringify({ created: { name: w.name, id: w.id, parents, nosuid: w.nosuid === true } }, null, 2) + '\n');
+      ctx.io.stdout(JSON.stringify({ created: { name: w.name, id: w.id, parents, nosuid: w.nosuid === true, open: w.openByDaemon ? 'daemon' : 'kernel' } }, null, 2) + '\n');
     });
 }

@@ -39,8 +39,8 @@ const parser = new XMLParser({
 });
 
 const ROOT_ATTRS = ['version', 'next-id'];
-const WORLD_ATTRS = ['id', 'name', 'created', 'state', 'whiteout', 'layer', 'base', 'nosuid'];
-const REQUIRED_WORLD_ATTRS = WORLD_ATTRS.filter((a) => a !== 'base' && a !== 'nosuid');
+const WORLD_ATTRS = ['id', 'name', 'created', 'state', 'whiteout', 'layer', 'base', 'nosuid', 'open'];
+const REQUIRED_WORLD_ATTRS = WORLD_ATTRS.filter((a) => a !== 'base' && a !== 'nosuid' && a !== 'open');
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HINT = 'fix the named lines by hand or restore a backup; worldctl does not rewrite a corrupt registry';
 
@@ -116,6 +116,8 @@ function decodeWorld(node: Node, at: (node: unknown, message: string) => void): 
   if (base !== undefined && base !== 'true') at(node, `${label} has base="${String(base)}"; expected base="true" or no base attribute`);
   const nosuid = node[AT + 'nosuid'];
   if (nosuid !== undefined && nosuid !== 'true') at(node, `${label} has nosuid="${String(nosuid)}"; expected nosuid="true" or no nosuid attribute`);
+  const open = node[AT + 'open'];
+  if (open !== undefined && open !== 'daemon') at(node, `${label} has open="${String(open)}"; expected open="daemon" or no open attribute`);
   const parents = ((node['parent'] ?? []) as Node[]).map((p) => {
     checkNode(p, `<parent> of ${label}`, ['ref'], [], at);
     const ref = p[AT + 'ref'];
@@ -127,7 +129,7 @@ function decodeWorld(node: Node, at: (node: unknown, message: string) => void): 
   return {
     id: str('id'), name: str('name'), parents, created: str('created'), state: str('state') as World['state'],
     whiteout: str('whiteout'), layer: str('layer'), ...(base === 'true' ? { base: true } : {}),
-    ...(nosuid === 'true' ? { nosuid: true } : {}),
+    ...(nosuid === 'true' ? { nosuid: true } : {}), ...(open === 'daemon' ? { openByDaemon: true } : {}),
   };
 }
 
@@ -206,7 +208,7 @@ export function encodeRegistry(reg: Registry): string {
   for (const w of reg.worlds) {
     const attrs = [['id', w.id], ['name', w.name], ['created', w.created], ['state', w.state],
       ['whiteout', w.whiteout], ['layer', w.layer], ...(w.base ? [['base', 'true']] : []),
-      ...(w.nosuid ? [['nosuid', 'true']] : [])] as const;
+      ...(w.nosuid ? [['nosuid', 'true']] : []), ...(w.openByDaemon ? [['open', 'daemon']] : [])] as const;
     const open = `  <world ${attrs.map(([k, v]) => `${k}="${escape(v, w.id, k)}"`).join(' ')}`;
     if (w.parents.length === 0) {
       lines.push(`${open}/>`);

@@ -19,6 +19,7 @@ export interface World {
   readonly layer: string;               // layer dir: absolute for the base, relative to the store home otherwise
   readonly base?: boolean;              // the one world with no parents
   readonly nosuid?: boolean;            // its view is mounted nosuid,nodev (create --nosuid; children inherit it)
+  readonly openByDaemon?: boolean;      // its daemon opens files (create --open daemon: passthrough), not the kernel
 }
 
 export interface Registry {

@@ -9,9 +9,14 @@ import { ensurePrivateStore } from './private-store.js';
 import { lineageOf } from './stack.js';
 import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 
-/** Options of a new world: `nosuid` mounts its view nosuid,nodev (a parent's nosuid is inherited). */
+/**
+ * Options of a new world: `nosuid` mounts its view nosuid,nodev (a parent's nosuid is inherited);
+ * `open`: who opens its files, the kernel itself (the default: no request per open) or its daemon
+ * (every open a request, file data by passthrough: for worlds that write much). Not inherited.
+ */
 export interface CreateOptions {
   readonly nosuid?: boolean;
+  readonly open?: 'daemon' | 'kernel';
 }
 
 export function createWorld(ctx: WorldsContext, rawName: string, parentNames: readonly string[], opts: CreateOptions = {}): World {
@@ -26,6 +31,7 @@ export function createWorld(ctx: WorldsContext, rawName: string, parentNames: re
       id, name, parents: parents.map((p) => p.id), created: new Date().toISOString(), state: 'active',
       whiteout: parents[0]!.whiteout, layer: StoreLayout.layerRel(id),
       ...(opts.nosuid || parents.some((p) => p.nosuid) ? { nosuid: true } : {}),
+      ...(opts.open === 'daemon' ? { openByDaemon: true } : {}),
     };
     const next = addWorld(reg, world);
     lineageOf(next, id, ctx.lineage); // refuses parents with no consistent order

@@ -40,6 +40,8 @@ export interface MountRequest {
    * in a container; false (a nosuid world), or rootless: the kernel's nosuid,nodev.
    */
   readonly suid: boolean;
+  /** Let the kernel open files itself (open=kernel, as root); false: the daemon opens them (create --open daemon). */
+  readonly kernelOpens: boolean;
   /** The daemon's fence directory (fenceDaemon); default `fence` beside the log, in the world's directory. */
   readonly fence?: string;
 }
@@ -71,7 +73,8 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
   return [
     `lowerdir=${r.lowers.map(esc).join(':')}`, `upperdir=${r.upper}`, `workdir=${r.work}`, `whiteout=${r.whiteout}`,
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
-    ...(uid === 0 ? ['notify=auto', `fence=${fenceOf(r)}`, 'open=kernel'] : []),
+    ...(uid === 0 ? ['notify=auto', `fence=${fenceOf(r)}`] : []),
+    ...(uid === 0 && r.kernelOpens ? ['open=kernel'] : []),
     ...(uid === 0 && r.suid ? ['suid', 'dev'] : []),
     ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),
   ].join(',');

@@ -142,7 +142,7 @@ describe('--json on create, delete and list; ps arguments', () => {
   it('create --json names the new world and its parents by name and id', async () => {
     await fx.ok(['create', 'P']);
     const made = JSON.parse(await fx.ok(['create', 'K', '--from', 'P', '--from', 'base', '--json'])) as unknown;
-    expect(made).toEqual({ created: { name: 'K', id: 'w2', parents: [{ id: 'w1', name: 'P' }, { id: 'w0', name: 'base' }], nosuid: false } });
+    expect(made).toEqual({ created: { name: 'K', id: 'w2', parents: [{ id: 'w1', name: 'P' }, { id: 'w0', name: 'base' }], nosuid: false, open: 'kernel' } });
   });
 
   it('delete --json lists every world it deleted and the processes it ended', async () => {

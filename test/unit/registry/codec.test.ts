@@ -57,6 +57,15 @@ describe('decodeRegistry and encodeRegistry', () => {
     expect('nosuid' in decodeRegistry(text).worlds[1]!).toBe(false);
   });
 
+  it('carry open="daemon" for a world whose daemon opens its files, and nothing for the default', () => {
+    let reg = registryOf('plain');
+    reg = addWorld(reg, world(nextWorldId(reg), 'writer', ['w0'], { openByDaemon: true }));
+    const text = encodeRegistry(reg);
+    expect(text).toContain('layer="worlds/w2/layer" open="daemon">');
+    expect(decodeRegistry(text)).toEqual(reg);
+    expect('openByDaemon' in decodeRegistry(text).worlds[1]!).toBe(false);
+  });
+
   it('decode the issue 3 diamond with parents in order and every attribute a string', () => {
     const reg = decodeRegistry(DIAMOND);
     expect(reg.nextId).toBe(5);
@@ -148,6 +157,7 @@ describe('decodeRegistry refuses a corrupt registry, naming the line', () => {
     ['an unknown state', edit(10, 'state="merging"', 'state="paused"'), 10, /state="paused"; expected active, merging or deleting/],
     ['base="false"', edit(4, 'layer="worlds/w1/layer"', 'layer="worlds/w1/layer" base="false"'), 4, /base="false"; expected base="true" or no base attribute/],
     ['nosuid="false"', edit(4, 'layer="worlds/w1/layer"', 'layer="worlds/w1/layer" nosuid="false"'), 4, /nosuid="false"; expected nosuid="true" or no nosuid attribute/],
+    ['open="kernel"', edit(4, 'layer="worlds/w1/layer"', 'layer="worlds/w1/layer" open="kernel"'), 4, /open="kernel"; expected open="daemon" or no open attribute/],
     ['an unknown attribute', edit(4, 'state="active"', 'state="active" colour="red"'), 4, /unknown attribute colour/],
     ['an unknown element inside a world', edit(5, '<parent ref="w0"/>', '<parent ref="w0"/><child ref="w2"/>'), 5, /contains unknown element <child>/],
     ['an unknown element at the top', edit(3, '<world id="w0"', '<note/><world id="w0"'), 3, /<worldos> contains unknown element <note>/],

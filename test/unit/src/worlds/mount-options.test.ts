@@ -1,0 +1,31 @@
+// The worldfs options a world's daemon gets (src/worlds/daemon.ts mountOptions): as root its
+// layers are watched and the kernel opens files itself unless the world asked for its daemon to
+// (create --open daemon); rootless, nothing is cached and the ids are squashed.
+import { describe, expect, it } from 'vitest';
+import { mountOptions, type MountRequest } from '../../../../src/worlds/daemon.js';
+
+const REQ: MountRequest = {
+  lowers: ['/s/worlds/w1/layer', '/'], upper: '/s/worlds/w2/layer', work: '/s/worlds/w2/work', whiteout: 'aufs',
+  prune: ['/proc', '/s'], seenlog: '/s/worlds/w2/seen', log: '/s/worlds/w2/worldfs.log', mountpoint: '/s/mnt/w2',
+  stack: '/s/stacks/w2.json', suid: true, kernelOpens: true,
+};
+const opts = (r: MountRequest, uid = 0) => mountOptions(r, uid, uid).split(',');
+
+describe('mountOptions', () => {
+  it('as root: watched layers, the world\'s fence, suid,dev, and the kernel opening files', () => {
+    const o = opts(REQ);
+    expect(o).toEqual(expect.arrayContaining(['notify=auto', 'fence=/s/worlds/w2/fence', 'suid', 'dev', 'open=kernel', 'timeout=0']));
+    expect(o[0]).toBe('lowerdir=/s/worlds/w1/layer:/');
+  });
+
+  it('a world created with --open daemon: no open=kernel (its opens are requests, passthrough serves data)', () => {
+    expect(opts({ ...REQ, kernelOpens: false })).not.toContain('open=kernel');
+  });
+
+  it('rootless: no watch, no open=kernel, ids squashed to the caller', () => {
+    const o = opts(REQ, 1000);
+    expect(o).not.toContain('open=kernel');
+    expect(o).not.toContain('notify=auto');
+    expect(o).toEqual(expect.arrayContaining(['squash_to_uid=1000', 'squash_to_gid=1000']));
+  });
+});
