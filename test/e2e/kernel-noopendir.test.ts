@@ -9,7 +9,7 @@ import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, rmdi
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exists, soon } from '../helpers/procs.js';
-import { daemonStats, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+import { daemonStats, fencer, mountWorldfs, stackDirs, statsDuring, tempDir, unmountAll } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
 afterEach(async () => {
@@ -34,22 +34,9 @@ async function mount(options: readonly string[], prepare: (l0: string, l1: strin
   mkdirSync(fence);
   const watched = !options.includes('notify=none');
   const m = await mountWorldfs({ ...d, whiteout: 'aufs', options: [...options, ...(watched ? [`fence=${fence}`] : [])] });
-  /** Resolves once every lower-layer change made before it has been told to the kernel (timeout=0: at once). */
-  const fenced = async () => {
-    if (!watched) return;
-    const f = join(fence, `f${Date.now()}${Math.random()}`);
-    writeFileSync(f, '');
-    expect(await soon(() => !exists(f), 30_000)).toBe(true);
-  };
+  /** Resolves once every lower-layer change made before it has been told to the kernel. */
+  const fenced = fencer(fence, watched);
   return { ...d, m, fenced, p: (rel = '') => join(d.mnt, rel) };
-}
-
-/** Counters that changed while `fn` ran. */
-async function during(m: Mounted, fn: () => void): Promise<Record<string, number>> {
-  const before = await daemonStats(m);
-  fn();
-  const after = await daemonStats(m);
-  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
 }
 
 /**
@@ -125,7 +112,7 @@ describe.each(MODES)('directory streams: $mode', ({ options, kernelOpens }) => {
     };
     find();
     find(); // what the first READDIRs left to ask (a directory's atime is asked again after one)
-    const warm = await during(v.m, find);
+    const warm = await statsDuring(v.m, find);
     const stats = await daemonStats(v.m);
     expect(stats.dirs).toBe(0); // no stream left open
     if (kernelOpens) {

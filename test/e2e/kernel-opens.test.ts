@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exists, soon } from '../helpers/procs.js';
-import { daemonStats, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+import { exists } from '../helpers/procs.js';
+import { daemonStats, fencer, mountWorldfs, stackDirs, statsDuring, tempDir, unmountAll } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
 afterEach(async () => {
@@ -29,27 +29,15 @@ async function mount(options: readonly string[], prepare: (l0: string) => void =
   const watched = !options.includes('notify=none');
   const m = await mountWorldfs({ ...d, whiteout: 'aufs', options: [...options, ...(watched ? [`fence=${fence}`] : [])] });
   /** Resolves once every lower-layer change made before it has been told to the kernel. */
-  const fenced = async () => {
-    const f = join(fence, `f${Date.now()}${Math.random()}`);
-    writeFileSync(f, '');
-    expect(await soon(() => !exists(f), 30_000)).toBe(true);
-  };
+  const fenced = fencer(fence, watched);
   return { ...d, m, fenced, p: (rel = '') => join(d.mnt, rel) };
-}
-
-/** Counters that changed while `fn` ran. */
-async function during(m: Mounted, fn: () => void): Promise<Record<string, number>> {
-  const before = await daemonStats(m);
-  fn();
-  const after = await daemonStats(m);
-  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
 }
 
 describe('open=kernel: the kernel opens files itself', () => {
   it('sends no OPEN or RELEASE per open once the first OPEN is refused, and reads a file once', async () => {
     const v = await mount(KERNEL_OPENS, (l0) => writeFileSync(join(l0, 'f'), 'lower data'));
     expect(readFileSync(v.p('f'), 'utf8')).toBe('lower data'); // the first OPEN: answered ENOSYS
-    const d = await during(v.m, () => {
+    const d = await statsDuring(v.m, () => {
       for (let i = 0; i < 20; i++) expect(readFileSync(v.p('f'), 'utf8')).toBe('lower data');
     });
     expect(d['op.open'] ?? 0).toBe(0);
@@ -142,7 +130,7 @@ describe('open=kernel: the kernel opens files itself', () => {
   it('keeps a request per open where a layer is not watched (notify=none)', async () => {
     const v = await mount(['transport=kernel', 'open=kernel', 'notify=none', 'timeout=0'], (l0) => writeFileSync(join(l0, 'f'), 'lower data'));
     readFileSync(v.p('f'));
-    const d = await during(v.m, () => {
+    const d = await statsDuring(v.m, () => {
       for (let i = 0; i < 5; i++) readFileSync(v.p('f'));
     });
     expect(d['op.open']).toBe(5);

@@ -3,7 +3,7 @@
 // when a test fails; the daemon is asked to stop with SIGTERM, then the mount is detached and the
 // daemon killed if it does not go.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -98,6 +98,29 @@ export async function daemonStats(m: Mounted): Promise<Record<string, number>> {
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`the daemon printed no stats line; its stderr:\n${m.stderr()}`);
+}
+
+/** The daemon's counters (SIGUSR2's stats) that changed while `fn` ran. */
+export async function statsDuring(m: Mounted, fn: () => void): Promise<Record<string, number>> {
+  const before = await daemonStats(m);
+  fn();
+  const after = await daemonStats(m);
+  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+}
+
+/**
+ * For a mount with `fence=dir` (watched layers): resolves once every lower-layer change made
+ * before the call has been told to the kernel (the daemon removes the file it is given then);
+ * at once where nothing is watched. Throws after 30 s (a hang detector).
+ */
+export function fencer(dir: string, watched: boolean): () => Promise<void> {
+  return async () => {
+    if (!watched) return;
+    const f = join(dir, `f${Date.now()}${Math.random()}`);
+    writeFileSync(f, '');
+    for (let i = 0; i < 1200 && existsSync(f); i++) await new Promise((r) => setTimeout(r, 25));
+    if (existsSync(f)) throw new Error(`the daemon did not take the fence ${f} in 30 s`);
+  };
 }
 
 /** FUSE requests the daemon of `m` served while `fn` ran (its own SIGUSR2 is no request). */
