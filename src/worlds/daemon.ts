@@ -61,8 +61,9 @@ const esc = (p: string) => p.replace(/([\\:,])/g, '\\$1');
  * touched, and the caches live long (notify_timeout=). Were fanotify missing, what the world and its
  * ancestors changed would still be cached long, and answers drawn from the base keep timeout=0.
  * Watched so, the kernel also opens files itself (open=kernel: no request per open(2), which a
- * command in a world makes by the thousand; fs/README.md says what it trades). Rootless (fuse-native, which cannot invalidate), nothing is cached (timeout=0): changes show at
- * once. A merge into a world refreshes its daemon (refreshDaemon). Rootless, the view reports
+ * command in a world makes by the thousand; fs/README.md says what it trades), unless the world
+ * was created --open daemon. Rootless (fuse-native, which cannot invalidate), nothing is cached
+ * (timeout=0): changes show at once. A merge into a world refreshes its daemon (refreshDaemon). Rootless, the view reports
  * everything as the caller's (squash_to_uid/gid): the world's user namespace maps the caller to
  * root, so its root owns the world's files, as a container's root does.
  */
