@@ -1,5 +1,5 @@
 // A throw-away world store for the world figures: `worldctl init --base /` in a home of the
-// suite's own, worlds created and run through this checkout's bin/worldctl, and every world
+// suite's own, worlds created and run through this checkout's dist/worldctl (npm's bin), and every world
 // deleted at the end or on any exit (registered with Cleanup), so no daemon, mount or cgroup stays.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ export class WorldStore {
   /** `home` must not exist yet or be empty; nothing is made until init(). */
   constructor(repo: string, readonly home: string, cleanup: Cleanup, timeoutSec: number) {
     this.timeoutSec = Math.max(timeoutSec, 60);
-    this.worldctl = join(repo, 'bin', 'worldctl');
+    this.worldctl = join(repo, 'dist', 'worldctl');
     this.undo = cleanup.atExit(() => this.deleteAllSync());
   }
 

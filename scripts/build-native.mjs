@@ -5,11 +5,13 @@
 //                      static, so its exec inside a world loads nothing through the world's view
 //   dist/worldrun      `worldctl run` without Node while a run ticket vouches for it (src/ns/worldrun.c);
 //                      static: no dynamic loader on the path of every command run in a world
+//   dist/worldctl      a symbolic link to worldrun, what npm's bin names: worldctl with no shell in front
+//                      (worldrun takes the command line of worldctl itself when called by that name)
 //   dist/syscalls.node utimensat / mknod / renameat2 / fanotify / FUSE passthrough ioctls for worldfs (src/host/syscalls.c,
 //                      src/host/fanotify.c and fanotify-events.c, with a reader thread: -pthread), against
 //                      Node's own headers (npm's nodedir, else next to the node binary)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,5 +35,12 @@ build(join(dist, 'worldinit'), [join(root, 'src', 'ns', 'worldinit.c')], []);
 const relay = [join(root, 'src', 'ns', 'relay.h')];
 build(join(dist, 'worldshim'), [join(root, 'src', 'ns', 'worldshim.c')], ['-static'], relay);
 build(join(dist, 'worldrun'), [join(root, 'src', 'ns', 'worldrun.c')], ['-static'], relay);
+const link = join(dist, 'worldctl');
+let linked = false;
+try { linked = lstatSync(link).isSymbolicLink(); } catch { /* none yet */ }
+if (!linked) {
+  rmSync(link, { force: true });
+  symlinkSync('worldrun', link);
+}
 build(join(dist, 'syscalls.node'), ['syscalls.c', 'fanotify.c', 'fanotify-events.c', 'fuse-passthrough.c', 'inotify.c'].map((c) => join(root, 'src', 'host', c)),
   ['-shared', '-fPIC', `-I${headers}`, '-DNODE_GYP_MODULE_NAME=syscalls', '-pthread'], hostHeaders);

@@ -7,7 +7,7 @@ import type { SuiteEnv } from '../suite.js';
 import type { WorldsSession } from './worlds.js';
 
 export async function runWorlds(env: SuiteEnv, repo: string, w: WorldsSession): Promise<void> {
-  const worldctl = join(repo, 'bin', 'worldctl');
+  const worldctl = join(repo, 'dist', 'worldctl');
   const key = (k: string) => `${w.id}/${k}`;
   for (let r = 0; r < env.runs; r++) {
     const scratch = env.scratch.fresh();

@@ -2,6 +2,8 @@
  * worldrun: `worldctl run` without Node, for a world that runs already (built at install by
  * scripts/build-native.mjs). bin/worldctl hands it every `run`:
  *   worldrun WORLDCTL_MJS [--home DIR] run [--cwd DIR] [-e K=V]... NAME [--] CMD [ARG...]
+ * and called as `worldctl` (dist/worldctl, a symbolic link to it, is npm's bin) it takes
+ * worldctl's whole command line itself, with no shell script in front (as_worldctl).
  * Node's start alone costs ~80 ms here, more than many commands a user runs in a world; this costs
  * a few system calls and one fork before util-linux nsenter.
  *
@@ -345,9 +347,35 @@ static int run(const struct ticket *t, long init, const char *name, const char *
 
 static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
+/*
+ * Invoked as `worldctl` (dist/worldctl, a symbolic link to this program, is what npm's bin names):
+ * the command line of worldctl itself, with no shell in front (bin/worldctl costs one more exec).
+ * The script is bin/worldctl.mjs of the checkout this program was built in.
+ */
+static char **as_worldctl(int *argc, char **argv) {
+  const char *base = strrchr(argv[0], '/');
+  if (strcmp(base ? base + 1 : argv[0], "worldctl") != 0) return argv;
+  static char mjs[PATH_MAX];
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) { fprintf(stderr, "worldctl: cannot find this program's directory: %s\n", strerror(errno)); exit(127); }
+  exe[n] = 0;
+  *strrchr(exe, '/') = 0; /* dist */
+  if (snprintf(mjs, sizeof mjs, "%s/../bin/worldctl.mjs", exe) >= (int)sizeof mjs) { fprintf(stderr, "worldctl: path too long\n"); exit(127); }
+  char **out = calloc((size_t)*argc + 2, sizeof *out);
+  if (!out) { perror("worldctl"); exit(125); }
+  out[0] = argv[0];
+  out[1] = mjs;
+  for (int i = 1; i < *argc; i++) out[i + 1] = argv[i];
+  (*argc)++;
+  return out;
+}
+
 int main(int argc, char **argv) {
+  argv = as_worldctl(&argc, argv);
   all_argv = argv;
-  if (argc < 3) { fprintf(stderr, "usage: worldrun WORLDCTL_MJS run ...\n"); return 125; }
+  if (argc < 2) { fprintf(stderr, "usage: worldrun WORLDCTL_MJS run ...\n"); return 125; }
+  if (argc < 3) to_node("no command");
   script = argv[1];
   const char *mode = getenv("WORLDCTL_FASTPATH");
   required = mode && strcmp(mode, "require") == 0;

@@ -76,6 +76,26 @@ describe('bin/worldctl', () => {
     expect(launch(undefined, ['list', 'run'])).toBe('bundle list run unset');
   });
 
+  it('dist/worldctl (npm\'s bin: a link to worldrun) takes worldctl\'s command line with no shell, through a symlink too', () => {
+    entry('cli/main.js', 'tsc', 60);
+    entry('worldctl.cjs', 'bundle', 10);
+    copyFileSync(join(REPO, 'dist', 'worldrun'), join(dir, 'dist', 'worldrun'));
+    symlinkSync('worldrun', join(dir, 'dist', 'worldctl'));
+    const viaDist = join(dir, 'dist', 'worldctl');
+    expect(launch(viaDist)).toBe('bundle run w -- true unset');
+    expect(launch(viaDist, ['--home', join(dir, 'home'), 'list'])).toBe(`bundle --home ${join(dir, 'home')} list unset`);
+    expect(launch(viaDist, [])).toBe('bundle  unset'); // no command: worldctl's own usage
+    const onPath = join(dir, 'on-path');
+    mkdirSync(onPath);
+    symlinkSync(viaDist, join(onPath, 'worldctl')); // as npm link: PATH/worldctl -> the package's dist/worldctl
+    expect(launch(join(onPath, 'worldctl'), ['ls', 'w'])).toBe('bundle ls w unset');
+    // The fast path itself answers (exit 125 where it may not hand over to Node): no ticket here.
+    mkdirSync(join(dir, 'home'));
+    const r = spawnSync(viaDist, ['run', 'w', '--', 'true'], { encoding: 'utf8', env: { ...process.env, WORLDOS_HOME: join(dir, 'home'), WORLDCTL_FASTPATH: 'require' } });
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/fast path refused: no run ticket/);
+  });
+
   it('writes a code cache for the bundle at the first start and keeps using it while it matches', () => {
     entry('cli/main.js', 'tsc', 60);
     entry('worldctl.cjs', 'bundle', 10);
