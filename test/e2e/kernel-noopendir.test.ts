@@ -9,7 +9,7 @@ import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, rmdi
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exists, soon } from '../helpers/procs.js';
-import { daemonStats, fencer, mountWorldfs, stackDirs, statsDuring, tempDir, unmountAll } from '../helpers/worldfs.js';
+import { daemonStats, mountFencedStack, statsDuring, tempDir, unmountAll } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
 afterEach(async () => {
@@ -28,15 +28,7 @@ const MODES = [
 async function mount(options: readonly string[], prepare: (l0: string, l1: string) => void = () => {}) {
   const t = tempDir('worldos-noopendir-');
   temps.push(t);
-  const d = stackDirs(t.path, 2);
-  prepare(d.lowers[0]!, d.lowers[1]!);
-  const fence = join(t.path, 'fence');
-  mkdirSync(fence);
-  const watched = !options.includes('notify=none');
-  const m = await mountWorldfs({ ...d, whiteout: 'aufs', options: [...options, ...(watched ? [`fence=${fence}`] : [])] });
-  /** Resolves once every lower-layer change made before it has been told to the kernel. */
-  const fenced = fencer(fence, watched);
-  return { ...d, m, fenced, p: (rel = '') => join(d.mnt, rel) };
+  return mountFencedStack(t.path, 2, options, (lowers) => prepare(lowers[0]!, lowers[1]!));
 }
 
 /**

@@ -5,11 +5,11 @@
 // requests. The POSIX behaviour of open files under open=kernel is checked by the posix suites
 // (their "aufs, open=kernel" variant, against ext4); this file checks what is particular to it.
 import { spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exists } from '../helpers/procs.js';
-import { daemonStats, fencer, mountWorldfs, stackDirs, statsDuring, tempDir, unmountAll } from '../helpers/worldfs.js';
+import { daemonStats, mountFencedStack, statsDuring, tempDir, unmountAll } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
 afterEach(async () => {
@@ -22,15 +22,7 @@ const KERNEL_OPENS = ['transport=kernel', 'open=kernel', 'notify=inotify', 'time
 async function mount(options: readonly string[], prepare: (l0: string) => void = () => {}) {
   const t = tempDir('worldos-kernel-opens-');
   temps.push(t);
-  const d = stackDirs(t.path, 1);
-  prepare(d.lowers[0]!);
-  const fence = join(t.path, 'fence');
-  mkdirSync(fence);
-  const watched = !options.includes('notify=none');
-  const m = await mountWorldfs({ ...d, whiteout: 'aufs', options: [...options, ...(watched ? [`fence=${fence}`] : [])] });
-  /** Resolves once every lower-layer change made before it has been told to the kernel. */
-  const fenced = fencer(fence, watched);
-  return { ...d, m, fenced, p: (rel = '') => join(d.mnt, rel) };
+  return mountFencedStack(t.path, 1, options, (lowers) => prepare(lowers[0]!));
 }
 
 describe('open=kernel: the kernel opens files itself', () => {

@@ -109,11 +109,26 @@ export async function statsDuring(m: Mounted, fn: () => void): Promise<Record<st
 }
 
 /**
+ * A fresh stack of `lowerCount` layers under `dir` (filled by `prepare`), mounted with aufs
+ * whiteouts and `options`, plus `fence=` where the layers are watched (not notify=none):
+ * `fenced()` resolves once every lower-layer change made before it has been told to the kernel.
+ */
+export async function mountFencedStack(dir: string, lowerCount: number, options: readonly string[], prepare: (lowers: readonly string[]) => void = () => {}) {
+  const d = stackDirs(dir, lowerCount);
+  prepare(d.lowers);
+  const fence = join(dir, 'fence');
+  mkdirSync(fence);
+  const watched = !options.includes('notify=none');
+  const m = await mountWorldfs({ ...d, whiteout: 'aufs', options: [...options, ...(watched ? [`fence=${fence}`] : [])] });
+  return { ...d, m, fenced: fencer(fence, watched), p: (rel = '') => join(d.mnt, rel) };
+}
+
+/**
  * For a mount with `fence=dir` (watched layers): resolves once every lower-layer change made
  * before the call has been told to the kernel (the daemon removes the file it is given then);
  * at once where nothing is watched. Throws after 30 s (a hang detector).
  */
-export function fencer(dir: string, watched: boolean): () => Promise<void> {
+function fencer(dir: string, watched: boolean): () => Promise<void> {
   return async () => {
     if (!watched) return;
     const f = join(dir, `f${Date.now()}${Math.random()}`);
