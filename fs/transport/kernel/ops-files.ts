@@ -151,7 +151,7 @@ export function create(c: OpContext, r: Request): Buffer {
 
 export function read(c: OpContext, r: Request): Buffer {
   c.counters.reads++;
-  const fh = byNode(c, r, r.body.u64(), false);
+  const fh = byNode(c, r, r.body.u64());
   const offset = r.body.u64();
   const size = r.body.u32();
   const b = scratchReply(c.scratch, r.h.unique, size);
@@ -181,8 +181,8 @@ export function write(c: OpContext, r: Request): Reply {
  * The handle a READ with fh 0 goes through where the kernel opens files itself: the node's own
  * (node-files.ts). Any other handle is the kernel's, from OPEN or CREATE.
  */
-function byNode(c: OpContext, r: Request, fh: number, writable: boolean): number {
-  return fh === 0 && c.files.stateless ? c.files.handle(c.node(r.h.nodeid), writable) : fh;
+function byNode(c: OpContext, r: Request, fh: number): number {
+  return fh === 0 && c.files.stateless ? c.files.handle(c.node(r.h.nodeid), false) : fh;
 }
 
 /**

@@ -158,13 +158,14 @@ export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
  */
 function keepIfOpen(c: OpContext, node: Node | undefined, path: ViewPath): void {
   if (!node || node.isDir || node.links.length !== 1 || node.nlookup === 0 || !c.files.stateless) return;
-  let regular: boolean;
+  let a;
   try {
-    regular = (c.fs.getattr(path).mode & S_IFMT) === S_IFREG;
+    a = c.fs.getattr(path);
   } catch {
     return; // gone: the removal answers that
   }
-  if (regular) c.files.keepAlive(node, c.fs.inTopLayer(path));
+  // Its highest copy in the top layer (as inTopLayer, without resolving the path again): read-write.
+  if ((a.mode & S_IFMT) === S_IFREG) c.files.keepAlive(node, a.layer === 0);
 }
 
 function exists(fn: () => unknown): boolean {
