@@ -2,6 +2,7 @@
 // background and returns once the mount is ready (or reports why it is not). Exits cleanly on
 // SIGTERM/SIGINT/SIGHUP, and exits when the mount is removed from outside (umount, fusermount -u).
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fuseDeviceProblem, mayAllowOther } from '../src/host/fuse-device.js';
 import { findFuseMount, readMounts } from '../src/host/mountinfo.js';
@@ -27,11 +28,40 @@ function readyChannel(): { ok(): void; fail(msg: string): void } {
       closeSync(fd);
     } catch { /* the parent went away */ }
   };
-  return { ok: () => send('ready'), fail: (msg) => send('error ' + msg.replace(/\n/g, ' ')) };
+  // The pid: a keeper (worldkeep) between the caller and the daemon makes the caller's child another process.
+  return { ok: () => send(`ready ${process.pid}`), fail: (msg) => send('error ' + msg.replace(/\n/g, ' ')) };
 }
 
-async function serve(opts: MountOptions): Promise<number> {
+/**
+ * /dev/fuse as a keeper (worldkeep.c) hands it over: WORLDFS_DEVICE_FD, and WORLDFS_TAKEOVER when
+ * the daemon that mounted it died and this one is to serve its connection. Read once, and kept
+ * from the children the daemon starts.
+ */
+function keptDevice(): { fd: number; takeover: boolean } | undefined {
+  const fd = process.env.WORLDFS_DEVICE_FD;
+  const takeover = process.env.WORLDFS_TAKEOVER === '1';
+  delete process.env.WORLDFS_DEVICE_FD;
+  delete process.env.WORLDFS_TAKEOVER;
+  return fd !== undefined && /^\d+$/.test(fd) ? { fd: Number(fd), takeover } : undefined;
+}
+
+/**
+ * The options with the layers of the stack= file, where it exists (the stack a SIGUSR1 switched
+ * to); otherwise as they are.
+ */
+function withStackFile(opts: MountOptions): MountOptions {
+  if (opts.stack === undefined || !existsSync(opts.stack)) return opts;
+  const spec = JSON.parse(readFileSync(opts.stack, 'utf8')) as Omit<StackFile, 'workdir'> & { workdir?: string };
+  return { ...opts, lowerdirs: spec.lowerdirs, upperdir: spec.upperdir, workdir: spec.workdir, seenlog: spec.seenlog, prune: spec.prune ?? opts.prune };
+}
+
+async function serve(given: MountOptions): Promise<number> {
   const ready = readyChannel();
+  const device = keptDevice();
+  const takeover = device?.takeover === true;
+  // Taking over: the dead daemon may have switched to a stack file's layers; the mountpoint is
+  // mounted and served by nobody but us, so it is not stat'ed (setup's `mounted`).
+  const opts = takeover ? withStackFile(given) : given;
   process.umask(0); // modes arrive already masked by the kernel
   let transport: Transport;
   let mountpoint: string;
@@ -41,7 +71,7 @@ async function serve(opts: MountOptions): Promise<number> {
   try {
     const fuseProblem = fuseDeviceProblem();
     if (fuseProblem) throw new SetupError(fuseProblem);
-    const s = setup(opts);
+    const s = setup(opts, takeover ? resolve(opts.mountpoint) : undefined);
     mountpoint = s.mountpoint;
     layers = s.layers;
     fs = s.fs;
@@ -53,6 +83,7 @@ async function serve(opts: MountOptions): Promise<number> {
       ...(!s.notified && s.notifiedLayers > 0 ? { notifiedLayers: s.notifiedLayers, notifiedLayersTimeout: opts.notifiedTimeout } : {}),
       kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache, passthrough: opts.passthrough !== 'off',
       kernelOpens: opts.open === 'kernel',
+      ...(device ? { device } : {}), ...(opts.journal !== undefined ? { journal: opts.journal } : {}),
     });
     await transport.mount();
     // Changes seen while mounting: the kernel may have cached names before they were reported.
@@ -124,13 +155,8 @@ async function serve(opts: MountOptions): Promise<number> {
  */
 function reload(opts: MountOptions, fs: WorldFs, mountpoint: string, transport: Transport): Setup | undefined {
   try {
-    const spec: Omit<StackFile, 'workdir'> & { workdir?: string } = existsSync(opts.stack!)
-      ? JSON.parse(readFileSync(opts.stack!, 'utf8')) as StackFile
-      : { lowerdirs: opts.lowerdirs, upperdir: opts.upperdir, workdir: opts.workdir, seenlog: opts.seenlog, prune: opts.prune };
-    const next = setup({
-      ...opts, lowerdirs: spec.lowerdirs, upperdir: spec.upperdir, workdir: spec.workdir,
-      seenlog: spec.seenlog, prune: spec.prune ?? opts.prune,
-    }, mountpoint);
+    const spec = withStackFile(opts);
+    const next = setup(spec, mountpoint);
     fs.swap(next.fs.union);
     const invalidated = transport.invalidate?.();
     lastHidden = '';

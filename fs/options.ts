@@ -71,6 +71,11 @@ export interface MountOptions {
   readonly seenlog?: string;
   /** A JSON file with a new layer stack, read on SIGUSR1 (see StackFile). */
   readonly stack?: string;
+  /**
+   * Where to journal the node table (kernel transport), so that a new daemon started by a keeper
+   * (worldkeep) can take the connection over should this one die; removed when the mount ends.
+   */
+  readonly journal?: string;
   /** Report every object as owned by these ids (fuse-overlayfs's squash_to_uid/gid/root). */
   readonly squash: { readonly uid?: number; readonly gid?: number };
   readonly transport: TransportName;
@@ -87,7 +92,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,notify=none|auto|inotify|fanotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
-                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off][,open=daemon|kernel]
+                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off][,open=daemon|kernel][,journal=FILE]
                  [,transport=auto|native|kernel] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
@@ -167,6 +172,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let prune: string[] = [];
   let seenlog: string | undefined;
   let stack: string | undefined;
+  let journal: string | undefined;
   const squash: { uid?: number; gid?: number } = {};
   const id = (v: string, what: string) => {
     if (!/^\d+$/.test(v) || Number(v) > 0xfffffffe) throw new UsageError(`${what}=${v}: expected a numeric id`);
@@ -210,6 +216,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       case 'prune': prune = splitLowerdirs(need()); break;
       case 'seenlog': seenlog = need(); break;
       case 'stack': stack = need(); break;
+      case 'journal': journal = need(); break;
       case 'fsname': fsname = need(); break;
       case 'transport': transport = transportName(need(), 'transport='); break;
       case 'noallow_other': allowOther = false; break;
@@ -230,10 +237,12 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   if (writebackCache && udba !== 'none') {
     throw new UsageError('writeback_cache needs udba=none: the kernel would keep its own size and mtime of every file it caches, and a change made to a lower layer would never show');
   }
+  if (journal !== undefined && transport === 'native') throw new UsageError('journal= needs transport=kernel (or auto): libfuse 2.9 owns its connection, which cannot be taken over');
   if (writebackCache && transport === 'native') throw new UsageError('writeback_cache needs transport=kernel (or auto): libfuse 2.9 has no writeback cache');
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout, ...(fence !== undefined ? { fence } : {}),
     fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, passthrough, open,
+    ...(journal !== undefined ? { journal } : {}),
   };
 }

@@ -7,6 +7,8 @@
 //                      static: no dynamic loader on the path of every command run in a world
 //   dist/worldctl      a symbolic link to worldrun, what npm's bin names: worldctl with no shell in front
 //                      (worldrun takes the command line of worldctl itself when called by that name)
+//   dist/worldkeep     holds a world's /dev/fuse connection and starts its daemon again on it should
+//                      the daemon die (src/host/worldkeep.c)
 //   dist/syscalls.node utimensat / mknod / renameat2 / fanotify / FUSE passthrough ioctls for worldfs (src/host/syscalls.c,
 //                      src/host/fanotify.c and fanotify-events.c, with a reader thread: -pthread), against
 //                      Node's own headers (npm's nodedir, else next to the node binary)
@@ -35,6 +37,7 @@ build(join(dist, 'worldinit'), [join(root, 'src', 'ns', 'worldinit.c')], []);
 const relay = [join(root, 'src', 'ns', 'relay.h')];
 build(join(dist, 'worldshim'), [join(root, 'src', 'ns', 'worldshim.c')], ['-static'], relay);
 build(join(dist, 'worldrun'), [join(root, 'src', 'ns', 'worldrun.c')], ['-static'], relay);
+build(join(dist, 'worldkeep'), [join(root, 'src', 'host', 'worldkeep.c')], []);
 const link = join(dist, 'worldctl');
 let linked = false;
 try { linked = lstatSync(link).isSymbolicLink(); } catch { /* none yet */ }

@@ -53,7 +53,7 @@ function ours(): Map<number, string> {
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      const worldos = cmd.includes(`${ROOT}/dist/worldinit `) || cmd.includes(`${ROOT}/dist/fs/main.js`);
+      const worldos = cmd.includes(`${ROOT}/dist/worldinit `) || cmd.includes(`${ROOT}/dist/fs/main.js`) || cmd.startsWith(`${ROOT}/dist/worldkeep `);
       if (worldos && cmd.includes(mine)) out.set(Number(p), cmd);
     } catch { /* gone */ }
   }
@@ -78,7 +78,9 @@ export default function setup(): () => void {
       ...procs.map(([pid, cmd]) => `process ${pid}: ${cmd}`),
     ];
     const served = procs.map(([, cmd]) => cmd).join('\n');
-    for (const [pid] of procs) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    // Keepers first: one whose daemon is killed first would start another.
+    const keeperFirst = [...procs].sort(([, a], [, b]) => Number(b.startsWith(`${ROOT}/dist/worldkeep `)) - Number(a.startsWith(`${ROOT}/dist/worldkeep `)));
+    for (const [pid] of keeperFirst) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     for (const m of mounts.filter((mp) => served.includes(` ${mp}`))) {
       try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* gone */ }
     }

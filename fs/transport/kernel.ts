@@ -11,6 +11,7 @@ import { FuseDevice } from './kernel/device.js';
 import { KernelOps } from './kernel/ops.js';
 import { Init2 } from './kernel/protocol.js';
 import { Session } from './kernel/session.js';
+import { TakeoverJournal, readJournal, type SavedSession } from './kernel/takeover-journal.js';
 import type { NotifiedLifetime, Transport, TransportOptions } from './transport.js';
 
 /** Largest write (and read) per request: 1 MiB, 256 pages (the kernel's default max_pages limit). */
@@ -60,11 +61,20 @@ export class KernelTransport implements Transport {
     this.setLifetime(t, full ? { layers: Infinity, seconds: t }
       : partial ? { layers: this.opts.notifiedLayers!, seconds: this.opts.notifiedLayersTimeout ?? t } : undefined);
     const kernelOpens = this.opts.kernelOpens === true;
-    const ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE, kernelOpens);
-    const device = new FuseDevice(MAX_WRITE);
-    const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true, this.opts.passthrough === true, kernelOpens);
+    const takeover = this.opts.device?.takeover === true;
+    if (takeover && this.opts.journal === undefined) throw new Error('taking a connection over needs its node journal (journal=)');
+    // Read before the journal is started afresh over it.
+    const saved = takeover ? readJournal(this.opts.journal!) : undefined;
+    let ops: KernelOps | undefined;
+    const journal = this.opts.journal === undefined ? undefined : new TakeoverJournal(this.opts.journal, () => ops?.openDecisions ?? {}, !takeover);
+    ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE, kernelOpens, journal?.table);
+    const device = new FuseDevice(MAX_WRITE, this.opts.device?.fd);
+    const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true, this.opts.passthrough === true, kernelOpens, journal);
     this.device = device;
     this.ops = ops;
+    // The connection ended (unmounted): there is nothing left to take over.
+    void device.closed.then(() => journal?.close(true));
+    if (saved) return this.takeOver(device, session, ops, journal!, saved);
     const flags = this.opts.kernelFlags;
     const options = [
       'default_permissions',
@@ -89,6 +99,28 @@ export class KernelTransport implements Transport {
       }
       throw e;
     }
+  }
+
+  /**
+   * Serve a connection whose daemon died (the keeper, worldkeep.c, kept it and started us on it):
+   * the node table and the INIT's outcome as the journal has them, then the kernel's unanswered
+   * requests resent, and everything it may cache of the view invalidated once (what changed while
+   * nobody served it, the new daemon's watches never saw).
+   */
+  private async takeOver(device: FuseDevice, session: Session, ops: KernelOps, journal: TakeoverJournal, saved: SavedSession): Promise<void> {
+    const negotiated = session.restore(saved.init);
+    ops.restoreOpenDecisions(saved.decisions);
+    journal.restore(saved);
+    this.expireOnly = (negotiated.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0;
+    device.wasMounted = true;
+    device.serve((req) => session.handle(req));
+    try {
+      await device.resend();
+    } catch (e) {
+      process.stderr.write(`worldfs: the kernel cannot resend requests (${(e as Error).message}): those the dead daemon had read stay unanswered\n`);
+    }
+    await this.invalidate();
+    process.stderr.write(`worldfs: took over the connection of ${this.opts.mountpoint} (${ops.nodes.size} nodes restored)\n`);
   }
 
   /**

@@ -41,6 +41,13 @@ export interface TransportOptions {
   readonly passthrough?: boolean;
   /** Let the kernel open files itself where every layer is notified (open=kernel); a transport that cannot ignores it. */
   readonly kernelOpens?: boolean;
+  /**
+   * /dev/fuse opened by a keeper (worldkeep.c) that holds the connection should the daemon die:
+   * mount it, or (`takeover`) serve the connection a dead daemon mounted. Kernel transport only.
+   */
+  readonly device?: { readonly fd: number; readonly takeover: boolean };
+  /** Where to journal the node table so that a new daemon can take the connection over (journal=). */
+  readonly journal?: string;
 }
 
 export interface Transport {

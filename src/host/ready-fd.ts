@@ -1,9 +1,10 @@
-// Starting a daemon that reports readiness on fd 3 with one line, "ready" or "error <why>" (the
-// worldfs protocol, WORLDFS_READY_FD). Shared by `worldfs` without -f and by worldctl's mounts.
+// Starting a daemon that reports readiness on fd 3 with one line, "ready [PID]" or "error <why>"
+// (the worldfs protocol, WORLDFS_READY_FD; PID: the daemon's own, which a keeper in between makes
+// another process than the one spawned). Shared by `worldfs` without -f and by worldctl's mounts.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export type ReadyOutcome =
-  | { readonly ready: true; readonly child: ChildProcess }
+  | { readonly ready: true; readonly child: ChildProcess; readonly pid: number }
   | { readonly ready: false; readonly error?: string };
 
 /**
@@ -23,10 +24,11 @@ export function spawnWithReadyFd(cmd: string, args: readonly string[], out: numb
     pipe.on('data', (d: string) => { text += d; });
     pipe.on('end', () => {
       const line = text.trim();
-      if (line === 'ready') {
+      const ready = /^ready(?: (\d+))?$/.exec(line);
+      if (ready) {
         child.unref();
         pipe.destroy();
-        return resolve({ ready: true, child });
+        return resolve({ ready: true, child, pid: ready[1] !== undefined ? Number(ready[1]) : child.pid! });
       }
       resolve({ ready: false, ...(line.startsWith('error ') ? { error: line.slice(6) } : {}) });
     });

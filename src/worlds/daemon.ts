@@ -1,6 +1,9 @@
 // Starting and stopping the worldfs daemon that serves one world's view. The daemon is recorded
-// in <world>/daemon as "pid start mountpoint" (start time guards against pid reuse).
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+// in <world>/daemon as "pid start mountpoint" (start time guards against pid reuse). As root, a
+// keeper (dist/worldkeep) holds the daemon's FUSE connection and starts a new daemon on it should
+// the daemon die (docs/processes.md, "When a daemon dies"): a record whose daemon is gone is then
+// followed to the one serving its mountpoint now.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -44,6 +47,11 @@ export interface MountRequest {
   readonly kernelOpens: boolean;
   /** The daemon's fence directory (fenceDaemon); default `fence` beside the log, in the world's directory. */
   readonly fence?: string;
+  /**
+   * Where the daemon journals its node table, so that a keeper can start a new daemon on its
+   * connection should it die (as root; the layout's nodeJournal). None: no keeper.
+   */
+  readonly journal?: string;
 }
 
 /** The fence directory of the daemon that logs to `logFile` (mountArgs gives it `fence=` there). */
@@ -76,6 +84,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
     ...(uid === 0 ? ['notify=auto', `fence=${fenceOf(r)}`] : []),
     ...(uid === 0 && r.kernelOpens ? ['open=kernel'] : []),
+    ...(uid === 0 && r.journal !== undefined ? [`journal=${r.journal}`] : []),
     ...(uid === 0 && r.suid ? ['suid', 'dev'] : []),
     ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),
   ].join(',');
@@ -85,13 +94,17 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
 export async function startDaemon(r: MountRequest, recordFile: string): Promise<DaemonRecord> {
   mkdirSync(r.mountpoint, { recursive: true, mode: 0o700 });
   const log = openSync(r.log, 'a', 0o600);
-  const started = spawnWithReadyFd(join(repoRoot(), 'bin', 'worldfs'), ['-f', '-o', mountOptions(r), r.mountpoint], log);
+  const root = repoRoot();
+  const worldfs = [join(root, 'bin', 'worldfs'), '-f', '-o', mountOptions(r), r.mountpoint];
+  const keeper = join(root, 'dist', 'worldkeep');
+  const kept = r.journal !== undefined && process.getuid?.() === 0 && existsSync(keeper);
+  const started = kept ? spawnWithReadyFd(keeper, worldfs, log) : spawnWithReadyFd(worldfs[0]!, worldfs.slice(1), log);
   closeSync(log);
   const out = await started;
   if (!out.ready) {
     throw new WorldError('IO', `could not mount the world at ${r.mountpoint}: ${out.error ?? `the daemon exited; see ${r.log}`}`);
   }
-  const ref = refOf(out.child.pid!);
+  const ref = refOf(out.pid);
   if (!ref) throw new WorldError('IO', `the worldfs daemon for ${r.mountpoint} exited right after mounting; see ${r.log}`);
   const rec: DaemonRecord = { ...ref, mountpoint: r.mountpoint };
   writeFileAtomic(recordFile, `${rec.pid} ${rec.start} ${rec.mountpoint}\n`);
@@ -103,11 +116,41 @@ function parseRecord(line: string): DaemonRecord | undefined {
   return m ? { pid: Number(m[1]), start: m[2]!, mountpoint: m[3]! } : undefined;
 }
 
-/** The recorded daemon, if its process is still alive. */
+/**
+ * The recorded daemon, if its process is still alive; or the daemon its keeper started on the
+ * same connection after it died (the record is then rewritten to name it).
+ */
 export function liveDaemon(recordFile: string): DaemonRecord | undefined {
   if (!existsSync(recordFile)) return undefined;
   const rec = parseRecord(readFileSync(recordFile, 'utf8'));
-  return rec && isAlive(rec) ? rec : undefined;
+  if (!rec) return undefined;
+  if (isAlive(rec)) return rec;
+  const next = successorOf(rec);
+  if (next) writeFileAtomic(recordFile, `${next.pid} ${next.start} ${next.mountpoint}\n`);
+  return next;
+}
+
+/**
+ * The daemon serving `rec`'s mountpoint now, if `rec`'s died and a keeper started another on its
+ * connection: a worldfs process (dist/fs/main.js, foreground) whose last argument is that
+ * mountpoint, found in /proc. Only looked for when the recorded one is gone.
+ */
+function successorOf(rec: DaemonRecord): DaemonRecord | undefined {
+  if (!findFuseMount(rec.mountpoint)) return undefined;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (args[args.length - 1] === '') args.pop();
+    if (args[args.length - 1] !== rec.mountpoint || !args.includes('-f') || !args.some((a) => a.endsWith('/dist/fs/main.js'))) continue;
+    const ref = refOf(Number(name));
+    if (ref) return { ...ref, mountpoint: rec.mountpoint };
+  }
+  return undefined;
 }
 
 /**
@@ -177,9 +220,12 @@ function aliasRecords(aliasesFile: string): DaemonRecord[] {
   return readFileSync(aliasesFile, 'utf8').split('\n').map(parseRecord).filter((r): r is DaemonRecord => r !== undefined);
 }
 
+/** An alias record's daemon: the recorded one while it lives, else the one its keeper started instead. */
+const liveAlias = (r: DaemonRecord): DaemonRecord | undefined => (isAlive(r) ? r : successorOf(r));
+
 /** Daemons that serve merged worlds' views as aliases of this world's (one record a line). */
 export function liveAliases(aliasesFile: string): DaemonRecord[] {
-  return aliasRecords(aliasesFile).filter((r) => isAlive(r));
+  return aliasRecords(aliasesFile).map(liveAlias).filter((r): r is DaemonRecord => r !== undefined);
 }
 
 /** Add alias daemons to a world's list (dead entries are dropped). */
@@ -198,9 +244,10 @@ export interface AliasMount extends DaemonRecord {
 /** The alias mounts of a world that still exist (a record whose daemon died and whose mount is gone is none). */
 export function aliasMounts(aliasesFile: string): AliasMount[] {
   const out: AliasMount[] = [];
-  for (const r of aliasRecords(aliasesFile)) {
-    if (isAlive(r)) out.push({ ...r, live: true, ...withStack(stackFileOf(r.pid)) });
-    else if (findFuseMount(r.mountpoint)) out.push({ ...r, live: false });
+  for (const recorded of aliasRecords(aliasesFile)) {
+    const r = liveAlias(recorded);
+    if (r) out.push({ ...r, live: true, ...withStack(stackFileOf(r.pid)) });
+    else if (findFuseMount(recorded.mountpoint)) out.push({ ...recorded, live: false });
   }
   return out;
 }
@@ -211,7 +258,8 @@ const withStack = (stack: string | undefined) => (stack === undefined ? {} : { s
 export async function stopAlias(aliasesFile: string, a: DaemonRecord): Promise<void> {
   if (isAlive(a)) await stopRecorded(a);
   else if (findFuseMount(a.mountpoint)) lazyUnmount(a.mountpoint); // its daemon died: clear the dead mount
-  const rest = aliasRecords(aliasesFile).filter((r) => !(r.pid === a.pid && r.start === a.start));
+  // By mountpoint too: `a` may be the daemon a keeper started in place of the recorded one.
+  const rest = aliasRecords(aliasesFile).filter((r) => !(r.pid === a.pid && r.start === a.start) && r.mountpoint !== a.mountpoint);
   if (rest.length === 0) rmSync(aliasesFile, { force: true });
   else writeFileAtomic(aliasesFile, rest.map((r) => `${r.pid} ${r.start} ${r.mountpoint}\n`).join(''));
 }

@@ -142,10 +142,10 @@ function findGarbage(ctx: WorldsContext, reg: Registry): Finding[] {
     out.push({ kind: 'mount directory', path: p, why: 'empty, and no world has this id', remove: () => { removeMountDir(layout, p); } });
   }
 
-  // Stack files of worlds that no longer exist and that no live daemon reads.
+  // Stack files and node journals of worlds that no longer exist and that no live daemon uses.
   const stacksDir = join(layout.home, 'stacks');
   for (const name of list(stacksDir)) {
-    const id = /^\.?(.+?)\.json(?:\.ok|\..*\.tmp)?$/.exec(name)?.[1];
+    const id = /^\.?(.+?)\.(?:json|nodes)(?:\.ok|\..*\.tmp)?$/.exec(name)?.[1];
     const p = join(stacksDir, name);
     if (id === undefined || ids.has(id) || liveStacks.has(layout.stackFile(id))) continue;
     out.push({ kind: 'stack file', path: p, why: 'no world has this id and no daemon reads it', remove: () => rmSync(p, { force: true }) });

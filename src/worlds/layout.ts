@@ -13,6 +13,7 @@
 //   <home>/worlds/<id>/start.lock  held while its view is mounted or its init started (start-lock.ts)
 //   <home>/worlds/<id>/pidns     the PID namespaces it owns (rootless membership, src/ns/membership.ts)
 //   <home>/worlds/<id>/aliases   daemons still serving merged children's views as aliases of this one
+//   <home>/stacks/<id>.json      the layer stack its daemon switched to (merges), <id>.nodes its node journal
 //   <home>/mnt/<id>              its default mountpoint (outside the world's directory: a
 //                                recursive removal of that directory never walks into a mount)
 import { homedir } from 'node:os';
@@ -42,6 +43,8 @@ export class StoreLayout {
   /** Read by the daemon serving world `id`'s mount on SIGUSR1 (outlives the world: aliases). */
   stackFile(id: string): string { return join(this.home, 'stacks', `${id}.json`); }
   daemonFile(id: string): string { return join(this.worldDir(id), 'daemon'); }
+  /** The node journal of the daemon serving world `id`'s mount, for a takeover (outlives the world, as its aliases do). */
+  nodeJournal(id: string): string { return join(this.home, 'stacks', `${id}.nodes`); }
   /** Held while a world's view is mounted or its init started: one daemon, one view, one init, whatever runs at once. */
   startLock(id: string): string { return join(this.worldDir(id), 'start.lock'); }
   logFile(id: string): string { return join(this.worldDir(id), 'worldfs.log'); }

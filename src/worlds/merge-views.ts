@@ -118,12 +118,13 @@ export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: str
   // A new daemon starts from its command line: an old daemon's stack file must not replace it on SIGUSR1.
   rmSync(ctx.layout.stackFile(w.id), { force: true });
   rmSync(ctx.layout.stackFile(w.id) + '.ok', { force: true });
+  mkdirSync(dirname(ctx.layout.nodeJournal(w.id)), { recursive: true, mode: 0o700 });
   // Over / the first mount walks a big base (watches, the store pruned): say so on a terminal while it lasts.
   const overRoot = spec.lowerdirs[spec.lowerdirs.length - 1] === '/';
   const start = () => startDaemon({
     lowers: spec.lowerdirs, upper: spec.upperdir, work: spec.workdir, whiteout: w.whiteout, prune: spec.prune!,
     seenlog: spec.seenlog!, log: ctx.layout.logFile(w.id), mountpoint, stack: ctx.layout.stackFile(w.id), suid: !w.nosuid,
-    kernelOpens: !w.openByDaemon,
+    kernelOpens: !w.openByDaemon, journal: ctx.layout.nodeJournal(w.id),
   }, ctx.layout.daemonFile(w.id));
   if (overRoot && ctx.progress) await withElapsed(ctx.progress, `mounting world "${w.name}" over /`, start);
   else await start();

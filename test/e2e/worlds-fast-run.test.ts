@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sweepUnder } from '../helpers/procs.js';
+import { killDaemonForGood, sweepUnder } from '../helpers/procs.js';
 import { WORLDCTL } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 import { cgroupHierarchies } from '../../src/ns/cgroup.js';
@@ -123,12 +123,11 @@ describe('worldctl run without Node', () => {
     ok(['run', 'W', '--', 'true'], 'require');
   });
 
-  it('never runs a command on a dead view: after its daemon is killed, Node gives the advice', () => {
+  it('never runs a command on a dead view: after its daemon is killed (its keeper too), Node gives the advice', async () => {
     ok(['run', 'W', '--', 'true'], 'off');
     const id = 'w1';
     const daemon = Number(readFileSync(join(home, 'worlds', id, 'daemon'), 'utf8').split(' ')[0]);
-    process.kill(daemon, 'SIGKILL');
-    for (let i = 0; i < 200 && existsSync(`/proc/${daemon}`); i++) spawnSync('sleep', ['0.05']);
+    await killDaemonForGood(daemon);
     expect(ctl(['run', 'W', '--', 'true'], 'require').err).toMatch(/daemon is not the ticket's/);
     const r = ctl(['run', 'W', '--', 'true']);
     expect(r.code).not.toBe(0);

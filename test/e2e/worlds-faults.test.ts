@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alive, mountsUnder, sweepUnder, waitFor as until } from '../helpers/procs.js';
+import { alive, killDaemonForGood, mountsUnder, sweepUnder, waitFor as until } from '../helpers/procs.js';
 import { spawnWorldctl, WORLDCTL } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
@@ -44,8 +44,7 @@ describe('faults', () => {
     ok('run', 'W', '--detach', '--', 'sleep', '600');
     const sleeper = ps('W').find((p) => p.command === 'sleep 600')!;
     const [daemonPid] = readFileSync(join(home, 'worlds', 'w1', 'daemon'), 'utf8').split(' ');
-    process.kill(Number(daemonPid), 'SIGKILL');
-    await until('the daemon to die', () => !alive(Number(daemonPid)));
+    await killDaemonForGood(Number(daemonPid)); // its keeper too, which would start another
 
     const ls = ok('ls', 'W');
     expect(ls).toMatch(/view: its daemon died; .* answers ENOTCONN; 2 process\(es\) use it: .*\(root\)/);
@@ -88,8 +87,7 @@ describe('faults', () => {
     const merged = ps('C').find((p) => p.command === 'sleep 601')!;
     ok('merge', 'C', '--into', 'P');
     const [daemonPid] = readFileSync(join(home, 'worlds', 'w1', 'daemon'), 'utf8').split(' ');
-    process.kill(Number(daemonPid), 'SIGKILL');
-    await until('the daemon to die', () => !alive(Number(daemonPid)));
+    await killDaemonForGood(Number(daemonPid)); // its keeper too, which would start another
 
     const ls = ok('ls', 'P');
     expect(ls).toContain(`${own.pid} (root)`);
@@ -116,8 +114,7 @@ describe('faults', () => {
     const own = ps('P').find((p) => p.command === 'sleep 600')!;
     const child = ps('K').find((p) => p.command === 'sleep 602')!;
     const [daemonPid] = readFileSync(join(home, 'worlds', 'w1', 'daemon'), 'utf8').split(' ');
-    process.kill(Number(daemonPid), 'SIGKILL');
-    await until('the daemon to die', () => !alive(Number(daemonPid)));
+    await killDaemonForGood(Number(daemonPid)); // its keeper too, which would start another
 
     const revived = ok('revive', 'P');
     expect(revived).toContain(`ended ${own.pid} (root on the dead view): sleep 600`);

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mountsUnder, waitFor } from '../helpers/procs.js';
+import { killDaemonForGood, mountsUnder, waitFor } from '../helpers/procs.js';
 import { REPO, WorldsFixture } from '../helpers/worldctl.js';
 
 let fx: WorldsFixture;
@@ -116,7 +116,7 @@ describe('worldctl gc', () => {
     writeFileSync(join(fx.home, 'worlds', 'w1', 'layer', 'mine.txt'), 'mine\n');
     // A daemon that died: its mount stays (ENOTCONN).
     const dead = await fx.mount('Dead');
-    process.kill(Number(readFileSync(join(fx.home, 'worlds', 'w2', 'daemon'), 'utf8').split(' ')[0]), 'SIGKILL');
+    await killDaemonForGood(Number(readFileSync(join(fx.home, 'worlds', 'w2', 'daemon'), 'utf8').split(' ')[0]));
     // What a crash leaves: a stray daemon's mount, an orphan world, empty mount dirs, stack files, journal leftovers.
     const stray = join(fx.home, 'mnt', 'w98');
     strayDaemon(stray);

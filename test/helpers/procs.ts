@@ -137,10 +137,38 @@ export async function waitFor(what: string, cond: () => boolean, ms = 10_000): P
 /** A test's safety net: lazily detach every mount under `dir`, SIGKILL every process naming it. */
 export function sweepUnder(dir: string): void {
   for (const { mnt } of mountsUnder(dir).reverse()) spawnSync('umount', ['-l', mnt]);
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    if (cmdline(Number(name))?.some((a) => a.includes(dir))) {
-      try { process.kill(Number(name), 'SIGKILL'); } catch { /* gone */ }
+  // Keepers first (dist/worldkeep): one whose daemon is killed first would start another.
+  for (const keepers of [true, false]) {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+      const argv = cmdline(Number(name));
+      if (argv?.some((a) => a.includes(dir)) && isKeeper(argv) === keepers) {
+        try { process.kill(Number(name), 'SIGKILL'); } catch { /* gone */ }
+      }
     }
   }
+}
+
+const isKeeper = (argv: readonly string[]) => argv[0]?.endsWith('/worldkeep') === true;
+
+/** The keeper (dist/worldkeep) a worldfs daemon runs under, if it does: its parent. */
+export function keeperOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return isKeeper(cmdline(ppid) ?? []) ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * SIGKILL a world's daemon so that it stays dead, as a daemon without a keeper does: its keeper
+ * first, which would start another on the connection. Resolves once both are gone.
+ */
+export async function killDaemonForGood(pid: number): Promise<void> {
+  const keeper = keeperOf(pid);
+  if (keeper !== undefined) process.kill(keeper, 'SIGKILL');
+  process.kill(pid, 'SIGKILL');
+  await waitFor('the daemon and its keeper to die', () => !alive(pid) && (keeper === undefined || !alive(keeper)));
 }

@@ -8,7 +8,7 @@ import { closeSync, constants, openSync, write, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { readSome, unwatchNative, watchReadable, type NativeWatch } from '../../../src/host/syscalls.js';
-import { MIN_READ_BUFFER } from './protocol.js';
+import { MIN_READ_BUFFER, Notify, notifyBuffer } from './protocol.js';
 
 const { O_RDWR, O_NONBLOCK } = constants; // libuv opens with O_CLOEXEC itself
 const { EAGAIN, EINTR, ENOENT, ENODEV } = osConstants.errno;
@@ -39,9 +39,13 @@ export class FuseDevice {
   /** Settles when the connection is gone: unmounted (ENODEV), or closed by us. */
   readonly closed: Promise<string>;
 
-  /** Open /dev/fuse with buffers for requests of up to `maxWrite` bytes of data. */
-  constructor(maxWrite: number, device = '/dev/fuse') {
-    this.fd = openSync(device, O_RDWR | O_NONBLOCK);
+  /**
+   * Open /dev/fuse with buffers for requests of up to `maxWrite` bytes of data; or use `inherited`,
+   * a descriptor of it opened non-blocking by a keeper (worldkeep.c), mounted by us or, when a
+   * daemon takes its connection over, by the daemon that died.
+   */
+  constructor(maxWrite: number, inherited?: number) {
+    this.fd = inherited ?? openSync('/dev/fuse', O_RDWR | O_NONBLOCK);
     this.buffer = Buffer.allocUnsafe(Math.max(MIN_READ_BUFFER, maxWrite + 4096));
     this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
   }
@@ -148,6 +152,18 @@ export class FuseDevice {
       for (const b of notices) await one(b);
     });
     return this.told;
+  }
+
+  /**
+   * A daemon taking the connection over: have the kernel queue again every request the dead one
+   * read and did not answer (FUSE_NOTIFY_RESEND, 6.9+; their unique then has bit 63 set, and the
+   * reply carries it). Resolves once written; rejects where the kernel lacks it.
+   */
+  resend(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const b = notifyBuffer(Notify.RESEND, 0);
+      write(this.fd, b, 0, b.length, null, (e) => (e ? reject(e) : resolve()));
+    });
   }
 
   /** Stop serving and close the device. */

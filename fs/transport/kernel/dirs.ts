@@ -39,6 +39,16 @@ export class DirHandles {
     return this.withoutOpen;
   }
 
+  /** The decision of opensItself, once made (a journal keeps it: takeover-journal.ts). */
+  get decision(): boolean | undefined {
+    return this.withoutOpen;
+  }
+
+  /** A daemon taking the connection over: the dead one decided so at the first OPENDIR. */
+  restoreDecision(withoutOpen: boolean): void {
+    this.withoutOpen = withoutOpen;
+  }
+
   /** Whether the kernel opens directories itself (READDIR then carries fh 0). */
   get stateless(): boolean {
     return this.withoutOpen === true;

@@ -115,6 +115,46 @@ export class InodeTable {
     return node;
   }
 
+  /** The id the next new node gets (a journal's snapshot keeps it: node-journal.ts). */
+  get nextNodeId(): number {
+    return this.nextId;
+  }
+
+  /**
+   * Put back a node of a snapshot (node-journal.ts): its id, kind, lookup count and identity
+   * (`byKey`: the one that identity finds), no names yet (restoreLink gives them). The root is only given its count. Ids up to it are not
+   * handed out again.
+   */
+  restoreNode(id: number, isDir: boolean, nlookup: number, key: string | undefined, detached = false, byKey = !detached): Node {
+    if (id === ROOT_ID) return this.root;
+    if (this.nodes.has(id)) throw new Error(`InodeTable: node ${id} restored twice`);
+    const node: Node = { id, isDir, nlookup, links: [], children: isDir ? new Map() : NO_CHILDREN, key: undefined };
+    if (detached) node.detached = true;
+    this.nodes.set(id, node);
+    if (key !== undefined) {
+      node.key = key;
+      if (byKey) this.byKey.set(key, node);
+    }
+    this.restoreNextId(id + 1);
+    return node;
+  }
+
+  /** Whether `node` is the one its host identity finds (a hard link's other names join it). */
+  foundByKey(node: Node): boolean {
+    return node.key !== undefined && this.byKey.get(node.key) === node;
+  }
+
+  /** Give a restored node one more name, after those it has (a snapshot lists them most recent first). */
+  restoreLink(node: Node, parent: Node, name: string): void {
+    parent.children.set(name, node);
+    node.links = [...node.links, { parent, name }];
+  }
+
+  /** New nodes get ids from `next` on (a snapshot's counter), never one handed out before. */
+  restoreNextId(next: number): void {
+    if (next > this.nextId) this.nextId = next;
+  }
+
   /** A non-directory's host identity changed under us (our own copy-up): keep the node. */
   setKey(node: Node, key: string): void {
     if (node.key === key) return;

@@ -50,6 +50,16 @@ export class NodeFiles {
     return this.withoutOpen;
   }
 
+  /** The decision of opensItself, once made (a journal keeps it: takeover-journal.ts). */
+  get decision(): boolean | undefined {
+    return this.withoutOpen;
+  }
+
+  /** A daemon taking the connection over: the dead one decided so at the first OPEN. */
+  restoreDecision(withoutOpen: boolean): void {
+    this.withoutOpen = withoutOpen;
+  }
+
   /** Whether the kernel opens files itself (READ and WRITE then carry fh 0). */
   get stateless(): boolean {
     return this.withoutOpen === true;

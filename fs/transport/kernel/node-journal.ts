@@ -2,9 +2,10 @@
 // daemon died (docs/processes.md, "When a daemon dies"): the kernel still holds the node ids the
 // dead daemon handed out, so the new one must map them back to the same names, with the same
 // lookup counts. The table is deterministic, so its mutating calls, replayed in order on a fresh
-// table, rebuild it exactly (ids included). Not wired into the transport yet: a building block.
+// table, rebuild it exactly (ids included); a snapshot (its nodes with their ids, then their
+// names) stands for every call before it, so that the journal stays as long as the table is big.
 // Pure but for the sink it is given; one thread (the request loop) calls it.
-import { InodeTable, type Node } from './inodes.js';
+import { InodeTable, type Link, type Node } from './inodes.js';
 
 /** One mutating call of the table, by node id: what replay needs. */
 export type TableCall =
@@ -12,7 +13,13 @@ export type TableCall =
   | readonly ['F', number, number] // forget(id, n)
   | readonly ['U', number, string] // unlinkName(parent, name)
   | readonly ['R', number, string, number, string] // rename(oldParent, oldName, newParent, newName)
-  | readonly ['K', number, string]; // setKey(node, key)
+  | readonly ['K', number, string] // setKey(node, key)
+  | readonly ['D', number] // detach(node)
+  // A snapshot: a node with its id, kind, count, identity, whether it is detached and whether its
+  // identity finds it; a name of one (most recent first, after every node); the next id.
+  | readonly ['N', number, boolean, number, string | null, boolean, boolean]
+  | readonly ['A', number, number, string]
+  | readonly ['X', number];
 
 /**
  * A node table that reports each call made on it from outside to `sink`, before applying it.
@@ -55,6 +62,36 @@ export class JournaledInodeTable extends InodeTable {
   override setKey(node: Node, key: string): void {
     this.logged(() => ['K', node.id, key], () => super.setKey(node, key));
   }
+
+  override detach(node: Node): Link[] {
+    return this.logged(() => ['D', node.id], () => super.detach(node));
+  }
+
+  /** Apply `calls` without reporting them (they come from the journal being restored). */
+  restore(calls: Iterable<TableCall>): void {
+    this.depth++;
+    try {
+      replay(calls, this);
+    } finally {
+      this.depth--;
+    }
+  }
+}
+
+/**
+ * The calls that rebuild `table` as it is now, ids and counts included, on a fresh table: every
+ * node (the root's children and a detached node's count too), then every name, then the counter.
+ */
+export function snapshot(table: InodeTable): TableCall[] {
+  const out: TableCall[] = [];
+  for (const n of table.all()) {
+    if (n !== table.root) out.push(['N', n.id, n.isDir, n.nlookup, n.key ?? null, n.detached === true, table.foundByKey(n)]);
+  }
+  for (const n of table.all()) {
+    for (const l of n.links) out.push(['A', n.id, l.parent.id, l.name]);
+  }
+  out.push(['X', table.nextNodeId]);
+  return out;
 }
 
 /**
@@ -75,13 +112,17 @@ export function replay(calls: Iterable<TableCall>, table: InodeTable = new Inode
       case 'U': table.unlinkName(node(c[1]), c[2]); break;
       case 'R': table.rename(node(c[1]), c[2], node(c[3]), c[4]); break;
       case 'K': table.setKey(node(c[1]), c[2]); break;
+      case 'D': table.detach(node(c[1])); break;
+      case 'N': table.restoreNode(c[1], c[2], c[3], c[4] ?? undefined, c[5], c[6]); break;
+      case 'A': table.restoreLink(node(c[1]), node(c[2]), c[3]); break;
+      case 'X': table.restoreNextId(c[1]); break;
     }
   }
   return table;
 }
 
-/** One journal line per call (JSON: names may hold any byte but '/' and NUL). */
-export const encodeCall = (c: TableCall): string => JSON.stringify(c);
+/** One journal line per call, or per record of the journal's own (JSON: names may hold any byte but '/' and NUL). */
+export const encodeCall = (c: TableCall | readonly unknown[]): string => JSON.stringify(c);
 
 /** The calls of journal text; a torn last line (the daemon killed mid-write) is dropped. */
 export function decodeCalls(text: string): TableCall[] {

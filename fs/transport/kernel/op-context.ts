@@ -46,12 +46,11 @@ const S_IFDIR = 0o040000;
 const { O_RDONLY, O_RDWR } = fsConstants;
 
 export class OpContext {
-  readonly nodes = new InodeTable();
   readonly dirs = new DirHandles();
   /** Attributes of directories removed while the kernel holds them (fstat of an open one). */
   readonly removedDirs = new RemovedDirs();
   /** What the kernel may cache of this view (negative entries included), for invalidation. */
-  readonly ledger = new CacheLedger(this.nodes);
+  readonly ledger: CacheLedger;
   /** Requests served, lookups counted and forgotten, copy-ups staged, READs, WRITEs and READDIRs: for tests and SIGUSR2. */
   readonly counters = { requests: 0, lookups: 0, forgets: 0, staged: 0, reads: 0, writes: 0, readdirs: 0 };
   /** Which open files the kernel serves from their layer file (FUSE passthrough), once INIT enabled it. */
@@ -75,7 +74,12 @@ export class OpContext {
   /** Handles of files the kernel opens itself (open=kernel), by node. */
   readonly files: NodeFiles;
 
-  constructor(readonly fs: WorldFs, readonly t: Timeouts, maxReply: number, kernelOpensFiles = false) {
+  /**
+   * `nodes`: the node table, a journaled one (node-journal.ts) where a new daemon may have to take
+   * the connection over.
+   */
+  constructor(readonly fs: WorldFs, readonly t: Timeouts, maxReply: number, kernelOpensFiles = false, readonly nodes: InodeTable = new InodeTable()) {
+    this.ledger = new CacheLedger(nodes);
     this.scratch = Buffer.allocUnsafe(OUT_HEADER_SIZE + maxReply);
     this.files = new NodeFiles({
       open: (node, writable) => {

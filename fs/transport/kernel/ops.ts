@@ -8,6 +8,7 @@ import { OpContext, type Reply, type Request, type Timeouts } from './op-context
 import * as attrs from './ops-attrs.js';
 import * as files from './ops-files.js';
 import * as names from './ops-names.js';
+import type { InodeTable } from './inodes.js';
 import type { BackingFiles } from './passthrough.js';
 import { ENTRY_OUT_SIZE, OUT_HEADER_SIZE, OP_NAMES, Op, encodeError, type InHeader } from './protocol.js';
 
@@ -61,8 +62,8 @@ export class KernelOps {
   /** Requests served, by opcode: SIGUSR2 prints them as `op.NAME` (where a workload's requests go). */
   private readonly byOpcode: number[] = [];
 
-  constructor(fs: WorldFs, t: Timeouts, maxReply = 1 << 20, kernelOpensFiles = false) {
-    this.c = new OpContext(fs, t, maxReply, kernelOpensFiles);
+  constructor(fs: WorldFs, t: Timeouts, maxReply = 1 << 20, kernelOpensFiles = false, nodes?: InodeTable) {
+    this.c = new OpContext(fs, t, maxReply, kernelOpensFiles, nodes);
   }
 
   get nodes() { return this.c.nodes; }
@@ -93,6 +94,17 @@ export class KernelOps {
     this.c.expireOnly = expireOnly;
     this.c.dirs.kernelOpens = kernelOpensDirs;
     this.c.files.kernelOpens = kernelOpensFiles;
+  }
+
+  /** Whether the kernel opens files and directories itself, as decided at the first OPEN and OPENDIR (undefined: not yet). */
+  get openDecisions(): { files: boolean | undefined; dirs: boolean | undefined } {
+    return { files: this.c.files.decision, dirs: this.c.dirs.decision };
+  }
+
+  /** A daemon taking the connection over: the decisions the dead one made. */
+  restoreOpenDecisions(d: { files?: boolean | undefined; dirs?: boolean | undefined }): void {
+    if (d.files !== undefined) this.c.files.restoreDecision(d.files);
+    if (d.dirs !== undefined) this.c.dirs.restoreDecision(d.dirs);
   }
 
   /** At INIT: FUSE_PASSTHROUGH was negotiated (opens may get it through `backing`). */

@@ -49,7 +49,7 @@ export const Init2 = {
 /** fuse_notify_inval_entry_out.flags: mark the entry stale instead of dropping it. */
 export const EXPIRE_ONLY = 1;
 
-export const Notify = { POLL: 1, INVAL_INODE: 2, INVAL_ENTRY: 3, STORE: 4, RETRIEVE: 5, DELETE: 6 } as const;
+export const Notify = { POLL: 1, INVAL_INODE: 2, INVAL_ENTRY: 3, STORE: 4, RETRIEVE: 5, DELETE: 6, RESEND: 7 } as const;
 
 /** fuse_setattr_in.valid bits. */
 export const Fattr = {

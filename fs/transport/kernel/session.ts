@@ -64,6 +64,14 @@ export function negotiate(init: InitIn, maxWrite: number, writeback = false, pas
   };
 }
 
+/** Where a session keeps what a daemon taking the connection over needs (takeover-journal.ts). */
+export interface SessionJournal {
+  /** The kernel's INIT (its body) was answered. */
+  recordInit(body: Buffer): void;
+  /** Called before each reply: what the reply depends on must be written first. */
+  flush(): void;
+}
+
 export class Session {
   private initialized = false;
   private resolveReady!: (n: Negotiated) => void;
@@ -74,6 +82,7 @@ export class Session {
   constructor(
     private readonly device: FuseDevice, private readonly ops: KernelOps, private readonly maxWrite: number,
     private readonly writeback = false, private readonly passthrough = false, private readonly kernelOpens = false,
+    private readonly journal?: SessionJournal,
   ) {
     this.ready = new Promise((res, rej) => { this.resolveReady = res; this.rejectReady = rej; });
     this.ready.catch(() => { /* reported by whoever awaits it */ });
@@ -92,7 +101,7 @@ export class Session {
     const t0 = trace.enabled ? performance.now() : 0;
     let reply: Reply;
     if (h.opcode === Op.INIT) {
-      reply = this.init(h.unique, body);
+      reply = this.init(h.unique, body, buf.subarray(IN_HEADER_SIZE, Math.min(h.len, buf.length)));
     } else if (!this.initialized) {
       reply = encodeError(h.unique, EIO);
     } else if (h.opcode === Op.DESTROY) {
@@ -122,22 +131,42 @@ export class Session {
       const err = reply ? reply.readInt32LE(4) : 'no reply';
       trace('%s %s -> %s (%sms)', OP_NAMES.get(h.opcode) ?? h.opcode, this.ops.describe(h), err, (performance.now() - t0).toFixed(3));
     }
-    if (reply && !this.device.reply(reply)) this.ops.abandoned(h, reply);
+    if (!reply) return;
+    this.journal?.flush();
+    if (!this.device.reply(reply)) this.ops.abandoned(h, reply);
   }
 
-  private init(unique: bigint, body: Reader): Buffer {
+  private init(unique: bigint, body: Reader, raw: Buffer): Buffer {
     const init = decodeInitIn(body);
     const n = negotiate(init, this.maxWrite, this.writeback, this.passthrough, this.kernelOpens);
     if (typeof n === 'string') {
       this.rejectReady(new Error(n));
       return encodeError(unique, EPROTO);
     }
+    this.journal?.recordInit(Buffer.from(raw));
     const b = replyBuffer(unique, INIT_OUT_SIZE);
     writeInitOut(b, OUT_HEADER_SIZE, {
       minor: n.minor, maxReadahead: n.maxReadahead, flags: n.flags, flags2: n.flags2, maxBackground: 64, congestionThreshold: 48,
       maxWrite: n.maxWrite, timeGran: 1, maxPages: Math.ceil(n.maxWrite / 4096),
       ...(n.flags2 & Init2.PASSTHROUGH ? { maxStackDepth: MAX_STACK_DEPTH } : {}),
     });
+    this.apply(init, n);
+    return b;
+  }
+
+  /**
+   * A daemon taking the connection over: the kernel's INIT (`body`, from the dead daemon's journal)
+   * was answered already. The same negotiation, made again, sets this session up as it was.
+   */
+  restore(body: Buffer): Negotiated {
+    const init = decodeInitIn(new Reader(body, 0, body.length));
+    const n = negotiate(init, this.maxWrite, this.writeback, this.passthrough, this.kernelOpens);
+    if (typeof n === 'string') throw new Error(`the journaled INIT cannot be served: ${n}`);
+    this.apply(init, n);
+    return n;
+  }
+
+  private apply(init: InitIn, n: Negotiated): void {
     this.initialized = true;
     this.ops.writeback = (n.flags & Init.WRITEBACK_CACHE) !== 0;
     const device = this.device;
@@ -145,6 +174,5 @@ export class Session {
       (init.flags & BigInt(Init.NO_OPENDIR_SUPPORT)) !== 0n, (init.flags & BigInt(Init.NO_OPEN_SUPPORT)) !== 0n);
     if (n.flags2 & Init2.PASSTHROUGH) this.ops.enablePassthrough(backingFilesOf(device));
     this.resolveReady(n);
-    return b;
   }
 }

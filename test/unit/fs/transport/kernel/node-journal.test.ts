@@ -1,13 +1,14 @@
 // The node table's journal (fs/transport/kernel/node-journal.ts): replaying the calls made on a
-// table rebuilds it exactly (ids, names, lookup counts, hard links), a torn last line is dropped,
-// and a journal that is not the table's history is refused.
+// table rebuilds it exactly (ids, names, lookup counts, hard links), so does a snapshot, a torn
+// last line is dropped, and a journal that is not the table's history is refused.
 import { describe, expect, it } from 'vitest';
 import { InodeTable, type Node } from '../../../../../fs/transport/kernel/inodes.js';
-import { decodeCalls, encodeCall, JournaledInodeTable, replay, type TableCall } from '../../../../../fs/transport/kernel/node-journal.js';
+import { decodeCalls, encodeCall, JournaledInodeTable, replay, snapshot, type TableCall } from '../../../../../fs/transport/kernel/node-journal.js';
 
-/** Everything the kernel relies on: each node's id, path, kind, lookup count and host key. */
+/** Everything the kernel relies on: each node's id, names in order, kind, lookup count, host key and detachment. */
 function shape(t: InodeTable): string[] {
-  return [...t.all()].map((n) => `${n.id} ${t.pathOf(n) ?? '(orphan)'} ${n.isDir ? 'd' : 'f'} ${n.nlookup} ${n.key ?? '-'} ${n.links.length}`).sort();
+  return [...t.all()].map((n) => `${n.id} ${t.pathOf(n) ?? '(orphan)'} ${n.isDir ? 'd' : 'f'} ${n.nlookup} ${n.key ?? '-'} `
+    + `${n.links.map((l) => `${l.parent.id}/${l.name}`).join(',')} ${n.detached ? 'detached' : ''} ${[...n.children.keys()].sort().join(',')}`).sort();
 }
 
 /** A seeded pseudo-random walk over lookups, forgets, unlinks, renames, hard links and rekeys. */
@@ -21,13 +22,14 @@ function exercise(t: InodeTable, seed: number, steps: number): void {
     const dir = dirs[rnd(dirs.length)]!;
     const name = names[rnd(names.length)]!;
     const pick = (): Node => nodes[rnd(nodes.length)]!;
-    switch (rnd(7)) {
+    switch (rnd(8)) {
       case 0: case 1: t.lookup(dir, name, rnd(3) === 0, rnd(2) ? `1:${rnd(20)}` : undefined, rnd(2) === 0); break;
       case 2: { const n = pick(); t.forget(n.id, 1 + rnd(2)); break; }
       case 3: t.unlinkName(dir, name); break;
       case 4: t.rename(dir, name, dirs[rnd(dirs.length)]!, names[rnd(names.length)]!); break;
       case 5: { const n = pick(); if (!n.isDir) t.setKey(n, `2:${rnd(20)}`); break; }
       case 6: t.lookup(dir, name, false, `1:${rnd(5)}`, true); break;
+      case 7: { const n = pick(); if (!n.isDir && n.links.length > 0) t.detach(n); break; }
     }
   }
 }
@@ -44,6 +46,30 @@ describe('node journal', () => {
       const d = t.lookup(t.root, 'fresh', true);
       expect(back.lookup(back.root, 'fresh', true).id).toBe(d.id);
     }
+  });
+
+  it('a snapshot rebuilds the table as it is (ids, names in order, counts, keys, detached nodes), and both go on alike', () => {
+    for (const seed of [3, 11, 99]) {
+      const t = new InodeTable();
+      exercise(t, seed, 3000);
+      const text = snapshot(t).map(encodeCall).join('\n') + '\n';
+      const back = replay(decodeCalls(text));
+      expect(shape(back)).toEqual(shape(t));
+      expect(back.nextNodeId).toBe(t.nextNodeId);
+      exercise(t, seed + 1, 1000);
+      exercise(back, seed + 1, 1000);
+      expect(shape(back)).toEqual(shape(t));
+    }
+  });
+
+  it('calls journaled after a snapshot replay on top of it', () => {
+    const calls: TableCall[] = [];
+    const t = new JournaledInodeTable((c) => calls.push(c));
+    exercise(t, 5, 500);
+    const snap = snapshot(t);
+    calls.length = 0;
+    exercise(t, 6, 500);
+    expect(shape(replay([...snap, ...calls]))).toEqual(shape(t));
   });
 
   it('logs only the calls made from outside: a lookup replacing a name is one call, not two', () => {
