@@ -147,6 +147,11 @@ function findGarbage(ctx: WorldsContext, reg: Registry): Finding[] {
   for (const name of list(stacksDir)) {
     const id = /^\.?(.+?)\.(?:json|nodes)(?:\.ok|\..*\.tmp)?$/.exec(name)?.[1];
     const p = join(stacksDir, name);
+    // A node journal of a world whose daemon died for good (no keeper started another): its connection is gone.
+    if (id !== undefined && ids.has(id) && name === `${id}.nodes` && !liveDaemon(layout.daemonFile(id)) && !liveStacks.has(layout.stackFile(id))) {
+      out.push({ kind: 'node journal', path: p, why: 'its daemon is gone: no connection left to take over', remove: () => rmSync(p, { force: true }) });
+      continue;
+    }
     if (id === undefined || ids.has(id) || liveStacks.has(layout.stackFile(id))) continue;
     out.push({ kind: 'stack file', path: p, why: 'no world has this id and no daemon reads it', remove: () => rmSync(p, { force: true }) });
   }

@@ -137,6 +137,7 @@ describe('worldctl gc', () => {
       `run ticket ${ticket('Gone')}`, `run ticket ${half}`,
       `mount ${dead}`, `mount ${stray}`, `world directory ${join(fx.home, 'worlds', 'w99')}`, `mount directory ${join(fx.home, 'mnt', 'w97')}`,
       `stack file ${join(fx.home, 'stacks', 'w99.json')}`, `stack file ${join(fx.home, 'stacks', 'w99.json.ok')}`,
+      `node journal ${join(fx.home, 'stacks', 'w2.nodes')}`,
       `journal leftover ${join(fx.home, 'journal', 'merge.progress')}`, `journal leftover ${join(fx.home, 'journal', 'trash')}`,
     ].sort();
     const lines = (out: string, verb: string) => out.split('\n').filter((l) => l.startsWith(verb)).map((l) => l.slice(verb.length + 1).replace(/ \(.*\)$/, '')).sort();
