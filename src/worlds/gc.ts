@@ -16,7 +16,7 @@ import { aliasMounts, lazyUnmount, liveDaemon, stopAliases, stopDaemon } from '.
 import { removeMountDir } from './mount-dirs.js';
 import { ticketFile } from './run-ticket.js';
 
-export type GarbageKind = 'mount' | 'mount directory' | 'stack file' | 'journal leftover' | 'world directory' | 'alias work directory' | 'run ticket';
+export type GarbageKind = 'mount' | 'mount directory' | 'stack file' | 'node journal' | 'journal leftover' | 'world directory' | 'alias work directory' | 'run ticket';
 
 export interface Garbage {
   readonly kind: GarbageKind;

@@ -94,13 +94,8 @@ export class TakeoverJournal {
   /** Write what was recorded since the last flush: before every reply. */
   flush(): void {
     if (this.fd === undefined) return;
-    const now = this.decisions();
-    for (const k of ['files', 'dirs'] as const) {
-      if (now[k] !== undefined && now[k] !== this.written[k]) {
-        this.written[k] = now[k];
-        this.pending.push(encodeCall(['S', k, now[k]]));
-      }
-    }
+    // Each is decided once, early: asked only until both are written.
+    if (this.written.files === undefined || this.written.dirs === undefined) this.recordDecisions();
     if (this.pending.length === 0) return;
     const text = this.pending.join('\n') + '\n';
     this.pending.length = 0;
@@ -109,6 +104,16 @@ export class TakeoverJournal {
       if (this.sinceSnapshot > Math.max(MIN_CALLS_BEFORE_SNAPSHOT, 4 * this.table.size)) this.rewrite();
     } catch (e) {
       this.fail(e as Error);
+    }
+  }
+
+  private recordDecisions(): void {
+    const now = this.decisions();
+    for (const k of ['files', 'dirs'] as const) {
+      if (now[k] !== undefined && now[k] !== this.written[k]) {
+        this.written[k] = now[k];
+        this.pending.push(encodeCall(['S', k, now[k]]));
+      }
     }
   }
 
