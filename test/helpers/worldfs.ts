@@ -78,7 +78,7 @@ export function mountWorldfs(spec: MountSpec): Promise<Mounted> {
     pipe.setEncoding('utf8');
     pipe.on('data', (d: string) => { text += d; });
     pipe.on('end', () => {
-      if (text.trim() === 'ready') return res(m);
+      if (/^ready( \d+)?$/.test(text.trim())) return res(m); // "ready PID" (fs/main.ts)
       void m.unmount().then(() => rej(new Error(`worldfs did not mount: ${text.trim() || err.trim()}`)));
     });
   });

@@ -65,6 +65,12 @@ describe('parseArgs', () => {
     expect(() => parse(`${BASE},open=user`)).toThrow(/open=user: expected daemon or kernel/);
   });
 
+  it('takes journal=FILE, but not with transport=native (libfuse owns its connection)', () => {
+    expect(parse(BASE).journal).toBeUndefined();
+    expect(parse(`${BASE},journal=/s/j`).journal).toBe('/s/j');
+    expect(() => parse(`${BASE},journal=/s/j,transport=native`)).toThrow(/journal= needs transport=kernel/);
+  });
+
   it('takes writeback_cache only with udba=none, and not with transport=native', () => {
     expect(parse(BASE).writebackCache).toBe(false);
     expect(parse(`${BASE},udba=none,writeback_cache`).writebackCache).toBe(true);

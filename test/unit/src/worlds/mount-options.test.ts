@@ -22,6 +22,12 @@ describe('mountOptions', () => {
     expect(opts({ ...REQ, kernelOpens: false })).not.toContain('open=kernel');
   });
 
+  it('as root, a journal for a takeover when the request names one (worldctl always does); rootless, none', () => {
+    expect(opts({ ...REQ, journal: '/s/stacks/w2.nodes' })).toContain('journal=/s/stacks/w2.nodes');
+    expect(opts(REQ).some((x) => x.startsWith('journal='))).toBe(false);
+    expect(opts({ ...REQ, journal: '/s/stacks/w2.nodes' }, 1000).some((x) => x.startsWith('journal='))).toBe(false);
+  });
+
   it('rootless: no watch, no open=kernel, ids squashed to the caller', () => {
     const o = opts(REQ, 1000);
     expect(o).not.toContain('open=kernel');
