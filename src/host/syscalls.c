@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -375,6 +376,36 @@ static napi_value js_read_some(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static void unmap_shared(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+/* mapShared(fd, length): a Buffer over the first `length` bytes of the file (MAP_SHARED, read and
+   write), unmapped when the Buffer is collected. Stores into it are in the page cache at once: a
+   process killed right after leaves them in the file, with no write(2) per record (the node
+   journal of fs/transport/kernel/takeover-journal.ts). */
+static napi_value js_map_shared(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; int fd; int64_t length; char what[32];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || get_fd(env, argv[0], &fd) || napi_get_value_int64(env, argv[1], &length) != napi_ok || length <= 0) {
+    napi_throw_type_error(env, NULL, "mapShared(fd: number, length: number > 0)");
+    return NULL;
+  }
+  void *p = mmap(NULL, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    snprintf(what, sizeof what, "fd %d", fd);
+    return throw_errno(env, errno, "mmap", what);
+  }
+  napi_value result;
+  if (napi_create_external_buffer(env, (size_t)length, p, unmap_shared, (void *)(uintptr_t)length, &result) != napi_ok) {
+    munmap(p, (size_t)length);
+    napi_throw_error(env, NULL, "mapShared: external buffers are not allowed here");
+    return NULL;
+  }
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_default, NULL },
@@ -390,6 +421,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "futimens", NULL, js_futimens, NULL, NULL, NULL, napi_default, NULL },
     { "fgetxattr", NULL, js_fgetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "readSome", NULL, js_read_some, NULL, NULL, NULL, napi_default, NULL },
+    { "mapShared", NULL, js_map_shared, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   fanotify_register(env, exports);

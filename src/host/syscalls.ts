@@ -29,6 +29,7 @@ interface Native {
   inotifyAddWatch(fd: number, path: string, mask: number): number;
   inotifyRmWatch(fd: number, wd: number): void;
   readSome(fd: number, buf: Buffer): number;
+  mapShared(fd: number, length: number): Buffer;
   readdirNoAtime(path: string): (string | number)[];
 }
 
@@ -198,6 +199,15 @@ export function fuseBackingClose(devFd: number, id: number): void {
  */
 export function readSome(fd: number, buf: Buffer): number {
   return (native ?? load()).readSome(fd, buf);
+}
+
+/**
+ * mmap(2) of the first `length` bytes of the open file `fd`, shared, read-write, as a Buffer
+ * (unmapped when it is collected). What is stored into it is in the file at once for every other
+ * process, a process killed right after included: no write(2) per record.
+ */
+export function mapShared(fd: number, length: number): Buffer {
+  return host(() => load().mapShared(fd, length));
 }
 
 /** d_type of a directory entry (<dirent.h>): DT_UNKNOWN where the filesystem does not say. */

@@ -4,12 +4,15 @@
 // and whether the kernel opens files and directories itself (decided at the first OPEN and
 // OPENDIR). One line of JSON a record.
 //
-// Lines are buffered and written before the next reply (Session calls flush): a node id reaches
-// the kernel only once the line that makes it is in the file, so a daemon killed at any point
-// leaves a journal of every id the kernel holds (one it had not answered yet may be there too: a
-// lookup counted once more, which only keeps a node a little longer). The file is rewritten from
-// a snapshot once it holds four times more calls than the table has nodes.
+// The file is mapped shared (mapShared): a record is stored into the page cache as it is made,
+// before the reply that hands its node id to the kernel, so a daemon killed at any point leaves a
+// journal of every id the kernel holds (one it had not answered yet may be there too: a lookup
+// counted once more, which only keeps a node a little longer), and a record costs no system call.
+// The file is written with zeros to its size first (a store into a hole of a full disk would be
+// SIGBUS); the records end at the first NUL. It is rewritten from a snapshot once it holds four
+// times more calls than the table has nodes, or is full.
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { mapShared } from '../../../src/host/syscalls.js';
 import { JournaledInodeTable, decodeCalls, encodeCall, snapshot, type TableCall } from './node-journal.js';
 
 /** The records beside the table's calls: the kernel's INIT (its body, base64), an open decision. */
@@ -38,7 +41,9 @@ const MIN_CALLS_BEFORE_SNAPSHOT = 20_000;
 
 /** Read a journal; an Error when it cannot be the history of a served connection. */
 export function readJournal(path: string): SavedSession {
-  const records = decodeCalls(readFileSync(path, 'utf8')) as unknown as JournalRecord[];
+  const text = readFileSync(path, 'utf8');
+  const end = text.indexOf('\0');
+  const records = decodeCalls(end < 0 ? text : text.slice(0, end)) as unknown as JournalRecord[];
   let init: Buffer | undefined;
   const decisions: OpenDecisions = {};
   const calls: TableCall[] = [];
@@ -51,11 +56,16 @@ export function readJournal(path: string): SavedSession {
   return { init, decisions, calls };
 }
 
+/** The smallest size the journal file is mapped at; a rewrite sizes it at four times its snapshot. */
+const MIN_CAPACITY = 1 << 20;
+
 export class TakeoverJournal {
   /** The node table whose calls are journaled: the transport's. */
   readonly table: JournaledInodeTable;
-  private fd: number | undefined;
-  private readonly pending: string[] = [];
+  /** The file, mapped; undefined before a takeover's restore, and once journaling stopped. */
+  private map: Buffer | undefined;
+  /** Where the next record goes in `map`. */
+  private at = 0;
   private sinceSnapshot = 0;
   private init: string | undefined;
   private readonly written: OpenDecisions = {};
@@ -63,21 +73,21 @@ export class TakeoverJournal {
   /**
    * Start the journal at `path` afresh (mode 0600), or, for a takeover (`fresh` false), leave the
    * file as it is until `restore` rewrites it. `decisions` reports the connection's open decisions
-   * at each flush, so that one is written before the reply it changes.
+   * at each flush, so that one is recorded before the reply it changes.
    */
   constructor(private readonly path: string, private readonly decisions: () => OpenDecisions, fresh = true) {
     this.table = new JournaledInodeTable((c) => {
-      if (this.fd === undefined) return;
-      this.pending.push(encodeCall(c));
+      if (this.map === undefined) return;
+      this.append(encodeCall(c));
       this.sinceSnapshot++;
     });
-    if (fresh) this.fd = openSync(path, 'w', 0o600);
+    if (fresh) this.rewrite();
   }
 
   /** The kernel's INIT was answered. */
   recordInit(body: Buffer): void {
     this.init = body.toString('base64');
-    this.pending.push(encodeCall(['I', this.init]));
+    if (this.map !== undefined) this.append(encodeCall(['I', this.init]));
   }
 
   /**
@@ -91,20 +101,15 @@ export class TakeoverJournal {
     this.rewrite();
   }
 
-  /** Write what was recorded since the last flush: before every reply. */
+  /**
+   * Called before every reply: an open decision made by the request is recorded, and a long
+   * history is replaced by a snapshot. Records themselves are in the file already.
+   */
   flush(): void {
-    if (this.fd === undefined) return;
-    // Each is decided once, early: asked only until both are written.
+    if (this.map === undefined) return;
+    // Each is decided once, early: asked only until both are recorded.
     if (this.written.files === undefined || this.written.dirs === undefined) this.recordDecisions();
-    if (this.pending.length === 0) return;
-    const text = this.pending.join('\n') + '\n';
-    this.pending.length = 0;
-    try {
-      writeSync(this.fd, text);
-      if (this.sinceSnapshot > Math.max(MIN_CALLS_BEFORE_SNAPSHOT, 4 * this.table.size)) this.rewrite();
-    } catch (e) {
-      this.fail(e as Error);
-    }
+    if (this.sinceSnapshot > Math.max(MIN_CALLS_BEFORE_SNAPSHOT, 4 * this.table.size)) this.rewrite();
   }
 
   private recordDecisions(): void {
@@ -112,13 +117,28 @@ export class TakeoverJournal {
     for (const k of ['files', 'dirs'] as const) {
       if (now[k] !== undefined && now[k] !== this.written[k]) {
         this.written[k] = now[k];
-        this.pending.push(encodeCall(['S', k, now[k]]));
+        this.append(encodeCall(['S', k, now[k]]));
       }
     }
   }
 
-  /** Replace the file with the session's records and a snapshot of the table (write, then rename). */
-  private rewrite(): void {
+  /** Store one record; a full file is rewritten first (a snapshot of the table before this call). */
+  private append(record: string): void {
+    const line = record + '\n';
+    const n = Buffer.byteLength(line);
+    if (this.at + n > this.map!.length) {
+      this.rewrite(n);
+      if (this.map === undefined) return;
+    }
+    this.map!.write(line, this.at);
+    this.at += n;
+  }
+
+  /**
+   * Replace the file with the session's records and a snapshot of the table, in a new file of
+   * room for four times that (`extra`: a record to be stored right after), then renamed over it.
+   */
+  private rewrite(extra = 0): void {
     const lines: string[] = [];
     if (this.init !== undefined) lines.push(encodeCall(['I', this.init]));
     for (const k of ['files', 'dirs'] as const) {
@@ -126,17 +146,21 @@ export class TakeoverJournal {
       if (d !== undefined) lines.push(encodeCall(['S', k, d]));
     }
     for (const c of snapshot(this.table)) lines.push(encodeCall(c));
+    const text = Buffer.from(lines.length > 0 ? lines.join('\n') + '\n' : '');
+    const capacity = Math.ceil(Math.max(MIN_CAPACITY, 4 * (text.length + extra)) / 4096) * 4096;
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
-      const fd = openSync(tmp, 'w', 0o600);
+      const fd = openSync(tmp, 'w+', 0o600);
       try {
-        writeSync(fd, lines.join('\n') + '\n');
+        const block = Buffer.alloc(Math.min(capacity, MIN_CAPACITY));
+        for (let off = 0; off < capacity; off += block.length) writeSync(fd, block, 0, Math.min(block.length, capacity - off), off);
+        writeSync(fd, text, 0, text.length, 0);
+        this.map = mapShared(fd, capacity);
       } finally {
-        closeSync(fd);
+        closeSync(fd); // the mapping keeps the file
       }
       renameSync(tmp, this.path);
-      if (this.fd !== undefined) closeSync(this.fd);
-      this.fd = openSync(this.path, 'a', 0o600);
+      this.at = text.length;
       this.sinceSnapshot = 0;
     } catch (e) {
       try { unlinkSync(tmp); } catch { /* not made */ }
@@ -145,8 +169,8 @@ export class TakeoverJournal {
   }
 
   /**
-   * A write failed (a full disk): a journal missing calls would map the kernel's ids to the wrong
-   * files after a takeover, so it is removed, and a takeover then fails plainly instead.
+   * The file could not be made (a full disk): a journal missing calls would map the kernel's ids
+   * to the wrong files after a takeover, so it is removed, and a takeover then fails plainly.
    */
   private fail(e: Error): void {
     process.stderr.write(`worldfs: node journal ${this.path}: ${e.message}; removed: this connection cannot be taken over should the daemon die\n`);
@@ -155,11 +179,7 @@ export class TakeoverJournal {
 
   /** Stop journaling; `remove`: the file goes too (the connection ended: nothing to take over). */
   close(remove: boolean): void {
-    if (this.fd !== undefined) {
-      try { closeSync(this.fd); } catch { /* closed */ }
-      this.fd = undefined;
-    }
-    this.pending.length = 0;
+    this.map = undefined; // unmapped when collected
     if (remove) {
       try { unlinkSync(this.path); } catch { /* gone */ }
     }
