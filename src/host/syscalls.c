@@ -376,9 +376,17 @@ static napi_value js_read_some(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* A mapping made by mapShared: its length, and whether unmapShared unmapped it already. */
+struct shared_map {
+  size_t length;
+  int unmapped;
+};
+
 static void unmap_shared(napi_env env, void *data, void *hint) {
   (void)env;
-  munmap(data, (size_t)(uintptr_t)hint);
+  struct shared_map *m = hint;
+  if (!m->unmapped) munmap(data, m->length);
+  free(m);
 }
 
 /* mapShared(fd, length): a Buffer over the first `length` bytes of the file (MAP_SHARED, read and
@@ -397,13 +405,64 @@ static napi_value js_map_shared(napi_env env, napi_callback_info info) {
     snprintf(what, sizeof what, "fd %d", fd);
     return throw_errno(env, errno, "mmap", what);
   }
+  struct shared_map *m = malloc(sizeof *m);
   napi_value result;
-  if (napi_create_external_buffer(env, (size_t)length, p, unmap_shared, (void *)(uintptr_t)length, &result) != napi_ok) {
+  if (!m) {
     munmap(p, (size_t)length);
+    return throw_errno(env, ENOMEM, "mapShared", what);
+  }
+  m->length = (size_t)length;
+  m->unmapped = 0;
+  if (napi_create_external_buffer(env, (size_t)length, p, unmap_shared, m, &result) != napi_ok) {
+    munmap(p, (size_t)length);
+    free(m);
     napi_throw_error(env, NULL, "mapShared: external buffers are not allowed here");
     return NULL;
   }
+  napi_wrap(env, result, m, NULL, NULL, NULL);
   return result;
+}
+
+/* The shared_map behind a Buffer of mapShared, or NULL (with a TypeError thrown). */
+static struct shared_map *shared_map_of(napi_env env, napi_value buf, void **data, size_t *len) {
+  void *m = NULL;
+  if (napi_get_buffer_info(env, buf, data, len) != napi_ok || napi_unwrap(env, buf, &m) != napi_ok || !m) {
+    napi_throw_type_error(env, NULL, "expected a Buffer of mapShared");
+    return NULL;
+  }
+  return m;
+}
+
+/* unmapShared(buf): unmap now rather than when the Buffer is collected; the Buffer must not be
+   touched afterwards (its memory is gone). */
+static napi_value js_unmap_shared(napi_env env, napi_callback_info info) {
+  size_t argc = 1; napi_value argv[1]; void *data; size_t len;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct shared_map *m = argc < 1 ? NULL : shared_map_of(env, argv[0], &data, &len);
+  if (!m) return NULL;
+  if (!m->unmapped) {
+    munmap(data, m->length);
+    m->unmapped = 1;
+  }
+  return NULL;
+}
+
+/* dropSharedPages(buf, end): the whole pages of [0, end) leave this process's resident set
+   (madvise MADV_DONTNEED); what was stored there stays in the file (the page cache), and a later
+   access maps it back. Keeps a journal that is only appended to from counting in the daemon's RSS. */
+static napi_value js_drop_shared_pages(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; void *data; size_t len; int64_t end;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct shared_map *m = argc < 2 ? NULL : shared_map_of(env, argv[0], &data, &len);
+  if (!m) return NULL;
+  if (napi_get_value_int64(env, argv[1], &end) != napi_ok || end < 0 || (size_t)end > len) {
+    napi_throw_type_error(env, NULL, "dropSharedPages(buf: Buffer, end: number within it)");
+    return NULL;
+  }
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t whole = (size_t)end / page * page;
+  if (!m->unmapped && whole > 0 && madvise(data, whole, MADV_DONTNEED) != 0) return throw_errno(env, errno, "madvise", "a shared mapping");
+  return NULL;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -422,6 +481,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "fgetxattr", NULL, js_fgetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "readSome", NULL, js_read_some, NULL, NULL, NULL, napi_default, NULL },
     { "mapShared", NULL, js_map_shared, NULL, NULL, NULL, napi_default, NULL },
+    { "unmapShared", NULL, js_unmap_shared, NULL, NULL, NULL, napi_default, NULL },
+    { "dropSharedPages", NULL, js_drop_shared_pages, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   fanotify_register(env, exports);

@@ -30,6 +30,8 @@ interface Native {
   inotifyRmWatch(fd: number, wd: number): void;
   readSome(fd: number, buf: Buffer): number;
   mapShared(fd: number, length: number): Buffer;
+  unmapShared(buf: Buffer): void;
+  dropSharedPages(buf: Buffer, end: number): void;
   readdirNoAtime(path: string): (string | number)[];
 }
 
@@ -208,6 +210,19 @@ export function readSome(fd: number, buf: Buffer): number {
  */
 export function mapShared(fd: number, length: number): Buffer {
   return host(() => load().mapShared(fd, length));
+}
+
+/** Unmap a Buffer of mapShared now (not when collected). It must not be touched afterwards. */
+export function unmapShared(buf: Buffer): void {
+  host(() => load().unmapShared(buf));
+}
+
+/**
+ * Take the whole pages of [0, end) of a Buffer of mapShared out of this process's resident set
+ * (madvise MADV_DONTNEED): their data stays in the file; touching them maps it back.
+ */
+export function dropSharedPages(buf: Buffer, end: number): void {
+  host(() => load().dropSharedPages(buf, end));
 }
 
 /** d_type of a directory entry (<dirent.h>): DT_UNKNOWN where the filesystem does not say. */

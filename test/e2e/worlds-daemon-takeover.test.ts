@@ -5,11 +5,11 @@
 // in the world never see an error. A keeper that sees its daemon die again and again gives up, and
 // the view is then dead as it was without one (revive). Stopping leaves no keeper and no journal.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alive, keeperOf, sweepUnder, waitFor as until } from '../helpers/procs.js';
-import { spawnWorldctl, WORLDCTL } from '../helpers/worldctl.js';
+import { alive, daemonOf, keeperOf, sweepUnder, waitFor as until } from '../helpers/procs.js';
+import { spawnWorldctl, WORLDCTL, worldDaemonStats } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -28,18 +28,6 @@ const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
 const recorded = (id: string) => Number(readFileSync(join(home, 'worlds', id, 'daemon'), 'utf8').split(' ')[0]);
 const layer = (id: string) => join(home, 'worlds', id, 'layer');
 const journal = (id: string) => join(home, 'stacks', `${id}.nodes`);
-
-/** The daemon a keeper runs now (its child), if any. */
-function childOf(keeper: number): number | undefined {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === keeper && alive(Number(name))) return Number(name);
-    } catch { /* gone */ }
-  }
-  return undefined;
-}
 
 beforeEach(() => {
   tmp = tempDir('worldos-takeover-');
@@ -105,7 +93,8 @@ describe('a world survives its daemon', () => {
     writer.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     const done = new Promise<number | null>((resolve) => writer.on('exit', resolve));
     // Killed while it copies (or, on a fast machine, just after: the write must then stand as well).
-    await until('the copy-up to be staged', () => !alive(daemon) || (worldDaemonStatsSafe(daemon) ?? 0) >= 1, 20_000).catch(() => undefined);
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && ((await worldDaemonStats(home, 'w2')).staged ?? 0) < 1) await new Promise((r) => setTimeout(r, 20));
     process.kill(daemon, 'SIGKILL');
     expect(await done).toBe(0);
     expect(out).toBe('appended\n');
@@ -122,7 +111,7 @@ describe('a world survives its daemon', () => {
     expect(keeper).toBeDefined();
     for (let i = 0; i < 6; i++) {
       let d: number | undefined;
-      await until(`daemon ${i + 1} to start`, () => (d = childOf(keeper)) !== undefined || !alive(keeper), 20_000);
+      await until(`daemon ${i + 1} to start`, () => (d = daemonOf(keeper)) !== undefined || !alive(keeper), 20_000);
       if (d === undefined) break;
       process.kill(d, 'SIGKILL');
       await until(`daemon ${i + 1} to die`, () => !alive(d!));
@@ -146,22 +135,10 @@ describe('a world survives its daemon', () => {
     const keeper = keeperOf(alias)!;
     expect(keeper).toBeDefined();
     process.kill(alias, 'SIGKILL');
-    await until('a new alias daemon', () => { const d = childOf(keeper); return d !== undefined && d !== alias; }, 20_000);
+    await until('a new alias daemon', () => { const d = daemonOf(keeper); return d !== undefined && d !== alias; }, 20_000);
     expect(ps('P').map((p) => p.pid)).toContain(merged.pid);
     expect(readFileSync(`/proc/${merged.pid}/root/child-file`, 'utf8')).toBe('child\n');
     ok('stop', 'P');
     await until('the alias keeper to go', () => !alive(keeper) && !alive(merged.pid));
   });
 });
-
-/** The copy-ups world w2's daemon `pid` has staged so far, through its SIGUSR2 stats; undefined while it does not answer. */
-function worldDaemonStatsSafe(pid: number): number | undefined {
-  const log = join(home, 'worlds', 'w2', 'worldfs.log');
-  try {
-    process.kill(pid, 'SIGUSR2');
-  } catch {
-    return undefined;
-  }
-  const m = [...readFileSync(log, 'utf8').matchAll(/worldfs: stats (\{.*\})\n/g)].pop();
-  return m ? (JSON.parse(m[1]!) as { staged?: number }).staged : undefined;
-}

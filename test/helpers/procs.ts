@@ -151,15 +151,28 @@ export function sweepUnder(dir: string): void {
 
 const isKeeper = (argv: readonly string[]) => argv[0]?.endsWith('/worldkeep') === true;
 
-/** The keeper (dist/worldkeep) a worldfs daemon runs under, if it does: its parent. */
-export function keeperOf(pid: number): number | undefined {
+/** The parent of a live process (the fourth field of /proc/PID/stat), or undefined once it is gone. */
+function parentOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return isKeeper(cmdline(ppid) ?? []) ? ppid : undefined;
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
     return undefined;
   }
+}
+
+/** The keeper (dist/worldkeep) a worldfs daemon runs under, if it does: its parent. */
+export function keeperOf(pid: number): number | undefined {
+  const ppid = parentOf(pid);
+  return ppid !== undefined && isKeeper(cmdline(ppid) ?? []) ? ppid : undefined;
+}
+
+/** The daemon a keeper runs now (its live child), if any. */
+export function daemonOf(keeper: number): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (/^\d+$/.test(name) && parentOf(Number(name)) === keeper && alive(Number(name))) return Number(name);
+  }
+  return undefined;
 }
 
 /**

@@ -122,8 +122,8 @@ export class InodeTable {
 
   /**
    * Put back a node of a snapshot (node-journal.ts): its id, kind, lookup count and identity
-   * (`byKey`: the one that identity finds), no names yet (restoreLink gives them). The root is only given its count. Ids up to it are not
-   * handed out again.
+   * (`byKey`: the one that identity finds), no names yet (restoreLink gives them). The root stays
+   * as it is. Ids up to this one are not handed out again.
    */
   restoreNode(id: number, isDir: boolean, nlookup: number, key: string | undefined, detached = false, byKey = !detached): Node {
     if (id === ROOT_ID) return this.root;

@@ -81,17 +81,16 @@ export class JournaledInodeTable extends InodeTable {
 /**
  * The calls that rebuild `table` as it is now, ids and counts included, on a fresh table: every
  * node (the root's children and a detached node's count too), then every name, then the counter.
+ * One at a time: a table of 35,000 nodes would make 70,000 of them.
  */
-export function snapshot(table: InodeTable): TableCall[] {
-  const out: TableCall[] = [];
+export function* snapshot(table: InodeTable): Generator<TableCall> {
   for (const n of table.all()) {
-    if (n !== table.root) out.push(['N', n.id, n.isDir, n.nlookup, n.key ?? null, n.detached === true, table.foundByKey(n)]);
+    if (n !== table.root) yield ['N', n.id, n.isDir, n.nlookup, n.key ?? null, n.detached === true, table.foundByKey(n)];
   }
   for (const n of table.all()) {
-    for (const l of n.links) out.push(['A', n.id, l.parent.id, l.name]);
+    for (const l of n.links) yield ['A', n.id, l.parent.id, l.name];
   }
-  out.push(['X', table.nextNodeId]);
-  return out;
+  yield ['X', table.nextNodeId];
 }
 
 /**

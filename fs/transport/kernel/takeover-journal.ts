@@ -12,7 +12,7 @@
 // SIGBUS); the records end at the first NUL. It is rewritten from a snapshot once it holds four
 // times more calls than the table has nodes, or is full.
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { mapShared } from '../../../src/host/syscalls.js';
+import { dropSharedPages, mapShared, unmapShared } from '../../../src/host/syscalls.js';
 import { JournaledInodeTable, decodeCalls, encodeCall, snapshot, type TableCall } from './node-journal.js';
 
 /** The records beside the table's calls: the kernel's INIT (its body, base64), an open decision. */
@@ -58,6 +58,11 @@ export function readJournal(path: string): SavedSession {
 
 /** The smallest size the journal file is mapped at; a rewrite sizes it at four times its snapshot. */
 const MIN_CAPACITY = 1 << 20;
+/** Stored records leave the daemon's resident set every this many bytes (dropSharedPages). */
+const DROP_EVERY = 256 << 10;
+/** The buffer a snapshot is written through, and the zeros after it. */
+const CHUNK = 64 << 10;
+const PAGE = 4096;
 
 export class TakeoverJournal {
   /** The node table whose calls are journaled: the transport's. */
@@ -66,6 +71,8 @@ export class TakeoverJournal {
   private map: Buffer | undefined;
   /** Where the next record goes in `map`. */
   private at = 0;
+  /** Up to where `map`'s pages were taken out of the resident set. */
+  private dropped = 0;
   private sinceSnapshot = 0;
   private init: string | undefined;
   private readonly written: OpenDecisions = {};
@@ -132,40 +139,72 @@ export class TakeoverJournal {
     }
     this.map!.write(line, this.at);
     this.at += n;
+    // What is stored is only read by a daemon taking over: out of this one's resident set it goes.
+    if (this.at - this.dropped >= DROP_EVERY) {
+      dropSharedPages(this.map!, this.at);
+      this.dropped = this.at;
+    }
   }
 
   /**
    * Replace the file with the session's records and a snapshot of the table, in a new file of
    * room for four times that (`extra`: a record to be stored right after), then renamed over it.
+   * Written through a small buffer, a record at a time: never the whole snapshot in memory.
    */
   private rewrite(extra = 0): void {
-    const lines: string[] = [];
-    if (this.init !== undefined) lines.push(encodeCall(['I', this.init]));
-    for (const k of ['files', 'dirs'] as const) {
-      const d = this.written[k];
-      if (d !== undefined) lines.push(encodeCall(['S', k, d]));
-    }
-    for (const c of snapshot(this.table)) lines.push(encodeCall(c));
-    const text = Buffer.from(lines.length > 0 ? lines.join('\n') + '\n' : '');
-    const capacity = Math.ceil(Math.max(MIN_CAPACITY, 4 * (text.length + extra)) / 4096) * 4096;
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
       const fd = openSync(tmp, 'w+', 0o600);
       try {
-        const block = Buffer.alloc(Math.min(capacity, MIN_CAPACITY));
-        for (let off = 0; off < capacity; off += block.length) writeSync(fd, block, 0, Math.min(block.length, capacity - off), off);
-        writeSync(fd, text, 0, text.length, 0);
-        this.map = mapShared(fd, capacity);
+        const size = this.writeSnapshot(fd);
+        const capacity = Math.ceil(Math.max(MIN_CAPACITY, 4 * (size + extra)) / PAGE) * PAGE;
+        // Zeros to the end: the file's blocks exist before any store into them (a hole on a full disk would be SIGBUS).
+        const zeros = Buffer.alloc(CHUNK);
+        for (let off = size; off < capacity; off += CHUNK) writeSync(fd, zeros, 0, Math.min(CHUNK, capacity - off), off);
+        const map = mapShared(fd, capacity);
+        if (this.map !== undefined) unmapShared(this.map);
+        this.map = map;
+        this.at = size;
+        this.dropped = 0;
       } finally {
         closeSync(fd); // the mapping keeps the file
       }
       renameSync(tmp, this.path);
-      this.at = text.length;
       this.sinceSnapshot = 0;
     } catch (e) {
       try { unlinkSync(tmp); } catch { /* not made */ }
       this.fail(e as Error);
     }
+  }
+
+  /** Write the session's records and the table's snapshot at the start of `fd`; returns their size. */
+  private writeSnapshot(fd: number): number {
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    let fill = 0;
+    let size = 0;
+    const put = (record: TableCall | readonly unknown[]) => {
+      const line = encodeCall(record) + '\n';
+      const n = Buffer.byteLength(line);
+      if (fill + n > CHUNK) {
+        writeSync(fd, chunk, 0, fill, size - fill);
+        fill = 0;
+      }
+      if (n > CHUNK) { // a name of 255 bytes and a long key fit many times; never in practice
+        writeSync(fd, line, size);
+      } else {
+        chunk.write(line, fill);
+        fill += n;
+      }
+      size += n;
+    };
+    if (this.init !== undefined) put(['I', this.init]);
+    for (const k of ['files', 'dirs'] as const) {
+      const d = this.written[k];
+      if (d !== undefined) put(['S', k, d]);
+    }
+    for (const c of snapshot(this.table)) put(c);
+    if (fill > 0) writeSync(fd, chunk, 0, fill, size - fill);
+    return size;
   }
 
   /**
@@ -179,7 +218,8 @@ export class TakeoverJournal {
 
   /** Stop journaling; `remove`: the file goes too (the connection ended: nothing to take over). */
   close(remove: boolean): void {
-    this.map = undefined; // unmapped when collected
+    if (this.map !== undefined) unmapShared(this.map);
+    this.map = undefined;
     if (remove) {
       try { unlinkSync(this.path); } catch { /* gone */ }
     }

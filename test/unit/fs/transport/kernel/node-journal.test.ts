@@ -52,7 +52,7 @@ describe('node journal', () => {
     for (const seed of [3, 11, 99]) {
       const t = new InodeTable();
       exercise(t, seed, 3000);
-      const text = snapshot(t).map(encodeCall).join('\n') + '\n';
+      const text = [...snapshot(t)].map(encodeCall).join('\n') + '\n';
       const back = replay(decodeCalls(text));
       expect(shape(back)).toEqual(shape(t));
       expect(back.nextNodeId).toBe(t.nextNodeId);
@@ -66,7 +66,7 @@ describe('node journal', () => {
     const calls: TableCall[] = [];
     const t = new JournaledInodeTable((c) => calls.push(c));
     exercise(t, 5, 500);
-    const snap = snapshot(t);
+    const snap = [...snapshot(t)];
     calls.length = 0;
     exercise(t, 6, 500);
     expect(shape(replay([...snap, ...calls]))).toEqual(shape(t));
