@@ -5,42 +5,19 @@
 // in the world never see an error. A keeper that sees its daemon die again and again gives up, and
 // the view is then dead as it was without one (revive). Stopping leaves no keeper and no journal.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alive, daemonOf, keeperOf, sweepUnder, waitFor as until } from '../helpers/procs.js';
-import { spawnWorldctl, WORLDCTL, worldDaemonStats } from '../helpers/worldctl.js';
-import { tempDir } from '../helpers/worldfs.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { alive, daemonOf, keeperOf, waitFor as until } from '../helpers/procs.js';
+import { storeOverRootEachTest, WORLDCTL, worldDaemonStats } from '../helpers/worldctl.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let home: string;
+const { home: storeHome, ok, ps } = storeOverRootEachTest('worldos-takeover-');
+let home = '';
+beforeEach(() => { home = storeHome(); });
 
-const ctl = (...args: string[]) => spawnWorldctl(home, args);
-
-function ok(...args: string[]): string {
-  const r = ctl(...args);
-  expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
-  return r.out;
-}
-
-interface Ps { pid: number; command: string }
-const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
 const recorded = (id: string) => Number(readFileSync(join(home, 'worlds', id, 'daemon'), 'utf8').split(' ')[0]);
 const layer = (id: string) => join(home, 'worlds', id, 'layer');
 const journal = (id: string) => join(home, 'stacks', `${id}.nodes`);
-
-beforeEach(() => {
-  tmp = tempDir('worldos-takeover-');
-  home = join(tmp.path, 'home');
-  ok('init', '--base', '/');
-});
-
-afterEach(() => {
-  const worlds = JSON.parse(ctl('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
-  for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) ctl('delete', w.name, '--recursive');
-  sweepUnder(tmp.path);
-  rmSync(tmp.path, { recursive: true, force: true });
-});
 
 describe('a world survives its daemon', () => {
   it('the daemon killed alone: a new one serves the same mount, the running process never notices, and ls, run and ps go on', async () => {

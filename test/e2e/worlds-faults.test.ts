@@ -4,38 +4,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alive, killDaemonForGood, mountsUnder, sweepUnder, waitFor as until } from '../helpers/procs.js';
-import { spawnWorldctl, WORLDCTL } from '../helpers/worldctl.js';
-import { tempDir } from '../helpers/worldfs.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { alive, killDaemonForGood, mountsUnder, waitFor as until } from '../helpers/procs.js';
+import { storeOverRootEachTest, WORLDCTL } from '../helpers/worldctl.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let home: string;
-
-const ctl = (...args: string[]) => spawnWorldctl(home, args);
-
-function ok(...args: string[]): string {
-  const r = ctl(...args);
-  expect(r.code, `worldctl ${args.join(' ')}: ${r.err}`).toBe(0);
-  return r.out;
-}
-
-interface Ps { pid: number; nspid: number; command: string }
-const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as Ps[];
-const mountsUnderHome = () => mountsUnder(tmp.path).map((m) => m.mnt);
-
-beforeEach(() => {
-  tmp = tempDir('worldos-faults-');
-  home = join(tmp.path, 'home');
-  ok('init', '--base', '/');
-});
-
-afterEach(() => {
-  const worlds = JSON.parse(ctl('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
-  for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) ctl('delete', w.name, '--recursive');
-  sweepUnder(tmp.path);
-  rmSync(tmp.path, { recursive: true, force: true });
-});
+const store = storeOverRootEachTest('worldos-faults-');
+const { ctl, ok, ps } = store;
+let home = '';
+beforeEach(() => { home = store.home(); });
+const mountsUnderHome = () => mountsUnder(store.dir()).map((m) => m.mnt);
 
 describe('faults', () => {
   it('the daemon killed under a running process: ls names the processes on the dead view, run and mount refuse naming revive, revive ends them and mounts one view again', async () => {

@@ -8,12 +8,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { run } from '../../cli/program.js';
 import { RESEND_MS } from '../../fs/layer-notify.js';
 import { cgroupHierarchies } from '../../src/ns/cgroup.js';
 import { storeKey } from '../../src/worlds.js';
 import { describeTree, type TreeEntry } from './tree.js';
-import { mountsUnder, runBounded, soon, type RunResult } from './procs.js';
+import { mountsUnder, runBounded, soon, sweepUnder, type RunResult } from './procs.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const WORLDCTL = join(REPO, 'bin', 'worldctl');
@@ -51,6 +52,31 @@ export function worldctlAt(home: () => string, timeoutMs = 60_000) {
     return r.out;
   };
   return { ctl, ok };
+}
+
+/**
+ * A store over / made afresh for each test of the calling file (`init --base /` in beforeEach), and
+ * everything it made gone after each, whatever happened (its worlds deleted, then every mount and
+ * process under its temp directory swept, the directory removed): the frame of the e2e files that
+ * drive bin/worldctl as a user at a shell would. `ok` fails the test unless worldctl exits 0.
+ */
+export function storeOverRootEachTest(prefix: string) {
+  let dir = '';
+  const home = () => join(dir, 'home');
+  const { ctl: run, ok } = worldctlAt(home);
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    ok('init', '--base', '/');
+  });
+  afterEach(() => {
+    const worlds = JSON.parse(run('list', '--json').out || '[]') as { name: string; parents: string[]; base?: boolean }[];
+    for (const w of worlds.filter((x) => !x.base && x.parents.includes('w0'))) run('delete', w.name, '--recursive');
+    sweepUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  /** `worldctl ps W --json`: host pid, pid inside, command. */
+  const ps = (w: string) => JSON.parse(ok('ps', w, '--json')) as { pid: number; nspid: number; command: string }[];
+  return { home, dir: () => dir, ctl: run, ok, ps };
 }
 
 export interface CtlResult {
