@@ -1,5 +1,6 @@
 // The worldfs command: mount one union view. Foreground with -f; otherwise it starts itself in the
-// background and returns once the mount is ready (or reports why it is not). Exits cleanly on
+// background (under dist/worldkeep with journal=: a daemon that dies is replaced on the same
+// connection) and returns once the mount is ready (or reports why it is not). Exits cleanly on
 // SIGTERM/SIGINT/SIGHUP, and exits when the mount is removed from outside (umount, fusermount -u).
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -192,7 +193,11 @@ function hideFuseMounts(layers: HostLayers, self: string, mounts = readMounts())
 /** Start `worldfs ... -f` detached and wait for its ready line. */
 async function daemonize(argv: readonly string[], opts: MountOptions): Promise<number> {
   const log = opts.log ? openSync(opts.log, 'a', 0o600) : 'ignore';
-  const started = spawnWithReadyFd(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '-f'], log);
+  const daemon = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...argv, '-f'];
+  // With journal=, under a keeper that holds the connection and starts a new daemon on it should this one die.
+  const keeper = fileURLToPath(new URL('../worldkeep', import.meta.url));
+  const kept = opts.journal !== undefined && existsSync(keeper);
+  const started = kept ? spawnWithReadyFd(keeper, daemon, log) : spawnWithReadyFd(daemon[0]!, daemon.slice(1), log);
   if (typeof log === 'number') closeSync(log);
   const r = await started;
   if (r.ready) return 0;

@@ -2,11 +2,11 @@
 // an external umount, `mount -t fuse.worldfs` through bin/mount.fuse.worldfs, and refusal of bad
 // input with a clear message and nothing left behind. Daemons are found through /proc, never the mount.
 import { spawn, execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isMounted, ROOT, stackDirs, tempDir, WORLDFS } from '../helpers/worldfs.js';
-import { alive, mountsUnder, runBounded, waitUntil, worldfsPids } from '../helpers/procs.js';
+import { alive, keeperOf, mountsUnder, runBounded, waitUntil, worldfsPids } from '../helpers/procs.js';
 
 const MOUNT_HELPER = '/usr/sbin/mount.fuse.worldfs';
 
@@ -18,11 +18,12 @@ async function sweep(dir: string): Promise<void> {
     try { process.kill(pid, sig); } catch { /* exited meanwhile */ }
   };
   for (const pid of worldfsPids(dir)) signal(pid, 'SIGTERM');
-  await waitUntil(() => worldfsPids(dir).length === 0, 10_000);
+  await waitUntil(() => worldfsPids(dir).length === 0 && worldfsPids(dir, true).length === 0, 10_000);
   for (const m of mountsUnder(dir).reverse()) {
     try { execFileSync('umount', ['-l', m.mnt], { stdio: 'ignore' }); } catch { /* gone already */ }
   }
-  for (const pid of worldfsPids(dir)) signal(pid, 'SIGKILL');
+  // Keepers first: one whose daemon is killed first would start another.
+  for (const pid of [...worldfsPids(dir, true), ...worldfsPids(dir)]) signal(pid, 'SIGKILL');
 }
 
 // For the tests that run one at a time; the concurrent bad-input tests clean up through their context.
@@ -113,6 +114,26 @@ describe('worldfs without -f (daemon)', () => {
     expect(await waitUntil(() => !alive(pids[0]!), 10_000)).toBe(true);
     expect(isMounted(d.mnt)).toBe(false);
     expect(readFileSync(join(d.upper, 'b.txt'), 'utf8')).toBe('b.txt');
+  });
+
+  it.skipIf(process.env.WORLDFS_TRANSPORT === 'native')('with journal=, runs under a keeper: a daemon killed with SIGKILL is replaced on the same mount, and umount ends both', async () => {
+    const d = fixture();
+    const journal = join(tmp.path, 'nodes');
+    const r = await runBounded(WORLDFS, ['-o', `${d.opts},journal=${journal}`, d.mnt]);
+    expect(r).toMatchObject({ status: 0, timedOut: false, stderr: '' });
+    expectServing(d, 'a.txt');
+    const [first] = worldfsPids(d.mnt);
+    const keeper = keeperOf(first!);
+    expect(keeper, 'a keeper is the daemon\'s parent').toBeDefined();
+    process.kill(first!, 'SIGKILL');
+    expect(await waitUntil(() => !alive(first!) && worldfsPids(d.mnt).length === 1, 10_000)).toBe(true);
+    expectServing(d, 'b.txt'); // the same mount, served by the new daemon
+    expect(isMounted(d.mnt)).toBe(true);
+    const [second] = worldfsPids(d.mnt);
+    expect(second).not.toBe(first);
+    execFileSync('umount', [d.mnt]);
+    expect(await waitUntil(() => !alive(second!) && !alive(keeper!), 10_000)).toBe(true);
+    expect(existsSync(journal), 'the journal goes with the connection').toBe(false);
   });
 
   it('the daemon exits by itself when its mount is removed with umount', async () => {

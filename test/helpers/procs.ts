@@ -59,13 +59,16 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Pids of worldfs servers (node .../dist/fs/main.js) whose arguments name `mnt` (or a path under it). */
-export function worldfsPids(mnt: string): number[] {
+/**
+ * Pids of worldfs servers (node .../dist/fs/main.js) whose arguments name `mnt` (or a path under
+ * it); with `keepers`, the keepers (dist/worldkeep) that run such servers instead.
+ */
+export function worldfsPids(mnt: string, keepers = false): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     const argv = cmdline(Number(name));
-    if (!argv || !argv.some((a) => a.endsWith('dist/fs/main.js'))) continue;
+    if (!argv || !argv.some((a) => a.endsWith('dist/fs/main.js')) || isKeeper(argv) !== keepers) continue;
     if (argv.some((a) => a === mnt || a.startsWith(mnt + '/') || a.includes('=' + mnt))) out.push(Number(name));
   }
   return out.filter(alive);
