@@ -11,7 +11,7 @@ import { FuseDevice } from './kernel/device.js';
 import { KernelOps } from './kernel/ops.js';
 import { Init2 } from './kernel/protocol.js';
 import { Session } from './kernel/session.js';
-import { TakeoverJournal, readJournal, type SavedSession } from './kernel/takeover-journal.js';
+import { TakeoverJournal, readJournal } from './kernel/takeover-journal.js';
 import type { NotifiedLifetime, Transport, TransportOptions } from './transport.js';
 
 /** Largest write (and read) per request: 1 MiB, 256 pages (the kernel's default max_pages limit). */
@@ -63,8 +63,6 @@ export class KernelTransport implements Transport {
     const kernelOpens = this.opts.kernelOpens === true;
     const takeover = this.opts.device?.takeover === true;
     if (takeover && this.opts.journal === undefined) throw new Error('taking a connection over needs its node journal (journal=)');
-    // Read before the journal is started afresh over it.
-    const saved = takeover ? readJournal(this.opts.journal!) : undefined;
     let ops: KernelOps | undefined;
     const journal = this.opts.journal === undefined ? undefined : new TakeoverJournal(this.opts.journal, () => ops?.openDecisions ?? {}, !takeover);
     ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE, kernelOpens, journal?.table);
@@ -74,7 +72,7 @@ export class KernelTransport implements Transport {
     this.ops = ops;
     // The connection ended (unmounted): there is nothing left to take over.
     void device.closed.then(() => journal?.close(true));
-    if (saved) return this.takeOver(device, session, ops, journal!, saved);
+    if (takeover) return this.takeOver(device, session, ops, journal!);
     const flags = this.opts.kernelFlags;
     const options = [
       'default_permissions',
@@ -107,20 +105,30 @@ export class KernelTransport implements Transport {
    * requests resent, and everything it may cache of the view invalidated once (what changed while
    * nobody served it, the new daemon's watches never saw).
    */
-  private async takeOver(device: FuseDevice, session: Session, ops: KernelOps, journal: TakeoverJournal, saved: SavedSession): Promise<void> {
+  private async takeOver(device: FuseDevice, session: Session, ops: KernelOps, journal: TakeoverJournal): Promise<void> {
+    const t0 = performance.now();
+    const saved = readJournal(this.opts.journal!);
     const negotiated = session.restore(saved.init);
     ops.restoreOpenDecisions(saved.decisions);
     journal.restore(saved);
+    const restoreMs = performance.now() - t0;
     this.expireOnly = (negotiated.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0;
     device.wasMounted = true;
     device.serve((req) => session.handle(req));
+    // From here on requests are served: the time to this point is the pause processes in the world saw, past the death.
+    const servingMs = process.uptime() * 1000;
     try {
       await device.resend();
     } catch (e) {
       process.stderr.write(`worldfs: the kernel cannot resend requests (${(e as Error).message}): those the dead daemon had read stay unanswered\n`);
     }
-    await this.invalidate();
-    process.stderr.write(`worldfs: took over the connection of ${this.opts.mountpoint} (${ops.nodes.size} nodes restored)\n`);
+    process.stderr.write(`worldfs: took over the connection of ${this.opts.mountpoint} (${ops.nodes.size} nodes restored in ${restoreMs.toFixed(0)} ms; `
+      + `serving ${servingMs.toFixed(0)} ms after this daemon started)\n`);
+    // In the background, while requests are served: a big table takes seconds.
+    const t1 = performance.now();
+    void this.invalidate().then(() => {
+      process.stderr.write(`worldfs: takeover: everything the kernel cached of the view invalidated in ${(performance.now() - t1).toFixed(0)} ms\n`);
+    });
   }
 
   /**
@@ -139,7 +147,7 @@ export class KernelTransport implements Transport {
   }
 
   /** Write notifications in order (FuseDevice.notify); resolves when these and all earlier ones are written. */
-  private tell(notices: readonly Buffer[]): Promise<void> {
+  private tell(notices: Iterable<Buffer>): Promise<void> {
     return this.device?.notify(notices) ?? Promise.resolve();
   }
 

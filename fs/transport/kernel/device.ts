@@ -136,8 +136,8 @@ export class FuseDevice {
    * before it can finish an invalidation (a page locked by a read we have not answered yet),
    * which would deadlock. Resolves once these and all earlier ones are written (or the device closed).
    */
-  notify(notices: readonly Buffer[]): Promise<void> {
-    if (this.closedFlag || notices.length === 0) return this.told;
+  notify(notices: Iterable<Buffer>): Promise<void> {
+    if (this.closedFlag || (Array.isArray(notices) && notices.length === 0)) return this.told;
     const one = (b: Buffer) => new Promise<void>((resolve) => {
       if (this.closedFlag) return resolve();
       write(this.fd, b, 0, b.length, null, (e) => {
@@ -148,8 +148,12 @@ export class FuseDevice {
         resolve();
       });
     });
+    // Taken one at a time (`notices` may be made as it is read: a reload's, a takeover's).
     this.told = this.told.then(async () => {
-      for (const b of notices) await one(b);
+      for (const b of notices) {
+        if (this.closedFlag) break;
+        await one(b);
+      }
     });
     return this.told;
   }

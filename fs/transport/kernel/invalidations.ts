@@ -29,17 +29,24 @@ export class CacheLedger {
    * changes, so they stay right).
    */
   all(expireOnly: boolean): Buffer[] {
-    const out: Buffer[] = [];
+    return [...this.each(expireOnly)];
+  }
+
+  /**
+   * The same, made one at a time as they are written: a table of 125,000 nodes makes 250,000
+   * messages, 40 MB held at once by `all`. The nodes are those of the table when each is reached.
+   */
+  *each(expireOnly: boolean): Generator<Buffer> {
+    const negatives = [...this.negatives.values()];
+    this.negatives.clear();
     for (const node of this.nodes.all()) {
-      out.push(encodeInvalInode(node.id, 0, 0));
+      yield encodeInvalInode(node.id, 0, 0);
       for (const l of node.links) {
-        if (expireOnly) out.push(encodeInvalEntry(l.parent.id, l.name, EXPIRE_ONLY));
-        else if (!node.isDir) out.push(encodeInvalEntry(l.parent.id, l.name));
+        if (expireOnly) yield encodeInvalEntry(l.parent.id, l.name, EXPIRE_ONLY);
+        else if (!node.isDir) yield encodeInvalEntry(l.parent.id, l.name);
       }
     }
-    for (const n of this.negatives.values()) out.push(encodeInvalEntry(n.parent, n.name, expireOnly ? EXPIRE_ONLY : 0));
-    this.negatives.clear();
-    return out;
+    for (const n of negatives) yield encodeInvalEntry(n.parent, n.name, expireOnly ? EXPIRE_ONLY : 0);
   }
 
   /**

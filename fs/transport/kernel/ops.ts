@@ -151,7 +151,7 @@ export class KernelOps {
   }
 
   /** The notifications that make the kernel forget what it caches of this view (a reload). */
-  invalidations(expireOnly: boolean): Buffer[] {
-    return this.c.ledger.all(expireOnly);
+  invalidations(expireOnly: boolean): Iterable<Buffer> {
+    return this.c.ledger.each(expireOnly);
   }
 }
