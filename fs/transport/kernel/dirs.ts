@@ -4,6 +4,7 @@
 // OPENDIR is answered ENOSYS, the kernel opens directories itself for good (fc->no_opendir) and
 // keeps their listings, and READDIR comes with fh 0, served by node (node-listings.ts).
 import type { ViewPath } from '../../../src/core/paths.js';
+import { KernelOpens } from './kernel-opens.js';
 import { DOTS_ONLY, listingOf, type Listing } from './listing.js';
 import { ListingSweep, NodeListings } from './node-listings.js';
 
@@ -16,10 +17,8 @@ interface OpenDir {
 export class DirHandles {
   private readonly dirs = new Map<number, OpenDir>();
   private next = 1;
-  /** Whether OPENDIR is answered ENOSYS: decided at the first one, for the connection's life. */
-  private withoutOpen: boolean | undefined;
-  /** The kernel offered FUSE_NO_OPENDIR_SUPPORT at INIT (it takes ENOSYS as "open them yourself"). */
-  kernelOpens = false;
+  /** Whether the kernel opens directories itself: offered at INIT, decided at the first OPENDIR. */
+  readonly opens = new KernelOpens();
   /** Listings by node, for READDIR with fh 0. */
   readonly byNode = new NodeListings();
   /** Listings the kernel keeps while their changes are not all reported, invalidated in time. */
@@ -35,23 +34,7 @@ export class DirHandles {
    * an OPENDIR sent before the kernel read our first ENOSYS.
    */
   opensItself(listingsNotified: boolean): boolean {
-    this.withoutOpen ??= this.kernelOpens && listingsNotified;
-    return this.withoutOpen;
-  }
-
-  /** The decision of opensItself, once made (a journal keeps it: takeover-journal.ts). */
-  get decision(): boolean | undefined {
-    return this.withoutOpen;
-  }
-
-  /** A daemon taking the connection over: the dead one decided so at the first OPENDIR. */
-  restoreDecision(withoutOpen: boolean): void {
-    this.withoutOpen = withoutOpen;
-  }
-
-  /** Whether the kernel opens directories itself (READDIR then carries fh 0). */
-  get stateless(): boolean {
-    return this.withoutOpen === true;
+    return this.opens.decide(listingsNotified);
   }
 
   open(path: ViewPath | undefined): number {

@@ -10,6 +10,7 @@
 // and write through the inode's page cache, which a passthrough write beside them (a CREATE's
 // handle) would go around: a reader's cached pages would go stale.
 import type { Node } from './inodes.js';
+import { KernelOpens } from './kernel-opens.js';
 
 interface Kept {
   readonly node: Node;
@@ -31,10 +32,8 @@ export interface NodeFileHost {
 export class NodeFiles {
   /** By node id, least recently used first (a Map keeps insertion order). */
   private readonly kept = new Map<number, Kept>();
-  /** Whether OPEN is answered ENOSYS: decided at the first OPEN or CREATE. */
-  private withoutOpen: boolean | undefined;
-  /** The kernel offered FUSE_NO_OPEN_SUPPORT at INIT (it takes ENOSYS as "open them yourself"). */
-  kernelOpens = false;
+  /** Whether the kernel opens files itself: offered at INIT, decided at the first OPEN or CREATE. */
+  readonly opens = new KernelOpens();
   /** Handles opened and closed here (stats, tests). */
   readonly counters = { opened: 0, evicted: 0 };
 
@@ -46,23 +45,7 @@ export class NodeFiles {
    * and every layer's changes are reported (the kernel keeps every file's pages across opens).
    */
   opensItself(allNotified: boolean): boolean {
-    this.withoutOpen ??= this.wanted && this.kernelOpens && allNotified;
-    return this.withoutOpen;
-  }
-
-  /** The decision of opensItself, once made (a journal keeps it: takeover-journal.ts). */
-  get decision(): boolean | undefined {
-    return this.withoutOpen;
-  }
-
-  /** A daemon taking the connection over: the dead one decided so at the first OPEN. */
-  restoreDecision(withoutOpen: boolean): void {
-    this.withoutOpen = withoutOpen;
-  }
-
-  /** Whether the kernel opens files itself (READ and WRITE then carry fh 0). */
-  get stateless(): boolean {
-    return this.withoutOpen === true;
+    return this.opens.decide(this.wanted && allNotified);
   }
 
   /**

@@ -173,7 +173,7 @@ export function write(c: OpContext, r: Request): Reply {
     b.writeUInt32LE(n, OUT_HEADER_SIZE);
     return b;
   };
-  if (handle !== 0 || !c.files.stateless) return run(handle, r.body.bytes(size));
+  if (!c.files.opens.byNode(handle)) return run(handle, r.body.bytes(size));
   return byNodeForWriting(c, r, run, r.body.bytes(size));
 }
 
@@ -182,7 +182,7 @@ export function write(c: OpContext, r: Request): Reply {
  * (node-files.ts). Any other handle is the kernel's, from OPEN or CREATE.
  */
 function byNode(c: OpContext, r: Request, fh: number): number {
-  return fh === 0 && c.files.stateless ? c.files.handle(c.node(r.h.nodeid), false) : fh;
+  return c.files.opens.byNode(fh) ? c.files.handle(c.node(r.h.nodeid), false) : fh;
 }
 
 /**
@@ -226,13 +226,13 @@ export function fallocate(c: OpContext, r: Request): Reply {
     c.fs.fallocate(h, mode, offset, length);
     return c.empty(r);
   };
-  return fh === 0 && c.files.stateless ? byNodeForWriting(c, r, run) : run(fh);
+  return c.files.opens.byNode(fh) ? byNodeForWriting(c, r, run) : run(fh);
 }
 
 export function fsync(c: OpContext, r: Request): Buffer {
   const fh = r.body.u64();
   const datasync = (r.body.u32() & FSYNC_FDATASYNC) !== 0;
-  if (fh !== 0 || !c.files.stateless) {
+  if (!c.files.opens.byNode(fh)) {
     c.fs.fsync(fh, datasync);
     return c.empty(r);
   }
@@ -288,7 +288,7 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
   const offset = r.body.u64();
   const size = r.body.u32();
   const dir = c.node(r.h.nodeid);
-  const byNode = fh === 0 && c.dirs.stateless;
+  const byNode = c.dirs.opens.byNode(fh);
   const l = byNode ? listingByNode(c, dir, offset) : c.dirs.listing(fh, offset, (p) => c.fs.readdir(p));
   if (!l) throw fsError('EBADF', `directory handle ${fh}`);
   const start = firstAfter(l, offset);

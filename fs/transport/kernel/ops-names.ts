@@ -157,7 +157,7 @@ export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
  * act on the device.
  */
 function keepIfOpen(c: OpContext, node: Node | undefined, path: ViewPath): void {
-  if (!node || node.isDir || node.links.length !== 1 || node.nlookup === 0 || !c.files.stateless) return;
+  if (!node || node.isDir || node.links.length !== 1 || node.nlookup === 0 || !c.files.opens.active) return;
   let a;
   try {
     a = c.fs.getattr(path);

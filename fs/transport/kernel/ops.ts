@@ -92,19 +92,19 @@ export class KernelOps {
   initialized(notify: (notices: Buffer[]) => void, expireOnly: boolean, kernelOpensDirs: boolean, kernelOpensFiles = false): void {
     this.c.notify = notify;
     this.c.expireOnly = expireOnly;
-    this.c.dirs.kernelOpens = kernelOpensDirs;
-    this.c.files.kernelOpens = kernelOpensFiles;
+    this.c.dirs.opens.offered = kernelOpensDirs;
+    this.c.files.opens.offered = kernelOpensFiles;
   }
 
   /** Whether the kernel opens files and directories itself, as decided at the first OPEN and OPENDIR (undefined: not yet). */
   get openDecisions(): { files: boolean | undefined; dirs: boolean | undefined } {
-    return { files: this.c.files.decision, dirs: this.c.dirs.decision };
+    return { files: this.c.files.opens.decision, dirs: this.c.dirs.opens.decision };
   }
 
   /** A daemon taking the connection over: the decisions the dead one made. */
   restoreOpenDecisions(d: { files?: boolean | undefined; dirs?: boolean | undefined }): void {
-    if (d.files !== undefined) this.c.files.restoreDecision(d.files);
-    if (d.dirs !== undefined) this.c.dirs.restoreDecision(d.dirs);
+    if (d.files !== undefined) this.c.files.opens.restore(d.files);
+    if (d.dirs !== undefined) this.c.dirs.opens.restore(d.dirs);
   }
 
   /** At INIT: FUSE_PASSTHROUGH was negotiated (opens may get it through `backing`). */

@@ -29,7 +29,7 @@ function setup(max = 3, wanted = true) {
     },
   };
   const files = new NodeFiles(host, wanted, max);
-  files.kernelOpens = true;
+  files.opens.offered = true;
   const t = new InodeTable();
   const file = (name: string, key: string): Node => {
     const n = t.lookup(t.root, name, false, key);
@@ -43,15 +43,15 @@ describe('NodeFiles', () => {
     const a = setup();
     expect(a.files.opensItself(true)).toBe(true);
     expect(a.files.opensItself(false)).toBe(true); // decided at the first call
-    expect(a.files.stateless).toBe(true);
+    expect(a.files.opens.active).toBe(true);
     const b = setup();
     expect(b.files.opensItself(false)).toBe(false);
     expect(b.files.opensItself(true)).toBe(false);
-    expect(b.files.stateless).toBe(false);
+    expect(b.files.opens.active).toBe(false);
     const c = setup(3, false);
     expect(c.files.opensItself(true)).toBe(false);
     const d = setup();
-    d.files.kernelOpens = false; // a kernel without FUSE_NO_OPEN_SUPPORT
+    d.files.opens.offered = false; // a kernel without FUSE_NO_OPEN_SUPPORT
     expect(d.files.opensItself(true)).toBe(false);
   });
 
