@@ -131,26 +131,33 @@ export function liveDaemon(recordFile: string): DaemonRecord | undefined {
 }
 
 /**
+ * The processes whose command line is a worldfs (bin/worldfs, dist/fs/main.js, or a keeper running
+ * one) naming `mountpoint`, found in /proc: they hold no file on the mount they serve.
+ */
+export function worldfsProcessesAt(mountpoint: string): { pid: number; argv: string[] }[] {
+  const out: { pid: number; argv: string[] }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (argv[argv.length - 1] === '') argv.pop();
+      if (argv.some((a) => a.endsWith('worldfs') || a.endsWith('fs/main.js')) && argv.includes(mountpoint)) out.push({ pid: Number(name), argv });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/**
  * The daemon serving `rec`'s mountpoint now, if `rec`'s died and a keeper started another on its
- * connection: a worldfs process (dist/fs/main.js, foreground) whose last argument is that
- * mountpoint, found in /proc. Only looked for when the recorded one is gone.
+ * connection: the daemon itself (dist/fs/main.js in the foreground, not its keeper) whose last
+ * argument is that mountpoint. Only looked for when the recorded one is gone.
  */
 function successorOf(rec: DaemonRecord): DaemonRecord | undefined {
   if (!findFuseMount(rec.mountpoint)) return undefined;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (args[args.length - 1] === '') args.pop();
-    if (args[args.length - 1] !== rec.mountpoint || !args.includes('-f') || !args.some((a) => a.endsWith('/dist/fs/main.js'))) continue;
-    const ref = refOf(Number(name));
-    if (ref) return { ...ref, mountpoint: rec.mountpoint };
-  }
-  return undefined;
+  const next = worldfsProcessesAt(rec.mountpoint).find(({ argv }) => argv[argv.length - 1] === rec.mountpoint && argv.includes('-f')
+    && !argv[0]!.endsWith('/worldkeep') && argv.some((a) => a.endsWith('/dist/fs/main.js')));
+  const ref = next && refOf(next.pid);
+  return ref ? { ...ref, mountpoint: rec.mountpoint } : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@ import { isAlive } from '../host/process-identity.js';
 import { removeTree } from '../host/remove-tree.js';
 import type { Registry } from '../registry/model.js';
 import type { WorldsContext } from './context.js';
-import { aliasMounts, lazyUnmount, liveDaemon, stopAliases, stopDaemon } from './daemon.js';
+import { aliasMounts, lazyUnmount, liveDaemon, stopAliases, stopDaemon, worldfsProcessesAt } from './daemon.js';
 import { removeMountDir } from './mount-dirs.js';
 import { ticketFile } from './run-ticket.js';
 
@@ -96,7 +96,7 @@ function findGarbage(ctx: WorldsContext, reg: Registry): Finding[] {
   const candidates = new Map<string, MountEntry>();
   for (const m of mounts) if ((fuseHere(m) || recordedDead.has(m.mountpoint)) && !owned.has(m.mountpoint)) candidates.set(m.mountpoint, m);
   for (const m of candidates.values()) {
-    const daemons = new Set(daemonPidsOf(m.mountpoint));
+    const daemons = new Set(worldfsProcessesAt(m.mountpoint).map((p) => p.pid));
     const users = mountUsers(m.dev, new Set([process.pid, ...daemons]));
     const why = recordedDead.has(m.mountpoint) ? 'its worldfs daemon is dead' : 'no world in the graph owns it';
     if (users.length > 0) busyMounts.add(m.mountpoint);
@@ -186,19 +186,6 @@ function deadAt(recordFile: string, mounts: readonly MountEntry[]): string | und
   if (!existsSync(recordFile) || liveDaemon(recordFile)) return undefined;
   const m = /^\d+ \d+ (.*)$/s.exec(readFileSync(recordFile, 'utf8').trim());
   return m && mounts.some((x) => x.mountpoint === m[1] && x.fstype.startsWith('fuse')) ? m[1] : undefined;
-}
-
-/** worldfs daemons (by their command line) serving `mountpoint`: they hold no file on it. */
-function daemonPidsOf(mountpoint: string): number[] {
-  const out: number[] = [];
-  for (const name of list('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => a.endsWith('worldfs') || a.endsWith('fs/main.js')) && argv.includes(mountpoint)) out.push(Number(name));
-    } catch { /* gone */ }
-  }
-  return out;
 }
 
 function workOf(stackFile: string): string | undefined {
