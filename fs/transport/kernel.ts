@@ -43,7 +43,7 @@ export class KernelTransport implements Transport {
       nodes: this.ops?.nodes.size ?? 0, dirs: dirs?.size ?? 0, listings: dirs?.byNode.size ?? 0, files: this.fs.handles.size,
       ...this.ops?.counters, ...dirs?.counters, listingsSwept: dirs?.sweep.swept ?? 0, ...this.ops?.passthroughCounters,
       ...(this.ops ? { nodeFilesKept: this.ops.nodeFileCounters.kept, nodeFilesOpened: this.ops.nodeFileCounters.opened, nodeFilesEvicted: this.ops.nodeFileCounters.evicted } : {}),
-      ...this.ops?.requestsByOp,
+      ...this.device?.busyPollStats, ...this.ops?.requestsByOp,
     };
   }
 
@@ -66,7 +66,7 @@ export class KernelTransport implements Transport {
     let ops: KernelOps | undefined;
     const journal = this.opts.journal === undefined ? undefined : new TakeoverJournal(this.opts.journal, () => ops?.openDecisions ?? {}, !takeover);
     ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE, kernelOpens, journal?.table);
-    const device = new FuseDevice(MAX_WRITE, this.opts.device?.fd);
+    const device = new FuseDevice(MAX_WRITE, this.opts.device?.fd, (this.opts.busyPollUs ?? 0) * 1000);
     const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true, this.opts.passthrough === true, kernelOpens, journal);
     this.device = device;
     this.ops = ops;

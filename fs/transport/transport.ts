@@ -48,6 +48,8 @@ export interface TransportOptions {
   readonly device?: { readonly fd: number; readonly takeover: boolean };
   /** Where to journal the node table so that a new daemon can take the connection over (journal=). */
   readonly journal?: string;
+  /** How long to keep reading /dev/fuse once it is dry, at most, in µs (busy_poll=); a transport that cannot ignores it. */
+  readonly busyPollUs?: number;
 }
 
 export interface Transport {

@@ -35,6 +35,7 @@
 #include <sys/xattr.h>
 #include <linux/limits.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 #include <node_api.h>
@@ -359,18 +360,31 @@ static napi_value js_fgetxattr(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* readSome(fd, buf): read(2) into the whole buffer; the byte count, or -errno. It never throws:
-   a drained non-blocking descriptor (EAGAIN) is the normal end of every turn of a read loop, and
-   Node's readSync throws there, capturing a stack through optimised frames: in a profile of a
-   daemon serving `tar -x`, 8% of its main thread went to building those exceptions. */
+/* readSome(fd, buf[, spinNs]): read(2) into the whole buffer; the byte count, or -errno. It never
+   throws: a drained non-blocking descriptor (EAGAIN) is the normal end of every turn of a read loop,
+   and Node's readSync throws there, capturing a stack through optimised frames: in a profile of a
+   daemon serving `tar -x`, 8% of its main thread went to building those exceptions.
+   With spinNs > 0, an EAGAIN is retried until something is read or spinNs nanoseconds have passed
+   (busy polling: fs/transport/kernel/busy-poll.ts says when and why). */
 static napi_value js_read_some(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value argv[2]; int fd; void *data; size_t len;
+  size_t argc = 3; napi_value argv[3]; int fd; void *data; size_t len; int64_t spin = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || get_fd(env, argv[0], &fd) || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "readSome(fd: number, buf: Buffer)");
+  if (argc < 2 || get_fd(env, argv[0], &fd) || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok
+      || (argc > 2 && napi_get_value_int64(env, argv[2], &spin) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "readSome(fd: number, buf: Buffer, spinNs?: number)");
     return NULL;
   }
   ssize_t n = read(fd, data, len);
+  if (n < 0 && errno == EAGAIN && spin > 0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t end = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec + spin;
+    do {
+      n = read(fd, data, len);
+      if (n >= 0 || errno != EAGAIN) break;
+      clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((int64_t)t.tv_sec * 1000000000 + t.tv_nsec < end);
+  }
   napi_value result;
   napi_create_int32(env, n < 0 ? -errno : (int32_t)n, &result);
   return result;

@@ -28,7 +28,7 @@ interface Native {
   inotifyInit(): number;
   inotifyAddWatch(fd: number, path: string, mask: number): number;
   inotifyRmWatch(fd: number, wd: number): void;
-  readSome(fd: number, buf: Buffer): number;
+  readSome(fd: number, buf: Buffer, spinNs?: number): number;
   mapShared(fd: number, length: number): Buffer;
   unmapShared(buf: Buffer): void;
   dropSharedPages(buf: Buffer, end: number): void;
@@ -197,10 +197,11 @@ export function fuseBackingClose(devFd: number, id: number): void {
 /**
  * read(2) into all of `buf`: the byte count, or minus the errno (os.constants.errno). Never throws
  * for the descriptor's errors: read loops over non-blocking descriptors end on EAGAIN every turn,
- * and an exception there (a stack capture) costs ten times the read.
+ * and an exception there (a stack capture) costs ten times the read. With `spinNs` > 0 an EAGAIN
+ * is retried, without yielding the CPU, until something comes or that many nanoseconds have passed.
  */
-export function readSome(fd: number, buf: Buffer): number {
-  return (native ?? load()).readSome(fd, buf);
+export function readSome(fd: number, buf: Buffer, spinNs = 0): number {
+  return (native ?? load()).readSome(fd, buf, spinNs);
 }
 
 /**

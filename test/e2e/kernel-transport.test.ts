@@ -1,12 +1,12 @@
 // What only the kernel-protocol transport (transport=kernel) can do, and fuse-native cannot: new
 // files and directories belong to the calling user (setgid directories and the umask honoured),
 // every name of a hard link is one inode, long caching with a reload that invalidates it at once,
-// suid/dev mounts as root, and a clean exit when unmounted from outside.
+// suid/dev mounts as root, requests read by busy polling, and a clean exit when unmounted from outside.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMounted, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+import { daemonStats, isMounted, mountWorldfs, stackDirs, statsDuring, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
 
 const temps: { cleanup(): void }[] = [];
 afterEach(async () => {
@@ -117,6 +117,26 @@ describe('the kernel transport', () => {
     const open = await mount(['suid', 'dev']);
     expect(mountOptionsOf(open.m)).not.toContain('nosuid');
     expect(mountOptionsOf(open.m)).not.toContain('nodev');
+  });
+
+  it('reads requests by busy polling once the device is dry (busy_poll=), and never with busy_poll=0; the answers are the same', async () => {
+    // One client, 2,000 requests no cache answers (getxattr of an absent name), each issued as soon as
+    // the last is answered: with a window of up to 10 ms, some must be read while the daemon spins.
+    const burst = (mnt: string) => spawnSync('python3', ['-c', `
+import errno, os
+n = 0
+for i in range(2000):
+    try: os.getxattr('${mnt}/f', 'user.absent')
+    except OSError as e:
+        if e.errno == errno.ENODATA: n += 1
+print(n)`], { encoding: 'utf8' });
+    for (const [option, spins] of [['busy_poll=10000', true], ['busy_poll=0', false]] as const) {
+      const { mnt, m } = await mount([option], (l) => writeFileSync(join(l, 'f'), 'x'));
+      const stats = await statsDuring(m, () => expect(burst(mnt).stdout.trim()).toBe('2000'));
+      expect([option, stats['op.getxattr']]).toEqual([option, 2000]);
+      if (spins) expect([option, stats.spinsCaught! > 0]).toEqual([option, true]);
+      else expect([option, stats.spins, (await daemonStats(m)).busyPollWindowUs]).toEqual([option, 0, 0]);
+    }
   });
 
   it('exits by itself when unmounted from outside', async () => {

@@ -2,12 +2,14 @@
 // requests, write replies and notifications. Requests are read on the main thread, non-blocking,
 // when Node's event loop (epoll) reports the device readable: a request costs the kernel's two
 // wake-ups (client -> us -> client), as with libfuse, and no thread-pool hop. Every request already
-// queued is served in the same turn. Notifications are written from the thread pool (see notify).
+// queued is served in the same turn, and the device is read a little longer once it is dry
+// (busy-poll.ts). Notifications are written from the thread pool (see notify).
 import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync, write, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { readSome, unwatchNative, watchReadable, type NativeWatch } from '../../../src/host/syscalls.js';
+import { BusyPoll } from './busy-poll.js';
 import { MIN_READ_BUFFER, Notify, notifyBuffer } from './protocol.js';
 
 const { O_RDWR, O_NONBLOCK } = constants; // libuv opens with O_CLOEXEC itself
@@ -26,12 +28,15 @@ export type RequestHandler = (request: Buffer) => void;
 /** Requests served in one turn of the event loop at most. */
 const DRAIN_MAX = 64;
 
+const nowNs = () => performance.now() * 1e6;
+
 const errCode = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code;
 
 export class FuseDevice {
   readonly fd: number;
   private readonly buffer: Buffer;
   private watch: NativeWatch | undefined;
+  private readonly poll: BusyPoll;
   private closedFlag = false;
   /** Settles when every notification asked for so far is written. */
   private told: Promise<void> = Promise.resolve();
@@ -44,10 +49,16 @@ export class FuseDevice {
    * a descriptor of it opened non-blocking by a keeper (worldkeep.c), mounted by us or, when a
    * daemon takes its connection over, by the daemon that died.
    */
-  constructor(maxWrite: number, inherited?: number) {
+  constructor(maxWrite: number, inherited?: number, busyPollNs = 0) {
     this.fd = inherited ?? openSync('/dev/fuse', O_RDWR | O_NONBLOCK);
+    this.poll = new BusyPoll(busyPollNs);
     this.buffer = Buffer.allocUnsafe(Math.max(MIN_READ_BUFFER, maxWrite + 4096));
     this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
+  }
+
+  /** Busy polling's counters and its window now, in µs. */
+  get busyPollStats(): Record<string, number> {
+    return { ...this.poll.counters, busyPollWindowUs: this.poll.spinNs / 1000 };
   }
 
   get isClosed(): boolean {
@@ -94,17 +105,25 @@ export class FuseDevice {
 
   /**
    * Serve the requests queued now, up to DRAIN_MAX: then the event loop gets its turn (timers,
-   * inotify, staged copy-ups) and the level-triggered poll calls again. Stops at EAGAIN.
+   * inotify, staged copy-ups) and the level-triggered poll calls again. Stops at EAGAIN: once a
+   * request was served, only after the busy-poll window (busy-poll.ts).
    */
   private drain(handle: RequestHandler): void {
     const buf = this.buffer;
+    const poll = this.poll;
+    poll.woke(nowNs());
     for (let served = 0; served < DRAIN_MAX && !this.closedFlag; served++) {
-      const n = readSome(this.fd, buf);
+      const spin = served > 0 ? poll.spinNs : 0;
+      const n = readSome(this.fd, buf, spin);
+      if (spin > 0) poll.spun(n !== -EAGAIN);
       if (n >= 0) {
         handle(buf.subarray(0, n));
         continue;
       }
-      if (n === -EAGAIN) return;
+      if (n === -EAGAIN) {
+        if (served > 0) poll.idle(nowNs());
+        return;
+      }
       if (n === -EINTR || n === -ENOENT) continue; // ENOENT: a request interrupted before we read it
       return this.close(n === -ENODEV ? 'unmounted' : `read failed: ${getSystemErrorName(n)}`);
     }

@@ -1,7 +1,7 @@
 // The worldfs command line (fs/options.ts): both the fuse-overlayfs form and the mount(8) helper form,
 // lowerdir escapes, defaults, and usage errors.
 import { describe, expect, it } from 'vitest';
-import { parseArgs, splitLowerdirs, UsageError, USAGE, type MountOptions } from '../../../fs/options.js';
+import { BUSY_POLL_US, parseArgs, splitLowerdirs, UsageError, USAGE, type MountOptions } from '../../../fs/options.js';
 
 const BASE = 'lowerdir=/l1:/l2,upperdir=/u';
 
@@ -69,6 +69,16 @@ describe('parseArgs', () => {
     expect(parse(BASE).journal).toBeUndefined();
     expect(parse(`${BASE},journal=/s/j`).journal).toBe('/s/j');
     expect(() => parse(`${BASE},journal=/s/j,transport=native`)).toThrow(/journal= needs transport=kernel/);
+  });
+
+  it('takes busy_poll=MICROSECONDS (default BUSY_POLL_US; 0 is off), a whole number up to 10000, not with transport=native', () => {
+    expect(parse(BASE).busyPollUs).toBe(BUSY_POLL_US);
+    expect(parse(`${BASE},busy_poll=0`).busyPollUs).toBe(0);
+    expect(parse(`${BASE},busy_poll=250`).busyPollUs).toBe(250);
+    for (const bad of ['-1', '1.5', '10001', 'x']) expect(() => parse(`${BASE},busy_poll=${bad}`)).toThrow(/expected a whole number of microseconds/);
+    expect(() => parse(`${BASE},busy_poll=`)).toThrow(/needs a value/);
+    expect(() => parse(`${BASE},busy_poll=50,transport=native`)).toThrow(/busy_poll= needs transport=kernel/);
+    expect(parse(`${BASE},busy_poll=0,transport=native`).busyPollUs).toBe(0);
   });
 
   it('takes writeback_cache only with udba=none, and not with transport=native', () => {
