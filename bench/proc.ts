@@ -99,6 +99,11 @@ export function dropCaches(flush: boolean): void {
   writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
 
+/** Drop the kernel's unused dentries and inodes only (file data stays cached): FUSE daemons then get FORGETs. */
+export function dropDentriesAndInodes(): void {
+  writeFileSync('/proc/sys/vm/drop_caches', '2');
+}
+
 /** Peak resident memory of a live process, in KiB (VmHWM), or undefined once it is gone. */
 export function peakMemoryKiB(pid: number): number | undefined {
   try {

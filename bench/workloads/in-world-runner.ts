@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Cleanup } from '../cleanup.js';
 import type { Side } from '../pairs.js';
-import { DeadlineError, dropCaches, peakMemoryKiB, run, type Finished } from '../proc.js';
+import { DeadlineError, dropCaches, dropDentriesAndInodes, peakMemoryKiB, run, type Finished } from '../proc.js';
 import { fmtSeconds } from '../report/format.js';
 import type { SampleBook } from '../samples.js';
 import type { SuiteEnv } from '../suite.js';
@@ -78,6 +78,7 @@ async function runCommand(
       if (c.after) {
         await exec(c.after(p), afterSec).catch((e: Error) => { throw new Error(`after the run: ${e.message}`); });
       }
+      if (c.keepsOutput) dropDentriesAndInodes();
       return { seconds: r.seconds, stdout: r.stdout, censored: false };
     } catch (e) {
       if (e instanceof DeadlineError) return { seconds: e.seconds, stdout: '', censored: true };
