@@ -1,8 +1,8 @@
-// Attributes through a worldfs view: chmod, chown, utimens (utimes and touch), access, statfs and
+// Attributes through a worldfs view: chmod, chown (to -1, -1 too: only ctime moves), utimens (utimes and touch), access, statfs and
 // user.* extended attributes. Each row runs on worldfs with aufs and overlay whiteouts and on a
 // plain directory (the oracle).
 import {
-  accessSync, chmodSync, chownSync, constants, existsSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readFileSync, statfsSync,
+  accessSync, chmodSync, chownSync, closeSync, constants, existsSync, fchownSync, lchownSync, openSync, lstatSync, lutimesSync, mkdirSync, readFileSync, statfsSync,
   statSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { expect } from 'vitest';
@@ -101,6 +101,29 @@ const cases: Case[] = [
       st = statSync(v.p('a.txt'));
       expect([st.uid, st.gid]).toEqual([5, 6]);
       expect(lstatSync(v.p('ln')).uid).toBe(99);
+    },
+  },
+  {
+    title: 'chown to -1, -1 (path or descriptor) changes no id and moves ctime, of lower and new files alike',
+    layers: LAYERS,
+    run(v) {
+      writeFileSync(v.p('new.txt'), 'new');
+      const ctime = (rel: string) => statSync(v.p(rel), { bigint: true }).ctimeNs;
+      const before = { low: ctime('a.txt'), dir: ctime('lowdir'), fresh: ctime('new.txt') };
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30); // past the clock's granularity
+      chownSync(v.p('a.txt'), -1, -1);
+      chownSync(v.p('lowdir'), -1, -1);
+      const fd = openSync(v.p('new.txt'), 'r');
+      try {
+        fchownSync(fd, -1, -1);
+      } finally {
+        closeSync(fd);
+      }
+      // fuse-native (libfuse 2.9) calls no operation for a setattr that sets nothing: README, transport=.
+      const moves = !(v.variant.union && process.env.WORLDFS_TRANSPORT === 'native');
+      expect([ctime('a.txt') > before.low, ctime('lowdir') > before.dir, ctime('new.txt') > before.fresh]).toEqual([moves, moves, moves]);
+      const st = statSync(v.p('a.txt'));
+      expect([st.uid, st.gid, st.mode & 0o7777, readFileSync(v.p('a.txt'), 'utf8')]).toEqual([0, 0, 0o644, 'a from l0']);
     },
   },
   {

@@ -60,7 +60,11 @@ export function setattr(c: OpContext, r: Request): Reply {
   const withFh = (valid & Fattr.FH) !== 0 && fh !== 0; // fh 0: a file the kernel opened itself
   const time = (set: number, now: number, sec: bigint, nsec: number): TimeSpec =>
     !(valid & set) ? 'omit' : valid & now ? 'now' : sec * 1_000_000_000n + BigInt(nsec);
+  // Nothing to set (chown(f, -1, -1): the kernel sends FATTR_CTIME only when it caches writes):
+  // still a change, whose ctime moves, as on the host; done as the same chown on the layer file.
+  const touch = (valid & (Fattr.MODE | Fattr.UID | Fattr.GID | Fattr.SIZE | Fattr.ATIME | Fattr.MTIME)) === 0;
   const change = (): HandleChange => ({
+    ...(touch ? { uid: 0xffffffff, gid: 0xffffffff } : {}),
     ...(valid & Fattr.MODE ? { mode } : {}),
     ...(valid & Fattr.UID ? { uid } : {}),
     ...(valid & Fattr.GID ? { gid } : {}),
@@ -94,7 +98,7 @@ export function setattr(c: OpContext, r: Request): Reply {
   const run = () => {
     const path = () => c.pathOf(node);
     if (valid & Fattr.MODE) c.fs.chmod(path(), mode);
-    if (valid & (Fattr.UID | Fattr.GID)) {
+    if (valid & (Fattr.UID | Fattr.GID) || touch) {
       c.fs.chown(path(), valid & Fattr.UID ? uid : -1, valid & Fattr.GID ? gid : -1);
     }
     if (valid & Fattr.SIZE) {
