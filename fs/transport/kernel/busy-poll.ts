@@ -5,9 +5,10 @@
 // its CPU may halt, and the client's next request then waits for an inter-processor interrupt and
 // a wake-up; on a VM without guest halt polling (this kind of machine: haltpoll.guest_halt_poll_ns=0)
 // that is tens of microseconds per request. A client that issues its next request within the
-// window (tar -x: LOOKUP, CREATE, WRITE, three SETATTRs per file, a few microseconds apart) finds us
-// awake. Measured on a bare mount, `tar -x` of /usr/include: 6.6-7.1 s without, 3.9-4.0 s with a
-// 50 µs window; a no-op round trip (GETXATTR) 55-75 µs against 18-35 µs.
+// window finds us awake (tar -x: about eleven requests per file, the next 25-50 µs after each
+// reply). Measured on a bare mount, `tar -x` of /usr/include: 5.5-6.6 s without, 3.8-4.5 s with a
+// window of 50-100 µs; a no-op round trip (GETXATTR) 55-75 µs against 18-35 µs (bench/README.md,
+// "Busy polling").
 //
 // The window adapts, as the guest haltpoll governor does: it grows (doubling, from START_NS up to
 // the maximum) when a request came within what a longer window would have covered, and halves
