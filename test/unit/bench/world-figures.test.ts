@@ -56,14 +56,17 @@ describe('world figures of the bench (issue 11)', () => {
     expect(inWorldSession(QUICK.inWorld).commands[0]!.key).toBe('start');
   });
 
-  it('writes each run of a command that makes files into a fresh place on its own side', () => {
+  it('writes each run of a command that makes files into a fresh place on its own side; tar -x\'s trees are checked and kept', () => {
     const cmds = inWorldSession(QUICK.inWorld).commands;
     const untar = cmds.find((c) => c.key === 'untar')!;
     const a = untar.line({ fx: '/f', out: '/f/out-host', n: 1 });
     const b = untar.line({ fx: '/f', out: '/f/out-world', n: 2 });
     expect(a).toContain('/f/out-host/untar1');
     expect(b).toContain('/f/out-world/untar2');
-    expect(untar.after!({ fx: '/f', out: '/f/out-world', n: 2 })).toBe(`rm -rf '/f/out-world/untar2'`);
+    // Kept until the session ends: removing them before the next run would time ext4's scan past freed inodes.
+    expect(untar.after!({ fx: '/f', out: '/f/out-world', n: 2 })).toBe(`test -d '/f/out-world/untar2/linux'`);
+    expect(untar.keepsOutput).toBe(true);
+    expect(cmds.filter((c) => c.keepsOutput).map((c) => c.key)).toEqual(['untar']);
   });
 
   it('is selected by its group and each session by its id', () => {
