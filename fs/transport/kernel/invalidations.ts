@@ -23,18 +23,12 @@ export class CacheLedger {
   }
 
   /**
-   * Everything at once (a reload). Names are only expired (`expireOnly`) when the kernel can, so
+   * Everything (a reload, a takeover). Names are only expired (`expireOnly`) when the kernel can, so
    * that nothing mounted on them inside a world is detached (a plain invalidation d_invalidate()s,
    * which unmounts); without it, directory names are left to their timeout (their node id never
-   * changes, so they stay right).
-   */
-  all(expireOnly: boolean): Buffer[] {
-    return [...this.each(expireOnly)];
-  }
-
-  /**
-   * The same, made one at a time as they are written: a table of 125,000 nodes makes 250,000
-   * messages, 40 MB held at once by `all`. The nodes are those of the table when each is reached.
+   * changes, so they stay right). Made one at a time as they are written: a table of 125,000 nodes
+   * makes 250,000 messages, 40 MB if held at once. The nodes are those of the table when each is
+   * reached.
    */
   *each(expireOnly: boolean): Generator<Buffer> {
     const negatives = [...this.negatives.values()];
