@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fuseDeviceProblem, mayAllowOther } from '../src/host/fuse-device.js';
 import { findFuseMount, readMounts } from '../src/host/mountinfo.js';
-import { spawnWithReadyFd } from '../src/host/ready-fd.js';
+import { spawnKeptWithReadyFd } from '../src/host/ready-fd.js';
 import type { HostLayers } from '../src/host/layer-probe.js';
 import type { LayerNotifier } from './layer-notify.js';
 import { parseArgs, UsageError, type MountOptions, type StackFile } from './options.js';
@@ -195,9 +195,8 @@ async function daemonize(argv: readonly string[], opts: MountOptions): Promise<n
   const log = opts.log ? openSync(opts.log, 'a', 0o600) : 'ignore';
   const daemon = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...argv, '-f'];
   // With journal=, under a keeper that holds the connection and starts a new daemon on it should this one die.
-  const keeper = fileURLToPath(new URL('../worldkeep', import.meta.url));
-  const kept = opts.journal !== undefined && existsSync(keeper);
-  const started = kept ? spawnWithReadyFd(keeper, daemon, log) : spawnWithReadyFd(daemon[0]!, daemon.slice(1), log);
+  const keeper = opts.journal !== undefined ? fileURLToPath(new URL('../worldkeep', import.meta.url)) : undefined;
+  const started = spawnKeptWithReadyFd(keeper, daemon, log);
   if (typeof log === 'number') closeSync(log);
   const r = await started;
   if (r.ready) return 0;

@@ -2,6 +2,7 @@
 // (the worldfs protocol, WORLDFS_READY_FD; PID: the daemon's own, which a keeper in between makes
 // another process than the one spawned). Shared by `worldfs` without -f and by worldctl's mounts.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export type ReadyOutcome =
   | { readonly ready: true; readonly child: ChildProcess; readonly pid: number }
@@ -33,4 +34,13 @@ export function spawnWithReadyFd(cmd: string, args: readonly string[], out: numb
       resolve({ ready: false, ...(line.startsWith('error ') ? { error: line.slice(6) } : {}) });
     });
   });
+}
+
+/**
+ * spawnWithReadyFd of the daemon command line `argv`, run by `keeper` (dist/worldkeep, which holds
+ * the daemon's FUSE connection and starts it again should it die) when one is given and built;
+ * otherwise the daemon alone.
+ */
+export function spawnKeptWithReadyFd(keeper: string | undefined, argv: readonly string[], out: number | 'ignore'): Promise<ReadyOutcome> {
+  return keeper !== undefined && existsSync(keeper) ? spawnWithReadyFd(keeper, argv, out) : spawnWithReadyFd(argv[0]!, argv.slice(1), out);
 }

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { WorldError } from '../core/world-error.js';
 import { writeFileAtomic } from '../registry/atomic-file.js';
 import { findFuseMount } from '../host/mountinfo.js';
-import { spawnWithReadyFd } from '../host/ready-fd.js';
+import { spawnKeptWithReadyFd } from '../host/ready-fd.js';
 import { isAlive, refOf, type ProcessRef } from '../host/process-identity.js';
 
 /** The repository root (where bin/worldfs is), found from this file in src/ or dist/src/. */
@@ -96,9 +96,8 @@ export async function startDaemon(r: MountRequest, recordFile: string): Promise<
   const log = openSync(r.log, 'a', 0o600);
   const root = repoRoot();
   const worldfs = [join(root, 'bin', 'worldfs'), '-f', '-o', mountOptions(r), r.mountpoint];
-  const keeper = join(root, 'dist', 'worldkeep');
-  const kept = r.journal !== undefined && process.getuid?.() === 0 && existsSync(keeper);
-  const started = kept ? spawnWithReadyFd(keeper, worldfs, log) : spawnWithReadyFd(worldfs[0]!, worldfs.slice(1), log);
+  const keeper = r.journal !== undefined && process.getuid?.() === 0 ? join(root, 'dist', 'worldkeep') : undefined;
+  const started = spawnKeptWithReadyFd(keeper, worldfs, log);
   closeSync(log);
   const out = await started;
   if (!out.ready) {
