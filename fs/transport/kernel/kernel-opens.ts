@@ -3,6 +3,13 @@
 // life, since answering one ENOSYS switches the kernel for good; a journal keeps the decision for
 // a daemon taking the connection over (takeover-journal.ts). One per kind: node-files.ts, dirs.ts.
 // Pure.
+
+/** Both kinds' decisions (undefined: not decided yet): what a journal keeps and a takeover restores. */
+export interface OpenDecisions {
+  files?: boolean | undefined;
+  dirs?: boolean | undefined;
+}
+
 export class KernelOpens {
   /** The kernel offered it at INIT (it takes ENOSYS as "open them yourself"). */
   offered = false;

@@ -9,6 +9,7 @@ import * as attrs from './ops-attrs.js';
 import * as files from './ops-files.js';
 import * as names from './ops-names.js';
 import type { InodeTable } from './inodes.js';
+import type { OpenDecisions } from './kernel-opens.js';
 import type { BackingFiles } from './passthrough.js';
 import { ENTRY_OUT_SIZE, OUT_HEADER_SIZE, OP_NAMES, Op, encodeError, type InHeader } from './protocol.js';
 
@@ -97,12 +98,12 @@ export class KernelOps {
   }
 
   /** Whether the kernel opens files and directories itself, as decided at the first OPEN and OPENDIR (undefined: not yet). */
-  get openDecisions(): { files: boolean | undefined; dirs: boolean | undefined } {
+  get openDecisions(): OpenDecisions {
     return { files: this.c.files.opens.decision, dirs: this.c.dirs.opens.decision };
   }
 
   /** A daemon taking the connection over: the decisions the dead one made. */
-  restoreOpenDecisions(d: { files?: boolean | undefined; dirs?: boolean | undefined }): void {
+  restoreOpenDecisions(d: OpenDecisions): void {
     if (d.files !== undefined) this.c.files.opens.restore(d.files);
     if (d.dirs !== undefined) this.c.dirs.opens.restore(d.dirs);
   }

@@ -13,6 +13,7 @@
 // times more calls than the table has nodes, or is full.
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dropSharedPages, mapShared, unmapShared } from '../../../src/host/syscalls.js';
+import type { OpenDecisions } from './kernel-opens.js';
 import { JournaledInodeTable, decodeCalls, encodeCall, snapshot, type TableCall } from './node-journal.js';
 
 /** The records beside the table's calls: the kernel's INIT (its body, base64), an open decision. */
@@ -21,12 +22,6 @@ export type SessionRecord =
   | readonly ['S', 'files' | 'dirs', boolean];
 
 type JournalRecord = TableCall | SessionRecord;
-
-/** Whether the kernel opens files and directories itself (undefined: not decided yet). */
-export interface OpenDecisions {
-  files?: boolean | undefined;
-  dirs?: boolean | undefined;
-}
 
 /** A journal read back: what the new daemon restores. */
 export interface SavedSession {

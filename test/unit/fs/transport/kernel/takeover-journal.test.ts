@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InodeTable } from '../../../../../fs/transport/kernel/inodes.js';
-import { readJournal, TakeoverJournal, type OpenDecisions } from '../../../../../fs/transport/kernel/takeover-journal.js';
+import type { OpenDecisions } from '../../../../../fs/transport/kernel/kernel-opens.js';
+import { readJournal, TakeoverJournal } from '../../../../../fs/transport/kernel/takeover-journal.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'worldos-unit-journal-')); });
