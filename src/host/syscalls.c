@@ -360,6 +360,12 @@ static napi_value js_fgetxattr(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static int64_t monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 /* readSome(fd, buf[, spinNs]): read(2) into the whole buffer; the byte count, or -errno. It never
    throws: a drained non-blocking descriptor (EAGAIN) is the normal end of every turn of a read loop,
    and Node's readSync throws there, capturing a stack through optimised frames: in a profile of a
@@ -376,14 +382,11 @@ static napi_value js_read_some(napi_env env, napi_callback_info info) {
   }
   ssize_t n = read(fd, data, len);
   if (n < 0 && errno == EAGAIN && spin > 0) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    int64_t end = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec + spin;
+    int64_t end = monotonic_ns() + spin;
     do {
       n = read(fd, data, len);
       if (n >= 0 || errno != EAGAIN) break;
-      clock_gettime(CLOCK_MONOTONIC, &t);
-    } while ((int64_t)t.tv_sec * 1000000000 + t.tv_nsec < end);
+    } while (monotonic_ns() < end);
   }
   napi_value result;
   napi_create_int32(env, n < 0 ? -errno : (int32_t)n, &result);
@@ -414,11 +417,9 @@ static napi_value js_map_shared(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "mapShared(fd: number, length: number > 0)");
     return NULL;
   }
+  snprintf(what, sizeof what, "fd %d", fd);
   void *p = mmap(NULL, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) {
-    snprintf(what, sizeof what, "fd %d", fd);
-    return throw_errno(env, errno, "mmap", what);
-  }
+  if (p == MAP_FAILED) return throw_errno(env, errno, "mmap", what);
   struct shared_map *m = malloc(sizeof *m);
   napi_value result;
   if (!m) {
