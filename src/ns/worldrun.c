@@ -16,12 +16,15 @@
  *   - the world's init and its worldfs daemon are the processes Node saw (pid and start time, not
  *     zombies), and the init's root is the view that daemon serves (its device): a dead or
  *     remounted view fails this.
- * Then it fences the daemon as Node does (fenceDaemon in src/worlds/daemon.ts), and runs exactly the
- * plan of runArgv (src/ns/plan.ts): its child joins the world's cgroup, ignores SIGINT and SIGQUIT,
- * and execs nsenter, which enters the init's namespaces and root and execs dist/worldshim through
- * fd 4, with the relay pipe on fd 3. Like runForeground (src/ns/launcher.ts) it relays SIGINT,
- * SIGQUIT, SIGTERM and SIGHUP as one byte each and exits with the command's status (128+N when it
- * died of signal N). The environment is Node's: PATH, HOME, TERM, then each -e.
+ * Then it runs the plan of runArgv (src/ns/plan.ts): its child joins the world's cgroup, ignores
+ * SIGINT and SIGQUIT, and execs nsenter, which enters the init's namespaces and root and execs
+ * dist/worldshim through fd 4, with the relay pipe on fd 3. It fences the daemon as Node does
+ * (fenceDaemon in src/worlds/daemon.ts), but while nsenter starts rather than before: the shim
+ * waits on a gate (fd 5, --gate) that opens once the fence passed, and only then starts the command.
+ * The fence took 0.5-1.4 ms here, about as long as nsenter's start. Like runForeground
+ * (src/ns/launcher.ts) it relays SIGINT, SIGQUIT, SIGTERM and SIGHUP as one byte each and exits
+ * with the command's status (128+N when it died of signal N); such a signal before the gate opened
+ * means the command never starts. The environment is Node's: PATH, HOME, TERM, then each -e.
  *
  * Anything else (no ticket, any check failing, a form of the command line it does not parse, not
  * root, --detach) goes to Node unchanged: execvp node WORLDCTL_MJS run ..., which gives the
@@ -53,6 +56,7 @@
 
 #define RELAY_FD 3
 #define SHIM_FD 4
+#define GATE_FD 5
 #define FENCE_BOUND_MS 5000
 #define MAX_ENV 256
 
@@ -183,33 +187,44 @@ static long long now_ms(void) {
 }
 
 /*
- * As fenceDaemon: create a file in the daemon's fence directory and wait (bounded) until the daemon
- * removes it, which it does once every change reported before has reached the kernel.
+ * As fenceDaemon: a file created in the daemon's fence directory, which the daemon removes once
+ * every change reported before it has reached the kernel. Started before the command's nsenter and
+ * waited for while nsenter enters the world (run): the command itself starts only after it passed.
  */
-static void fence(const char *dir) {
-  char name[64], path[PATH_MAX];
+struct fence {
+  char path[PATH_MAX];
+  int in;       /* an inotify watch of the directory (its removal wakes us), or -1: poll */
+  int pending;  /* 0: no fence file (on unfenced, as Node does) */
+};
+
+static void fence_start(struct fence *f, const char *dir) {
+  char name[64];
   struct timespec ts;
+  f->in = -1;
+  f->pending = 0;
+  if (strcmp(dir, "-") == 0) return;
   clock_gettime(CLOCK_REALTIME, &ts);
   snprintf(name, sizeof name, "%d.%lld.%ld", getpid(), (long long)ts.tv_sec, ts.tv_nsec);
-  if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return;
-  int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (in >= 0 && inotify_add_watch(in, dir, IN_DELETE | IN_MOVED_FROM) < 0) { close(in); in = -1; }
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) { if (in >= 0) close(in); return; } /* no fence file: on unfenced, as Node does */
+  if (snprintf(f->path, sizeof f->path, "%s/%s", dir, name) >= (int)sizeof f->path) return;
+  f->in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (f->in >= 0 && inotify_add_watch(f->in, dir, IN_DELETE | IN_MOVED_FROM) < 0) { close(f->in); f->in = -1; }
+  int fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) { if (f->in >= 0) close(f->in); f->in = -1; return; }
   close(fd);
-  long long deadline = now_ms() + FENCE_BOUND_MS;
+  f->pending = 1;
+}
+
+/* Whether the daemon removed the fence file (or there is none). */
+static int fence_passed(const struct fence *f) {
   struct stat st;
-  while (stat(path, &st) == 0) {
-    long long left = deadline - now_ms();
-    if (left <= 0) break;
-    if (in < 0) { usleep(2000); continue; }
-    struct pollfd p = {in, POLLIN, 0};
-    if (poll(&p, 1, (int)left) <= 0) continue;
-    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-    while (read(in, buf, sizeof buf) > 0) { /* drained: stat tells */ }
-  }
-  unlink(path);
-  if (in >= 0) close(in);
+  return !f->pending || stat(f->path, &st) != 0;
+}
+
+static void fence_end(struct fence *f) {
+  if (f->pending) unlink(f->path);
+  if (f->in >= 0) close(f->in);
+  f->pending = 0;
+  f->in = -1;
 }
 
 /* ---- running ------------------------------------------------------------------------------- */
@@ -274,6 +289,44 @@ static pid_t fork_into(const char *procs) {
   return pid;
 }
 
+/*
+ * Wait (bounded, FENCE_BOUND_MS) for fence `f` while nsenter enters the world, then open the shim's
+ * gate (one byte on `gate`): the command starts only then. A signal for the command that comes
+ * before (Ctrl-C at the terminal), or nsenter's end, closes the gate instead: the shim exits
+ * without running the command, and this program at once. Returns -1 once the gate is open, else this program's exit status
+ * (128+N for signal N, or nsenter's).
+ */
+static int open_gate(struct fence *f, int gate, int sfd, pid_t child) {
+  long long deadline = now_ms() + FENCE_BOUND_MS;
+  int early = -1;
+  while (early < 0 && !fence_passed(f)) {
+    long long left = deadline - now_ms();
+    if (left <= 0) break;
+    struct pollfd p[2] = {{sfd, POLLIN, 0}, {f->in, POLLIN, 0}};
+    int n = poll(p, f->in >= 0 ? 2 : 1, f->in >= 0 ? (int)left : 2);
+    if (n < 0 && errno != EINTR) break;
+    if (f->in >= 0 && p[1].revents & POLLIN) {
+      char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+      while (read(f->in, buf, sizeof buf) > 0) { /* drained: stat tells */ }
+    }
+    if (!(p[0].revents & POLLIN)) continue;
+    struct signalfd_siginfo si;
+    if (read(sfd, &si, sizeof si) != sizeof si) continue;
+    int status;
+    if (si.ssi_signo != SIGCHLD) early = 128 + (int)si.ssi_signo;
+    else if (waitpid(child, &status, WNOHANG) == child) { fence_end(f); close(gate); return status_of(status); }
+  }
+  fence_end(f);
+  if (early < 0) {
+    char go = 1;
+    if (write(gate, &go, 1) != 1) { /* the shim is gone: its exit comes as SIGCHLD */ }
+    close(gate);
+    return -1;
+  }
+  close(gate); /* nsenter is not waited for: it may wait on the daemon still; its shim exits at the EOF */
+  return early;
+}
+
 static int run(const struct ticket *t, long init, const char *name, const char *cwd, char **envp, char **cmd) {
   int argc = 0;
   while (cmd[argc]) argc++;
@@ -283,6 +336,8 @@ static int run(const struct ticket *t, long init, const char *name, const char *
   snprintf(self, sizeof self, "%d", SHIM_FD);
   char relay[16];
   snprintf(relay, sizeof relay, "%d", RELAY_FD);
+  char gatefd[16];
+  snprintf(gatefd, sizeof gatefd, "%d", GATE_FD);
   char shim[32];
   snprintf(shim, sizeof shim, "/proc/self/fd/%d", SHIM_FD);
   const char *plan[24];
@@ -292,16 +347,19 @@ static int run(const struct ticket *t, long init, const char *name, const char *
   if (strcmp(cwd, "/") != 0) { plan[n++] = "--cwd"; plan[n++] = cwd; }
   plan[n++] = "--world"; plan[n++] = name;
   plan[n++] = "--relay"; plan[n++] = relay;
+  plan[n++] = "--gate"; plan[n++] = gatefd;
   plan[n++] = "--";
   char **argv = calloc((size_t)(n + argc + 1), sizeof *argv);
   if (!argv) fail(125, "out of memory", NULL);
   for (int i = 0; i < n; i++) argv[i] = (char *)plan[i];
   for (int i = 0; i < argc; i++) argv[n + i] = cmd[i];
 
-  int shimfd = open_shim(), pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) fail(125, "cannot make a pipe", NULL);
+  int shimfd = open_shim(), pipefd[2], gate[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0 || pipe2(gate, O_CLOEXEC) != 0) fail(125, "cannot make a pipe", NULL);
   pipefd[0] = high(pipefd[0]);
   pipefd[1] = high(pipefd[1]);
+  gate[0] = high(gate[0]);
+  gate[1] = high(gate[1]);
   sigset_t these, old;
   sigemptyset(&these);
   for (size_t i = 0; i < NFORWARDED; i++) sigaddset(&these, forwarded[i]);
@@ -310,6 +368,8 @@ static int run(const struct ticket *t, long init, const char *name, const char *
   int sfd = signalfd(-1, &these, SFD_CLOEXEC);
   if (sfd < 0) fail(125, "cannot make a signalfd", NULL);
   signal(SIGPIPE, SIG_IGN); /* the shim gone: its exit is reported below */
+  struct fence fence; /* made with the signals above held: they all come to open_gate from here */
+  fence_start(&fence, t->fence);
 
   pid_t child = fork_into(t->cgroup);
   if (child == 0) {
@@ -318,15 +378,19 @@ static int run(const struct ticket *t, long init, const char *name, const char *
     signal(SIGQUIT, SIG_IGN);
     signal(SIGPIPE, SIG_DFL);
     sigprocmask(SIG_SETMASK, &old, NULL);
-    /* As execa hands the plan only its stdio: the relay pipe at 3, the shim at 4, nothing more. */
-    if (dup2(pipefd[0], RELAY_FD) < 0 || dup2(shimfd, SHIM_FD) < 0) fail(125, "cannot place the relay pipe and the shim", NULL);
-    close_range(SHIM_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+    /* As execa hands the plan only its stdio: the relay pipe at 3, the shim at 4, the gate at 5. */
+    if (dup2(pipefd[0], RELAY_FD) < 0 || dup2(shimfd, SHIM_FD) < 0 || dup2(gate[0], GATE_FD) < 0) fail(125, "cannot place the relay pipe, the shim and the gate", NULL);
+    close_range(GATE_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC);
     for (char **e = envp; *e; e++) if (strncmp(*e, "PATH=", 5) == 0) setenv("PATH", *e + 5, 1); /* as Node's spawn: found on the command's PATH */
     execvpe("nsenter", argv, envp);
     fail(errno == ENOENT ? 127 : 126, "cannot run", "nsenter");
   }
+  if (child < 0) fail(125, "cannot fork", NULL);
   close(pipefd[0]);
   close(shimfd);
+  close(gate[0]);
+  int early = open_gate(&fence, gate[1], sfd, child);
+  if (early >= 0) return early;
   for (;;) {
     struct signalfd_siginfo si;
     if (read(sfd, &si, sizeof si) != sizeof si) {
@@ -446,6 +510,5 @@ int main(int argc, char **argv) {
   if (stat(root, &st) != 0) to_node("the init's root cannot be read (a dead view?)");
   snprintf(dev, sizeof dev, "%llu", (unsigned long long)st.st_dev);
   if (strcmp(dev, t.rootdev) != 0) to_node("the init's root is not the ticket's view");
-  if (strcmp(t.fence, "-") != 0) fence(t.fence);
   return run(&t, init, name, cwd, envp, argv + i);
 }

@@ -3,7 +3,7 @@
  * util-linux nsenter once it entered the world's namespaces and root. Built static at install by
  * scripts/build-native.mjs, and run through /proc/self/fd/N (worldctl passes its own open copy as
  * fd N), so exec'ing it costs no lookup through the world's view and no dynamic loader.
- *   worldshim [--self FD] [--cwd DIR] [--world NAME] [--relay FD] -- CMD [ARG...]
+ *   worldshim [--self FD] [--cwd DIR] [--world NAME] [--relay FD] [--gate FD] -- CMD [ARG...]
  * It changes to DIR (inside the world), restores SIGINT and SIGQUIT (ignored on the host so that
  * nsenter's waiting half outlives a terminal's Ctrl-C), runs CMD as its child and:
  *   - exits with CMD's status, or 128+N when CMD died of signal N: nsenter's outer half re-raises a
@@ -15,6 +15,8 @@
  *     it is dropped instead of sent twice. The kernel's signal is pending here before worldctl can
  *     relay it, and the signalfd is read before the relay pipe, so the count is exact. A signal
  *     sent to this process alone is forwarded.
+ * With --gate FD it starts CMD only after one byte came on FD (dist/worldrun sends it once its fence
+ * passed); FD closed without one (worldctl got a signal first, or died): exit 125, CMD never ran.
  * CMD gets descriptors 0, 1 and 2 only: every other one it inherited is closed at its exec.
  * A CMD that cannot be found says which world and which command (exit 127; 126 when it cannot be
  * executed; 125 when the shim itself fails, e.g. DIR is missing, as env(1) and docker do).
@@ -79,16 +81,17 @@ static int wait_forwarding(pid_t child, int sfd, int relay) {
 
 int main(int argc, char **argv) {
   const char *cwd = NULL;
-  int self = -1, relay = -1, i = 1;
+  int self = -1, relay = -1, gate = -1, i = 1;
   for (; i + 1 < argc && strcmp(argv[i], "--") != 0; i += 2) {
     if (strcmp(argv[i], "--self") == 0) self = atoi(argv[i + 1]);
     else if (strcmp(argv[i], "--cwd") == 0) cwd = argv[i + 1];
     else if (strcmp(argv[i], "--world") == 0) world = argv[i + 1];
     else if (strcmp(argv[i], "--relay") == 0) relay = atoi(argv[i + 1]);
+    else if (strcmp(argv[i], "--gate") == 0) gate = atoi(argv[i + 1]);
     else break;
   }
   if (i + 1 >= argc || strcmp(argv[i], "--") != 0) {
-    fprintf(stderr, "usage: worldshim [--self FD] [--cwd DIR] [--world NAME] [--relay FD] -- CMD [ARG...]\n");
+    fprintf(stderr, "usage: worldshim [--self FD] [--cwd DIR] [--world NAME] [--relay FD] [--gate FD] -- CMD [ARG...]\n");
     return 125;
   }
   char **cmd = argv + i + 1;
@@ -98,6 +101,13 @@ int main(int argc, char **argv) {
   if (self >= 0) close(self);
   close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
   if (cwd && chdir(cwd) != 0) fail(125, "cannot change directory to", cwd);
+  if (gate >= 0) {
+    char go;
+    ssize_t n;
+    while ((n = read(gate, &go, 1)) < 0 && errno == EINTR) {}
+    if (n != 1) _exit(125); /* worldctl gave up before the command started (it says why, or died) */
+    close(gate);
+  }
 
   /* Taken through a signalfd from before the fork on, so none is lost or acted on by default. */
   sigset_t these, old;

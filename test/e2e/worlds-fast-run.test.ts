@@ -3,11 +3,11 @@
 // otherwise Node answers, as if worldrun were not there. WORLDCTL_FASTPATH=require makes worldrun
 // fail (125, saying why) where it would hand over, so each case shows which path was taken. Real
 // worlds over /, real processes.
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { killDaemonForGood, sweepUnder } from '../helpers/procs.js';
+import { killDaemonForGood, soon, sweepUnder } from '../helpers/procs.js';
 import { WORLDCTL } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 import { cgroupHierarchies } from '../../src/ns/cgroup.js';
@@ -133,6 +133,33 @@ describe('worldctl run without Node', () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/worldctl revive/);
     ok(['revive', 'W']);
+  });
+
+  it('starts the command only once the daemon\'s fence passed, and never after a signal that came first', async () => {
+    ok(['run', 'W', '--', 'true'], 'off');
+    const fences = join(home, 'worlds', 'w1', 'fence');
+    const daemon = Number(readFileSync(join(home, 'worlds', 'w1', 'daemon'), 'utf8').split(' ')[0]);
+    // A stopped daemon removes no fence file: worldrun waits on it (5 s at most) while nsenter starts.
+    process.kill(daemon, 'SIGSTOP');
+    try {
+      const r = spawn(WORLDCTL, ['run', 'W', '--', 'sh', '-c', 'echo ran > /root/gate-probe'], {
+        env: { ...process.env, WORLDOS_HOME: home, WORLDCTL_FASTPATH: 'require' }, stdio: 'ignore',
+      });
+      const exited = new Promise<[number | null, string | null]>((resolve) => r.on('exit', (code, sig) => resolve([code, sig])));
+      // The fence file is made with worldrun's signals held: from then on a signal reaches its wait.
+      expect(await soon(() => readdirSync(fences).length > 0)).toBe(true);
+      r.kill('SIGTERM');
+      process.kill(daemon, 'SIGCONT');
+      expect(await exited).toEqual([143, null]);
+    } finally {
+      process.kill(daemon, 'SIGCONT');
+    }
+    expect(readdirSync(fences)).toEqual([]);
+    expect(ctl(['run', 'W', '--', 'cat', '/root/gate-probe'], 'require').code).not.toBe(0);
+    expect(ok(['ls', 'W'])).not.toMatch(/gate-probe/);
+    // And the gate opens once the fence passed: the same command, the daemon running.
+    ok(['run', 'W', '--', 'sh', '-c', 'echo ran > /root/gate-probe'], 'require');
+    expect(ok(['run', 'W', '--', 'cat', '/root/gate-probe'], 'require')).toBe('ran\n');
   });
 
   it('leaves no ticket behind a deleted world', () => {
