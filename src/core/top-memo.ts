@@ -28,6 +28,7 @@
 //   as what is written behind a view's back shows within timeout= (lower-cache.ts, cacheBudget).
 // - Only the daemon's HostLayers has one (fs/setup.ts): every other reader of a stack (merges,
 //   exports, worldctl) reads its top layer afresh.
+import { detached } from './detached-string.js';
 import type { RawEntry } from './whiteout/format.js';
 
 /** Remembered answers about one directory of the top layer (or of the view, for its node). */
@@ -252,7 +253,8 @@ export class TopMemo<N = unknown> {
   }
 
   private put<V>(m: Map<string, V>, key: string, v: V): void {
-    if (m.has(key) || this.count()) m.set(key, v);
+    if (m.has(key)) m.set(key, v);
+    else if (this.count()) m.set(detached(key), v);
   }
 
   /** Count one more item; false (and everything forgotten) past the bound. */
