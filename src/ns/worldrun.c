@@ -293,8 +293,8 @@ static pid_t fork_into(const char *procs) {
  * Wait (bounded, FENCE_BOUND_MS) for fence `f` while nsenter enters the world, then open the shim's
  * gate (one byte on `gate`): the command starts only then. A signal for the command that comes
  * before (Ctrl-C at the terminal), or nsenter's end, closes the gate instead: the shim exits
- * without running the command, and this program at once. Returns -1 once the gate is open, else this program's exit status
- * (128+N for signal N, or nsenter's).
+ * without running the command, and this program at once. Returns -1 once the gate is open, else
+ * this program's exit status (128+N for signal N, or nsenter's).
  */
 static int open_gate(struct fence *f, int gate, int sfd, pid_t child) {
   long long deadline = now_ms() + FENCE_BOUND_MS;
@@ -385,7 +385,10 @@ static int run(const struct ticket *t, long init, const char *name, const char *
     execvpe("nsenter", argv, envp);
     fail(errno == ENOENT ? 127 : 126, "cannot run", "nsenter");
   }
-  if (child < 0) fail(125, "cannot fork", NULL);
+  if (child < 0) {
+    fence_end(&fence);
+    fail(125, "cannot fork", NULL);
+  }
   close(pipefd[0]);
   close(shimfd);
   close(gate[0]);
