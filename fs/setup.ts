@@ -10,6 +10,7 @@ import { loopTurn } from '../src/host/loop-turn.js';
 import { SeenLog } from '../src/host/seen-log.js';
 import { toViewPath, relOf } from '../src/core/paths.js';
 import { Union } from '../src/host/union.js';
+import { loadXattrs } from '../src/host/xattr.js';
 import { WorldFs } from './worldfs.js';
 import { LayerNotifier } from './layer-notify.js';
 import type { MountOptions } from './options.js';
@@ -68,6 +69,7 @@ export function setup(opts: MountOptions, mounted?: string): Setup {
   if (format.id === 'overlay' && !isRoot) {
     throw new SetupError('whiteout=overlay keeps trusted.overlay.* xattrs, which need root; use whiteout=overlay-user or whiteout=aufs');
   }
+  loadXattrs(); // not at the first request that reads an attribute
   const mountpoint = mounted ?? realDir('mountpoint', opts.mountpoint);
   const upper = realDir('upperdir', opts.upperdir);
   const lowers = opts.lowerdirs.map((d) => realDir('lowerdir', d));
