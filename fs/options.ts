@@ -21,6 +21,8 @@ export const NOTIFIED_TIMEOUT = 300;
 export type Passthrough = 'auto' | 'off';
 /** open=: who opens files, the daemon (a request per open) or the kernel itself (node-files.ts). */
 export type OpenBy = 'daemon' | 'kernel';
+/** readdirplus=: whether every directory read carries its entries' attributes, or the kernel picks (fs/README.md). */
+export type ReaddirPlus = 'always' | 'auto';
 
 export type TransportName = 'native' | 'kernel' | 'auto';
 export const TRANSPORTS: readonly TransportName[] = ['native', 'kernel', 'auto'];
@@ -64,6 +66,12 @@ export interface MountOptions {
    * per open, and file data goes through the daemon (fs/transport/kernel/node-files.ts).
    */
   readonly open: OpenBy;
+  /**
+   * readdirplus=always (default): every directory read (kernel transport) returns each entry's
+   * attributes, which the kernel keeps as a lookup's; auto: the kernel asks for them only at a
+   * listing's start and after a lookup in the directory (READDIRPLUS_AUTO).
+   */
+  readonly readdirplus: ReaddirPlus;
   readonly allowOther: boolean;
   /** View paths whose lower contents are never read (shown as empty directories): proc, sys, dev, the store. */
   readonly prune: readonly string[];
@@ -100,7 +108,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,notify=none|auto|inotify|fanotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
-                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off][,open=daemon|kernel][,journal=FILE]
+                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off][,open=daemon|kernel][,readdirplus=always|auto][,journal=FILE]
                  [,transport=auto|native|kernel][,busy_poll=MICROSECONDS] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
@@ -177,6 +185,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let writebackCache = false;
   let passthrough: Passthrough = 'auto';
   let open: OpenBy = 'daemon';
+  let readdirplus: ReaddirPlus = 'always';
   let prune: string[] = [];
   let seenlog: string | undefined;
   let stack: string | undefined;
@@ -238,6 +247,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       case 'writeback_cache': writebackCache = true; break;
       case 'passthrough': passthrough = oneOf('auto', 'off'); break;
       case 'open': open = oneOf('daemon', 'kernel'); break;
+      case 'readdirplus': readdirplus = oneOf('always', 'auto'); break;
       case 'squash_to_uid': squash.uid = id(need(), key); break;
       case 'squash_to_gid': squash.gid = id(need(), key); break;
       case 'squash_to_root': squash.uid = 0; squash.gid = 0; break;
@@ -258,7 +268,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout, ...(fence !== undefined ? { fence } : {}),
-    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, passthrough, open,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, passthrough, open, readdirplus,
     ...(journal !== undefined ? { journal } : {}), busyPollUs: busyPollUs ?? BUSY_POLL_US,
   };
 }

@@ -67,7 +67,10 @@ export class KernelTransport implements Transport {
     const journal = this.opts.journal === undefined ? undefined : new TakeoverJournal(this.opts.journal, () => ops?.openDecisions ?? {}, !takeover);
     ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE, kernelOpens, journal?.table);
     const device = new FuseDevice(MAX_WRITE, this.opts.device?.fd, (this.opts.busyPollUs ?? 0) * 1000);
-    const session = new Session(device, ops, MAX_WRITE, this.opts.writebackCache === true, this.opts.passthrough === true, kernelOpens, journal);
+    const session = new Session(device, ops, MAX_WRITE, {
+      writeback: this.opts.writebackCache === true, passthrough: this.opts.passthrough === true, kernelOpens,
+      readdirplus: this.opts.readdirplus ?? 'always',
+    }, journal);
     this.device = device;
     this.ops = ops;
     // The connection ended (unmounted): there is nothing left to take over.

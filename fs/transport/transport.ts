@@ -2,6 +2,7 @@
 // fuse-native (libfuse 2.9, path-based; fuse-native.ts) and worldfs's own /dev/fuse protocol code
 // (inode-based; kernel.ts). The mount option transport=native|kernel picks one (select.ts).
 import type { ViewChange } from '../../src/core/layer-change.js';
+import type { ReaddirPlus } from '../options.js';
 
 /**
  * Answers drawn from the first `layers` layers only (which report every change) live `seconds`;
@@ -41,6 +42,8 @@ export interface TransportOptions {
   readonly passthrough?: boolean;
   /** Let the kernel open files itself where every layer is notified (open=kernel); a transport that cannot ignores it. */
   readonly kernelOpens?: boolean;
+  /** Which directory reads carry entries with attributes (readdirplus=, fs/options.ts); default `always`. */
+  readonly readdirplus?: ReaddirPlus;
   /**
    * /dev/fuse opened by a keeper (worldkeep.c) that holds the connection should the daemon die:
    * mount it, or (`takeover`) serve the connection a dead daemon mounted. Kernel transport only.

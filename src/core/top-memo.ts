@@ -19,6 +19,9 @@
 //   the nodes at and below `d/n` unknown, or, when `n` is a marker name, those at and below `d`.
 //   Lower layers are the lower cache's (lower-cache.ts): the resolver uses a node only while the
 //   lower memo it was built with still knows it (a lower change drops those resolutions).
+// - A directory read whole (`setListing`) answers "absent" for every name its listing lacks, until
+//   a write at any of its names (`changed`) or to itself (`deep`) makes it partial again: a lookup
+//   after a listing (ls -l, a READDIRPLUS's entries, man-db's scan) costs no lstat of the top layer.
 // - Other writers of the top layer: the daemons of a merged world's aliases serve the same stack,
 //   a merge rewrites the layer (and ends by SIGUSR1, whose reload builds a new stack and so a new,
 //   empty memo). What they write is dropped when the top layer's own watch reports it
@@ -40,6 +43,8 @@ class DirMemo<N> {
    * for markers kept as entries of the directory, an xattr name for those kept on it.
    */
   readonly markers = new Map<string, string | null>();
+  /** `entries` holds every entry the directory had when it was listed: a name it lacks is absent. */
+  listed = false;
   /** The memos of subdirectories, by name: what a deep change drops with it. */
   readonly subdirs = new Map<string, DirMemo<N>>();
   /** The view's node of this directory, remembered at tick `nodeAt`. */
@@ -64,6 +69,8 @@ export interface TopMemoBound {
 export interface TopMemoOptions {
   /** Past this many remembered answers and directories everything is forgotten (a long walk must not grow it for good). */
   readonly maxItems?: number;
+  /** The most entries a listing may have to be remembered whole (default 8,192; at most maxItems/4). */
+  readonly maxListing?: number;
   /**
    * Names that are the format's markers in their directory (aufs: `.wh.*`): writing one may change
    * how the directory itself resolves (opaque, redirect) or a sibling (whiteout). Default: none
@@ -89,8 +96,12 @@ export class TopMemo<N = unknown> {
   private since = 0;
   private turnAt = 0;
 
+  /** The largest listing `setListing` keeps (a bigger one is answered name by name, as before). */
+  private readonly maxListing: number;
+
   constructor(opts: TopMemoOptions = {}) {
     this.maxItems = opts.maxItems ?? 1 << 17;
+    this.maxListing = Math.min(opts.maxListing ?? 1 << 13, this.maxItems >> 2);
     this.isMarker = opts.isMarker ?? (() => false);
   }
 
@@ -113,7 +124,27 @@ export class TopMemo<N = unknown> {
   entry(rel: string): RawEntry | null | undefined {
     if (this.limit !== undefined) this.expire(this.limit);
     const i = slashOf(rel);
-    return this.dirs.get(i < 0 ? '' : rel.slice(0, i))?.entries.get(i < 0 ? rel : rel.slice(i + 1));
+    const d = this.dirs.get(i < 0 ? '' : rel.slice(0, i));
+    if (d === undefined) return undefined;
+    const e = d.entries.get(i < 0 ? rel : rel.slice(i + 1));
+    return e === undefined && d.listed ? null : e;
+  }
+
+  /**
+   * The top layer's directory `rel` was read whole: `entries` is all it has (none: it is missing,
+   * or not a directory). Each becomes a remembered answer, and every other name is absent until a
+   * write in the directory is reported. A listing past maxListing is not remembered.
+   */
+  setListing(rel: string, entries: readonly (RawEntry & { readonly name: string })[]): void {
+    if (entries.length > this.maxListing || this.items + entries.length + 64 > this.maxItems) return;
+    const d = this.dirMemo(rel);
+    if (d === undefined) return;
+    for (const e of entries) {
+      // Names from a listing are strings of their own (no slice of a longer one to detach).
+      if (!d.entries.has(e.name)) this.items++;
+      d.entries.set(e.name, { kind: e.kind, rdev: e.rdev });
+    }
+    d.listed = true;
   }
 
   setEntry(rel: string, e: RawEntry | undefined): void {
@@ -187,6 +218,7 @@ export class TopMemo<N = unknown> {
     const name = i < 0 ? rel : rel.slice(i + 1);
     const parent = this.dirs.get(i < 0 ? '' : rel.slice(0, i));
     if (parent !== undefined) {
+      parent.listed = false; // the name may be new: the listing no longer answers for absent names
       if (parent.entries.delete(name)) this.items--;
       // A marker kept as an entry of the directory is remembered under its entry name.
       if (parent.markers.delete(name)) this.items--;

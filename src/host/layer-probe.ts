@@ -142,7 +142,9 @@ export class HostLayers implements LayerProbe {
 
   /** marker(0, rel, spec) through the top memo. */
   private topMarker(memo: TopMemo<ViewNode>, rel: string, spec: MarkerSpec): string | undefined {
-    const known = memo.marker(rel, spec.name);
+    let known = memo.marker(rel, spec.name);
+    // A marker kept as an entry is absent where the directory's remembered listing lacks it.
+    if (known === undefined && spec.kind !== 'xattr' && memo.entry(relJoin(rel, spec.name)) === null) known = null;
     if (known === undefined) {
       const v = this.readMarker(0, rel, spec);
       memo.setMarker(rel, spec.name, v);
@@ -209,8 +211,13 @@ export class HostLayers implements LayerProbe {
     if (layer > 0) {
       const rec = this.cache.record(layer, rel);
       if (rec !== undefined) return this.withoutHidden(layer, rel, (rec.listing ?? this.fill(layer, rel, rec)) as ListedEntry[]);
+      return this.withoutHidden(layer, rel, this.read(layer, rel));
     }
-    return this.withoutHidden(layer, rel, this.read(layer, rel));
+    const listing = this.read(0, rel);
+    // Read whole: the top memo answers the lookups that follow a listing without an lstat each
+    // (checked against the layer like its other answers where onStaleTop is set).
+    this.top?.setListing(rel, listing);
+    return listing;
   }
 
   /** List `rel` in lower `layer` into its cache record. */

@@ -22,11 +22,12 @@ const EIO = -constants.errno.EIO;
  * needs udba=none: the kernel then keeps its own size and mtime of a cached file for good, so a
  * lower layer's change to it would never show). HANDLE_KILLPRIV_V2: we drop setuid/setgid on an
  * unprivileged write or truncate (fs/union/killpriv.ts), and in exchange the kernel stops asking for
- * security.capability before every write (it marks the superblock SB_NOSEC). Not asked: DONT_MASK (the kernel applies the umask), locks
+ * security.capability before every write (it marks the superblock SB_NOSEC). READDIRPLUS_AUTO
+ * only with readdirplus=auto (Wants). Not asked: DONT_MASK (the kernel applies the umask), locks
  * (kept local by the kernel), SETXATTR_EXT, SECURITY_CTX and the other extensions.
  */
 export const WANTED_FLAGS =
-  Init.ASYNC_READ | Init.ATOMIC_O_TRUNC | Init.BIG_WRITES | Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO |
+  Init.ASYNC_READ | Init.ATOMIC_O_TRUNC | Init.BIG_WRITES | Init.DO_READDIRPLUS |
   Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO | Init.HANDLE_KILLPRIV_V2;
 /**
  * Second-word flags we ask for (only through INIT_EXT). PASSTHROUGH only when the mount allows it
@@ -49,14 +50,33 @@ export interface Negotiated {
   readonly flags2: number;
 }
 
+/** What a mount asks of the kernel beyond WANTED_FLAGS (fs/options.ts has the options). */
+export interface Wants {
+  /** WRITEBACK_CACHE: the kernel caches writes. */
+  readonly writeback?: boolean;
+  /** PASSTHROUGH, unless writes are cached. */
+  readonly passthrough?: boolean;
+  /** The kernel may open files itself: O_TRUNC then comes as SETATTR, not ATOMIC_O_TRUNC. */
+  readonly kernelOpens?: boolean;
+  /**
+   * `always` (the default): every READDIR is a READDIRPLUS, whose entries the kernel keeps as it
+   * keeps a LOOKUP's. `auto` (READDIRPLUS_AUTO): only a listing's first request, and one after a
+   * lookup in the directory, are (fuse_use_readdirplus); a program listing a directory whole and
+   * then stat'ing each name pays a LOOKUP per name.
+   */
+  readonly readdirplus?: 'always' | 'auto';
+}
+
 /** Our answer to the kernel's INIT: the flags both sides know, large writes, our minor version. */
-export function negotiate(init: InitIn, maxWrite: number, writeback = false, passthrough = false, kernelOpens = false): Negotiated | string {
+export function negotiate(init: InitIn, maxWrite: number, wants: Wants = {}): Negotiated | string {
+  const { writeback = false, passthrough = false, kernelOpens = false } = wants;
   if (init.major !== KERNEL_VERSION) return `kernel speaks FUSE ${init.major}.${init.minor}; worldfs speaks ${KERNEL_VERSION}.x`;
   if (init.minor < MIN_MINOR_VERSION) return `kernel speaks FUSE 7.${init.minor}; worldfs needs 7.${MIN_MINOR_VERSION} or later`;
   const wanted2 = WANTED_FLAGS2 | (passthrough && !writeback ? Init2.PASSTHROUGH : 0);
   const flags2 = init.flags & BigInt(Init.INIT_EXT) ? Number((init.flags >> 32n) & BigInt(wanted2)) : 0;
   // A kernel that opens files itself (node-files.ts) sends no OPEN to truncate: O_TRUNC must come as SETATTR.
-  const wanted = (WANTED_FLAGS & ~(kernelOpens ? Init.ATOMIC_O_TRUNC : 0)) | (writeback ? Init.WRITEBACK_CACHE : 0);
+  const wanted = (WANTED_FLAGS & ~(kernelOpens ? Init.ATOMIC_O_TRUNC : 0)) | (writeback ? Init.WRITEBACK_CACHE : 0) |
+    (wants.readdirplus === 'auto' ? Init.READDIRPLUS_AUTO : 0);
   const flags = Number(init.flags & BigInt(wanted)) | (flags2 ? Init.INIT_EXT : 0);
   return {
     minor: Math.min(init.minor, KERNEL_MINOR_VERSION), flags, flags2,
@@ -81,8 +101,7 @@ export class Session {
 
   constructor(
     private readonly device: FuseDevice, private readonly ops: KernelOps, private readonly maxWrite: number,
-    private readonly writeback = false, private readonly passthrough = false, private readonly kernelOpens = false,
-    private readonly journal?: SessionJournal,
+    private readonly wants: Wants = {}, private readonly journal?: SessionJournal,
   ) {
     this.ready = new Promise((res, rej) => { this.resolveReady = res; this.rejectReady = rej; });
     this.ready.catch(() => { /* reported by whoever awaits it */ });
@@ -138,7 +157,7 @@ export class Session {
 
   private init(unique: bigint, body: Reader, raw: Buffer): Buffer {
     const init = decodeInitIn(body);
-    const n = negotiate(init, this.maxWrite, this.writeback, this.passthrough, this.kernelOpens);
+    const n = negotiate(init, this.maxWrite, this.wants);
     if (typeof n === 'string') {
       this.rejectReady(new Error(n));
       return encodeError(unique, EPROTO);
@@ -160,7 +179,7 @@ export class Session {
    */
   restore(body: Buffer): Negotiated {
     const init = decodeInitIn(new Reader(body, 0, body.length));
-    const n = negotiate(init, this.maxWrite, this.writeback, this.passthrough, this.kernelOpens);
+    const n = negotiate(init, this.maxWrite, this.wants);
     if (typeof n === 'string') throw new Error(`the journaled INIT cannot be served: ${n}`);
     this.apply(init, n);
     return n;

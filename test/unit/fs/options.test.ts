@@ -65,6 +65,12 @@ describe('parseArgs', () => {
     expect(() => parse(`${BASE},open=user`)).toThrow(/open=user: expected daemon or kernel/);
   });
 
+  it('takes readdirplus=always (the default) or auto, and nothing else', () => {
+    expect(parse(BASE).readdirplus).toBe('always');
+    expect(parse(`${BASE},readdirplus=auto`).readdirplus).toBe('auto');
+    expect(() => parse(`${BASE},readdirplus=never`)).toThrow(/readdirplus=never: expected always or auto/);
+  });
+
   it('takes journal=FILE, but not with transport=native (libfuse owns its connection)', () => {
     expect(parse(BASE).journal).toBeUndefined();
     expect(parse(`${BASE},journal=/s/j`).journal).toBe('/s/j');

@@ -117,6 +117,73 @@ describe('TopMemo', () => {
   });
 });
 
+const listed = (name: string, e: RawEntry) => ({ name, ...e });
+
+describe('TopMemo: directories read whole', () => {
+  it('answers a name a remembered listing lacks as absent, and the others as listed', () => {
+    const m = new TopMemo();
+    m.setListing('a', [listed('f', FILE), listed('d', DIR), listed('w', { kind: 'chardev', rdev: 0 })]);
+    expect(m.entry('a/f')).toEqual(FILE);
+    expect(m.entry('a/d')).toEqual(DIR);
+    expect(m.entry('a/w')).toEqual({ kind: 'chardev', rdev: 0 });
+    expect(m.entry('a/zz')).toBeNull();
+    expect(m.entry('a/.wh.zz')).toBeNull();
+    expect(m.entry('b/zz')).toBeUndefined(); // another directory: not listed
+    expect(m.entry('a/d/x')).toBeUndefined(); // below it: not listed either
+    expect(m.size).toBe(5); // the root's and a's directory memos, three answers
+  });
+
+  it('takes a missing directory\'s empty listing: every name in it is absent until it is made', () => {
+    const m = new TopMemo();
+    m.setListing('n', []);
+    expect(m.entry('n/x')).toBeNull();
+    m.changed('n', true); // made (mkdir, rename, copy-up of its parent chain)
+    expect(m.entry('n/x')).toBeUndefined();
+  });
+
+  it('stops answering for absent names once any name in the directory is written, and keeps the rest', () => {
+    const m = new TopMemo();
+    m.setListing('a', [listed('f', FILE), listed('g', FILE)]);
+    m.changed('a/new', true); // created: the listing lacks it, and must not answer "absent" for it
+    expect(m.entry('a/new')).toBeUndefined();
+    expect(m.entry('a/other')).toBeUndefined();
+    expect(m.entry('a/f')).toEqual(FILE);
+    m.changed('a/g', true);
+    expect(m.entry('a/g')).toBeUndefined();
+  });
+
+  it('keeps a listing through a change of the directory\'s own markers, not through a deep change of it or above', () => {
+    const m = new TopMemo();
+    m.setListing('a/b', [listed('f', FILE)]);
+    m.changed('a/b', false);
+    expect(m.entry('a/b/x')).toBeNull();
+    m.changed('a', true);
+    expect(m.entry('a/b/x')).toBeUndefined();
+    expect(m.entry('a/b/f')).toBeUndefined();
+  });
+
+  it('does not remember a listing past its size bound, nor one that would pass the memo\'s', () => {
+    const big = new TopMemo({ maxListing: 2 });
+    big.setListing('a', [listed('f', FILE), listed('g', FILE), listed('h', FILE)]);
+    expect(big.entry('a/x')).toBeUndefined();
+    expect(big.entry('a/f')).toBeUndefined();
+    const small = new TopMemo({ maxItems: 100 });
+    small.setListing('a', Array.from({ length: 20 }, (_, i) => listed(`n${i}`, FILE)));
+    expect(small.entry('a/x')).toBeNull();
+    for (let i = 0; i < 15; i++) small.setEntry(`b/e${i}`, FILE);
+    small.setListing('c', Array.from({ length: 20 }, (_, i) => listed(`n${i}`, FILE))); // 20 + 64 would pass 100
+    expect(small.entry('c/x')).toBeUndefined();
+    expect(small.entry('a/x')).toBeNull();
+  });
+
+  it('forgets a listing with everything else (a bound\'s lifetime, clear)', () => {
+    const m = new TopMemo();
+    m.setListing('a', [listed('f', FILE)]);
+    m.clear();
+    expect(m.entry('a/x')).toBeUndefined();
+  });
+});
+
 /** A node as the resolver would remember it (the memo never looks into it). */
 const node = (path: string) => ({ path });
 const names = (path: string) => path.split('/').filter((n) => n !== '');

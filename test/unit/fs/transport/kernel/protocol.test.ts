@@ -188,18 +188,25 @@ describe('INIT', () => {
     expect(WANTED_FLAGS & (Init.WRITEBACK_CACHE | Init.DONT_MASK)).toBe(0);
   });
 
+  it('asks for a READDIRPLUS per directory read, unless the mount leaves the choice to the kernel', () => {
+    const offered = Init.DO_READDIRPLUS | Init.READDIRPLUS_AUTO;
+    expect(negotiate(initIn(45, offered), 1 << 20)).toMatchObject({ flags: Init.DO_READDIRPLUS });
+    expect(negotiate(initIn(45, offered), 1 << 20, { readdirplus: 'always' })).toMatchObject({ flags: Init.DO_READDIRPLUS });
+    expect(negotiate(initIn(45, offered), 1 << 20, { readdirplus: 'auto' })).toMatchObject({ flags: offered });
+  });
+
   it('asks for writeback caching when the mount asks for it, and always hands suid/sgid killing to us', () => {
     const offered = Init.WRITEBACK_CACHE | Init.HANDLE_KILLPRIV_V2 | Init.ASYNC_READ;
-    expect(negotiate(initIn(45, offered), 1 << 20, true)).toMatchObject({ flags: offered });
+    expect(negotiate(initIn(45, offered), 1 << 20, { writeback: true })).toMatchObject({ flags: offered });
     expect(negotiate(initIn(45, offered), 1 << 20)).toMatchObject({ flags: Init.HANDLE_KILLPRIV_V2 | Init.ASYNC_READ });
   });
 
   it('asks for passthrough through INIT_EXT when the mount allows it, never with writeback caching', () => {
     const offered = Init.INIT_EXT | Init.WRITEBACK_CACHE;
-    expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20, false, true)).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY | Init2.PASSTHROUGH });
-    expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20, true, true)).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY });
+    expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20, { passthrough: true })).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY | Init2.PASSTHROUGH });
+    expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20, { writeback: true, passthrough: true })).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY });
     expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20)).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY });
-    expect(negotiate(initIn(45, Init.INIT_EXT, Init2.HAS_EXPIRE_ONLY), 1 << 20, false, true)).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY });
+    expect(negotiate(initIn(45, Init.INIT_EXT, Init2.HAS_EXPIRE_ONLY), 1 << 20, { passthrough: true })).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY });
     expect(Init2.PASSTHROUGH).toBe(1 << 5); // FUSE_PASSTHROUGH is bit 37 of the 64-bit flags
   });
 
