@@ -1,5 +1,5 @@
 // worldctl's version: package.json's, put into the bundle by esbuild at build time (define
-// WORLDOS_VERSION, scripts/bundle-cli.mjs), so `run` reads no file at start. tsc's output (the
+// WORLDOS_VERSION, scripts/bundle.mjs), so `run` reads no file at start. tsc's output (the
 // fallback when esbuild is absent) reads package.json, and only when --version is asked.
 import { readFileSync } from 'node:fs';
 

@@ -193,7 +193,8 @@ function hideFuseMounts(layers: HostLayers, self: string, mounts = readMounts())
 /** Start `worldfs ... -f` detached and wait for its ready line. */
 async function daemonize(argv: readonly string[], opts: MountOptions): Promise<number> {
   const log = opts.log ? openSync(opts.log, 'a', 0o600) : 'ignore';
-  const daemon = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...argv, '-f'];
+  // The script node ran (bin/worldfs.mjs, or this module itself), with the same node flags.
+  const daemon = [process.execPath, ...process.execArgv, process.argv[1]!, ...argv, '-f'];
   // With journal=, under a keeper that holds the connection and starts a new daemon on it should this one die.
   const keeper = opts.journal !== undefined ? fileURLToPath(new URL('../worldkeep', import.meta.url)) : undefined;
   const started = spawnKeptWithReadyFd(keeper, daemon, log);

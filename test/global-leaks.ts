@@ -53,7 +53,8 @@ function ours(): Map<number, string> {
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      const worldos = cmd.includes(`${ROOT}/dist/worldinit `) || cmd.includes(`${ROOT}/dist/fs/main.js`) || cmd.startsWith(`${ROOT}/dist/worldkeep `);
+      const worldos = cmd.includes(`${ROOT}/dist/worldinit `) || cmd.includes(`${ROOT}/bin/worldfs.mjs`) || cmd.includes(`${ROOT}/dist/fs/main.js`)
+        || cmd.startsWith(`${ROOT}/dist/worldkeep `);
       if (worldos && cmd.includes(mine)) out.set(Number(p), cmd);
     } catch { /* gone */ }
   }

@@ -130,7 +130,15 @@ export function liveDaemon(recordFile: string): DaemonRecord | undefined {
 }
 
 /**
- * The processes whose command line is a worldfs (bin/worldfs, dist/fs/main.js, or a keeper running
+ * Whether `arg` of a node command line is a worldfs daemon's script: bin/worldfs.mjs (what
+ * bin/worldfs runs: the bundle, scripts/bundle.mjs) or tsc's dist/fs/main.js (run as it is).
+ */
+export function isWorldfsScript(arg: string): boolean {
+  return arg.endsWith('/bin/worldfs.mjs') || arg.endsWith('/dist/fs/main.js');
+}
+
+/**
+ * The processes whose command line is a worldfs (bin/worldfs, its script, or a keeper running
  * one) naming `mountpoint`, found in /proc: they hold no file on the mount they serve.
  */
 export function worldfsProcessesAt(mountpoint: string): { pid: number; argv: string[] }[] {
@@ -140,7 +148,7 @@ export function worldfsProcessesAt(mountpoint: string): { pid: number; argv: str
     try {
       const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
       if (argv[argv.length - 1] === '') argv.pop();
-      if (argv.some((a) => a.endsWith('worldfs') || a.endsWith('fs/main.js')) && argv.includes(mountpoint)) out.push({ pid: Number(name), argv });
+      if (argv.some((a) => a.endsWith('worldfs') || isWorldfsScript(a)) && argv.includes(mountpoint)) out.push({ pid: Number(name), argv });
     } catch { /* gone */ }
   }
   return out;
@@ -148,13 +156,13 @@ export function worldfsProcessesAt(mountpoint: string): { pid: number; argv: str
 
 /**
  * The daemon serving `rec`'s mountpoint now, if `rec`'s died and a keeper started another on its
- * connection: the daemon itself (dist/fs/main.js in the foreground, not its keeper) whose last
+ * connection: the daemon itself (its script in the foreground, not its keeper) whose last
  * argument is that mountpoint. Only looked for when the recorded one is gone.
  */
 function successorOf(rec: DaemonRecord): DaemonRecord | undefined {
   if (!findFuseMount(rec.mountpoint)) return undefined;
   const next = worldfsProcessesAt(rec.mountpoint).find(({ argv }) => argv[argv.length - 1] === rec.mountpoint && argv.includes('-f')
-    && !argv[0]!.endsWith('/worldkeep') && argv.some((a) => a.endsWith('/dist/fs/main.js')));
+    && !argv[0]!.endsWith('/worldkeep') && argv.some(isWorldfsScript));
   const ref = next && refOf(next.pid);
   return ref ? { ...ref, mountpoint: rec.mountpoint } : undefined;
 }

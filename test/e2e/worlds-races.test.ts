@@ -5,6 +5,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cmdline, sweepUnder } from '../helpers/procs.js';
+import { isWorldfsScript } from '../../src/worlds/daemon.js';
 import { WORLDCTL, worldctlAt } from '../helpers/worldctl.js';
 import { tempDir } from '../helpers/worldfs.js';
 
@@ -50,7 +51,7 @@ describe('a world started by several commands at once', () => {
     const codes = await together(4, ['run', 'r', '--', 'true']);
     expect(codes).toEqual([0, 0, 0, 0]);
     const mnt = join(home, 'mnt', idOf('r'));
-    expect(processesWith('fs/main.js -f -o').filter((pid) => (cmdline(pid) ?? []).includes(mnt))).toHaveLength(1);
+    expect(processesWith(' -f -o ').filter((pid) => (cmdline(pid) ?? []).some(isWorldfsScript) && cmdline(pid)!.includes(mnt))).toHaveLength(1);
     expect(mountsAt(mnt)).toBe(1);
     // The init itself, not the `unshare ... -- worldinit` launcher that waits for it.
     expect(processesWith(`worldinit ${mnt} r`).filter((pid) => cmdline(pid)![0]!.endsWith('/worldinit'))).toHaveLength(1);

@@ -3,6 +3,7 @@
 // last-resort cleanup) touches a mount.
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { isWorldfsScript } from '../../src/worlds/daemon.js';
 
 export interface RunResult {
   status: number | null;
@@ -60,7 +61,7 @@ export function alive(pid: number): boolean {
 }
 
 /**
- * Pids of worldfs servers (node .../dist/fs/main.js) whose arguments name `mnt` (or a path under
+ * Pids of worldfs servers (node .../bin/worldfs.mjs or .../dist/fs/main.js) whose arguments name `mnt` (or a path under
  * it); with `keepers`, the keepers (dist/worldkeep) that run such servers instead.
  */
 export function worldfsPids(mnt: string, keepers = false): number[] {
@@ -68,7 +69,7 @@ export function worldfsPids(mnt: string, keepers = false): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     const argv = cmdline(Number(name));
-    if (!argv || !argv.some((a) => a.endsWith('dist/fs/main.js')) || isKeeper(argv) !== keepers) continue;
+    if (!argv || !argv.some(isWorldfsScript) || isKeeper(argv) !== keepers) continue;
     if (argv.some((a) => a === mnt || a.startsWith(mnt + '/') || a.includes('=' + mnt))) out.push(Number(name));
   }
   return out.filter(alive);

@@ -1,5 +1,6 @@
 // bin/worldctl, the launcher every worldctl command goes through (a shell script handing `run` to
-// dist/worldrun first, then bin/worldctl.mjs): it loads the one-file bundle
+// dist/worldrun first, then bin/worldctl.mjs), and bin/worldfs, the daemon's (bin/worldfs.mjs); both
+// through bin/cached-bundle.mjs. Each loads its one-file bundle
 // (dist/worldctl.cjs) only while it is newer than tsc's output (dist/cli/main.js), so a `tsc`
 // run alone never leaves it running stale code; it starts Node without NODE_EXTRA_CA_CERTS; it
 // works through a symlink (npm link); and it compiles the bundle from a code cache made for that
@@ -21,6 +22,7 @@ beforeEach(() => {
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   copyFileSync(WORLDCTL, join(dir, 'bin', 'worldctl'));
   copyFileSync(`${WORLDCTL}.mjs`, join(dir, 'bin', 'worldctl.mjs'));
+  for (const f of ['cached-bundle.mjs', 'worldfs', 'worldfs.mjs']) copyFileSync(join(REPO, 'bin', f), join(dir, 'bin', f));
 });
 
 afterEach(() => {
@@ -123,5 +125,49 @@ describe('bin/worldctl', () => {
     mkdirSync(join(dir, 'dist', 'worldctl.cjs.cache')); // a directory: neither readable as a cache nor replaceable
     expect(launch()).toBe('bundle run w -- true unset');
     expect(launch()).toBe('bundle run w -- true unset');
+  });
+});
+
+/** A stand-in daemon bundle: prints its name, and with $CALL calls the 60 functions it holds (compiled only then). */
+function daemonBundle(name: string, ageSeconds: number): void {
+  const fns = Array.from({ length: 60 }, (_, i) => `function f${i}(x) { const a = [x, ${i}]; return a.map((v) => v * ${i + 1}).reduce((p, q) => p + q, 0) + String(x).length; }`);
+  const calls = Array.from({ length: 60 }, (_, i) => `f${i}(${i});`).join(' ');
+  writeFileSync(join(dir, 'dist', 'worldfs.cjs'), `${fns.join('\n')}\nif (process.env.CALL) { ${calls} }\nconsole.log(${JSON.stringify(name)}, process.argv.slice(2).join(' '));\n`);
+  const t = Date.now() / 1000 - ageSeconds;
+  utimesSync(join(dir, 'dist', 'worldfs.cjs'), t, t);
+}
+
+function daemon(env: Record<string, string> = {}): string {
+  const r = spawnSync(join(dir, 'bin', 'worldfs'), ['-f', 'x'], { encoding: 'utf8', env: { ...process.env, ...env } });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.trim();
+}
+
+describe('bin/worldfs', () => {
+  beforeEach(() => mkdirSync(join(dir, 'dist', 'fs')));
+
+  it('runs the daemon from its bundle when it is newer than tsc\'s output, else tsc\'s dist/fs/main.js', () => {
+    entry('fs/main.js', 'tsc', 60);
+    daemonBundle('bundle', 10);
+    expect(daemon()).toBe('bundle -f x');
+    entry('fs/main.js', 'tsc', 5);
+    expect(daemon()).toBe('tsc -f x unset');
+  });
+
+  it('writes its code cache mode 0644 under any umask, and rewrites it when a daemon compiled a tenth more', () => {
+    entry('fs/main.js', 'tsc', 60);
+    daemonBundle('bundle', 10);
+    const cache = join(dir, 'dist', 'worldfs.cjs.cache');
+    const r = spawnSync('sh', ['-c', `umask 0; exec ${join(dir, 'bin', 'worldfs')} -f x`], { encoding: 'utf8' });
+    expect(r.stdout.trim(), r.stderr).toBe('bundle -f x');
+    expect(statSync(cache).mode & 0o777).toBe(0o644);
+    const small = statSync(cache).size;
+    expect(daemon()).toBe('bundle -f x');
+    expect(statSync(cache).size).toBe(small); // the same functions: kept
+    expect(daemon({ CALL: '1' })).toBe('bundle -f x');
+    const grown = statSync(cache).size;
+    expect(grown).toBeGreaterThan(small * 1.1); // the 60 functions it compiled are in it now
+    expect(daemon()).toBe('bundle -f x');
+    expect(statSync(cache).size).toBe(grown); // a daemon that compiled less leaves the richer cache
   });
 });
