@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -371,7 +372,8 @@ static int64_t monotonic_ns(void) {
    and Node's readSync throws there, capturing a stack through optimised frames: in a profile of a
    daemon serving `tar -x`, 8% of its main thread went to building those exceptions.
    With spinNs > 0, an EAGAIN is retried until something is read or spinNs nanoseconds have passed
-   (busy polling: fs/transport/kernel/busy-poll.ts says when and why). */
+   (busy polling: fs/transport/kernel/busy-poll.ts says when and why), yielding the CPU before each
+   retry: a client the scheduler woke on this CPU would otherwise wait for the spin to end. */
 static napi_value js_read_some(napi_env env, napi_callback_info info) {
   size_t argc = 3; napi_value argv[3]; int fd; void *data; size_t len; int64_t spin = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -384,6 +386,7 @@ static napi_value js_read_some(napi_env env, napi_callback_info info) {
   if (n < 0 && errno == EAGAIN && spin > 0) {
     int64_t end = monotonic_ns() + spin;
     do {
+      sched_yield(); /* whatever else is runnable here (the client we just answered) goes first */
       n = read(fd, data, len);
       if (n >= 0 || errno != EAGAIN) break;
     } while (monotonic_ns() < end);

@@ -15,6 +15,15 @@
 // (down to none) when the idle time was longer than the maximum. A client that thinks longer than
 // the maximum between requests (make, a shell at rest) thus costs no spinning after a few requests.
 // A spin is made only after a request was served, never while the daemon is idle.
+//
+// The spin yields the CPU before each read (sched_yield, src/host/syscalls.c readSome). Where the
+// scheduler put the client on the daemon's own CPU, the client otherwise waited for the spin to
+// end: in a fuse trace of 200 stats of missing names by one process sharing the daemon's CPU, 60-110 µs
+// from a reply to the next request; yielding, 16 µs a lookup (the client runs at once and its next
+// request finds the daemon still polling). Across CPUs nothing changes (a yield with nothing else
+// runnable returns at once): 98% of a world's `tar -x` requests are served from the other CPU, at
+// 15 µs in the daemon and 26 µs from each reply to the next request (the client's wake-up), yielding
+// or not, and the quick bench's lookup, metadata and job figures did not move.
 
 /** The smallest window worth spinning: below it the window is none. */
 export const START_NS = 5_000;
