@@ -139,11 +139,11 @@ export class TopMemo<N = unknown> {
     if (entries.length > this.maxListing || this.items + entries.length + 64 > this.maxItems) return;
     const d = this.dirMemo(rel);
     if (d === undefined) return;
-    for (const e of entries) {
-      // Names from a listing are strings of their own (no slice of a longer one to detach).
-      if (!d.entries.has(e.name)) this.items++;
-      d.entries.set(e.name, { kind: e.kind, rdev: e.rdev });
-    }
+    // The listing replaces what was remembered of the directory's entries: it is the newer answer.
+    this.items -= d.entries.size;
+    d.entries.clear();
+    for (const e of entries) d.entries.set(e.name, { kind: e.kind, rdev: e.rdev }); // a listing's names are strings of their own
+    this.items += d.entries.size;
     d.listed = true;
   }
 

@@ -133,6 +133,16 @@ describe('TopMemo: directories read whole', () => {
     expect(m.size).toBe(5); // the root's and a's directory memos, three answers
   });
 
+  it('lets a listing replace the answers it remembered of the directory\'s entries', () => {
+    const m = new TopMemo();
+    m.setEntry('a/gone', FILE);
+    m.setEntry('a/new', undefined);
+    m.setListing('a', [listed('new', DIR)]);
+    expect(m.entry('a/gone')).toBeNull();
+    expect(m.entry('a/new')).toEqual(DIR);
+    expect(m.size).toBe(3); // the root's and a's directory memos, one answer
+  });
+
   it('takes a missing directory\'s empty listing: every name in it is absent until it is made', () => {
     const m = new TopMemo();
     m.setListing('n', []);
