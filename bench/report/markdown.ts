@@ -17,6 +17,7 @@ export function renderMarkdown(doc: ResultDoc, chartFile: string): string {
   out.push('## Machine', '', '| | |', '|---|---|');
   out.push(`| CPU | ${esc(m.cpuModel)}, ${m.cores} cores |`, `| memory | ${m.memoryGiB} GiB |`, `| OS, kernel | ${esc(m.os)}, ${m.kernel} |`);
   out.push(`| Node | ${m.node} |`, `| disk under test | ${esc(m.disk)} |`);
+  if (m.wakeups !== undefined) out.push(`| wake-ups (bench/README.md, "Wake-ups") | ${esc(m.wakeups)} |`);
   out.push(`| load average (1 min) | ${m.loadStart.toFixed(2)} at start, ${m.loadEnd?.toFixed(2) ?? '?'} at end${m.loadStart > m.cores * 0.5 ? ' (**busy machine: numbers are noisy**)' : ''} |`);
   out.push(`| options | ${doc.mode === 'quick' ? '--quick ' : ''}--runs ${doc.options.runs}${doc.options.only.length ? ` --only ${doc.options.only.join(',')}` : ''}${doc.options.worldfsOpts ? ` --worldfs-opts ${doc.options.worldfsOpts}` : ''} |`);
   out.push(`| deadlines | ${doc.options.timeoutSec} s per measured command; ${doc.options.sessionBudgetSec} s per peer and session, all runs together |`);
