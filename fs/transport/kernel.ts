@@ -69,7 +69,7 @@ export class KernelTransport implements Transport {
     const device = new FuseDevice(MAX_WRITE, this.opts.device?.fd, (this.opts.busyPollUs ?? 0) * 1000);
     const session = new Session(device, ops, MAX_WRITE, {
       writeback: this.opts.writebackCache === true, passthrough: this.opts.passthrough === true, kernelOpens,
-      readdirplus: this.opts.readdirplus ?? 'always',
+      readdirplus: this.opts.readdirplus,
     }, journal);
     this.device = device;
     this.ops = ops;

@@ -207,17 +207,16 @@ export class HostLayers implements LayerProbe {
    * A lower layer's array may be the cache's own (frozen): callers must not change it.
    */
   list(layer: number, rel: string): ListedEntry[] {
-    if (this.filtering && layer > 0 && this.emptied.has(rel)) return [];
-    if (layer > 0) {
-      const rec = this.cache.record(layer, rel);
-      if (rec !== undefined) return this.withoutHidden(layer, rel, (rec.listing ?? this.fill(layer, rel, rec)) as ListedEntry[]);
-      return this.withoutHidden(layer, rel, this.read(layer, rel));
+    if (layer === 0) {
+      const listing = this.read(0, rel);
+      // Read whole: the top memo answers the lookups that follow a listing without an lstat each
+      // (checked against the layer like its other answers where onStaleTop is set).
+      this.top?.setListing(rel, listing);
+      return listing;
     }
-    const listing = this.read(0, rel);
-    // Read whole: the top memo answers the lookups that follow a listing without an lstat each
-    // (checked against the layer like its other answers where onStaleTop is set).
-    this.top?.setListing(rel, listing);
-    return listing;
+    if (this.filtering && this.emptied.has(rel)) return [];
+    const rec = this.cache.record(layer, rel);
+    return this.withoutHidden(layer, rel, rec === undefined ? this.read(layer, rel) : (rec.listing ?? this.fill(layer, rel, rec)) as ListedEntry[]);
   }
 
   /** List `rel` in lower `layer` into its cache record. */

@@ -5,6 +5,7 @@ import { debuglog } from 'node:util';
 import { constants } from 'node:os';
 import { newTurn } from '../../../src/host/loop-turn.js';
 import { toErrno } from '../../errno.js';
+import type { ReaddirPlus } from '../../options.js';
 import type { FuseDevice } from './device.js';
 import { backingFilesOf } from './passthrough.js';
 import type { KernelOps, Reply } from './ops.js';
@@ -64,7 +65,7 @@ export interface Wants {
    * lookup in the directory, are (fuse_use_readdirplus); a program listing a directory whole and
    * then stat'ing each name pays a LOOKUP per name.
    */
-  readonly readdirplus?: 'always' | 'auto';
+  readonly readdirplus?: ReaddirPlus;
 }
 
 /** Our answer to the kernel's INIT: the flags both sides know, large writes, our minor version. */
