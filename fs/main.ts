@@ -83,7 +83,7 @@ async function serve(given: MountOptions): Promise<number> {
       ...(s.notified ? { notifiedTimeout: opts.notifiedTimeout } : {}),
       ...(!s.notified && s.notifiedLayers > 0 ? { notifiedLayers: s.notifiedLayers, notifiedLayersTimeout: opts.notifiedTimeout } : {}),
       kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache, passthrough: opts.passthrough !== 'off',
-      kernelOpens: opts.open === 'kernel', readdirplus: opts.readdirplus, busyPollUs: opts.busyPollUs,
+      kernelOpens: opts.open === 'kernel', readdirplus: opts.readdirplus, busyPollUs: opts.busyPollUs, maxNodes: opts.maxNodes,
       ...(device ? { device } : {}), ...(opts.journal !== undefined ? { journal: opts.journal } : {}),
     });
     await transport.mount();

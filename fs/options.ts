@@ -92,10 +92,22 @@ export interface MountOptions {
    * the requests queued (kernel transport; fs/transport/kernel/busy-poll.ts); 0: never.
    */
   readonly busyPollUs: number;
+  /**
+   * nodes=N: past N nodes the daemon asks the kernel to drop the inodes it looked up longest ago
+   * and nothing uses (kernel transport, Linux 6.18+; fs/transport/kernel/node-budget.ts); 0: never.
+   */
+  readonly maxNodes: number;
 }
 
 /** busy_poll='s default, in µs: a request comes within it in 97% of tar -x's dry moments (fs/transport/kernel/busy-poll.ts). */
 export const BUSY_POLL_US = 100;
+
+/**
+ * nodes='s default: a tree the size of the Linux kernel's sources stays cached whole, and a
+ * `find /` in a world over / leaves the daemon at 255 MiB at peak instead of 446 MiB (fs/README.md,
+ * "The node budget").
+ */
+export const MAX_NODES = 131_072;
 
 export type { StackFile } from '../src/host/stack-file.js';
 
@@ -109,7 +121,7 @@ export class UsageError extends Error {
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,notify=none|auto|inotify|fanotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
                  [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off][,open=daemon|kernel][,readdirplus=always|auto][,journal=FILE]
-                 [,transport=auto|native|kernel][,busy_poll=MICROSECONDS] MOUNTPOINT
+                 [,transport=auto|native|kernel][,busy_poll=MICROSECONDS][,nodes=N] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
 const KERNEL_FLAGS = new Set(['ro', 'nosuid', 'nodev', 'noexec', 'suid', 'dev', 'exec']);
@@ -191,6 +203,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let stack: string | undefined;
   let journal: string | undefined;
   let busyPollUs: number | undefined;
+  let maxNodes: number | undefined;
   const squash: { uid?: number; gid?: number } = {};
   const id = (v: string, what: string) => {
     if (!/^\d+$/.test(v) || Number(v) > 0xfffffffe) throw new UsageError(`${what}=${v}: expected a numeric id`);
@@ -241,6 +254,14 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
         busyPollUs = Number(v);
         break;
       }
+      case 'nodes': {
+        const v = need();
+        if (!/^\d+$/.test(v) || (Number(v) > 0 && Number(v) < 1024) || Number(v) > 1 << 30) {
+          throw new UsageError(`nodes=${v}: expected a whole number of nodes, 1024 to ${1 << 30}, or 0 for no bound`);
+        }
+        maxNodes = Number(v);
+        break;
+      }
       case 'fsname': fsname = need(); break;
       case 'transport': transport = transportName(need(), 'transport='); break;
       case 'noallow_other': allowOther = false; break;
@@ -264,11 +285,13 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   }
   if (journal !== undefined && transport === 'native') throw new UsageError('journal= needs transport=kernel (or auto): libfuse 2.9 owns its connection, which cannot be taken over');
   if (busyPollUs !== undefined && busyPollUs > 0 && transport === 'native') throw new UsageError('busy_poll= needs transport=kernel (or auto): libfuse 2.9 reads its requests itself');
+  if (maxNodes !== undefined && maxNodes > 0 && transport === 'native') throw new UsageError('nodes= needs transport=kernel (or auto): libfuse 2.9 keeps its own node table');
   if (writebackCache && transport === 'native') throw new UsageError('writeback_cache needs transport=kernel (or auto): libfuse 2.9 has no writeback cache');
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout, ...(fence !== undefined ? { fence } : {}),
     fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, passthrough, open, readdirplus,
     ...(journal !== undefined ? { journal } : {}), busyPollUs: busyPollUs ?? BUSY_POLL_US,
+    maxNodes: maxNodes ?? (transport === 'native' ? 0 : MAX_NODES),
   };
 }

@@ -41,7 +41,7 @@ export class KernelTransport implements Transport {
     const dirs = this.ops?.dirs;
     return {
       nodes: this.ops?.nodes.size ?? 0, dirs: dirs?.size ?? 0, listings: dirs?.byNode.size ?? 0, files: this.fs.handles.size,
-      ...this.ops?.counters, ...dirs?.counters, listingsSwept: dirs?.sweep.swept ?? 0, ...this.ops?.passthroughCounters,
+      ...this.ops?.counters, ...dirs?.counters, listingsSwept: dirs?.sweep.swept ?? 0, ...this.ops?.passthroughCounters, ...this.ops?.budgetCounters,
       ...(this.ops ? { nodeFilesKept: this.ops.nodeFileCounters.kept, nodeFilesOpened: this.ops.nodeFileCounters.opened, nodeFilesEvicted: this.ops.nodeFileCounters.evicted } : {}),
       ...this.device?.busyPollStats, ...this.ops?.requestsByOp,
     };
@@ -71,6 +71,7 @@ export class KernelTransport implements Transport {
       writeback: this.opts.writebackCache === true, passthrough: this.opts.passthrough === true, kernelOpens,
       readdirplus: this.opts.readdirplus,
     }, journal);
+    ops.limitNodes(this.opts.maxNodes ?? 0, (notices, onError) => device.notify(notices, onError));
     this.device = device;
     this.ops = ops;
     // The connection ended (unmounted): there is nothing left to take over.

@@ -53,6 +53,8 @@ export interface TransportOptions {
   readonly journal?: string;
   /** How long to keep reading /dev/fuse once it is dry, at most, in µs (busy_poll=); a transport that cannot ignores it. */
   readonly busyPollUs?: number;
+  /** Nodes past which the daemon asks the kernel to drop unused inodes (nodes=; 0 or absent: never). */
+  readonly maxNodes?: number;
 }
 
 export interface Transport {

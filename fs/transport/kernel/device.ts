@@ -154,15 +154,17 @@ export class FuseDevice {
    * never from the thread that answers requests, since the kernel may need one of our replies
    * before it can finish an invalidation (a page locked by a read we have not answered yet),
    * which would deadlock. Resolves once these and all earlier ones are written (or the device closed).
+   * A write failing otherwise than ENOENT/ENODEV goes to `onError`, or is logged.
    */
-  notify(notices: Iterable<Buffer>): Promise<void> {
+  notify(notices: Iterable<Buffer>, onError?: (e: NodeJS.ErrnoException) => void): Promise<void> {
     if (this.closedFlag || (Array.isArray(notices) && notices.length === 0)) return this.told;
     const one = (b: Buffer) => new Promise<void>((resolve) => {
       if (this.closedFlag) return resolve();
       write(this.fd, b, 0, b.length, null, (e) => {
         // ENOENT: the kernel no longer knows that inode or name, nothing to invalidate; ENODEV: unmounted.
         if (e && errCode(e) !== 'ENOENT' && errCode(e) !== 'ENODEV') {
-          process.stderr.write(`worldfs: notification failed: ${e.message}\n`);
+          if (onError) onError(e);
+          else process.stderr.write(`worldfs: notification failed: ${e.message}\n`);
         }
         resolve();
       });

@@ -15,6 +15,8 @@ export interface Node {
   readonly isDir: boolean;
   /** Lookups the kernel holds (LOOKUP, CREATE, MKDIR, ... replies minus FORGETs). */
   nlookup: number;
+  /** The table's lookup clock at its last lookup (0: restored, never looked up since): the node budget prunes the oldest. */
+  used: number;
   /** Names this node is known by; the first is used to reach it. Empty: unlinked (orphan). */
   links: Link[];
   /** Children known by name (directories only). */
@@ -45,10 +47,12 @@ export class InodeTable {
   private readonly nodes = new Map<number, Node>();
   private readonly byKey = new Map<string, Node>();
   private nextId = ROOT_ID + 1;
+  /** Lookups counted so far: each node's `used` is this clock at its last lookup. */
+  private clock = 0;
   readonly root: Node;
 
   constructor() {
-    this.root = { id: ROOT_ID, isDir: true, nlookup: 1, links: [], children: new Map(), key: undefined };
+    this.root = { id: ROOT_ID, isDir: true, nlookup: 1, used: 0, links: [], children: new Map(), key: undefined };
     this.nodes.set(ROOT_ID, this.root);
   }
 
@@ -106,13 +110,24 @@ export class InodeTable {
       }
     }
     if (!node) {
-      node = { id: this.nextId++, isDir, nlookup: 0, links: [], children: isDir ? new Map() : NO_CHILDREN, key: undefined };
+      node = { id: this.nextId++, isDir, nlookup: 0, used: 0, links: [], children: isDir ? new Map() : NO_CHILDREN, key: undefined };
       this.nodes.set(node.id, node);
       this.addLink(node, parent, name);
     }
     if (!isDir && key !== undefined) this.setKey(node, key);
     node.nlookup++;
+    node.used = ++this.clock;
     return node;
+  }
+
+  /** Count `node` as used now, as a lookup would (without counting a lookup). */
+  touch(node: Node): void {
+    node.used = ++this.clock;
+  }
+
+  /** The lookup clock now (the `used` of the node looked up last). */
+  get lookups(): number {
+    return this.clock;
   }
 
   /** The id the next new node gets (a journal's snapshot keeps it: node-journal.ts). */
@@ -128,7 +143,7 @@ export class InodeTable {
   restoreNode(id: number, isDir: boolean, nlookup: number, key: string | undefined, detached = false, byKey = !detached): Node {
     if (id === ROOT_ID) return this.root;
     if (this.nodes.has(id)) throw new Error(`InodeTable: node ${id} restored twice`);
-    const node: Node = { id, isDir, nlookup, links: [], children: isDir ? new Map() : NO_CHILDREN, key: undefined };
+    const node: Node = { id, isDir, nlookup, used: 0, links: [], children: isDir ? new Map() : NO_CHILDREN, key: undefined };
     if (detached) node.detached = true;
     this.nodes.set(id, node);
     if (key !== undefined) {

@@ -10,6 +10,7 @@ import * as files from './ops-files.js';
 import * as names from './ops-names.js';
 import type { InodeTable } from './inodes.js';
 import type { OpenDecisions } from './kernel-opens.js';
+import { NodeBudget, type Tell } from './node-budget.js';
 import type { BackingFiles } from './passthrough.js';
 import { ENTRY_OUT_SIZE, OUT_HEADER_SIZE, OP_NAMES, Op, encodeError, type InHeader } from './protocol.js';
 
@@ -62,6 +63,8 @@ export class KernelOps {
   private readonly c: OpContext;
   /** Requests served, by opcode: SIGUSR2 prints them as `op.NAME` (where a workload's requests go). */
   private readonly byOpcode: number[] = [];
+  /** Past its budget, the node table offers its coldest nodes back to the kernel (node-budget.ts). */
+  private budget: NodeBudget | undefined;
 
   constructor(fs: WorldFs, t: Timeouts, maxReply = 1 << 20, kernelOpensFiles = false, nodes?: InodeTable) {
     this.c = new OpContext(fs, t, maxReply, kernelOpensFiles, nodes);
@@ -108,6 +111,16 @@ export class KernelOps {
     if (d.dirs !== undefined) this.c.dirs.opens.restore(d.dirs);
   }
 
+  /** Keep the node table near `max` nodes (0: unbounded), pruning through `tell` (node-budget.ts). */
+  limitNodes(max: number, tell: Tell): void {
+    this.budget = max > 0 ? new NodeBudget(max, this.c.nodes, (n) => this.c.opened.of(n).length > 0, tell) : undefined;
+  }
+
+  /** The node budget's rounds and the nodes offered in them. */
+  get budgetCounters() {
+    return this.budget?.counters;
+  }
+
   /** At INIT: FUSE_PASSTHROUGH was negotiated (opens may get it through `backing`). */
   enablePassthrough(backing: BackingFiles): void {
     this.c.passthrough.enable(backing);
@@ -123,7 +136,9 @@ export class KernelOps {
     this.byOpcode[r.h.opcode] = (this.byOpcode[r.h.opcode] ?? 0) + 1;
     const fn = TABLE.get(r.h.opcode);
     if (!fn) return encodeError(r.h.unique, -ENOSYS);
-    return fn(this.c, r);
+    const reply = fn(this.c, r);
+    this.budget?.check();
+    return reply;
   }
 
   /**

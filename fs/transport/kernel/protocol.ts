@@ -49,7 +49,8 @@ export const Init2 = {
 /** fuse_notify_inval_entry_out.flags: mark the entry stale instead of dropping it. */
 export const EXPIRE_ONLY = 1;
 
-export const Notify = { POLL: 1, INVAL_INODE: 2, INVAL_ENTRY: 3, STORE: 4, RETRIEVE: 5, DELETE: 6, RESEND: 7 } as const;
+/** Notification codes. PRUNE: 7.45, Linux 6.18+ (an older kernel answers the write EINVAL). */
+export const Notify = { POLL: 1, INVAL_INODE: 2, INVAL_ENTRY: 3, STORE: 4, RETRIEVE: 5, DELETE: 6, RESEND: 7, PRUNE: 9 } as const;
 
 /** fuse_setattr_in.valid bits. */
 export const Fattr = {
@@ -324,6 +325,18 @@ export function encodeInvalEntry(parent: number, name: string, flags = 0): Buffe
   b.writeUInt32LE(n.length, OUT_HEADER_SIZE + 8);
   b.writeUInt32LE(flags, OUT_HEADER_SIZE + 12);
   n.copy(b, OUT_HEADER_SIZE + 16);
+  return b;
+}
+
+/**
+ * NOTIFY_PRUNE: the kernel drops each of these nodes that nothing uses (d_prune_aliases: only
+ * dentries with no reference, so no open file, working directory, mount or cached child), and
+ * FORGETs it. fuse_notify_prune_out is { u32 count, u32 padding, u64 spare }, then the node ids.
+ */
+export function encodePrune(ids: readonly number[]): Buffer {
+  const b = notifyBuffer(Notify.PRUNE, 16 + 8 * ids.length);
+  b.writeUInt32LE(ids.length, OUT_HEADER_SIZE);
+  ids.forEach((id, i) => writeU64(b, OUT_HEADER_SIZE + 16 + 8 * i, id));
   return b;
 }
 

@@ -1,7 +1,7 @@
 // The worldfs command line (fs/options.ts): both the fuse-overlayfs form and the mount(8) helper form,
 // lowerdir escapes, defaults, and usage errors.
 import { describe, expect, it } from 'vitest';
-import { BUSY_POLL_US, parseArgs, splitLowerdirs, UsageError, USAGE, type MountOptions } from '../../../fs/options.js';
+import { BUSY_POLL_US, MAX_NODES, parseArgs, splitLowerdirs, UsageError, USAGE, type MountOptions } from '../../../fs/options.js';
 
 const BASE = 'lowerdir=/l1:/l2,upperdir=/u';
 
@@ -85,6 +85,17 @@ describe('parseArgs', () => {
     expect(() => parse(`${BASE},busy_poll=`)).toThrow(/needs a value/);
     expect(() => parse(`${BASE},busy_poll=50,transport=native`)).toThrow(/busy_poll= needs transport=kernel/);
     expect(parse(`${BASE},busy_poll=0,transport=native`).busyPollUs).toBe(0);
+  });
+
+  it('takes nodes=N, 1024 or more or 0 for no bound (default MAX_NODES; 0 with transport=native, which refuses a bound)', () => {
+    expect(parse(BASE).maxNodes).toBe(MAX_NODES);
+    expect(parse(`${BASE},transport=native`).maxNodes).toBe(0);
+    expect(parse(`${BASE},nodes=0`).maxNodes).toBe(0);
+    expect(parse(`${BASE},nodes=1024`).maxNodes).toBe(1024);
+    for (const bad of ['-1', '1.5', '1023', 'x', String(2 ** 30 + 1)]) expect(() => parse(`${BASE},nodes=${bad}`)).toThrow(/expected a whole number of nodes/);
+    expect(() => parse(`${BASE},nodes=`)).toThrow(/needs a value/);
+    expect(() => parse(`${BASE},nodes=4096,transport=native`)).toThrow(/nodes= needs transport=kernel/);
+    expect(parse(`${BASE},nodes=0,transport=native`).maxNodes).toBe(0);
   });
 
   it('takes writeback_cache only with udba=none, and not with transport=native', () => {
