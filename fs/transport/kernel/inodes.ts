@@ -49,6 +49,7 @@ export class InodeTable {
   private nextId = ROOT_ID + 1;
   /** Lookups counted so far: each node's `used` is this clock at its last lookup. */
   private clock = 0;
+  private droppedCount = 0;
   readonly root: Node;
 
   constructor() {
@@ -123,6 +124,11 @@ export class InodeTable {
   /** Count `node` as used now, as a lookup would (without counting a lookup). */
   touch(node: Node): void {
     node.used = ++this.clock;
+  }
+
+  /** Nodes the table has let go so far (forgotten, or unlinked while not held). */
+  get dropped(): number {
+    return this.droppedCount;
   }
 
   /** The lookup clock now (the `used` of the node looked up last). */
@@ -241,6 +247,7 @@ export class InodeTable {
   private dropIfUnused(node: Node): void {
     if (node === this.root || node.nlookup > 0 || node.children.size > 0 || !this.nodes.has(node.id)) return;
     this.nodes.delete(node.id);
+    this.droppedCount++;
     if (node.key !== undefined && this.byKey.get(node.key) === node) this.byKey.delete(node.key);
     const links = node.links;
     node.links = [];

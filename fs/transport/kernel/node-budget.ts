@@ -15,6 +15,11 @@ import { encodePrune } from './protocol.js';
 export const LOW_WATER = 0.75;
 /** Rounds are at least this far apart, and never two at once (the FORGETs of one come first). */
 export const MIN_GAP_MS = 50;
+/**
+ * While rounds free nothing (no node left the table since the last one: whatever is over the
+ * budget is in use), the gap doubles up to this: a table of 131,072 nodes takes ~10 ms to scan.
+ */
+export const MAX_GAP_MS = 5000;
 /** Node ids per notification (32 KiB; the kernel takes them 512 at a time). */
 export const IDS_PER_NOTICE = 4096;
 /** Buckets of the lookup clock for picking the coldest nodes without sorting them all. */
@@ -60,6 +65,9 @@ export class NodeBudget {
   readonly counters = { pruneRounds: 0, pruneOffered: 0 };
   private inFlight = false;
   private lastAt = -Infinity;
+  /** Nodes the table had let go when the last round was made, and the gap the next one waits for. */
+  private droppedAtLast = -1;
+  private gap = MIN_GAP_MS;
   /** The kernel has no NOTIFY_PRUNE (EINVAL): the table is not bounded. */
   private unsupported = false;
 
@@ -81,9 +89,13 @@ export class NodeBudget {
   check(): void {
     if (this.nodes.size <= this.max || this.max === 0 || this.inFlight || this.unsupported) return;
     const t = this.now();
-    if (t - this.lastAt < MIN_GAP_MS) return;
+    if (t - this.lastAt < this.gap) return;
+    const dropped = this.nodes.dropped;
+    this.gap = dropped > this.droppedAtLast ? MIN_GAP_MS : Math.min(MAX_GAP_MS, 2 * this.gap);
     this.lastAt = t;
-    const want = this.nodes.size - Math.floor(this.max * LOW_WATER);
+    this.droppedAtLast = dropped;
+    const size = this.nodes.size;
+    const want = size - Math.floor(this.max * LOW_WATER);
     const picked = coldest(this.nodes.all(), this.nodes.root, want, this.nodes.lookups, this.inUse);
     if (picked.length === 0) return;
     // Offered ones count as used now: until their FORGETs come, and for those the kernel keeps

@@ -3,7 +3,7 @@
 // kernel without NOTIFY_PRUNE turning it off.
 import { describe, expect, it } from 'vitest';
 import { InodeTable, type Node } from '../../../../../fs/transport/kernel/inodes.js';
-import { IDS_PER_NOTICE, LOW_WATER, MIN_GAP_MS, NodeBudget, coldest, type Tell } from '../../../../../fs/transport/kernel/node-budget.js';
+import { IDS_PER_NOTICE, LOW_WATER, MAX_GAP_MS, MIN_GAP_MS, NodeBudget, coldest, type Tell } from '../../../../../fs/transport/kernel/node-budget.js';
 import { Notify, OUT_HEADER_SIZE, encodePrune } from '../../../../../fs/transport/kernel/protocol.js';
 
 /** A table with a directory `d` holding files f0..f(n-1), looked up in that order. */
@@ -126,6 +126,40 @@ describe('NodeBudget', () => {
     await settle();
     b.check(); // too soon after the second
     expect(r.sent).toHaveLength(2);
+  });
+
+  it('doubles the gap between rounds while none frees a node (up to MAX_GAP_MS), and goes back to MIN_GAP_MS once one does', async () => {
+    const { t, files } = table(3000);
+    const r = recorder();
+    let now = 0;
+    const b = new NodeBudget(2048, t, () => false, r.tell, () => now);
+    /** Rounds made at each of `times` (ms), every round written at once. */
+    const roundsAt = async (times: number[]) => {
+      const out: number[] = [];
+      for (const at of times) {
+        now = at;
+        const before = r.sent.length;
+        b.check();
+        if (r.sent.length > before) {
+          out.push(at);
+          r.pending.at(-1)!.resolve();
+          await settle();
+        }
+      }
+      return out;
+    };
+    const every10 = (from: number, to: number) => Array.from({ length: (to - from) / 10 + 1 }, (_, i) => from + 10 * i);
+    // The kernel keeps everything: gaps of 50, 100, 200, 400 ms...
+    expect(await roundsAt(every10(0, 800))).toEqual([0, 50, 150, 350, 750]);
+    // ...never more than MAX_GAP_MS.
+    const later = await roundsAt(every10(810, 30_000));
+    const gaps = later.map((x, i) => x - (i === 0 ? 750 : later[i - 1]!));
+    expect(Math.max(...gaps)).toBe(MAX_GAP_MS);
+    // A node leaves the table (the kernel forgot one): the next round is MIN_GAP_MS after this one.
+    const last = later.at(-1)!;
+    t.forget(files[2999]!.id, files[2999]!.nlookup);
+    const next = await roundsAt(every10(last + 10, last + MAX_GAP_MS + 200));
+    expect(next[1]! - next[0]!).toBe(MIN_GAP_MS);
   });
 
   it('stops for good where the kernel answers EINVAL (no NOTIFY_PRUNE), and says so once', async () => {
