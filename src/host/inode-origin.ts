@@ -31,7 +31,8 @@
 // (its redirects followed, core/origin.ts), written only when that places it right (see recordAt).
 // A further copy of a copy records what the source reported (the first origin, or the source), so
 // numbers propagate up a child world's stack. Checks cost getattr one lstat of the origin for copies
-// (plus a walk of the origin's path for renamed ones); records are read once per inode and ctime,
+// (plus a walk of the origin's path for renamed ones); records are read once per inode and ctime
+// (never in the bottom layer: no origin can be below it),
 // and an inode found without one is not asked again while its birth time is the same: a record is
 // only ever written on a new inode (a copy, before it is placed), so an inode never gains one (a
 // merge that moves recorded inodes into a layer reloads every daemon stacking it).
@@ -176,8 +177,11 @@ function placeOf(view: NumberedView, rel: string): PlaceInView {
 /** The origin whose number `node` (lstat `st` of its highest copy) reports, with its device; undefined: its own. */
 function claimOf(view: NumberedView, node: ViewNode, st: BigIntStats): { record: OriginRecord; dev: bigint } | undefined {
   const { layers } = view;
-  const s = numbersOf(layers);
   const top = node.branches[0]!;
+  // The bottom layer has no layer below it, where an origin must be (originHolds): whatever its
+  // inodes carry, none can hold, so none is read (a world over / sees its whole base this way).
+  if (top.layer === layers.roots.length - 1) return undefined;
+  const s = numbersOf(layers);
   const record = recordAt(s, layers, top.layer, top.rel, st);
   if (record === undefined) return undefined;
   const k = s.layerOf.get(record.layer);

@@ -4,7 +4,7 @@
 // opened by the kernel itself where their listings are notified (dirs.ts).
 import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
-import type { ViewPath } from '../../../src/core/paths.js';
+import { ROOT, type ViewPath } from '../../../src/core/paths.js';
 import type { OpenFile } from '../../handles.js';
 import type { Node } from './inodes.js';
 import { DOTS_ONLY, firstAfter, listingOf, type Listing } from './listing.js';
@@ -295,6 +295,9 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
   if (byNode && start >= l.names.length) c.dirs.byNode.done(dir.id); // the end: this pass reads no more
   const b = scratchReply(c.scratch, r.h.unique, size);
   let at = OUT_HEADER_SIZE;
+  // The directory's path, once: each entry's is that and its name (undefined: the directory has no
+  // name left, and every entry is a plain one).
+  const dirPath = plus ? c.nodes.pathOf(dir) : undefined;
   for (let i = start; i < l.names.length; i++) {
     const name = l.names[i]!;
     const off = l.cookies[i]!;
@@ -311,7 +314,9 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
     }
     let e: Entry;
     try {
-      e = c.entry(dir, name.toString());
+      if (dirPath === undefined) throw fsError('ENOENT', `node ${dir.id} was unlinked`);
+      const n = name.toString();
+      e = c.entry(dir, n, undefined, (dirPath === ROOT ? '/' + n : dirPath + '/' + n) as ViewPath);
     } catch (err) {
       if (!isFsError(err)) throw err;
       e = { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 }; // gone meanwhile: a plain entry
