@@ -32,10 +32,10 @@
 // A further copy of a copy records what the source reported (the first origin, or the source), so
 // numbers propagate up a child world's stack. Checks cost getattr one lstat of the origin for copies
 // (plus a walk of the origin's path for renamed ones); records are read once per inode and ctime
-// (never in the bottom layer: no origin can be below it),
-// and an inode found without one is not asked again while its birth time is the same: a record is
-// only ever written on a new inode (a copy, before it is placed), so an inode never gains one (a
-// merge that moves recorded inodes into a layer reloads every daemon stacking it).
+// (never in the bottom layer: no origin can be below it), and an inode found without one is not
+// asked again while its birth time is the same: a record is only ever written on a new inode (a
+// copy, before it is placed), so an inode never gains one (a merge that moves recorded inodes into
+// a layer reloads every daemon stacking it).
 import type { BigIntStats } from 'node:fs';
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from './host-fs.js';
 import { isFsError } from '../core/errors.js';

@@ -275,6 +275,9 @@ export function releasedir(c: OpContext, r: Request): Buffer {
   return c.empty(r);
 }
 
+/** An entry of a READDIRPLUS with no attributes: the kernel lists the name and caches nothing. */
+const PLAIN_ENTRY: Entry = { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 };
+
 /**
  * READDIR / READDIRPLUS: entries after `offset` while they fit; each entry's offset is its cookie
  * (listing.ts: the same in every listing of the directory). A listing starts with `.` and `..`, as
@@ -309,17 +312,17 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
     }
     if (i < 2) {
       // The kernel links no node for `.` and `..` (fuse_direntplus_link skips them): no lookup to count.
-      at = writeDirentPlus(b, at, { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 }, off, DT_DIR, name);
+      at = writeDirentPlus(b, at, PLAIN_ENTRY, off, DT_DIR, name);
       continue;
     }
-    let e: Entry;
-    try {
-      if (dirPath === undefined) throw fsError('ENOENT', `node ${dir.id} was unlinked`);
-      const n = name.toString();
-      e = c.entry(dir, n, undefined, (dirPath === ROOT ? '/' + n : dirPath + '/' + n) as ViewPath);
-    } catch (err) {
-      if (!isFsError(err)) throw err;
-      e = { nodeid: 0, generation: 0, entryValid: 0, attrValid: 0 }; // gone meanwhile: a plain entry
+    let e: Entry = PLAIN_ENTRY;
+    if (dirPath !== undefined) {
+      try {
+        const n = name.toString();
+        e = c.entry(dir, n, undefined, (dirPath === ROOT ? '/' + n : dirPath + '/' + n) as ViewPath);
+      } catch (err) {
+        if (!isFsError(err)) throw err; // gone meanwhile: a plain entry
+      }
     }
     at = writeDirentPlus(b, at, e, off, e.attr ? (e.attr.mode >>> 12) & 0o17 : 0, name);
   }
