@@ -2,6 +2,7 @@
 //   worldfs [-f] [-d] -o lowerdir=L1:L2,upperdir=U[,workdir=W][,whiteout=aufs|overlay] MNT
 //   worldfs SOURCE MNT -o ...            (the form mount(8) uses for `mount -t fuse.worldfs`)
 // Pure: parses strings, checks nothing on disk.
+import { NODE_BUDGET_RANGE, isNodeBudget } from '../src/core/node-budget.js';
 
 export type Udba = 'reval' | 'none';
 /**
@@ -256,9 +257,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       }
       case 'nodes': {
         const v = need();
-        if (!/^\d+$/.test(v) || (Number(v) > 0 && Number(v) < 1024) || Number(v) > 1 << 30) {
-          throw new UsageError(`nodes=${v}: expected a whole number of nodes, 1024 to ${1 << 30}, or 0 for no bound`);
-        }
+        if (!/^\d+$/.test(v) || !isNodeBudget(Number(v))) throw new UsageError(`nodes=${v}: expected ${NODE_BUDGET_RANGE}`);
         maxNodes = Number(v);
         break;
       }

@@ -9,12 +9,14 @@
 //     </world>
 //   </worldos>
 //
-// Every attribute is required except base and nosuid (only ever "true"). No other elements, attributes or
+// Every attribute is required except base and nosuid (only ever "true"), open (only ever "daemon")
+// and nodes (a node budget: docs/registry.md). No other elements, attributes or
 // text; no DOCTYPE; entity references only &amp; &lt; &gt; &quot; &apos; (no numeric references:
 // fast-xml-parser leaves them undecoded, which would silently change a name).
 
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { WorldError } from '../core/world-error.js';
+import { NODE_BUDGET_RANGE, isNodeBudget } from '../core/node-budget.js';
 import { checkConsistency, isWorldState, type Registry, type World } from './model.js';
 
 const AT = '@_';
@@ -39,8 +41,9 @@ const parser = new XMLParser({
 });
 
 const ROOT_ATTRS = ['version', 'next-id'];
-const WORLD_ATTRS = ['id', 'name', 'created', 'state', 'whiteout', 'layer', 'base', 'nosuid', 'open'];
-const REQUIRED_WORLD_ATTRS = WORLD_ATTRS.filter((a) => a !== 'base' && a !== 'nosuid' && a !== 'open');
+const WORLD_ATTRS = ['id', 'name', 'created', 'state', 'whiteout', 'layer', 'base', 'nosuid', 'open', 'nodes'];
+const OPTIONAL_WORLD_ATTRS = new Set(['base', 'nosuid', 'open', 'nodes']);
+const REQUIRED_WORLD_ATTRS = WORLD_ATTRS.filter((a) => !OPTIONAL_WORLD_ATTRS.has(a));
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HINT = 'fix the named lines by hand or restore a backup; worldctl does not rewrite a corrupt registry';
 
@@ -118,6 +121,10 @@ function decodeWorld(node: Node, at: (node: unknown, message: string) => void): 
   if (nosuid !== undefined && nosuid !== 'true') at(node, `${label} has nosuid="${String(nosuid)}"; expected nosuid="true" or no nosuid attribute`);
   const open = node[AT + 'open'];
   if (open !== undefined && open !== 'daemon') at(node, `${label} has open="${String(open)}"; expected open="daemon" or no open attribute`);
+  const nodes = node[AT + 'nodes'];
+  if (nodes !== undefined && (typeof nodes !== 'string' || !DECIMAL.test(nodes) || !isNodeBudget(Number(nodes)))) {
+    at(node, `${label} has nodes="${String(nodes)}"; expected ${NODE_BUDGET_RANGE}, or no nodes attribute`);
+  }
   const parents = ((node['parent'] ?? []) as Node[]).map((p) => {
     checkNode(p, `<parent> of ${label}`, ['ref'], [], at);
     const ref = p[AT + 'ref'];
@@ -130,6 +137,7 @@ function decodeWorld(node: Node, at: (node: unknown, message: string) => void): 
     id: str('id'), name: str('name'), parents, created: str('created'), state: str('state') as World['state'],
     whiteout: str('whiteout'), layer: str('layer'), ...(base === 'true' ? { base: true } : {}),
     ...(nosuid === 'true' ? { nosuid: true } : {}), ...(open === 'daemon' ? { openByDaemon: true } : {}),
+    ...(nodes !== undefined ? { maxNodes: Number(nodes) } : {}),
   };
 }
 
@@ -208,7 +216,8 @@ export function encodeRegistry(reg: Registry): string {
   for (const w of reg.worlds) {
     const attrs = [['id', w.id], ['name', w.name], ['created', w.created], ['state', w.state],
       ['whiteout', w.whiteout], ['layer', w.layer], ...(w.base ? [['base', 'true']] : []),
-      ...(w.nosuid ? [['nosuid', 'true']] : []), ...(w.openByDaemon ? [['open', 'daemon']] : [])] as const;
+      ...(w.nosuid ? [['nosuid', 'true']] : []), ...(w.openByDaemon ? [['open', 'daemon']] : []),
+      ...(w.maxNodes !== undefined ? [['nodes', String(w.maxNodes)]] : [])] as const;
     const open = `  <world ${attrs.map(([k, v]) => `${k}="${escape(v, w.id, k)}"`).join(' ')}`;
     if (w.parents.length === 0) {
       lines.push(`${open}/>`);

@@ -20,6 +20,7 @@ export interface World {
   readonly base?: boolean;              // the one world with no parents
   readonly nosuid?: boolean;            // its view is mounted nosuid,nodev (create --nosuid; children inherit it)
   readonly openByDaemon?: boolean;      // its daemon opens files (create --open daemon: passthrough), not the kernel
+  readonly maxNodes?: number;           // its daemon's node budget (create --nodes: worldfs nodes=); absent: worldfs's default
 }
 
 export interface Registry {

@@ -17,6 +17,8 @@ import { mustBeActive, mustFindByName, type WorldsContext } from './context.js';
 export interface CreateOptions {
   readonly nosuid?: boolean;
   readonly open?: 'daemon' | 'kernel';
+  /** Its daemon's node budget (worldfs nodes=; fs/README.md, "The node budget"). Not inherited. */
+  readonly nodes?: number;
 }
 
 export function createWorld(ctx: WorldsContext, rawName: string, parentNames: readonly string[], opts: CreateOptions = {}): World {
@@ -32,6 +34,7 @@ export function createWorld(ctx: WorldsContext, rawName: string, parentNames: re
       whiteout: parents[0]!.whiteout, layer: StoreLayout.layerRel(id),
       ...(opts.nosuid || parents.some((p) => p.nosuid) ? { nosuid: true } : {}),
       ...(opts.open === 'daemon' ? { openByDaemon: true } : {}),
+      ...(opts.nodes !== undefined ? { maxNodes: opts.nodes } : {}),
     };
     const next = addWorld(reg, world);
     lineageOf(next, id, ctx.lineage); // refuses parents with no consistent order

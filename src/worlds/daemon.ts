@@ -45,6 +45,8 @@ export interface MountRequest {
   readonly suid: boolean;
   /** Let the kernel open files itself (open=kernel, as root); false: the daemon opens them (create --open daemon). */
   readonly kernelOpens: boolean;
+  /** The daemon's node budget (nodes=, as root: the kernel transport's; create --nodes); absent: worldfs's default. */
+  readonly maxNodes?: number;
   /** The daemon's fence directory (fenceDaemon); default `fence` beside the log, in the world's directory. */
   readonly fence?: string;
   /**
@@ -84,6 +86,7 @@ export function mountOptions(r: MountRequest, uid = process.getuid?.() ?? 0, gid
     `prune=${r.prune.map(esc).join(':')}`, `seenlog=${r.seenlog}`, `stack=${r.stack}`, 'timeout=0',
     ...(uid === 0 ? ['notify=auto', `fence=${fenceOf(r)}`] : []),
     ...(uid === 0 && r.kernelOpens ? ['open=kernel'] : []),
+    ...(uid === 0 && r.maxNodes !== undefined ? [`nodes=${r.maxNodes}`] : []),
     ...(uid === 0 && r.journal !== undefined ? [`journal=${r.journal}`] : []),
     ...(uid === 0 && r.suid ? ['suid', 'dev'] : []),
     ...(uid === 0 ? [] : [`squash_to_uid=${uid}`, `squash_to_gid=${gid}`]),

@@ -124,7 +124,7 @@ export async function mountWorldAt(ctx: WorldsContext, w: World, mountpoint: str
   const start = () => startDaemon({
     lowers: spec.lowerdirs, upper: spec.upperdir, work: spec.workdir, whiteout: w.whiteout, prune: spec.prune!,
     seenlog: spec.seenlog!, log: ctx.layout.logFile(w.id), mountpoint, stack: ctx.layout.stackFile(w.id), suid: !w.nosuid,
-    kernelOpens: !w.openByDaemon, journal: ctx.layout.nodeJournal(w.id),
+    kernelOpens: !w.openByDaemon, journal: ctx.layout.nodeJournal(w.id), ...(w.maxNodes !== undefined ? { maxNodes: w.maxNodes } : {}),
   }, ctx.layout.daemonFile(w.id));
   if (overRoot && ctx.progress) await withElapsed(ctx.progress, `mounting world "${w.name}" over /`, start);
   else await start();

@@ -59,6 +59,12 @@ describe('world names', () => {
     await refused(['create', '--', name], 2, /a name is 1 to 64 printable characters/);
   });
 
+  it('refuses a node budget worldfs would not take, exit 2', async () => {
+    for (const bad of ['12', 'lots', '-1', '2.5']) {
+      await refused(['create', 'New', '--nodes', bad], 2, /--nodes <n>.*expected 0 \(no bound\) or a whole number of nodes from 1024/);
+    }
+  });
+
   it('refuses a duplicate name (also one written in another Unicode normal form), exit 1', async () => {
     await refused(['create', 'Parent'], 1, /a world named "Parent" already exists/);
     await fx.ok(['create', 'caf\u00e9']);

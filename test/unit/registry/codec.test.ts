@@ -66,6 +66,21 @@ describe('decodeRegistry and encodeRegistry', () => {
     expect('openByDaemon' in decodeRegistry(text).worlds[1]!).toBe(false);
   });
 
+  it('carry nodes="N" for a world created with --nodes, refusing a value worldfs would not take', () => {
+    let reg = registryOf('plain');
+    reg = addWorld(reg, world(nextWorldId(reg), 'big', ['w0'], { maxNodes: 500000 }));
+    reg = addWorld(reg, world(nextWorldId(reg), 'unbounded', ['w0'], { maxNodes: 0 }));
+    const text = encodeRegistry(reg);
+    expect(text).toContain('layer="worlds/w2/layer" nodes="500000">');
+    expect(text).toContain('layer="worlds/w3/layer" nodes="0">');
+    expect(decodeRegistry(text)).toEqual(reg);
+    expect('maxNodes' in decodeRegistry(text).worlds[1]!).toBe(false);
+    for (const bad of ['12', '1023', '-5', '4096.5', '0x1000', '', String(2 ** 30 + 1)]) {
+      const broken = text.replace('nodes="500000"', `nodes="${bad}"`);
+      expect(() => decodeRegistry(broken), bad).toThrow(/nodes=.*expected 0 \(no bound\) or a whole number of nodes/);
+    }
+  });
+
   it('decode the issue 3 diamond with parents in order and every attribute a string', () => {
     const reg = decodeRegistry(DIAMOND);
     expect(reg.nextId).toBe(5);

@@ -22,6 +22,13 @@ describe('mountOptions', () => {
     expect(opts({ ...REQ, kernelOpens: false })).not.toContain('open=kernel');
   });
 
+  it('as root, the node budget of a world created with --nodes (none otherwise: worldfs\'s default); rootless, none', () => {
+    expect(opts({ ...REQ, maxNodes: 4096 })).toContain('nodes=4096');
+    expect(opts({ ...REQ, maxNodes: 0 })).toContain('nodes=0');
+    expect(opts(REQ).some((x) => x.startsWith('nodes='))).toBe(false);
+    expect(opts({ ...REQ, maxNodes: 4096 }, 1000).some((x) => x.startsWith('nodes='))).toBe(false);
+  });
+
   it('as root, a journal for a takeover when the request names one (worldctl always does); rootless, none', () => {
     expect(opts({ ...REQ, journal: '/s/stacks/w2.nodes' })).toContain('journal=/s/stacks/w2.nodes');
     expect(opts(REQ).some((x) => x.startsWith('journal='))).toBe(false);

@@ -1,0 +1,10 @@
+// The values a node budget may take (worldfs nodes=, worldctl create --nodes, a world's nodes=""
+// in worlds.xml): one rule for the three. What the budget does: fs/README.md, "The node budget".
+
+/** Whether `n` is a node budget worldfs takes: 0 (no bound), or 1,024 to 2^30 nodes. */
+export function isNodeBudget(n: number): boolean {
+  return Number.isInteger(n) && (n === 0 || (n >= 1024 && n <= 2 ** 30));
+}
+
+/** What a node budget must be, for error messages. */
+export const NODE_BUDGET_RANGE = `0 (no bound) or a whole number of nodes from 1024 to ${2 ** 30}`;
