@@ -1,5 +1,6 @@
 // The FUSE kernel protocol (linux/fuse.h, 7.38 layouts): opcodes, INIT flags, and the encoders and
 // decoders for the structures worldfs exchanges with /dev/fuse. Pure: Buffers in, Buffers out.
+import { endianness } from 'node:os';
 import type { Attr, StatFs } from '../../union/attr.js';
 
 /** The protocol we speak: 7.38 (every struct below has its 7.38 size). */
@@ -172,7 +173,34 @@ export function notifyBuffer(code: number, bodyLen: number): Buffer {
 }
 
 const NS = 1_000_000_000n;
-function writeTime(b: Buffer, secAt: number, nsecAt: number, ns: bigint): void {
+/** `ns` as two 32-bit halves without a BigInt operation (storing into a BigInt64Array allocates nothing). */
+const TIME = new BigInt64Array(1);
+const TIME_HALVES = new Int32Array(TIME.buffer);
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * A time in ns since the epoch as fuse_attr has it: seconds (s64, floored) at `secAt`, nanoseconds
+ * (u32, 0 to 999,999,999) at `nsecAt`. Every attribute reply writes three, so the split is done in
+ * doubles, not BigInt (whose every operation allocates; so does Buffer.writeBigInt64LE: 0.5 KB of
+ * garbage an entry of a READDIRPLUS): `ns` is read as two 32-bit halves and divided as
+ * (ns >> 9) / 1,953,125 (1e9 = 2^9 · 1,953,125), exact while ns >> 9 stays within 2^53 (until the
+ * year 2541); beyond, the BigInt way.
+ */
+export function writeTime(b: Buffer, secAt: number, nsecAt: number, ns: bigint): void {
+  if (!LITTLE_ENDIAN) return writeTimeBig(b, secAt, nsecAt, ns);
+  TIME[0] = ns;
+  const lo = TIME_HALVES[0]! >>> 0;
+  const hi = TIME_HALVES[1]!;
+  const a = hi * 0x80_0000 + (lo >>> 9); // ns >> 9 (arithmetic), exact: |hi| < 2^31, 2^23 * 2^31 = 2^54
+  if (Math.abs(a) > Number.MAX_SAFE_INTEGER) return writeTimeBig(b, secAt, nsecAt, ns);
+  const sec = Math.floor(a / 1_953_125);
+  const nsec = (a - sec * 1_953_125) * 512 + (lo & 511);
+  b.writeUInt32LE(sec >>> 0, secAt); // the low 32 bits (two's complement for a negative one)
+  b.writeInt32LE(Math.floor(sec / 0x1_0000_0000), secAt + 4);
+  b.writeUInt32LE(nsec, nsecAt);
+}
+
+function writeTimeBig(b: Buffer, secAt: number, nsecAt: number, ns: bigint): void {
   let sec = ns / NS;
   let nsec = ns % NS;
   if (nsec < 0n) { sec -= 1n; nsec += NS; }

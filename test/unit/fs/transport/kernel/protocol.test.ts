@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Attr } from '../../../../../fs/union/attr.js';
 import {
   ATTR_OUT_SIZE, ENTRY_OUT_SIZE, IN_HEADER_SIZE, INIT_OUT_SIZE, Init, OUT_HEADER_SIZE, Op, Reader, decodeInHeader,
-  EXPIRE_ONLY, Init2, decodeInitIn, direntPlusSize, direntSize, encodeError, encodeInvalEntry, encodeInvalInode, notifyBuffer, replyBuffer, setReplyLength, writeAttrOut,
+  EXPIRE_ONLY, Init2, decodeInitIn, direntPlusSize, direntSize, encodeError, encodeInvalEntry, encodeInvalInode, notifyBuffer, replyBuffer, setReplyLength, writeAttrOut, writeTime,
   writeDirent, writeDirentPlus, writeEntry, writeInitOut, writeOpenOut, FOPEN_PASSTHROUGH, OPEN_OUT_SIZE,
 } from '../../../../../fs/transport/kernel/protocol.js';
 import { negotiate, WANTED_FLAGS } from '../../../../../fs/transport/kernel/session.js';
@@ -122,6 +122,39 @@ describe('fuse_entry_out and fuse_attr', () => {
     const b = Buffer.alloc(ATTR_OUT_SIZE);
     writeAttrOut(b, 0, 0, attr);
     expect(b.readBigUInt64LE(16)).toBe(0x1_0000_0002n);
+  });
+});
+
+describe('writeTime', () => {
+  /** What the kernel must read: floored seconds, and nanoseconds 0..999,999,999 (the BigInt way). */
+  const reference = (ns: bigint): [bigint, number] => {
+    let sec = ns / 1_000_000_000n;
+    let nsec = ns % 1_000_000_000n;
+    if (nsec < 0n) { sec -= 1n; nsec += 1_000_000_000n; }
+    return [sec, Number(nsec)];
+  };
+  const written = (ns: bigint): [bigint, number] => {
+    const b = Buffer.alloc(16, 0xee);
+    writeTime(b, 0, 8, ns);
+    return [b.readBigInt64LE(0), b.readUInt32LE(8)];
+  };
+
+  it('splits ns into floored seconds and nanoseconds, as BigInt arithmetic does, at every edge', () => {
+    const edges = [0n, 1n, -1n, 999_999_999n, 1_000_000_000n, -999_999_999n, -1_000_000_000n, -1_000_000_001n,
+      1_765_000_000_123_456_789n, -86_400_000_000_001n, 2n ** 32n, 2n ** 32n - 1n, -(2n ** 32n), 2n ** 53n * 512n - 1n, 2n ** 53n * 512n, -(2n ** 53n * 512n) - 1n,
+      2n ** 62n + 12345n, -(2n ** 62n), 2n ** 63n - 1n, -(2n ** 63n)];
+    for (const ns of edges) expect(written(ns), String(ns)).toEqual(reference(ns));
+  });
+
+  it('agrees with BigInt arithmetic on 20,000 random times, negative ones and those past 2^53 ns >> 9 included', () => {
+    let x = 0x2545f491n;
+    const next = () => { x = (x * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n); return BigInt.asIntN(64, x); };
+    for (let i = 0; i < 20_000; i++) {
+      const r = next();
+      // A spread of magnitudes: today's times, dates before 1970, and the whole s64 range.
+      const ns = i % 3 === 0 ? r : i % 3 === 1 ? r % (2n ** 61n) : r % (10n ** 12n);
+      expect(written(ns), String(ns)).toEqual(reference(ns));
+    }
   });
 });
 
