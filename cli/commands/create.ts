@@ -21,7 +21,7 @@ export function register(program: Command, ctx: Ctx): void {
     });
 }
 
-/** --nodes: a budget worldfs takes (fs/options.ts isNodeBudget). */
+/** --nodes: a budget worldfs takes (src/core/node-budget.ts, the rule worldfs and worlds.xml share). */
 function nodeBudget(v: string): number {
   if (!/^\d+$/.test(v) || !isNodeBudget(Number(v))) throw new InvalidArgumentError(`expected ${NODE_BUDGET_RANGE}.`);
   return Number(v);

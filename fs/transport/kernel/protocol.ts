@@ -183,8 +183,8 @@ const LITTLE_ENDIAN = endianness() === 'LE';
  * (u32, 0 to 999,999,999) at `nsecAt`. Every attribute reply writes three, so the split is done in
  * doubles, not BigInt (whose every operation allocates; so does Buffer.writeBigInt64LE: 0.5 KB of
  * garbage an entry of a READDIRPLUS): `ns` is read as two 32-bit halves and divided as
- * (ns >> 9) / 1,953,125 (1e9 = 2^9 · 1,953,125), exact while ns >> 9 stays within 2^53 (until the
- * year 2541); beyond, the BigInt way.
+ * (ns >> 9) / 1,953,125 (1e9 = 2^9 · 1,953,125), exact while ns >> 9 stays within 2^53 (2^62 ns:
+ * until the year 2116, and as far before 1970); beyond, the BigInt way.
  */
 export function writeTime(b: Buffer, secAt: number, nsecAt: number, ns: bigint): void {
   if (!LITTLE_ENDIAN) return writeTimeBig(b, secAt, nsecAt, ns);
