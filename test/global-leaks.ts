@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cgroupHierarchies } from '../src/ns/cgroup.js';
+import { isWorldfsScript } from '../src/worlds/daemon.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** Where worlds' cgroups go, in every hierarchy this machine offers (v2 and the v1 freezer). */
@@ -52,9 +53,11 @@ function ours(): Map<number, string> {
   const out = new Map<number, string>();
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      const worldos = cmd.includes(`${ROOT}/dist/worldinit `) || cmd.includes(`${ROOT}/bin/worldfs.mjs`) || cmd.includes(`${ROOT}/dist/fs/main.js`)
-        || cmd.startsWith(`${ROOT}/dist/worldkeep `);
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      const cmd = argv.join(' ').trim();
+      // A daemon is recognised by its script, as worldctl recognises it (isWorldfsScript).
+      const daemon = argv.some((a) => a.startsWith(`${ROOT}/`) && isWorldfsScript(a));
+      const worldos = cmd.includes(`${ROOT}/dist/worldinit `) || daemon || cmd.startsWith(`${ROOT}/dist/worldkeep `);
       if (worldos && cmd.includes(mine)) out.set(Number(p), cmd);
     } catch { /* gone */ }
   }
