@@ -173,6 +173,11 @@ function scanChild(dir: ViewNode, name: string, probe: LayerProbe, format: White
     const rel = relJoin(b.rel, lookupName);
     const e = probe.entry(b.layer, rel);
     if (e === undefined) {
+      // A whiteout in the stack's bottom layer hides nothing, there being nothing below it: its
+      // marker is not read (one system call less for every name a world's base lacks). Only the
+      // top layer's whiteouts are acted on (a create removes one), so where the bottom is the top
+      // (a one-layer stack) it is read.
+      if (b.layer > 0 && b.layer === probe.layerCount - 1) continue;
       const marker = format.markerFor(lookupName);
       if (marker !== undefined && probe.entry(b.layer, relJoin(b.rel, marker)) !== undefined) {
         return top ? found(path, top, branches) : { kind: 'absent', parent: dir, whiteoutAt: b.layer };

@@ -240,3 +240,38 @@ describe.each(FORMAT_IDS)('lowerHas, isMerged and isUpper with %s whiteouts', (i
     expect(isUpper(node)).toBe(row.upper);
   });
 });
+
+describe('markers of the bottom layer', () => {
+  const aufs = fmt('aufs');
+
+  /** The (layer, rel) pairs `probe.entry` was asked for while `run` ran. */
+  function entriesRead(probe: MemoryLayers, run: (p: LayerProbe) => void): string[] {
+    const read: string[] = [];
+    const counting = Object.create(probe) as MemoryLayers;
+    counting.entry = (layer: number, rel: string) => {
+      read.push(`${layer}:${rel}`);
+      return probe.entry(layer, rel);
+    };
+    run(counting);
+    return read;
+  }
+
+  it('a name no layer has reads no whiteout marker in the bottom layer, and one in every layer above', () => {
+    const probe = buildStack(aufs, [{ d: 'dir' }, { d: 'dir' }, { d: 'dir' }]);
+    const read = entriesRead(probe, (p) => expect(outcome(() => resolve(toViewPath('/d/missing'), p, aufs))).toEqual(absent));
+    expect(read).toContain('0:d/.wh.missing');
+    expect(read).toContain('1:d/.wh.missing');
+    expect(read).not.toContain('2:d/.wh.missing');
+  });
+
+  it('a whiteout in the bottom layer hides nothing: the name is absent as without it', () => {
+    const probe = buildStack(aufs, [{}, { a: 'whiteout', b: 'file +whiteout' }]);
+    expect(outcome(() => resolve(toViewPath('/a'), probe, aufs))).toEqual(absent);
+    expect(outcome(() => resolve(toViewPath('/b'), probe, aufs))).toEqual(found('file', [1, 'b']));
+  });
+
+  it('a one-layer stack, whose bottom is its top, still reports the whiteout a create must remove', () => {
+    const probe = buildStack(aufs, [{ a: 'whiteout' }]);
+    expect(outcome(() => resolve(toViewPath('/a'), probe, aufs))).toEqual(whitedOutAt(0));
+  });
+});
