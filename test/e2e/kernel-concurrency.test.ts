@@ -6,29 +6,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shellOk, waitFor } from '../helpers/procs.js';
-import { mountWorldfs, stackDirs, tempDir, unmountAll } from '../helpers/worldfs.js';
+import { mountWorldfs, stackDirs, tempDirsEachTest } from '../helpers/worldfs.js';
 
-const temps: { cleanup(): void }[] = [];
 const children: ChildProcess[] = [];
-afterEach(async () => {
+const scratch = tempDirsEachTest('worldos-concurrency-', () => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await unmountAll();
-  for (const t of temps.splice(0)) t.cleanup();
 });
 
 const BIG = 8 << 20;
 
 /** A kernel-transport view over one lower layer holding big.bin (8 MiB) and small; copy-ups held. */
 async function heldView() {
-  const t = tempDir('worldos-concurrency-');
-  temps.push(t);
-  const d = stackDirs(t.path, 1);
+  const dir = scratch();
+  const d = stackDirs(dir, 1);
   const data = randomBytes(BIG);
   writeFileSync(join(d.lowers[0]!, 'big.bin'), data);
   writeFileSync(join(d.lowers[0]!, 'small'), 'small\n');
-  const hold = join(t.path, 'hold');
+  const hold = join(dir, 'hold');
   writeFileSync(hold, '');
   process.env.WORLDOS_FAILPOINTS = `copy-up-staging=${hold}`;
   try {
@@ -122,9 +118,8 @@ describe('the kernel transport serves requests while a big copy-up is staged', (
   });
 
   it('keeps every outcome consistent when staged copy-ups race renames, unlinks, truncates and second writers', async () => {
-    const t = tempDir('worldos-concurrency-');
-    temps.push(t);
-    const d = stackDirs(t.path, 1);
+    const dir = scratch();
+    const d = stackDirs(dir, 1);
     const SIZE = 2 << 20;
     const data = Array.from({ length: 16 }, () => randomBytes(SIZE));
     data.forEach((b, i) => writeFileSync(join(d.lowers[0]!, `f${i}`), b));

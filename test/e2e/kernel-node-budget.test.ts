@@ -7,27 +7,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shellOk } from '../helpers/procs.js';
-import { daemonStats, isMounted, mountWorldfs, stackDirs, tempDir, unmountAll } from '../helpers/worldfs.js';
+import { daemonStats, isMounted, mountWorldfs, stackDirs, tempDirsEachTest } from '../helpers/worldfs.js';
 
 const FILES = 3000;
 const BUDGET = 1024;
 
 const undo: (() => void)[] = [];
-const temps: { cleanup(): void }[] = [];
-afterEach(async () => {
+const scratch = tempDirsEachTest('worldos-budget-', () => {
   for (const u of undo.splice(0).reverse()) {
     try { u(); } catch { /* already undone */ }
   }
-  await unmountAll();
-  for (const t of temps.splice(0)) t.cleanup();
 });
 
 async function mount(options: string[]) {
-  const t = tempDir('worldos-budget-');
-  temps.push(t);
-  const d = stackDirs(t.path, 1);
+  const d = stackDirs(scratch(), 1);
   const lower = d.lowers[0]!;
   mkdirSync(join(lower, 'many'));
   for (let i = 0; i < FILES; i++) writeFileSync(join(lower, 'many', `f${i}`), `${i}\n`);

@@ -7,14 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exists, soon } from '../helpers/procs.js';
-import { daemonStats, mountFencedStack, statsDuring, tempDir, unmountAll } from '../helpers/worldfs.js';
+import { daemonStats, mountFencedStack, statsDuring, tempDirsEachTest } from '../helpers/worldfs.js';
 
-const temps: { cleanup(): void }[] = [];
-afterEach(async () => {
-  await unmountAll();
-  for (const t of temps.splice(0)) t.cleanup();
+const scratch = tempDirsEachTest('worldos-noopendir-', () => {
   delete process.env.WORLDFS_WATCH_BUDGET;
   delete process.env.WORLDFS_FANOTIFY;
 });
@@ -26,9 +23,7 @@ const MODES = [
 ];
 
 async function mount(options: readonly string[], prepare: (l0: string, l1: string) => void = () => {}) {
-  const t = tempDir('worldos-noopendir-');
-  temps.push(t);
-  return mountFencedStack(t.path, 2, options, (lowers) => prepare(lowers[0]!, lowers[1]!));
+  return mountFencedStack(scratch(), 2, options, (lowers) => prepare(lowers[0]!, lowers[1]!));
 }
 
 /**

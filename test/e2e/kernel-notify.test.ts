@@ -6,29 +6,17 @@
 import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exists, soon } from '../helpers/procs.js';
-import { daemonStats, mountWorldfs, requestsDuring, stackDirs, tempDir, unmountAll } from '../helpers/worldfs.js';
+import { daemonStats, mountWorldfs, requestsDuring, stackDirs, tempDirsEachTest, unmountAll } from '../helpers/worldfs.js';
 
 const longWith = (notify: string) => ['transport=kernel', `notify=${notify}`, 'timeout=3600', 'notify_timeout=3600'];
 const asRoot = process.getuid?.() === 0;
-const temps: { cleanup(): void }[] = [];
-afterEach(async () => {
-  await unmountAll();
-  for (const t of temps.splice(0)) t.cleanup();
-});
-
-/** A fresh temp dir (removed after the test). */
-function tempDirOf(): string {
-  const t = tempDir('worldos-notify-');
-  temps.push(t);
-  return t.path;
-}
+const scratch = tempDirsEachTest('worldos-notify-');
 
 async function mount(whiteout: string, prepare: (lowers: string[]) => void, options: string[]) {
-  const t = tempDir('worldos-notify-');
-  temps.push(t);
-  const d = stackDirs(t.path, 2);
+  const dir = scratch();
+  const d = stackDirs(dir, 2);
   prepare(d.lowers);
   const m = await mountWorldfs({ ...d, whiteout, options });
   // notify=fanotify really watches with fanotify (no fallback to inotify, which would pass too).
@@ -104,7 +92,7 @@ describe.each(variants)('notify=%s (whiteout=%s)', (notify, whiteout) => {
   });
 
   it('removes a fence file only once every earlier lower-layer change shows, so a reader after it need not poll', async () => {
-    const fence = join(tempDirOf(), 'fence');
+    const fence = join(scratch(), 'fence');
     const v = await mount(whiteout!, ([, l1]) => {
       writeFileSync(join(l1!, 'f'), 'v1');
     }, [...LONG, `fence=${fence}`]);
@@ -121,7 +109,7 @@ describe.each(variants)('notify=%s (whiteout=%s)', (notify, whiteout) => {
   });
 
   it('shows what was made in a new lower directory before its watch existed, negative entries included', async () => {
-    const fence = join(tempDirOf(), 'fence');
+    const fence = join(scratch(), 'fence');
     const v = await mount(whiteout!, ([, l1]) => {
       mkdirSync(join(l1!, 'd'));
       writeFileSync(join(l1!, 'd/old'), 'old');
@@ -147,7 +135,7 @@ describe.each(variants)('notify=%s (whiteout=%s)', (notify, whiteout) => {
   });
 
   it('shows a lower file written in place through one of its names under its other names too', async () => {
-    const fence = join(tempDirOf(), 'fence');
+    const fence = join(scratch(), 'fence');
     const v = await mount(whiteout!, ([, l1]) => {
       mkdirSync(join(l1!, 'a'));
       writeFileSync(join(l1!, 'a/h1'), 'one');
@@ -258,7 +246,7 @@ describe('notify=inotify without a transport that can invalidate, or a layer it 
   });
 
   it.runIf(asRoot)('hands a lowest layer too big for inotify to fanotify (root): what is drawn from it is cached too, and its changes show', async () => {
-    const fence = join(tempDirOf(), 'fence');
+    const fence = join(scratch(), 'fence');
     const v = await mount('aufs', tooBig, ['transport=kernel', 'notify=inotify', 'timeout=0', 'notify_timeout=3600', `fence=${fence}`]);
     expect(readFileSync(v.p('b/g'), 'utf8')).toBe('base');
     expect(readFileSync(v.p('w/f'), 'utf8')).toBe('world');
@@ -278,7 +266,7 @@ describe('notify=inotify without a transport that can invalidate, or a layer it 
   });
 
   it.runIf(asRoot)('watches with inotify a filesystem below a fanotify layer that fanotify cannot mark (overlayfs)', async () => {
-    const t = tempDirOf();
+    const t = scratch();
     for (const d of ['lo', 'up', 'wk']) mkdirSync(join(t, d));
     writeFileSync(join(t, 'lo/f'), 'v1');
     let ov = '';

@@ -7,22 +7,16 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exists } from '../helpers/procs.js';
-import { daemonStats, mountFencedStack, statsDuring, tempDir, unmountAll } from '../helpers/worldfs.js';
+import { daemonStats, mountFencedStack, statsDuring, tempDirsEachTest } from '../helpers/worldfs.js';
 
-const temps: { cleanup(): void }[] = [];
-afterEach(async () => {
-  await unmountAll();
-  for (const t of temps.splice(0)) t.cleanup();
-});
+const scratch = tempDirsEachTest('worldos-kernel-opens-');
 
 const KERNEL_OPENS = ['transport=kernel', 'open=kernel', 'notify=inotify', 'timeout=3600', 'notify_timeout=3600'];
 
 async function mount(options: readonly string[], prepare: (l0: string) => void = () => {}) {
-  const t = tempDir('worldos-kernel-opens-');
-  temps.push(t);
-  return mountFencedStack(t.path, 1, options, (lowers) => prepare(lowers[0]!));
+  return mountFencedStack(scratch(), 1, options, (lowers) => prepare(lowers[0]!));
 }
 
 describe('open=kernel: the kernel opens files itself', () => {

@@ -6,22 +6,17 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, fchmodSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shellOk, waitFor } from '../helpers/procs.js';
-import { daemonStats, mountWorldfs, stackDirs, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+import { daemonStats, mountWorldfs, stackDirs, tempDirsEachTest, type Mounted } from '../helpers/worldfs.js';
 
-const temps: { cleanup(): void }[] = [];
-afterEach(async () => {
-  await unmountAll();
-  for (const t of temps.splice(0)) t.cleanup();
-});
+const scratch = tempDirsEachTest('worldos-passthrough-');
 
 const MiB = 1024 * 1024;
 
 async function mount(options: string[] = [], lowerdir?: string) {
-  const t = tempDir('worldos-passthrough-');
-  temps.push(t);
-  const d = stackDirs(t.path, 1);
+  const dir = scratch();
+  const d = stackDirs(dir, 1);
   const lowers = lowerdir ? [lowerdir] : d.lowers;
   if (!lowerdir) {
     writeFileSync(join(d.lowers[0]!, 'lower.txt'), 'lower\n');

@@ -5,23 +5,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { daemonStats, isMounted, mountWorldfs, stackDirs, statsDuring, tempDir, unmountAll, type Mounted } from '../helpers/worldfs.js';
+import { describe, expect, it } from 'vitest';
+import { daemonStats, isMounted, mountWorldfs, stackDirs, statsDuring, tempDirsEachTest, type Mounted } from '../helpers/worldfs.js';
 
-const temps: { cleanup(): void }[] = [];
-afterEach(async () => {
-  await unmountAll();
-  for (const t of temps.splice(0)) t.cleanup();
-});
+const scratch = tempDirsEachTest('worldos-kernel-');
 
 async function mount(options: string[] = [], prepare?: (lower: string) => void) {
-  const t = tempDir('worldos-kernel-');
-  temps.push(t);
-  chmodSync(t.path, 0o755); // uid 1000 must reach the mountpoint
-  const d = stackDirs(t.path, 1);
+  const dir = scratch();
+  chmodSync(dir, 0o755); // uid 1000 must reach the mountpoint
+  const d = stackDirs(dir, 1);
   prepare?.(d.lowers[0]!);
   const m = await mountWorldfs({ ...d, options: ['transport=kernel', ...options] });
-  return { ...d, base: t.path, m };
+  return { ...d, base: dir, m };
 }
 
 /** Run a shell command as uid/gid 1000 with umask `umask`. */
@@ -88,14 +83,13 @@ describe('the kernel transport', () => {
   });
 
   it('caches for timeout= seconds, yet shows a new layer stack at once after a reload', async () => {
-    const t = tempDir('worldos-kernel-reload-');
-    temps.push(t);
-    const a = stackDirs(join(t.path, 'a'), 1);
-    const b = stackDirs(join(t.path, 'b'), 1);
+    const dir = scratch();
+    const a = stackDirs(join(dir, 'a'), 1);
+    const b = stackDirs(join(dir, 'b'), 1);
     writeFileSync(join(a.lowers[0]!, 'f'), 'from stack a');
     writeFileSync(join(b.lowers[0]!, 'f'), 'from stack b, longer');
     writeFileSync(join(b.lowers[0]!, 'only-b'), 'b');
-    const stack = join(t.path, 'stack.json');
+    const stack = join(dir, 'stack.json');
     const m = await mountWorldfs({ ...a, options: ['transport=kernel', 'timeout=600', `stack=${stack}`] });
     expect(readFileSync(join(a.mnt, 'f'), 'utf8')).toBe('from stack a');
     expect(statSync(join(a.mnt, 'f')).size).toBe(12);

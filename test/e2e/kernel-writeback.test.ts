@@ -4,20 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shellOk } from '../helpers/procs.js';
-import { mountWorldfs, requestsDuring, stackDirs, tempDir, unmountAll, WORLDFS } from '../helpers/worldfs.js';
+import { mountWorldfs, requestsDuring, stackDirs, tempDirsEachTest, WORLDFS } from '../helpers/worldfs.js';
 
-const temps: { cleanup(): void }[] = [];
-afterEach(async () => {
-  await unmountAll();
-  for (const t of temps.splice(0)) t.cleanup();
-});
+const scratch = tempDirsEachTest('worldos-writeback-');
 
 async function mount(options: string[]) {
-  const t = tempDir('worldos-writeback-');
-  temps.push(t);
-  const d = stackDirs(t.path, 1);
+  const d = stackDirs(scratch(), 1);
   writeFileSync(join(d.lowers[0]!, 'lower.txt'), 'abcdefghij\n');
   writeFileSync(join(d.lowers[0]!, 'log'), 'one\n');
   const m = await mountWorldfs({ ...d, options: ['transport=kernel', 'udba=none', ...options] });
@@ -57,9 +51,7 @@ describe('writeback_cache', () => {
   });
 
   it('is refused without udba=none, and on fuse-native, with the reason', () => {
-    const t = tempDir('worldos-writeback-');
-    temps.push(t);
-    const d = stackDirs(t.path, 1);
+    const d = stackDirs(scratch(), 1);
     for (const [opts, why] of [
       ['writeback_cache', /udba=none/],
       ['writeback_cache,udba=none,transport=native', /transport=kernel/],

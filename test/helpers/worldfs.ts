@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { afterEach } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const WORLDFS = join(ROOT, 'bin', 'worldfs');
@@ -169,6 +170,29 @@ export function tempDir(prefix = 'worldos-test-'): { path: string; cleanup(): vo
         execFileSync('rm', ['-rf', path]); // trees deeper than PATH_MAX: Node's rmSync joins whole paths
       }
     },
+  };
+}
+
+/**
+ * The frame of the e2e files that mount bare stacks: the function returned makes a fresh temporary
+ * directory (prefix `prefix`), and after each test, whatever happened, `first` runs (what the file
+ * must undo before anything is unmounted: its processes, mounts inside a view, environment), then
+ * every mount made through mountWorldfs goes, then every directory made.
+ */
+export function tempDirsEachTest(prefix: string, first?: () => void | Promise<void>): () => string {
+  const temps: { cleanup(): void }[] = [];
+  afterEach(async () => {
+    try {
+      await first?.();
+    } finally {
+      await unmountAll();
+      for (const t of temps.splice(0)) t.cleanup();
+    }
+  });
+  return () => {
+    const t = tempDir(prefix);
+    temps.push(t);
+    return t.path;
   };
 }
 
