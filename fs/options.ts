@@ -2,7 +2,7 @@
 //   worldfs [-f] [-d] -o lowerdir=L1:L2,upperdir=U[,workdir=W][,whiteout=aufs|overlay] MNT
 //   worldfs SOURCE MNT -o ...            (the form mount(8) uses for `mount -t fuse.worldfs`)
 // Pure: parses strings, checks nothing on disk.
-import { NODE_BUDGET_RANGE, isNodeBudget } from '../src/core/node-budget.js';
+import { NODE_BUDGET_RANGE, nodeBudgetOf } from '../src/core/node-budget.js';
 
 export type Udba = 'reval' | 'none';
 /**
@@ -257,8 +257,8 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       }
       case 'nodes': {
         const v = need();
-        if (!/^\d+$/.test(v) || !isNodeBudget(Number(v))) throw new UsageError(`nodes=${v}: expected ${NODE_BUDGET_RANGE}`);
-        maxNodes = Number(v);
+        maxNodes = nodeBudgetOf(v);
+        if (maxNodes === undefined) throw new UsageError(`nodes=${v}: expected ${NODE_BUDGET_RANGE}`);
         break;
       }
       case 'fsname': fsname = need(); break;

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { NODE_BUDGET_RANGE, isNodeBudget } from '../../src/core/node-budget.js';
+import { NODE_BUDGET_RANGE, nodeBudgetOf } from '../../src/core/node-budget.js';
 import type { Ctx } from '../context.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -23,6 +23,7 @@ export function register(program: Command, ctx: Ctx): void {
 
 /** --nodes: a budget worldfs takes (src/core/node-budget.ts, the rule worldfs and worlds.xml share). */
 function nodeBudget(v: string): number {
-  if (!/^\d+$/.test(v) || !isNodeBudget(Number(v))) throw new InvalidArgumentError(`expected ${NODE_BUDGET_RANGE}.`);
-  return Number(v);
+  const n = nodeBudgetOf(v);
+  if (n === undefined) throw new InvalidArgumentError(`expected ${NODE_BUDGET_RANGE}.`);
+  return n;
 }

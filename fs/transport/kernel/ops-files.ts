@@ -4,7 +4,7 @@
 // opened by the kernel itself where their listings are notified (dirs.ts).
 import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
-import { ROOT, type ViewPath } from '../../../src/core/paths.js';
+import { childOf, type ViewPath } from '../../../src/core/paths.js';
 import type { OpenFile } from '../../handles.js';
 import type { Node } from './inodes.js';
 import { DOTS_ONLY, firstAfter, listingOf, type Listing } from './listing.js';
@@ -319,7 +319,7 @@ export function readdir(c: OpContext, r: Request, plus: boolean): Buffer {
     if (dirPath !== undefined) {
       try {
         const n = name.toString();
-        e = c.entry(dir, n, undefined, (dirPath === ROOT ? '/' + n : dirPath + '/' + n) as ViewPath);
+        e = c.entry(dir, n, undefined, childOf(dirPath, n));
       } catch (err) {
         if (!isFsError(err)) throw err; // gone meanwhile: a plain entry
       }
