@@ -150,6 +150,10 @@ export class WorldFs {
 
   open(path: ViewPath, flags: number) { return files.open(this.union, this.handles, path, flags); }
   create(path: ViewPath, mode: number, owner?: Owner) { return files.create(this.union, this.handles, path, mode, owner); }
+  /** open(2) with O_TMPFILE in `dir`: the handle of a new file with no name (the kernel transport's TMPFILE). */
+  tmpfile(dir: ViewPath, mode: number, owner?: Owner) { return files.tmpfile(this.union, this.handles, dir, mode, owner); }
+  /** linkat(2) of that file's descriptor: its first name, `path`. */
+  linkHandle(handle: number, path: ViewPath) { files.linkHandle(this.union, this.handles, handle, path); }
   read(handle: number, buf: Buffer, len: number, pos: number) { return files.read(this.handles, handle, buf, len, pos); }
   write(handle: number, buf: Buffer, len: number, pos: number) { return files.write(this.handles, handle, buf, len, pos); }
   fsync(handle: number, datasync: boolean) { files.fsync(this.handles, handle, datasync); }

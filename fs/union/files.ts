@@ -1,6 +1,7 @@
-// File data operations, served through the handle table: open, create, read, write, flush, fsync,
-// release, ftruncate. Opening a lower file for writing (or with O_TRUNC) copies it up first.
-import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+// File data operations, served through the handle table: open, create, tmpfile (O_TMPFILE) and
+// its first name, read, write, flush, fsync, release, ftruncate. Opening a lower file for writing
+// (or with O_TRUNC) copies it up first.
+import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { fsError } from '../../src/core/errors.js';
 import type { ViewPath } from '../../src/core/paths.js';
 import { host } from '../../src/host/errors.js';
@@ -8,14 +9,17 @@ import { ownIno, reportedIno } from '../../src/host/inode-origin.js';
 import { isUpper } from '../../src/core/resolve.js';
 import { openVerified } from '../../src/host/safe-open.js';
 import type { HandleTable, OpenFile } from '../handles.js';
-import type { Union } from '../../src/host/union.js';
 import { hostKeyOf } from './attr.js';
-import { own, type Owner } from './owner.js';
+import { linkFdSync } from '../../src/host/host-fs.js';
+import { inheritFromParent, type Union } from '../../src/host/union.js';
+import { own, ownFd, type Owner } from './owner.js';
 
 const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_RDWR } = constants;
 const O_ACCMODE = 3;
 /** Linux's O_PATH (Node has no constant for it): a descriptor to fstat, not to read. */
 const O_PATH = 0o10000000;
+/** Linux's O_TMPFILE (__O_TMPFILE | O_DIRECTORY; Node has no constant for it): a file with no name. */
+const O_TMPFILE = 0o20200000;
 
 /**
  * Open `path`; the handle remembers the number the view shows for it now (getattr's), which
@@ -68,6 +72,35 @@ export function create(u: Union, handles: HandleTable, path: ViewPath, mode: num
     closeSync(fd);
     throw e;
   }
+}
+
+/**
+ * open(2) with O_TMPFILE in view directory `dir`: a new regular file with no name, made in the work
+ * directory (the top layer's filesystem, so `linkHandle` can name it anywhere in the view). It
+ * belongs to `owner`, with the group of `dir` when that is setgid, as a file created in it would.
+ * Nothing is written to the top layer until it gets a name; closed unnamed, it is gone.
+ */
+export function tmpfile(u: Union, handles: HandleTable, dir: ViewPath, mode: number, owner?: Owner): number {
+  const d = u.existing(dir);
+  if (d.entry.kind !== 'dir') throw fsError('ENOTDIR', dir);
+  const fd = host(() => openSync(u.writer.work, O_TMPFILE | O_RDWR, mode & 0o7777));
+  try {
+    const parent = u.hostPath(d);
+    ownFd(u, fd, parent, owner, mode);
+    inheritFromParent(fd, parent, false); // as placeNew gives a file built in the work directory
+    const st = host(() => fstatSync(fd, { bigint: true }));
+    return handles.add({ fd, path: dir, writable: true, layer: 0, ino: ownIno(u, st), own: true, hostKey: hostKeyOf(st.dev, st.ino), openStat: st });
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/** The first name of the file `tmpfile` made, open as handle `id`: linked at `path` in the top layer. */
+export function linkHandle(u: Union, handles: HandleTable, id: number, path: ViewPath): void {
+  const f = file(handles, id);
+  if (!f.own || f.layer !== 0) throw fsError('EINVAL', `handle ${id} is no file of the top layer`);
+  u.placeNew(path, u.resolve(path), false, (p) => linkFdSync(f.fd, p), false);
 }
 
 function file(handles: HandleTable, id: number): OpenFile {

@@ -54,6 +54,11 @@ export const writeFileSync = one(fs.writeFileSync as PathFirst) as typeof fs.wri
 export const linkSync = two(fs.linkSync);
 export const renameSync = two(fs.renameSync);
 
+/** linkat(2) of the O_TMPFILE file open as `fd`: its first name, `path`. */
+export function linkFdSync(fd: number, path: string): void {
+  atPath(path, (p) => sys.linkFd(fd, p));
+}
+
 /** symlink(2): `target` is the link's content, never a path of ours; `path` is. */
 export function symlinkSync(target: string, path: string): void {
   atPath(path, (p) => fs.symlinkSync(target, p));

@@ -5,6 +5,8 @@
  *                                     "now" = UTIME_NOW
  *   mknod(path, mode, major, minor)   fifos, devices, whiteouts (character device 0/0)
  *   renameat2(from, to, flags)        RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT
+ *   linkFd(fd, path)                  a first name for an O_TMPFILE file: linkat(fd, "", AT_EMPTY_PATH),
+ *                                     or through /proc/self/fd/N where that is not allowed
  *   lstatNoSymlinks(path, out)        lstat that follows no symlink anywhere in `path` (openat2
  *                                     RESOLVE_NO_SYMLINKS + fstat): out[0] = st_mode, out[1] = st_rdev;
  *                                     returns 0 or the errno (no exception: absence is common)
@@ -98,6 +100,23 @@ static napi_value js_renameat2(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags) != 0) return throw_errno(env, errno, "renameat2", from);
+  return NULL;
+}
+
+/* A name for the file open as `fd` (an O_TMPFILE one): linkat with AT_EMPTY_PATH, which wants
+   CAP_DAC_READ_SEARCH; without it, the /proc/self/fd link followed (what linkat(2) suggests). */
+static napi_value js_link_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value argv[2]; char path[MAXPATH]; int32_t fd;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || get_path(env, argv[1], path)) {
+    napi_throw_type_error(env, NULL, "linkFd(fd: number, path: string)");
+    return NULL;
+  }
+  if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0) return NULL;
+  if (errno != ENOENT && errno != EPERM) return throw_errno(env, errno, "linkat", path);
+  char self[64];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+  if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0) return throw_errno(env, errno, "linkat", path);
   return NULL;
 }
 
@@ -488,6 +507,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "utimensat", NULL, js_utimensat, NULL, NULL, NULL, napi_default, NULL },
     { "mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL },
     { "renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_default, NULL },
+    { "linkFd", NULL, js_link_fd, NULL, NULL, NULL, napi_default, NULL },
     { "lstatNoSymlinks", NULL, js_lstat_no_symlinks, NULL, NULL, NULL, napi_default, NULL },
     { "openDirAt", NULL, js_open_dir_at, NULL, NULL, NULL, napi_default, NULL },
     { "readdirNoAtime", NULL, js_readdir_no_atime, NULL, NULL, NULL, napi_default, NULL },

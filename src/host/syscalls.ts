@@ -1,6 +1,7 @@
 // The system calls Node lacks (dist/syscalls.node, built from src/host/syscalls.c at install):
-// nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, an
-// lstat that follows no symlink anywhere in its path, and a fanotify watch of whole filesystems
+// nanosecond utimensat, mknod without a child process, renameat2 with its atomic flags, linkat of
+// an O_TMPFILE file's descriptor, an lstat that follows no symlink anywhere in its path, and a
+// fanotify watch of whole filesystems
 // (src/host/fanotify.c, fanotify-events.c; used by layer-watch-fanotify.ts); on open files,
 // futimens, fallocate and fgetxattr; FUSE passthrough's backing-file ioctls (src/host/fuse-passthrough.c).
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ interface Native {
   utimensat(path: string, atimeNs: bigint | null | 'now', mtimeNs: bigint | null | 'now'): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   renameat2(from: string, to: string, flags: number): void;
+  linkFd(fd: number, path: string): void;
   lstatNoSymlinks(path: string, out: Float64Array): number;
   openDirAt(dirfd: number, path: string): number;
   openNoSymlinks(path: string, flags: number, mode: number): number;
@@ -78,6 +80,14 @@ export function utimensNs(path: string, atimeNs: bigint | 'now' | undefined, mti
 /** mknod(2): `mode` includes the file type bits. */
 export function mknodRaw(path: string, mode: number, major: number, minor: number): void {
   host(() => load().mknod(path, mode, major, minor));
+}
+
+/**
+ * Give the file open as `fd` (made with O_TMPFILE, not O_EXCL) its first name, `path` (absolute,
+ * shorter than 4,095 bytes). Throws with the host's code.
+ */
+export function linkFd(fd: number, path: string): void {
+  host(() => load().linkFd(fd, path));
 }
 
 /** renameat2(2) with RENAME_* flags. */

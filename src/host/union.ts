@@ -1,7 +1,7 @@
 // The union's shared machinery: resolution against the layer stack, copy-up into the top layer,
 // and the two primitives every namespace operation is built from — placing a new entry (over a
 // whiteout if there is one) and removing one (leaving a whiteout if a lower layer still has it).
-import type { Stats } from 'node:fs';
+import { fchownSync, type Stats } from 'node:fs';
 import { fsError, isFsError } from '../core/errors.js';
 import { dataBranch } from '../core/metacopy.js';
 import { baseName, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
@@ -25,14 +25,18 @@ export interface UnionOptions {
   readonly canChown: boolean;
 }
 
-/** What creating `path` inside `parent` would have given it: the group and setgid of a setgid parent. */
-function inheritFromParent(path: string, parent: string, isDir: boolean): void {
+/**
+ * What creating `path` inside `parent` would have given it: the group and setgid of a setgid
+ * parent. `path` may be a descriptor of a file (one made with O_TMPFILE, which has no path).
+ */
+export function inheritFromParent(path: string | number, parent: string, isDir: boolean): void {
   const dir = lstatSync(parent);
   if (!(dir.mode & 0o2000)) return;
   try {
-    lchownSync(path, -1, dir.gid);
+    if (typeof path === 'number') fchownSync(path, -1, dir.gid);
+    else lchownSync(path, -1, dir.gid);
   } catch { /* not ours to give away (unprivileged): keep our group */ }
-  if (isDir) chmodSync(path, (lstatSync(path).mode & 0o7777) | 0o2000);
+  if (isDir && typeof path === 'string') chmodSync(path, (lstatSync(path).mode & 0o7777) | 0o2000);
 }
 
 /** A mounted view's state: the layer stack, its whiteout format and the top-layer writer. */

@@ -19,6 +19,9 @@ import {
   type InHeader, type Reader,
 } from './protocol.js';
 
+/** The stand-in name of a file with no name while its node is made: a name with a slash is no name. */
+const NAMELESS = '/tmpfile';
+
 export interface Request {
   readonly h: InHeader;
   readonly body: Reader;
@@ -186,14 +189,30 @@ export class OpContext {
    * hard link breaks at the first copy-up through one name (as in overlayfs without index=on), so
    * its names must stay separate kernel inodes, each copied up and written as itself. `known`:
    * the attributes getattr would give now, when the caller has them (and `path`, the name's view
-   * path, when it made it for them).
+   * path, when it made it for them). `shared`: the caller knows whether the name is another of an
+   * existing node's (LINK of a file with no name yet).
    */
-  entry(parent: Node, name: string, known?: Attr, path = this.childPath(parent, name)): Entry {
+  entry(parent: Node, name: string, known?: Attr, path = this.childPath(parent, name), shared?: boolean): Entry {
     // `known`: the caller has the attributes already (CREATE, from the new file's descriptor).
     const attr = known ?? this.fs.getattr(path);
     const isDir = (attr.mode & S_IFMT) === S_IFDIR;
-    const shared = !isDir && attr.nlink > 1 && this.fs.inTopLayer(path);
-    const node = this.nodes.lookup(parent, name, isDir, keyOf(attr), shared);
+    shared ??= !isDir && attr.nlink > 1 && this.fs.inTopLayer(path);
+    return this.counted(this.nodes.lookup(parent, name, isDir, keyOf(attr), shared), attr);
+  }
+
+  /**
+   * Count one lookup of a new file with no name (O_TMPFILE, made in directory `parent`) and
+   * describe it for an entry reply: a node with no name, as an unlinked file's, found by its host
+   * identity when LINK gives it one. The name it has for a moment here can be no real one.
+   */
+  nameless(parent: Node, attr: Attr): Entry {
+    const node = this.nodes.lookup(parent, NAMELESS, false, keyOf(attr));
+    this.nodes.unlinkName(parent, NAMELESS);
+    return this.counted(node, attr);
+  }
+
+  /** An entry reply's content for a lookup of `node`, counted. */
+  private counted(node: Node, attr: Attr): Entry {
     this.counters.lookups++;
     return { nodeid: node.id, generation: 0, entryValid: this.lifetime(attr, this.t.entry), attrValid: this.lifetime(attr, this.t.attr), attr };
   }

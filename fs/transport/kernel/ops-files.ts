@@ -6,6 +6,7 @@ import { constants as fsConstants } from 'node:fs';
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import { childOf, type ViewPath } from '../../../src/core/paths.js';
 import type { OpenFile } from '../../handles.js';
+import type { Attr } from '../../worldfs.js';
 import type { Node } from './inodes.js';
 import { DOTS_ONLY, firstAfter, listingOf, type Listing } from './listing.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
@@ -112,14 +113,38 @@ export function create(c: OpContext, r: Request): Buffer {
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
   const fh = c.fs.create(c.childPath(parent, name), mode, owner(r.h));
+  return madeAndOpened(c, r, fh, (made) => c.entry(parent, name, made));
+}
+
+/**
+ * TMPFILE, open(2) with O_TMPFILE: CREATE with no name. The file is made in the work directory
+ * (fs/union/files.ts `tmpfile`) and its node has no name until a LINK gives it one (ops-names.ts);
+ * closed before, both are gone. The name the request carries ("/") is none.
+ */
+export function tmpfile(c: OpContext, r: Request): Buffer {
+  r.body.u32(); // flags: as CREATE's
+  const mode = r.body.u32();
+  r.body.skip(8); // umask (already applied), open_flags
+  const parent = c.node(r.h.nodeid);
+  const fh = c.fs.tmpfile(c.pathOf(parent), mode, owner(r.h));
+  return madeAndOpened(c, r, fh, (made) => {
+    if (made === undefined) throw fsError('EBADF', `handle ${fh}: gone before its reply`);
+    return c.nameless(parent, made);
+  });
+}
+
+/**
+ * CREATE's and TMPFILE's reply for the new file open as `fh`: its entry (counted by `count`) and
+ * its open. The entry's attributes come from the new file's descriptor (the path's answer, without
+ * resolving it again), as fstat gave them at the open: a new file, in the top layer, with the
+ * number the handle reports.
+ */
+function madeAndOpened(c: OpContext, r: Request, fh: number, count: (made: Attr | undefined) => Entry): Buffer {
   let e: Entry;
   try {
-    // The reply's attributes come from the new file's descriptor (the path's answer, without
-    // resolving it again), as fstat gave them at the open: a new file, in the top layer, with the
-    // number the handle reports.
     const made = c.fs.attrAtOpen(fh);
     if (made) made.layer = 0;
-    e = c.entry(parent, name, made);
+    e = count(made);
   } catch (err) {
     c.fs.release(fh);
     throw err;
@@ -142,7 +167,7 @@ export function create(c: OpContext, r: Request): Buffer {
     backingId = passthroughOf(c, node, fh, false);
   } catch (err) {
     c.opened.remove(fh);
-    c.nodes.forget(node.id, 1); // the kernel gets no entry: the lookup c.entry counted is not its
+    c.nodes.forget(node.id, 1); // the kernel gets no entry: the lookup `count` counted is not its
     throw err;
   }
   writeOpenOut(b, OUT_HEADER_SIZE + ENTRY_OUT_SIZE, fh, backingId > 0 ? FOPEN_PASSTHROUGH : 0, backingId);

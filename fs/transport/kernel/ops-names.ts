@@ -82,11 +82,22 @@ export function symlink(c: OpContext, r: Request): Buffer {
   return c.entryReply(r, c.entry(parent, name));
 }
 
-/** LINK of a lower file copies it up first (both names then are one top-layer inode). */
+/**
+ * LINK of a lower file copies it up first (both names then are one top-layer inode). LINK of a
+ * file with no name, which the kernel allows only for an O_TMPFILE one (TMPFILE, not O_EXCL), gives
+ * it its first name from its descriptor, and its node keeps serving it.
+ */
 export function link(c: OpContext, r: Request): Reply {
   const source = c.node(r.body.u64());
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
+  if (source.links.length === 0 && !source.detached) {
+    const fh = c.handlesOf(source)[0] ?? c.files.keptOf(source);
+    if (fh === undefined) throw fsError('ENOENT', `node ${source.id} has no name and no open file`);
+    const path = c.childPath(parent, name);
+    c.fs.linkHandle(fh, path);
+    return c.entryReply(r, c.entry(parent, name, undefined, path, true));
+  }
   return c.afterCopyUp(r, source, () => {
     const from = c.pathOf(source);
     c.fs.link(from, c.childPath(parent, name));

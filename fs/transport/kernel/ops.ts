@@ -27,7 +27,7 @@ const TABLE: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [Op.GETATTR, attrs.getattr], [Op.SETATTR, attrs.setattr], [Op.READLINK, attrs.readlink], [Op.ACCESS, attrs.access],
   [Op.STATFS, attrs.statfs], [Op.SETXATTR, attrs.setxattr], [Op.GETXATTR, attrs.getxattr],
   [Op.LISTXATTR, attrs.listxattr], [Op.REMOVEXATTR, attrs.removexattr],
-  [Op.OPEN, files.open], [Op.CREATE, files.create], [Op.READ, files.read], [Op.WRITE, files.write],
+  [Op.OPEN, files.open], [Op.CREATE, files.create], [Op.TMPFILE, files.tmpfile], [Op.READ, files.read], [Op.WRITE, files.write],
   [Op.RELEASE, files.release], [Op.FSYNC, files.fsync], [Op.FLUSH, flush], [Op.FALLOCATE, files.fallocate],
   [Op.OPENDIR, files.opendir], [Op.READDIR, (c, r) => files.readdir(c, r, false)],
   [Op.READDIRPLUS, (c, r) => files.readdir(c, r, true)], [Op.RELEASEDIR, files.releasedir],
@@ -143,8 +143,8 @@ export class KernelOps {
 
   /**
    * The kernel did not take `reply` (the request was interrupted: the opener was killed). An OPEN
-   * or CREATE reply granted a file handle the kernel will never RELEASE (OPENDIR: RELEASEDIR), and
-   * CREATE a lookup it will never FORGET: all are taken back here, as libfuse does.
+   * or CREATE (TMPFILE) reply granted a file handle the kernel will never RELEASE (OPENDIR:
+   * RELEASEDIR), and CREATE a lookup it will never FORGET: all are taken back here, as libfuse does.
    */
   abandoned(h: InHeader, reply: Buffer): void {
     if (reply.readInt32LE(4) !== 0) return;
@@ -152,7 +152,7 @@ export class KernelOps {
       this.c.dirs.release(Number(reply.readBigUInt64LE(OUT_HEADER_SIZE)));
     } else if (h.opcode === Op.OPEN) {
       files.releaseHandle(this.c, Number(reply.readBigUInt64LE(OUT_HEADER_SIZE)));
-    } else if (h.opcode === Op.CREATE) {
+    } else if (h.opcode === Op.CREATE || h.opcode === Op.TMPFILE) {
       files.releaseHandle(this.c, Number(reply.readBigUInt64LE(OUT_HEADER_SIZE + ENTRY_OUT_SIZE)));
       const id = Number(reply.readBigUInt64LE(OUT_HEADER_SIZE));
       this.c.nodes.forget(id, 1);
