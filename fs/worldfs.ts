@@ -12,7 +12,7 @@ import * as files from './union/files.js';
 import * as handleAttrs from './union/handle-attrs.js';
 import * as killpriv from './union/killpriv.js';
 import * as names from './union/names.js';
-import { rename } from './union/rename.js';
+import { exchange, rename } from './union/rename.js';
 import type { Owner } from './union/owner.js';
 import * as xattr from './union/xattr.js';
 
@@ -147,6 +147,8 @@ export class WorldFs {
   link(existing: ViewPath, path: ViewPath) { names.link(this.union, existing, path); }
   mknod(path: ViewPath, mode: number, dev: number, owner?: Owner) { names.mknod(this.union, path, mode, dev, owner); }
   rename(from: ViewPath, to: ViewPath) { rename(this.union, from, to); }
+  /** Swap two names (renameat2 RENAME_EXCHANGE). */
+  exchange(a: ViewPath, b: ViewPath) { exchange(this.union, a, b); }
 
   open(path: ViewPath, flags: number) { return files.open(this.union, this.handles, path, flags); }
   create(path: ViewPath, mode: number, owner?: Owner) { return files.create(this.union, this.handles, path, mode, owner); }

@@ -2,6 +2,8 @@
 // fail with EXDEV and never lose lower entries: a directory that draws on lower layers is copied
 // up alone (not its contents) and carries a redirect to where its lower contents still live, as
 // overlayfs does with redirect_dir=on. The old name gets a whiteout when a lower layer still has it.
+// An exchange (renameat2 RENAME_EXCHANGE) copies both up the same way and swaps them in the top
+// layer in one step: both names stay, so no whiteout is made or removed.
 import { originOf } from '../../src/core/origin.js';
 import { fsError, isFsError } from '../../src/core/errors.js';
 import { renameat2, renameSync, rmSync, RENAME_EXCHANGE, RENAME_WHITEOUT } from '../../src/host/host-fs.js';
@@ -33,6 +35,42 @@ export function rename(u: Union, from: ViewPath, to: ViewPath): void {
   else renameNonDir(u, src, to);
 }
 
+/**
+ * Swap `a` and `b` (renameat2 with RENAME_EXCHANGE), whatever their types. Each is copied up as a
+ * rename would move it (a directory alone, with a redirect to its lower contents or opaque over
+ * the other name's), then the two top-layer entries are exchanged atomically.
+ */
+export function exchange(u: Union, a: ViewPath, b: ViewPath): void {
+  if (a === ROOT || b === ROOT) throw fsError('EBUSY', 'the root of the view');
+  const na = u.existing(a);
+  const nb = u.existing(b); // ENOENT: an exchange needs both names
+  if (a === b || sameObject(u, na, nb)) return; // one inode under both names: nothing changes
+  if (isWithin(a, b) || isWithin(b, a)) throw fsError('EINVAL', `${a} and ${b}: one contains the other`);
+  u.noteChange(a, na);
+  u.noteChange(b, nb);
+  const upperA = topCopyFor(u, na, b);
+  // Copying `a` up may have copied up a parent of `b`: take it as it is now.
+  const upperB = topCopyFor(u, u.existing(b), a);
+  u.writer.writing([upperA, upperB], () => renameat2(upperA, upperB, RENAME_EXCHANGE));
+  // A directory's own markers (redirect, opaque) moved with it, written by no one: say so.
+  if (na.entry.kind === 'dir' || nb.entry.kind === 'dir') for (const p of [upperA, upperB]) u.writer.changed(p, false);
+}
+
+/**
+ * `node` in the top layer, ready to be moved to `to` without changing what either name shows: a
+ * non-directory copied up; a directory copied up alone, with a redirect to where its lower
+ * contents live, or, having none, opaque when a lower layer has a `to` whose entries must not
+ * show through it. Returns the top-layer host path. Neither marker changes the view before the move.
+ */
+function topCopyFor(u: Union, node: ViewNode, to: ViewPath): string {
+  if (node.entry.kind !== 'dir') return u.copyUp(node);
+  const origin = node.branches.some((b) => b.layer > 0) ? originOf(node.path, u.layers) : undefined;
+  const upper = u.copyUp(node);
+  if (origin !== undefined) setRedirect(u, upper, node.path, to, origin);
+  else if (lowerHas(u.parentDir(to), baseName(to), u.layers, u.format)) u.applyAt(upper, u.format.makeOpaque(''));
+  return upper;
+}
+
 function renameNonDir(u: Union, src: ViewNode, to: ViewPath): void {
   const upperSrc = u.copyUp(src);
   const dst = u.resolve(to); // after the copy-up, which may have changed the top layer
@@ -43,23 +81,16 @@ function renameNonDir(u: Union, src: ViewNode, to: ViewPath): void {
 
 function renameDir(u: Union, src: ViewNode, to: ViewPath): void {
   const from = src.path;
-  const hasLower = src.branches.some((b) => b.layer > 0);
-  const origin = hasLower ? originOf(from, u.layers) : undefined;
-  if (origin !== undefined) {
-    // The redirect first: it names `from`'s own origin, so the view does not change yet, and one
-    // the format cannot hold (EXDEV) fails the rename before the target below is removed.
-    setRedirect(u, u.copyUp(src), from, to, origin);
-  }
+  // Its top copy first, with its redirect or opaque marker: neither changes the view yet, and a
+  // redirect the format cannot hold (EXDEV) fails the rename before the target below is removed.
+  const upperSrc = topCopyFor(u, src, to);
   // An empty target directory goes first (leaving a whiteout if lower layers have that name).
   const target = u.resolve(to);
   if (target.kind === 'found') u.removeNode(u.parentDir(to), target.node);
-  const upperSrc = u.copyUp(u.existing(from));
   const dst = u.resolve(to);
   if (dst.kind === 'found') throw fsError('EEXIST', to); // raced with another creator
-  const dstParent = dst.parent;
-  u.copyUp(dstParent);
-  if (origin === undefined && lowerHas(dstParent, baseName(to), u.layers, u.format)) u.applyAt(upperSrc, u.format.makeOpaque(''));
-  moveInTop(u, upperSrc, from, to, dstParent, dst.whiteoutAt === 0, true);
+  u.copyUp(dst.parent);
+  moveInTop(u, upperSrc, from, to, dst.parent, dst.whiteoutAt === 0, true);
 }
 
 /**

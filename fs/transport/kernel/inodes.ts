@@ -100,7 +100,7 @@ export class InodeTable {
   lookup(parent: Node, name: string, isDir: boolean, key?: string, shared = false): Node {
     let node = parent.children.get(name);
     if (node && (node.isDir !== isDir || (!isDir && key !== undefined && node.key !== undefined && node.key !== key))) {
-      this.unlinkName(parent, name);
+      this.dropName(parent, name); // not the parent, which gets the new node at once
       node = undefined;
     }
     if (!node && !isDir && key !== undefined && shared) {
@@ -211,29 +211,57 @@ export class InodeTable {
 
   /** `name` in `parent` no longer exists (unlink, rmdir, or replaced by a rename). */
   unlinkName(parent: Node, name: string): void {
+    if (this.dropName(parent, name)) this.dropIfUnused(parent);
+  }
+
+  /** unlinkName, but `parent` stays even if nothing holds it now. False: no such name. */
+  private dropName(parent: Node, name: string): boolean {
     const node = parent.children.get(name);
-    if (!node) return;
+    if (!node) return false;
     parent.children.delete(name);
     node.links = node.links.filter((l) => !(l.parent === parent && l.name === name));
     this.dropIfUnused(node);
-    this.dropIfUnused(parent);
+    return true;
   }
 
   /** `oldName` in `oldParent` was renamed to `newName` in `newParent` (which it replaced, if it existed). */
   rename(oldParent: Node, oldName: string, newParent: Node, newName: string): void {
     const node = oldParent.children.get(oldName);
-    this.unlinkName(newParent, newName);
-    if (!node) return;
+    if (!node) {
+      this.unlinkName(newParent, newName);
+      return;
+    }
+    if (newParent.children.get(newName) === node) return; // the same object: the kernel moves nothing
+    this.dropName(newParent, newName); // not newParent, which gets `node` at once
     oldParent.children.delete(oldName);
     node.links = node.links.filter((l) => !(l.parent === oldParent && l.name === oldName));
     this.addLink(node, newParent, newName);
     this.dropIfUnused(oldParent);
   }
 
+  /**
+   * The nodes of `nameA` in `parentA` and `nameB` in `parentB` swapped names (RENAME_EXCHANGE);
+   * a name the table does not know leaves the other name unknown.
+   */
+  exchange(parentA: Node, nameA: string, parentB: Node, nameB: string): void {
+    const a = parentA.children.get(nameA);
+    const b = parentB.children.get(nameB);
+    if (a === b) return; // one node under both names (or neither known): nothing moves
+    for (const [parent, name, node] of [[parentA, nameA, a], [parentB, nameB, b]] as const) {
+      if (!node) continue;
+      parent.children.delete(name);
+      node.links = node.links.filter((l) => !(l.parent === parent && l.name === name));
+    }
+    if (a) this.addLink(a, parentB, nameB);
+    if (b) this.addLink(b, parentA, nameA);
+    this.dropIfUnused(parentA);
+    this.dropIfUnused(parentB);
+  }
+
   private addLink(node: Node, parent: Node, name: string): void {
     const old = parent.children.get(name);
     if (old === node) return;
-    if (old) this.unlinkName(parent, name);
+    if (old) this.dropName(parent, name);
     parent.children.set(name, node);
     // The most recent name first: it is the one that most surely still exists. A new array of the
     // exact size: unshift into an empty one reserves room for 17 (~140 bytes a node, kept).

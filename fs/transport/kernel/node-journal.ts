@@ -13,6 +13,7 @@ export type TableCall =
   | readonly ['F', number, number] // forget(id, n)
   | readonly ['U', number, string] // unlinkName(parent, name)
   | readonly ['R', number, string, number, string] // rename(oldParent, oldName, newParent, newName)
+  | readonly ['E', number, string, number, string] // exchange(parentA, nameA, parentB, nameB)
   | readonly ['K', number, string] // setKey(node, key)
   | readonly ['D', number] // detach(node)
   // A snapshot: a node with its id, kind, count, identity, whether it is detached and whether its
@@ -57,6 +58,10 @@ export class JournaledInodeTable extends InodeTable {
 
   override rename(oldParent: Node, oldName: string, newParent: Node, newName: string): void {
     this.logged(() => ['R', oldParent.id, oldName, newParent.id, newName], () => super.rename(oldParent, oldName, newParent, newName));
+  }
+
+  override exchange(parentA: Node, nameA: string, parentB: Node, nameB: string): void {
+    this.logged(() => ['E', parentA.id, nameA, parentB.id, nameB], () => super.exchange(parentA, nameA, parentB, nameB));
   }
 
   override setKey(node: Node, key: string): void {
@@ -110,6 +115,7 @@ export function replay(calls: Iterable<TableCall>, table: InodeTable = new Inode
       case 'F': table.forget(c[1], c[2]); break;
       case 'U': table.unlinkName(node(c[1]), c[2]); break;
       case 'R': table.rename(node(c[1]), c[2], node(c[3]), c[4]); break;
+      case 'E': table.exchange(node(c[1]), c[2], node(c[3]), c[4]); break;
       case 'K': table.setKey(node(c[1]), c[2]); break;
       case 'D': table.detach(node(c[1])); break;
       case 'N': table.restoreNode(c[1], c[2], c[3], c[4] ?? undefined, c[5], c[6]); break;

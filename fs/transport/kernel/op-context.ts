@@ -284,34 +284,49 @@ export class OpContext {
    * runs, so whatever happened meanwhile (an unlink, a rename) is simply earlier than it.
    */
   afterCopyUp(r: Request, node: Node, then: () => Buffer, dataLimit?: number, metaOnly = false): Reply {
-    const path = this.nodes.pathOf(node);
-    let ticket: StageTicket | undefined;
-    try {
-      ticket = path === undefined ? undefined : this.fs.stageCopyUp(path, dataLimit, metaOnly);
-    } catch (e) {
-      if (!isFsError(e)) throw e;
-      ticket = undefined; // the operation will meet the same error and report it
+    return this.afterCopyUps(r, [node], then, dataLimit, metaOnly);
+  }
+
+  /** afterCopyUp of every node in `nodes` (an exchange copies two up): their copies staged together. */
+  afterCopyUps(r: Request, nodes: readonly Node[], then: () => Buffer, dataLimit?: number, metaOnly = false): Reply {
+    const tickets: StageTicket[] = [];
+    for (const node of nodes) {
+      const ticket = this.stage(node, dataLimit, metaOnly);
+      if (ticket) tickets.push(ticket);
     }
-    if (!ticket) return then();
-    this.counters.staged++;
+    if (tickets.length === 0) return then();
+    this.counters.staged += tickets.length;
     const unique = r.h.unique;
-    const staged = ticket;
+    const release = () => { for (const t of tickets) t.release(); };
     return new Promise<Buffer>((resolve, reject) => {
       this.waiting.set(unique, () => {
-        staged.release();
-        reject(fsError('EINTR', `${path}: copy-up interrupted`));
+        release();
+        const paths = nodes.map((n) => this.nodes.pathOf(n) ?? `node ${n.id}`);
+        reject(fsError('EINTR', `${paths.join(' and ')}: copy-up interrupted`));
       });
-      staged.ready.then(() => {
+      void Promise.all(tickets.map((t) => t.ready)).then(() => {
         if (!this.waiting.delete(unique)) return; // interrupted
         try {
           resolve(then());
         } catch (e) {
           reject(e);
         } finally {
-          staged.release();
+          release();
         }
       });
     });
+  }
+
+  /** A staged copy of `node`'s data, or undefined when there is nothing worth staging. */
+  private stage(node: Node, dataLimit: number | undefined, metaOnly: boolean): StageTicket | undefined {
+    const path = this.nodes.pathOf(node);
+    if (path === undefined) return undefined;
+    try {
+      return this.fs.stageCopyUp(path, dataLimit, metaOnly);
+    } catch (e) {
+      if (!isFsError(e)) throw e;
+      return undefined; // the operation will meet the same error and report it
+    }
   }
 }
 

@@ -5,7 +5,7 @@ import type { ViewPath } from '../../../src/core/paths.js';
 import type { Node } from './inodes.js';
 import { owner, type OpContext, type Reply, type Request } from './op-context.js';
 import { constants } from 'node:os';
-import { RENAME_NOREPLACE, encodeError } from './protocol.js';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, encodeError } from './protocol.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -136,7 +136,10 @@ function removeName(c: OpContext, r: Request, remove: (path: ViewPath) => void):
   return c.empty(r);
 }
 
-/** RENAME / RENAME2 (NOREPLACE only; EXCHANGE and WHITEOUT are refused). A lower file is copied up first. */
+/**
+ * RENAME / RENAME2 (NOREPLACE, or EXCHANGE; WHITEOUT is refused, as overlayfs does). A lower file
+ * is copied up first (both, for an exchange).
+ */
 export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
   const newParent = c.node(r.body.u64());
   const flags = withFlags ? r.body.u32() : 0;
@@ -144,7 +147,9 @@ export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
   const parent = c.node(r.h.nodeid);
   const oldName = r.body.cstring();
   const newName = r.body.cstring();
-  if (flags & ~RENAME_NOREPLACE) throw fsError('EINVAL', `rename flags ${flags}`);
+  if (flags !== 0 && flags !== RENAME_NOREPLACE && flags !== RENAME_EXCHANGE) throw fsError('EINVAL', `rename flags ${flags}`);
+  const source = parent.children.get(oldName);
+  if (flags === RENAME_EXCHANGE) return exchange(c, r, parent, oldName, newParent, newName);
   const run = () => {
     const from = c.childPath(parent, oldName);
     const to = c.childPath(newParent, newName);
@@ -157,8 +162,23 @@ export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
     if (moved) c.rekey(moved, to);
     return c.empty(r);
   };
-  const source = parent.children.get(oldName);
   return source && !source.isDir ? c.afterCopyUp(r, source, run) : run();
+}
+
+/** RENAME_EXCHANGE: both names stay, so no node loses its name; both follow their copy-up. */
+function exchange(c: OpContext, r: Request, parentA: Node, nameA: string, parentB: Node, nameB: string): Reply {
+  const files = [parentA.children.get(nameA), parentB.children.get(nameB)].filter((n): n is Node => n !== undefined && !n.isDir);
+  return c.afterCopyUps(r, files, () => {
+    const a = c.childPath(parentA, nameA);
+    const b = c.childPath(parentB, nameB);
+    c.fs.exchange(a, b);
+    c.nodes.exchange(parentA, nameA, parentB, nameB);
+    const nowA = parentA.children.get(nameA);
+    const nowB = parentB.children.get(nameB);
+    if (nowA) c.rekey(nowA, a);
+    if (nowB) c.rekey(nowB, b);
+    return c.empty(r);
+  });
 }
 
 /**

@@ -62,6 +62,7 @@ export const Fattr = {
 export const GETATTR_FH = 1;
 export const FSYNC_FDATASYNC = 1;
 export const RENAME_NOREPLACE = 1;
+export const RENAME_EXCHANGE = 2;
 /** fuse_write_in.write_flags: the caller lacks CAP_FSETID, drop setuid/setgid (HANDLE_KILLPRIV_V2). */
 export const WRITE_KILL_SUIDGID = 1 << 2;
 /** fuse_open_in.open_flags: the same, for an open with O_TRUNC. */

@@ -74,6 +74,24 @@ describe('InodeTable', () => {
     expect(t.root.children.has('d')).toBe(false);
   });
 
+  it('swaps two names\' nodes in an exchange, subtrees following, and moves a known node opposite an unknown name', () => {
+    const t = new InodeTable();
+    const d = t.lookup(t.root, 'd', true);
+    const inner = t.lookup(d, 'inner', false, '1:20');
+    const e = t.lookup(t.root, 'e', true);
+    const f = t.lookup(e, 'f', false, '1:21');
+    t.exchange(t.root, 'd', e, 'f');
+    expect(t.pathOf(d)).toBe('/e/f');
+    expect(t.pathOf(inner)).toBe('/e/f/inner');
+    expect(t.pathOf(f)).toBe('/d');
+    expect([...t.root.children.keys()].sort()).toEqual(['d', 'e']);
+    expect(d.links).toEqual([{ parent: e, name: 'f' }]);
+    t.exchange(t.root, 'e', t.root, 'unknown'); // the kernel knew one of the two names only
+    expect(t.pathOf(e)).toBe('/unknown');
+    expect(t.root.children.has('e')).toBe(false);
+    expect(t.pathOf(d)).toBe('/unknown/f');
+  });
+
   it('stays flat over a million lookups and forgets (BATCH_FORGET after each walk)', () => {
     const t = new InodeTable();
     for (let round = 0; round < 1000; round++) {

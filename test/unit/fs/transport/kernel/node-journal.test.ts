@@ -11,7 +11,13 @@ function shape(t: InodeTable): string[] {
     + `${n.links.map((l) => `${l.parent.id}/${l.name}`).join(',')} ${n.detached ? 'detached' : ''} ${[...n.children.keys()].sort().join(',')}`).sort();
 }
 
-/** A seeded pseudo-random walk over lookups, forgets, unlinks, renames, hard links and rekeys. */
+/** Whether directory `d` is `n` or below it (through each node's newest name). */
+function holds(n: Node, d: Node): boolean {
+  for (let x: Node | undefined = d, hops = 0; x && hops < 10_000; x = x.links[0]?.parent, hops++) if (x === n) return true;
+  return false;
+}
+
+/** A seeded pseudo-random walk over lookups, forgets, unlinks, renames, exchanges, hard links and rekeys. */
 function exercise(t: InodeTable, seed: number, steps: number): void {
   let s = seed;
   const rnd = (n: number) => { s = (s * 1103515245 + 12345) & 0x7fffffff; return s % n; };
@@ -22,14 +28,28 @@ function exercise(t: InodeTable, seed: number, steps: number): void {
     const dir = dirs[rnd(dirs.length)]!;
     const name = names[rnd(names.length)]!;
     const pick = (): Node => nodes[rnd(nodes.length)]!;
-    switch (rnd(8)) {
+    switch (rnd(9)) {
       case 0: case 1: t.lookup(dir, name, rnd(3) === 0, rnd(2) ? `1:${rnd(20)}` : undefined, rnd(2) === 0); break;
       case 2: { const n = pick(); t.forget(n.id, 1 + rnd(2)); break; }
       case 3: t.unlinkName(dir, name); break;
-      case 4: t.rename(dir, name, dirs[rnd(dirs.length)]!, names[rnd(names.length)]!); break;
+      case 4: {
+        const to = dirs[rnd(dirs.length)]!;
+        const moved = dir.children.get(name);
+        if (!(moved && holds(moved, to))) t.rename(dir, name, to, names[rnd(names.length)]!); // never into itself
+        break;
+      }
       case 5: { const n = pick(); if (!n.isDir) t.setKey(n, `2:${rnd(20)}`); break; }
       case 6: t.lookup(dir, name, false, `1:${rnd(5)}`, true); break;
       case 7: { const n = pick(); if (!n.isDir && n.links.length > 0) t.detach(n); break; }
+      case 8: {
+        // As the kernel allows: neither name's node holds the other's directory.
+        const other = dirs[rnd(dirs.length)]!;
+        const otherName = names[rnd(names.length)]!;
+        const a = dir.children.get(name);
+        const b = other.children.get(otherName);
+        if (!(a && holds(a, other)) && !(b && holds(b, dir))) t.exchange(dir, name, other, otherName);
+        break;
+      }
     }
   }
 }
