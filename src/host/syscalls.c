@@ -62,10 +62,16 @@ static int get_time(napi_env env, napi_value v, struct timespec *ts) {
   napi_typeof(env, v, &t);
   if (t == napi_null || t == napi_undefined) { ts->tv_sec = 0; ts->tv_nsec = UTIME_OMIT; return 0; }
   if (t == napi_string) { ts->tv_sec = 0; ts->tv_nsec = UTIME_NOW; return 0; } /* "now" */
-  int64_t ns; bool lossless;
-  if (napi_get_value_bigint_int64(env, v, &ns, &lossless) != napi_ok) return -1;
-  ts->tv_sec = ns / 1000000000; ts->tv_nsec = ns % 1000000000;
-  if (ts->tv_nsec < 0) { ts->tv_nsec += 1000000000; ts->tv_sec -= 1; }
+  /* Nanoseconds since the epoch need more than 64 bits past 2262-04-11 (and before 1677): read
+   * up to 128. */
+  int sign = 0; size_t count = 2; uint64_t words[2] = { 0, 0 };
+  if (napi_get_value_bigint_words(env, v, &sign, &count, words) != napi_ok || count > 2) return -1;
+  __int128 ns = ((__int128)words[1] << 64) | words[0];
+  if (sign) ns = -ns;
+  __int128 sec = ns / 1000000000, nsec = ns % 1000000000;
+  if (nsec < 0) { nsec += 1000000000; sec -= 1; }
+  if (sec > INT64_MAX || sec < INT64_MIN) return -1;
+  ts->tv_sec = (time_t)sec; ts->tv_nsec = (long)nsec;
   return 0;
 }
 

@@ -11,6 +11,7 @@ import { errno, runCases, sh, type Case, type View } from './support/views.js';
 
 const T2001 = 978307200; // 2001-01-01T00:00:00Z
 const T2002 = 1009843200; // 2002-01-01T00:00:00Z
+const T2300 = 10413792000; // 2300-01-01T00:00:00Z: 1.04e19 ns, past 2^63
 
 const L0: Tree = {
   'a.txt': file('a from l0', { mode: 0o644, atime: T2002, mtime: T2001 }),
@@ -180,6 +181,19 @@ const cases: Case[] = [
       const before = ns('tagged'); // created by the fixture: a time with nanoseconds
       chmodSync(v.p('tagged'), 0o600);
       expect(ns('tagged')).toBe(before);
+    },
+  },
+  {
+    title: 'times past 2262 (more than 64 bits of nanoseconds) are set and shown exactly, and kept through a copy-up',
+    layers: [{ 'far.txt': file('far', { atime: T2300, mtime: T2300 }), 'near.txt': 'near' }],
+    run(v) {
+      // fuse-native carries times as 64-bit nanoseconds (README: transport=native), 1677 to 2262.
+      if (v.variant.union && process.env.WORLDFS_TRANSPORT !== 'kernel') return;
+      const ns = (rel: string) => sh('stat', ['-c', '%.9X %.9Y', v.p(rel)]).stdout.trim();
+      expect(sh('touch', ['-d', '2300-01-01 00:00:00.5 UTC', v.p('near.txt')]).status).toBe(0);
+      expect(ns('near.txt')).toBe(`${T2300}.500000000 ${T2300}.500000000`);
+      chmodSync(v.p('far.txt'), 0o600); // a lower file: copied up with its times
+      expect(ns('far.txt')).toBe(`${T2300}.000000000 ${T2300}.000000000`);
     },
   },
   {

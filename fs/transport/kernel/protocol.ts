@@ -174,6 +174,8 @@ export function notifyBuffer(code: number, bodyLen: number): Buffer {
 }
 
 const NS = 1_000_000_000n;
+/** The largest |ns| writeTime splits in doubles: 2^62. */
+const NS_FAST_LIMIT = 1n << 62n;
 /** `ns` as two 32-bit halves without a BigInt operation (storing into a BigInt64Array allocates nothing). */
 const TIME = new BigInt64Array(1);
 const TIME_HALVES = new Int32Array(TIME.buffer);
@@ -188,7 +190,9 @@ const LITTLE_ENDIAN = endianness() === 'LE';
  * until the year 2116, and as far before 1970); beyond, the BigInt way.
  */
 export function writeTime(b: Buffer, secAt: number, nsecAt: number, ns: bigint): void {
-  if (!LITTLE_ENDIAN) return writeTimeBig(b, secAt, nsecAt, ns);
+  // Beyond ±2^62 ns (2116, 1823) the BigInt way: comparing allocates nothing, and storing a value
+  // past 64 bits (2262) into the BigInt64Array would wrap it.
+  if (!LITTLE_ENDIAN || ns >= NS_FAST_LIMIT || ns <= -NS_FAST_LIMIT) return writeTimeBig(b, secAt, nsecAt, ns);
   TIME[0] = ns;
   const lo = TIME_HALVES[0]! >>> 0;
   const hi = TIME_HALVES[1]!;

@@ -142,7 +142,9 @@ describe('writeTime', () => {
   it('splits ns into floored seconds and nanoseconds, as BigInt arithmetic does, at every edge', () => {
     const edges = [0n, 1n, -1n, 999_999_999n, 1_000_000_000n, -999_999_999n, -1_000_000_000n, -1_000_000_001n,
       1_765_000_000_123_456_789n, -86_400_000_000_001n, 2n ** 32n, 2n ** 32n - 1n, -(2n ** 32n), 2n ** 53n * 512n - 1n, 2n ** 53n * 512n, -(2n ** 53n * 512n) - 1n,
-      2n ** 62n + 12345n, -(2n ** 62n), 2n ** 63n - 1n, -(2n ** 63n)];
+      2n ** 62n + 12345n, -(2n ** 62n), 2n ** 63n - 1n, -(2n ** 63n),
+      // Past 64 bits of ns: 2300-01-01 and 3000-01-01 (touch -d takes them), and as far before 1970.
+      10_413_792_000_000_000_123n, 32_503_680_000_000_000_000n, -10_413_792_000_000_000_123n, 2n ** 64n + 7n];
     for (const ns of edges) expect(written(ns), String(ns)).toEqual(reference(ns));
   });
 
