@@ -138,22 +138,22 @@ export class WorldFs {
   truncate(path: ViewPath, size: number) { attr.truncate(this.union, path, size); }
 
   readdir(path: ViewPath) { return dir.readdir(this.union, path); }
-  mkdir(path: ViewPath, mode: number, owner?: Owner) { dir.mkdir(this.union, path, mode, owner); }
+  mkdir(path: ViewPath, mode: number, owner?: Owner, umask?: number) { dir.mkdir(this.union, path, mode, owner, umask); }
   rmdir(path: ViewPath) { dir.rmdir(this.union, path); }
 
   unlink(path: ViewPath) { names.unlink(this.union, path); }
   symlink(target: string, path: ViewPath, owner?: Owner) { names.symlink(this.union, target, path, owner); }
   readlink(path: ViewPath) { return names.readlink(this.union, path); }
   link(existing: ViewPath, path: ViewPath) { names.link(this.union, existing, path); }
-  mknod(path: ViewPath, mode: number, dev: number, owner?: Owner) { names.mknod(this.union, path, mode, dev, owner); }
+  mknod(path: ViewPath, mode: number, dev: number, owner?: Owner, umask?: number) { names.mknod(this.union, path, mode, dev, owner, umask); }
   rename(from: ViewPath, to: ViewPath) { rename(this.union, from, to); }
   /** Swap two names (renameat2 RENAME_EXCHANGE). */
   exchange(a: ViewPath, b: ViewPath) { exchange(this.union, a, b); }
 
   open(path: ViewPath, flags: number) { return files.open(this.union, this.handles, path, flags); }
-  create(path: ViewPath, mode: number, owner?: Owner) { return files.create(this.union, this.handles, path, mode, owner); }
+  create(path: ViewPath, mode: number, owner?: Owner, umask?: number) { return files.create(this.union, this.handles, path, mode, owner, umask); }
   /** open(2) with O_TMPFILE in `dir`: the handle of a new file with no name (the kernel transport's TMPFILE). */
-  tmpfile(dir: ViewPath, mode: number, owner?: Owner) { return files.tmpfile(this.union, this.handles, dir, mode, owner); }
+  tmpfile(dir: ViewPath, mode: number, owner?: Owner, umask?: number) { return files.tmpfile(this.union, this.handles, dir, mode, owner, umask); }
   /** linkat(2) of that file's descriptor: its first name, `path`. */
   linkHandle(handle: number, path: ViewPath) { files.linkHandle(this.union, this.handles, handle, path); }
   read(handle: number, buf: Buffer, len: number, pos: number) { return files.read(this.handles, handle, buf, len, pos); }

@@ -6,12 +6,13 @@
 #   skopeo (the OCI registry client of worldctl push/pull) and docker-registry (the CNCF
 #   distribution registry the OCI test starts on 127.0.0.1; no service is started here),
 #   python3 (signal handlers in tests: posix-attrs, worlds-terminal), groff (renders the generated
-#   manual pages in worldctl-surface) and patch (applies `worldctl diff` output there). worldctl diff
+#   manual pages in worldctl-surface), patch (applies `worldctl diff` output there) and acl
+#   (setfacl/getfacl: default ACLs in posix-acl-modes). worldctl diff
 #   itself runs diffutils' diff, which Debian always installs (Essential).
 # Idempotent; quiet when everything is present.
 set -euo pipefail
 need=()
-for pair in getfattr:attr git:git gcc:gcc make:make tar:tar unshare:util-linux setpriv:util-linux fusermount3:fuse3 useradd:passwd skopeo:skopeo docker-registry:docker-registry python3:python3-minimal groff:groff-base patch:patch; do
+for pair in getfattr:attr git:git gcc:gcc make:make tar:tar unshare:util-linux setpriv:util-linux fusermount3:fuse3 useradd:passwd skopeo:skopeo docker-registry:docker-registry python3:python3-minimal groff:groff-base patch:patch setfacl:acl; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

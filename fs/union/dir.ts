@@ -22,11 +22,13 @@ export function readdir(u: Union, path: ViewPath): string[] {
   return listNode(u, u.existing(path));
 }
 
-export function mkdir(u: Union, path: ViewPath, mode: number, owner?: Owner): void {
+/** mkdir(2); `umask` as for Union.newMode. */
+export function mkdir(u: Union, path: ViewPath, mode: number, owner?: Owner, umask?: number): void {
   const r = u.resolve(path);
   if (r.kind === 'found') throw fsError('EEXIST', path);
+  const made = u.newMode(r.parent, mode, umask);
   u.placeNew(path, r, true, (p) => {
-    host(() => mkdirSync(p, { mode: mode & 0o7777 }));
+    host(() => mkdirSync(p, { mode: made & 0o7777 }));
     own(u, p, owner);
   });
 }

@@ -57,9 +57,10 @@ export function open(u: Union, handles: HandleTable, path: ViewPath, flags: numb
   }
 }
 
-export function create(u: Union, handles: HandleTable, path: ViewPath, mode: number, owner?: Owner): number {
+export function create(u: Union, handles: HandleTable, path: ViewPath, mode: number, owner?: Owner, umask?: number): number {
   const r = u.resolve(path);
   if (r.kind === 'found') throw fsError('EEXIST', path);
+  mode = u.newMode(r.parent, mode, umask);
   const fd = u.placeNew(path, r, false, (p) => {
     const fd = openVerified(p, O_CREAT | O_EXCL | O_RDWR, mode & 0o7777);
     own(u, p, owner, mode);
@@ -80,9 +81,10 @@ export function create(u: Union, handles: HandleTable, path: ViewPath, mode: num
  * belongs to `owner`, with the group of `dir` when that is setgid, as a file created in it would.
  * Nothing is written to the top layer until it gets a name; closed unnamed, it is gone.
  */
-export function tmpfile(u: Union, handles: HandleTable, dir: ViewPath, mode: number, owner?: Owner): number {
+export function tmpfile(u: Union, handles: HandleTable, dir: ViewPath, mode: number, owner?: Owner, umask?: number): number {
   const d = u.existing(dir);
   if (d.entry.kind !== 'dir') throw fsError('ENOTDIR', dir);
+  mode &= ~(umask ?? 0); // made in the work directory: `dir`'s default ACL, if any, is not inherited
   const fd = host(() => openSync(u.writer.work, O_TMPFILE | O_RDWR, mode & 0o7777));
   try {
     const parent = u.hostPath(d);

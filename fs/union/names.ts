@@ -41,12 +41,13 @@ export function link(u: Union, existing: ViewPath, path: ViewPath): void {
 }
 
 /** mknod(2): fifos, devices (as root), socket nodes (bind(2) of an AF_UNIX socket) and regular files. */
-export function mknod(u: Union, path: ViewPath, mode: number, dev: number, owner?: Owner): void {
+export function mknod(u: Union, path: ViewPath, mode: number, dev: number, owner?: Owner, umask?: number): void {
   const kind = kindOfMode(mode);
   if (kind === undefined) throw fsError('EINVAL', `mknod of file type ${(mode & constants.S_IFMT).toString(8)}`);
   const { major, minor } = splitDev(dev);
   const r = u.resolve(path);
   if (r.kind === 'found') throw fsError('EEXIST', path);
+  mode = u.newMode(r.parent, mode, umask);
   if (u.format.isReservedDevice(kind, dev)) {
     throw fsError('EPERM', `a ${major}/${minor} character device reads as a whiteout in the ${u.format.id} format`);
   }

@@ -4,6 +4,7 @@
 import { fchownSync, type Stats } from 'node:fs';
 import { fsError, isFsError } from '../core/errors.js';
 import { dataBranch } from '../core/metacopy.js';
+import { ACL_ACCESS, ACL_DEFAULT, inherit } from '../core/posix-acl.js';
 import { baseName, NAME_MAX, parentOf, relOf, type ViewPath } from '../core/paths.js';
 import { isUpper, lookupChild, lowerHas, resolve, type ChildLookup, type ViewNode } from '../core/resolve.js';
 import type { LayerOp, WhiteoutFormat } from '../core/whiteout/format.js';
@@ -15,6 +16,7 @@ import { host } from './errors.js';
 import type { HostLayers } from './layer-probe.js';
 import type { LayerWriter } from './layer-writer.js';
 import type { SeenLog } from './seen-log.js';
+import { getXattr, setXattr } from './xattr.js';
 
 export interface UnionOptions {
   /** fsync copied-up data before it becomes visible. */
@@ -30,6 +32,7 @@ export interface UnionOptions {
  * parent. `path` may be a descriptor of a file (one made with O_TMPFILE, which has no path).
  */
 export function inheritFromParent(path: string | number, parent: string, isDir: boolean): void {
+  if (typeof path === 'string') inheritDefaultAcl(path, parent, isDir);
   const dir = lstatSync(parent);
   if (!(dir.mode & 0o2000)) return;
   try {
@@ -37,6 +40,32 @@ export function inheritFromParent(path: string | number, parent: string, isDir: 
     else lchownSync(path, -1, dir.gid);
   } catch { /* not ours to give away (unprivileged): keep our group */ }
   if (isDir && typeof path === 'string') chmodSync(path, (lstatSync(path).mode & 0o7777) | 0o2000);
+}
+
+/** Directory `dir`'s default ACL (host path), or undefined: none, or a filesystem without ACLs. */
+export function defaultAclOf(dir: string): Buffer | undefined {
+  try {
+    return getXattr(dir, ACL_DEFAULT);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a new object built outside its directory (in the work directory, made with its caller's
+ * mode unmasked) would have inherited from `parent`'s default ACL, given to it: the mode it
+ * narrows, an access ACL when the bits cannot say it all, and for a directory the default ACL itself.
+ */
+function inheritDefaultAcl(path: string, parent: string, isDir: boolean): void {
+  const acl = defaultAclOf(parent);
+  if (!acl) return;
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) return;
+  const got = inherit(acl, st.mode);
+  if (!got) return;
+  chmodSync(path, got.mode & 0o7777);
+  if (got.access) setXattr(path, ACL_ACCESS, got.access);
+  if (isDir) setXattr(path, ACL_DEFAULT, acl);
 }
 
 /** A mounted view's state: the layer stack, its whiteout format and the top-layer writer. */
@@ -194,6 +223,17 @@ export class Union {
   }
 
   /** ENAMETOOLONG / EPERM for names the view cannot hold. */
+  /**
+   * The mode to make a new object in view directory `parent` with, from its caller's `mode` and
+   * `umask` (undefined: the kernel applied it already). Under a default ACL the umask does not
+   * apply: the ACL narrows the mode instead, as the host filesystem does when it makes the object
+   * in its directory, and inheritFromParent when we build it in the work directory.
+   */
+  newMode(parent: ViewNode, mode: number, umask: number | undefined): number {
+    if (!umask) return mode;
+    return defaultAclOf(this.hostPath(parent)) === undefined ? mode & ~umask : mode;
+  }
+
   checkNewName(name: string): void {
     if (Buffer.byteLength(name) > NAME_MAX) throw fsError('ENAMETOOLONG', name);
     if (this.format.isReservedName(name) || this.format.isInternal(name)) {

@@ -44,6 +44,9 @@ export interface Timeouts {
 /** Who asked: new files and directories belong to the caller (see WorldFs's `Owner`). */
 export const owner = (h: InHeader) => ({ uid: h.uid, gid: h.gid });
 
+/** The umask a MKNOD, MKDIR, CREATE or TMPFILE carries, for us to apply: only with DONT_MASK (otherwise the kernel did). */
+export const umaskOf = (c: OpContext, umask: number): number | undefined => (c.dontMask ? umask & 0o777 : undefined);
+
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const { O_RDONLY, O_RDWR } = fsConstants;
@@ -71,6 +74,8 @@ export class OpContext {
    * (to fill a partial page) and it computes O_APPEND offsets itself.
    */
   writeback = false;
+  /** Modes of new objects come unmasked, with the caller's umask (DONT_MASK was negotiated). */
+  dontMask = false;
   /** Where READ and READDIR replies are built; the session writes each reply before the next request. */
   readonly scratch: Buffer;
 

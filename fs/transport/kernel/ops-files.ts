@@ -9,7 +9,7 @@ import type { OpenFile } from '../../handles.js';
 import type { Attr } from '../../worldfs.js';
 import type { Node } from './inodes.js';
 import { DOTS_ONLY, firstAfter, listingOf, type Listing } from './listing.js';
-import { owner, type OpContext, type Reply, type Request } from './op-context.js';
+import { owner, umaskOf, type OpContext, type Reply, type Request } from './op-context.js';
 import {
   ENTRY_OUT_SIZE, FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, FOPEN_PASSTHROUGH, FSYNC_FDATASYNC, OPEN_KILL_SUIDGID, OPEN_OUT_SIZE, WRITE_KILL_SUIDGID, OUT_HEADER_SIZE, direntPlusSize, direntSize, replyBuffer, scratchReply,
   setReplyLength, writeDirent, writeDirentPlus, writeEntry, writeOpenOut, type Entry,
@@ -109,10 +109,11 @@ function openReply(r: Request, fh: number, openFlags = 0, backingId = 0): Buffer
 export function create(c: OpContext, r: Request): Buffer {
   r.body.u32(); // flags: the file is new, so only its access mode matters, and it is opened read-write
   const mode = r.body.u32();
-  r.body.skip(8); // umask (already applied), open_flags
+  const umask = umaskOf(c, r.body.u32());
+  r.body.skip(4); // open_flags
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
-  const fh = c.fs.create(c.childPath(parent, name), mode, owner(r.h));
+  const fh = c.fs.create(c.childPath(parent, name), mode, owner(r.h), umask);
   return madeAndOpened(c, r, fh, (made) => c.entry(parent, name, made));
 }
 
@@ -124,9 +125,10 @@ export function create(c: OpContext, r: Request): Buffer {
 export function tmpfile(c: OpContext, r: Request): Buffer {
   r.body.u32(); // flags: as CREATE's
   const mode = r.body.u32();
-  r.body.skip(8); // umask (already applied), open_flags
+  const umask = umaskOf(c, r.body.u32());
+  r.body.skip(4); // open_flags
   const parent = c.node(r.h.nodeid);
-  const fh = c.fs.tmpfile(c.pathOf(parent), mode, owner(r.h));
+  const fh = c.fs.tmpfile(c.pathOf(parent), mode, owner(r.h), umask);
   return madeAndOpened(c, r, fh, (made) => {
     if (made === undefined) throw fsError('EBADF', `handle ${fh}: gone before its reply`);
     return c.nameless(parent, made);

@@ -3,7 +3,7 @@
 import { fsError, isFsError } from '../../../src/core/errors.js';
 import type { ViewPath } from '../../../src/core/paths.js';
 import type { Node } from './inodes.js';
-import { owner, type OpContext, type Reply, type Request } from './op-context.js';
+import { owner, umaskOf, type OpContext, type Reply, type Request } from './op-context.js';
 import { constants } from 'node:os';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, encodeError } from './protocol.js';
 
@@ -58,19 +58,20 @@ export function batchForget(c: OpContext, r: Request): undefined {
 export function mknod(c: OpContext, r: Request): Buffer {
   const mode = r.body.u32();
   const rdev = r.body.u32();
-  r.body.skip(8); // umask (already applied: no DONT_MASK), padding
+  const umask = umaskOf(c, r.body.u32());
+  r.body.skip(4); // padding
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
-  c.fs.mknod(c.childPath(parent, name), mode, rdev, owner(r.h));
+  c.fs.mknod(c.childPath(parent, name), mode, rdev, owner(r.h), umask);
   return c.entryReply(r, c.entry(parent, name));
 }
 
 export function mkdir(c: OpContext, r: Request): Buffer {
   const mode = r.body.u32();
-  r.body.skip(4);
+  const umask = umaskOf(c, r.body.u32());
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
-  c.fs.mkdir(c.childPath(parent, name), mode, owner(r.h));
+  c.fs.mkdir(c.childPath(parent, name), mode, owner(r.h), umask);
   return c.entryReply(r, c.entry(parent, name));
 }
 

@@ -83,6 +83,8 @@ export class KernelOps {
   }
   /** Whether the kernel caches writes (WRITEBACK_CACHE was negotiated): set once, at INIT. */
   set writeback(on: boolean) { this.c.writeback = on; }
+  /** Whether modes of new objects come unmasked, their umask beside them (DONT_MASK): set once, at INIT. */
+  set dontMask(on: boolean) { this.c.dontMask = on; }
   /** Passthrough opens and fallbacks, and backing ids open now. */
   get passthroughCounters() { return { ...this.c.passthrough.counters, backingIds: this.c.passthrough.backingIds }; }
   /** Handles of files the kernel opened itself (node-files.ts): kept now, opened and evicted so far. */

@@ -24,12 +24,15 @@ const EIO = -constants.errno.EIO;
  * lower layer's change to it would never show). HANDLE_KILLPRIV_V2: we drop setuid/setgid on an
  * unprivileged write or truncate (fs/union/killpriv.ts), and in exchange the kernel stops asking for
  * security.capability before every write (it marks the superblock SB_NOSEC). READDIRPLUS_AUTO
- * only with readdirplus=auto (Wants). Not asked: DONT_MASK (the kernel applies the umask), locks
- * (kept local by the kernel), SETXATTR_EXT, SECURITY_CTX and the other extensions.
+ * only with readdirplus=auto (Wants). DONT_MASK: the kernel sends a new object's mode with the
+ * caller's umask beside it, and we apply the umask unless the parent directory has a default ACL,
+ * which then decides the mode instead, as on a local filesystem (Union.newMode). Not asked:
+ * locks (kept local by the kernel), POSIX_ACL, SETXATTR_EXT, SECURITY_CTX and the other extensions.
  */
 export const WANTED_FLAGS =
   Init.ASYNC_READ | Init.ATOMIC_O_TRUNC | Init.BIG_WRITES | Init.DO_READDIRPLUS |
-  Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO | Init.HANDLE_KILLPRIV_V2;
+  Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO | Init.HANDLE_KILLPRIV_V2 |
+  Init.DONT_MASK;
 /**
  * Second-word flags we ask for (only through INIT_EXT). PASSTHROUGH only when the mount allows it
  * and does not cache writes: the kernel refuses the two together (process_init_reply).
@@ -189,6 +192,7 @@ export class Session {
   private apply(init: InitIn, n: Negotiated): void {
     this.initialized = true;
     this.ops.writeback = (n.flags & Init.WRITEBACK_CACHE) !== 0;
+    this.ops.dontMask = (n.flags & Init.DONT_MASK) !== 0;
     const device = this.device;
     this.ops.initialized((notices) => void device.notify(notices), (n.flags2 & Init2.HAS_EXPIRE_ONLY) !== 0,
       (init.flags & BigInt(Init.NO_OPENDIR_SUPPORT)) !== 0n, (init.flags & BigInt(Init.NO_OPEN_SUPPORT)) !== 0n);

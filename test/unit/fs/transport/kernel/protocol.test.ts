@@ -219,8 +219,10 @@ describe('INIT', () => {
     expect(typeof negotiate(initIn(26, 0), 1 << 20)).toBe('string');
   });
 
-  it('never asks for writeback caching or for the kernel not to apply the umask', () => {
-    expect(WANTED_FLAGS & (Init.WRITEBACK_CACHE | Init.DONT_MASK)).toBe(0);
+  it('never asks for writeback caching by itself, and asks to apply the umask itself (DONT_MASK: default ACLs)', () => {
+    expect(WANTED_FLAGS & Init.WRITEBACK_CACHE).toBe(0);
+    expect(WANTED_FLAGS & Init.DONT_MASK).toBe(Init.DONT_MASK);
+    expect(negotiate(initIn(45, Init.DONT_MASK | Init.ASYNC_READ), 1 << 20)).toMatchObject({ flags: Init.DONT_MASK | Init.ASYNC_READ });
   });
 
   it('asks for a READDIRPLUS per directory read, unless the mount leaves the choice to the kernel', () => {
