@@ -5,6 +5,7 @@ import type { ViewPath } from '../src/core/paths.js';
 import { isUpper } from '../src/core/resolve.js';
 import { HandleTable } from './handles.js';
 import type { Union } from '../src/host/union.js';
+import { lseekFd } from '../src/host/syscalls.js';
 import { STAGE_THRESHOLD, type StageTicket } from '../src/host/copy-stager.js';
 import * as attr from './union/attr.js';
 import * as dir from './union/dir.js';
@@ -110,6 +111,12 @@ export class WorldFs {
     const f = this.handles.get(handle);
     if (!f) throw fsError('EBADF', `handle ${handle}`);
     handleAttrs.fallocate(f, mode, offset, length);
+  }
+  /** lseek(2) with SEEK_DATA or SEEK_HOLE on a handle: where the layer file's data or next hole begins. */
+  seekData(handle: number, offset: bigint, whence: number): bigint {
+    const f = this.handles.get(handle);
+    if (!f) throw fsError('EBADF', `handle ${handle}`);
+    return lseekFd(f.fd, offset, whence);
   }
   /** Whether `handle` is open on a file of the top layer itself (see OpenFile.own). */
   ownsHandle(handle: number): boolean {

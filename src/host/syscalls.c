@@ -21,6 +21,7 @@
  *   fanotifyWatch / fanotifyClose     whole-filesystem change reports (fanotify.c)
  *   fallocate(fd, mode, offset, len)  FALLOC_FL_* on an open file; offset and len are bigints (exact)
  *   futimens(fd, atimeNs, mtimeNs)    utimensat's times on an open file (one unlinked, say)
+ *   lseek(fd, offset, whence)          lseek(2) with a bigint offset (SEEK_DATA / SEEK_HOLE); the new offset, a bigint
  *   fuseBackingOpen / fuseBackingClose FUSE passthrough's backing files (fuse-passthrough.c)
  *   inotifyInit / inotifyAddWatch / inotifyRmWatch  inotify with a chosen event mask (inotify.c)
  * Errors are thrown as Error objects with `code` set to the errno name, like Node's own.
@@ -339,6 +340,22 @@ static napi_value js_fallocate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_lseek(napi_env env, napi_callback_info info) {
+  size_t argc = 3; napi_value argv[3]; int fd; uint32_t whence; off_t offset; char what[32]; napi_value out;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || get_fd(env, argv[0], &fd) || get_off(env, argv[1], &offset) || napi_get_value_uint32(env, argv[2], &whence) != napi_ok) {
+    napi_throw_type_error(env, NULL, "lseek(fd: number, offset: bigint, whence: number)");
+    return NULL;
+  }
+  off_t at = lseek(fd, offset, (int) whence);
+  if (at < 0) {
+    snprintf(what, sizeof what, "fd %d", fd);
+    return throw_errno(env, errno, "lseek", what);
+  }
+  napi_create_bigint_int64(env, (int64_t) at, &out);
+  return out;
+}
+
 static napi_value js_futimens(napi_env env, napi_callback_info info) {
   size_t argc = 3; napi_value argv[3]; int fd; struct timespec ts[2]; char what[32];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -522,6 +539,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL },
     { "fallocate", NULL, js_fallocate, NULL, NULL, NULL, napi_default, NULL },
     { "futimens", NULL, js_futimens, NULL, NULL, NULL, napi_default, NULL },
+    { "lseek", NULL, js_lseek, NULL, NULL, NULL, napi_default, NULL },
     { "fgetxattr", NULL, js_fgetxattr, NULL, NULL, NULL, napi_default, NULL },
     { "readSome", NULL, js_read_some, NULL, NULL, NULL, napi_default, NULL },
     { "mapShared", NULL, js_map_shared, NULL, NULL, NULL, napi_default, NULL },

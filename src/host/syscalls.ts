@@ -24,6 +24,7 @@ interface Native {
   fanotifyClose(handle: object): void;
   fallocate(fd: number, mode: number, offset: bigint, len: bigint): void;
   futimens(fd: number, atimeNs: bigint | null | 'now', mtimeNs: bigint | null | 'now'): void;
+  lseek(fd: number, offset: bigint, whence: number): bigint;
   fgetxattr(fd: number, name: string): Buffer | null;
   fuseBackingOpen(devFd: number, fd: number): number;
   fuseBackingClose(devFd: number, id: number): void;
@@ -177,6 +178,11 @@ export function fanotifyClose(handle: object): void {
  */
 export function fallocateFd(fd: number, mode: number, offset: bigint, len: bigint): void {
   host(() => load().fallocate(fd, mode, offset, len));
+}
+
+/** lseek(2) on `fd` (SEEK_DATA and SEEK_HOLE, which Node does not bind): the offset it lands on; ENXIO past the data or the end. */
+export function lseekFd(fd: number, offset: bigint, whence: number): bigint {
+  return host(() => load().lseek(fd, offset, whence));
 }
 
 /** futimens(3): nanosecond times of an open file (one with no name left, say); undefined leaves a time as is. */

@@ -259,24 +259,46 @@ export function fallocate(c: OpContext, r: Request): Reply {
 export function fsync(c: OpContext, r: Request): Buffer {
   const fh = r.body.u64();
   const datasync = (r.body.u32() & FSYNC_FDATASYNC) !== 0;
-  if (!c.files.opens.byNode(fh)) {
-    c.fs.fsync(fh, datasync);
-    return c.empty(r);
-  }
   // The kernel opened the file itself: what was written went through the node's handle, or through
   // one closed since (its data is in the host's page cache): fsync of any descriptor of the file.
-  const node = c.node(r.h.nodeid);
-  const kept = c.files.keptOf(node);
-  if (kept !== undefined) c.fs.fsync(kept, datasync);
-  else if (c.nodes.pathOf(node) !== undefined) {
-    const h = c.fs.open(c.pathOf(node), O_RDONLY);
-    try {
-      c.fs.fsync(h, datasync);
-    } finally {
-      c.fs.release(h);
-    }
-  }
+  if (!c.files.opens.byNode(fh)) c.fs.fsync(fh, datasync);
+  else withAnyHandle(c, c.node(r.h.nodeid), (h) => c.fs.fsync(h, datasync));
   return c.empty(r);
+}
+
+/**
+ * LSEEK: SEEK_DATA and SEEK_HOLE (the kernel answers SEEK_SET, SEEK_CUR and SEEK_END itself), on
+ * the layer file, so `cp --sparse` and `tar -S` skip its holes; ENXIO at or past the end. Before,
+ * ENOSYS made the kernel call every offset data: a 2 GB file of holes was read whole.
+ */
+export function lseek(c: OpContext, r: Request): Buffer {
+  const fh = r.body.u64();
+  const offset = r.body.i64();
+  const whence = r.body.u32();
+  let at: bigint | undefined;
+  if (!c.files.opens.byNode(fh)) at = c.fs.seekData(fh, offset, whence);
+  else withAnyHandle(c, c.node(r.h.nodeid), (h) => { at = c.fs.seekData(h, offset, whence); });
+  // Never a guess: SEEK_HOLE answered wrong would make a copy skip data.
+  if (at === undefined) throw fsError('EIO', `node ${r.h.nodeid}: no name left and no handle kept to seek in`);
+  const b = replyBuffer(r.h.unique, 8);
+  b.writeBigInt64LE(at, OUT_HEADER_SIZE);
+  return b;
+}
+
+/**
+ * Run `fn` on a handle of `node`, a file the kernel opened itself: the one it keeps, or one opened
+ * read-only for the call (nothing when the node has no name left and none is kept).
+ */
+function withAnyHandle(c: OpContext, node: Node, fn: (h: number) => void): void {
+  const kept = c.files.keptOf(node);
+  if (kept !== undefined) return fn(kept);
+  if (c.nodes.pathOf(node) === undefined) return;
+  const h = c.fs.open(c.pathOf(node), O_RDONLY);
+  try {
+    fn(h);
+  } finally {
+    c.fs.release(h);
+  }
 }
 
 /**

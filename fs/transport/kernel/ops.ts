@@ -28,7 +28,7 @@ const TABLE: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [Op.STATFS, attrs.statfs], [Op.SETXATTR, attrs.setxattr], [Op.GETXATTR, attrs.getxattr],
   [Op.LISTXATTR, attrs.listxattr], [Op.REMOVEXATTR, attrs.removexattr],
   [Op.OPEN, files.open], [Op.CREATE, files.create], [Op.TMPFILE, files.tmpfile], [Op.READ, files.read], [Op.WRITE, files.write],
-  [Op.RELEASE, files.release], [Op.FSYNC, files.fsync], [Op.FLUSH, flush], [Op.FALLOCATE, files.fallocate],
+  [Op.RELEASE, files.release], [Op.FSYNC, files.fsync], [Op.FLUSH, flush], [Op.FALLOCATE, files.fallocate], [Op.LSEEK, files.lseek],
   [Op.OPENDIR, files.opendir], [Op.READDIR, (c, r) => files.readdir(c, r, false)],
   [Op.READDIRPLUS, (c, r) => files.readdir(c, r, true)], [Op.RELEASEDIR, files.releasedir],
   [Op.FSYNCDIR, (c, r) => c.empty(r)],
