@@ -28,8 +28,9 @@ export interface UnionOptions {
 }
 
 /**
- * What creating `path` inside `parent` would have given it: the group and setgid of a setgid
- * parent. `path` may be a descriptor of a file (one made with O_TMPFILE, which has no path).
+ * What creating `path` inside `parent` would have given it: what `parent`'s default ACL gives (a
+ * path only), and the group and setgid of a setgid parent. `path` may be a descriptor of a file
+ * (one made with O_TMPFILE, which has no path).
  */
 export function inheritFromParent(path: string | number, parent: string, isDir: boolean): void {
   if (typeof path === 'string') inheritDefaultAcl(path, parent, isDir);
