@@ -26,13 +26,16 @@ const EIO = -constants.errno.EIO;
  * security.capability before every write (it marks the superblock SB_NOSEC). READDIRPLUS_AUTO
  * only with readdirplus=auto (Wants). DONT_MASK: the kernel sends a new object's mode with the
  * caller's umask beside it, and we apply the umask unless the parent directory has a default ACL,
- * which then decides the mode instead, as on a local filesystem (Union.newMode). Not asked:
- * locks (kept local by the kernel), POSIX_ACL, SETXATTR_EXT, SECURITY_CTX and the other extensions.
+ * which then decides the mode instead, as on a local filesystem (Union.newMode). POSIX_ACL: the
+ * kernel checks permissions by the ACL too (default_permissions alone reads only the mode bits, so
+ * a named user's entry neither granted nor denied), fetching an inode's ACL with a GETXATTR the
+ * first time a caller other than its owner asks, and caching it with the attributes. Not asked:
+ * locks (kept local by the kernel), SETXATTR_EXT, SECURITY_CTX and the other extensions.
  */
 export const WANTED_FLAGS =
   Init.ASYNC_READ | Init.ATOMIC_O_TRUNC | Init.BIG_WRITES | Init.DO_READDIRPLUS |
   Init.PARALLEL_DIROPS | Init.MAX_PAGES | Init.CACHE_SYMLINKS | Init.ABORT_ERROR | Init.ASYNC_DIO | Init.HANDLE_KILLPRIV_V2 |
-  Init.DONT_MASK;
+  Init.DONT_MASK | Init.POSIX_ACL;
 /**
  * Second-word flags we ask for (only through INIT_EXT). PASSTHROUGH only when the mount allows it
  * and does not cache writes: the kernel refuses the two together (process_init_reply).
