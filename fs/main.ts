@@ -82,7 +82,7 @@ async function serve(given: MountOptions): Promise<number> {
       mountpoint, fsname: opts.fsname, allowOther: opts.allowOther && mayAllowOther(), cacheTimeout: opts.cacheTimeout,
       ...(s.notified ? { notifiedTimeout: opts.notifiedTimeout } : {}),
       ...(!s.notified && s.notifiedLayers > 0 ? { notifiedLayers: s.notifiedLayers, notifiedLayersTimeout: opts.notifiedTimeout } : {}),
-      kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache, passthrough: opts.passthrough !== 'off',
+      kernelFlags: opts.kernelFlags, debug: opts.debug, writebackCache: opts.writebackCache, acl: opts.acl, passthrough: opts.passthrough !== 'off',
       kernelOpens: opts.open === 'kernel', readdirplus: opts.readdirplus, busyPollUs: opts.busyPollUs, maxNodes: opts.maxNodes,
       ...(device ? { device } : {}), ...(opts.journal !== undefined ? { journal: opts.journal } : {}),
     });

@@ -57,6 +57,12 @@ export interface MountOptions {
   /** writeback_cache: the kernel caches writes (kernel transport only, and only with udba=none). */
   readonly writebackCache: boolean;
   /**
+   * acl: the kernel checks POSIX ACLs (named users' and groups' entries) as well as mode bits
+   * (kernel transport only). Off by default: the kernel then fetches an inode's ACL whenever a
+   * caller other than its owner needs it after its attributes were refreshed (fs/README.md).
+   */
+  readonly acl: boolean;
+  /**
    * passthrough=auto (default): open files are served by the kernel from their layer file (FUSE
    * passthrough, kernel transport, Linux 6.9+, root) where that is correct (fs/README.md); off: never.
    */
@@ -121,7 +127,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: worldfs [-f] [-d] -o lowerdir=L1[:L2...],upperdir=U[,workdir=W][,whiteout=aufs|overlay|overlay-user]
                  [,udba=reval|none][,timeout=SECONDS][,notify=none|auto|inotify|fanotify][,notify_timeout=SECONDS][,fence=DIR][,volatile][,metacopy=on|off][,log=FILE][,prune=/P1:/P2][,seenlog=FILE]
-                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,passthrough=auto|off][,open=daemon|kernel][,readdirplus=always|auto][,journal=FILE]
+                 [,squash_to_uid=UID][,squash_to_gid=GID][,squash_to_root][,writeback_cache][,acl][,passthrough=auto|off][,open=daemon|kernel][,readdirplus=always|auto][,journal=FILE]
                  [,transport=auto|native|kernel][,busy_poll=MICROSECONDS][,nodes=N] MOUNTPOINT
        worldfs SOURCE MOUNTPOINT -o OPTIONS     (as called by mount -t fuse.worldfs)`;
 
@@ -196,6 +202,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   let log: string | undefined;
   let allowOther = true;
   let writebackCache = false;
+  let acl = false;
   let passthrough: Passthrough = 'auto';
   let open: OpenBy = 'daemon';
   let readdirplus: ReaddirPlus = 'always';
@@ -265,6 +272,7 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
       case 'transport': transport = transportName(need(), 'transport='); break;
       case 'noallow_other': allowOther = false; break;
       case 'writeback_cache': writebackCache = true; break;
+      case 'acl': acl = true; break;
       case 'passthrough': passthrough = oneOf('auto', 'off'); break;
       case 'open': open = oneOf('daemon', 'kernel'); break;
       case 'readdirplus': readdirplus = oneOf('always', 'auto'); break;
@@ -286,10 +294,11 @@ export function parseArgs(argv: readonly string[], defaults: { transport?: strin
   if (busyPollUs !== undefined && busyPollUs > 0 && transport === 'native') throw new UsageError('busy_poll= needs transport=kernel (or auto): libfuse 2.9 reads its requests itself');
   if (maxNodes !== undefined && maxNodes > 0 && transport === 'native') throw new UsageError('nodes= needs transport=kernel (or auto): libfuse 2.9 keeps its own node table');
   if (writebackCache && transport === 'native') throw new UsageError('writeback_cache needs transport=kernel (or auto): libfuse 2.9 has no writeback cache');
+  if (acl && transport === 'native') throw new UsageError('acl needs transport=kernel (or auto): libfuse 2.9 cannot ask the kernel to check ACLs');
   return {
     mountpoint, lowerdirs, upperdir, workdir, whiteout, udba,
     cacheTimeout: cacheTimeout ?? (udba === 'none' ? 3600 : 1), notify, notifiedTimeout, ...(fence !== undefined ? { fence } : {}),
-    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, passthrough, open, readdirplus,
+    fsync, metacopy, foreground, debug, fsname, log, kernelFlags, allowOther, prune, seenlog, stack, squash, transport, writebackCache, acl, passthrough, open, readdirplus,
     ...(journal !== undefined ? { journal } : {}), busyPollUs: busyPollUs ?? BUSY_POLL_US,
     maxNodes: maxNodes ?? (transport === 'native' ? 0 : MAX_NODES),
   };

@@ -68,7 +68,7 @@ export class KernelTransport implements Transport {
     ops = new KernelOps(this.fs, this.timeouts, MAX_WRITE, kernelOpens, journal?.table);
     const device = new FuseDevice(MAX_WRITE, this.opts.device?.fd, (this.opts.busyPollUs ?? 0) * 1000);
     const session = new Session(device, ops, MAX_WRITE, {
-      writeback: this.opts.writebackCache === true, passthrough: this.opts.passthrough === true, kernelOpens,
+      writeback: this.opts.writebackCache === true, acl: this.opts.acl === true, passthrough: this.opts.passthrough === true, kernelOpens,
       readdirplus: this.opts.readdirplus,
     }, journal);
     ops.limitNodes(this.opts.maxNodes ?? 0, (notices, onError) => device.notify(notices, onError));

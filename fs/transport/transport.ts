@@ -35,6 +35,8 @@ export interface TransportOptions {
   readonly debug: boolean;
   /** Let the kernel cache writes (WRITEBACK_CACHE); a transport that cannot ignores it. */
   readonly writebackCache?: boolean;
+  /** The kernel checks POSIX ACLs (FUSE_POSIX_ACL; option acl). */
+  readonly acl?: boolean;
   /**
    * Let the kernel serve open files from their layer file (FUSE passthrough) where the kernel and
    * our privileges allow; a transport that cannot ignores it. Never together with `writebackCache`.

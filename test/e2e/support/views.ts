@@ -42,6 +42,8 @@ export interface ViewSpec {
   readonly layers: readonly Tree[];
   /** Extra entries created next to the view, in `<base>/outside` (never part of any layer). */
   readonly outside?: Tree;
+  /** More worldfs mount options for this view (after the variant's). */
+  readonly options?: readonly string[];
 }
 
 /** The directory a test works in, and where its layers live on the host. */
@@ -160,7 +162,7 @@ export function useViews(variant: Variant): {
       p: (rel = '') => (rel === '' ? root : join(root, rel)),
       rebaseline: () => { for (const g of lowerGuards) g.before = fingerprint(g.dir); },
       remount: async () => {
-        view.mounted = await mountWorldfs({ lowers, upper, work, mnt: root, whiteout: variant.name, options: variant.options });
+        view.mounted = await mountWorldfs({ lowers, upper, work, mnt: root, whiteout: variant.name, options: [...variant.options ?? [], ...spec.options ?? []] });
       },
     };
     if (variant.union) await view.remount();
@@ -183,6 +185,8 @@ export interface Case {
   readonly title: string;
   readonly layers: readonly Tree[];
   readonly outside?: Tree;
+  /** More worldfs mount options for its view (ViewSpec.options). */
+  readonly options?: readonly string[];
   /** The variants the behaviour makes sense on (default: all, the oracle included). */
   readonly only?: readonly VariantName[];
   run(v: View, env: ReturnType<typeof useViews>): void | Promise<void>;
@@ -200,7 +204,7 @@ export function runCases(suite: string, cases: readonly Case[], opts: { kernelOp
       for (const c of cases) {
         if (c.only && !c.only.includes(variant.name)) continue;
         it(c.title, async () => {
-          const v = await env.make({ layers: c.layers, outside: c.outside });
+          const v = await env.make({ layers: c.layers, outside: c.outside, options: c.options });
           await c.run(v, env);
         });
       }

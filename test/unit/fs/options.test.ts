@@ -98,6 +98,12 @@ describe('parseArgs', () => {
     expect(parse(`${BASE},nodes=0,transport=native`).maxNodes).toBe(0);
   });
 
+  it('takes acl (the kernel checks POSIX ACLs), off by default, and not with transport=native', () => {
+    expect(parse(BASE).acl).toBe(false);
+    expect(parse(`${BASE},acl`).acl).toBe(true);
+    expect(() => parse(`${BASE},acl,transport=native`)).toThrow(/acl needs transport=kernel/);
+  });
+
   it('takes writeback_cache only with udba=none, and not with transport=native', () => {
     expect(parse(BASE).writebackCache).toBe(false);
     expect(parse(`${BASE},udba=none,writeback_cache`).writebackCache).toBe(true);

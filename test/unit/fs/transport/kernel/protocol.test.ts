@@ -238,6 +238,12 @@ describe('INIT', () => {
     expect(negotiate(initIn(45, offered), 1 << 20)).toMatchObject({ flags: Init.HANDLE_KILLPRIV_V2 | Init.ASYNC_READ });
   });
 
+  it('asks for POSIX ACL checks only when the mount asks (the acl option)', () => {
+    const offered = Init.POSIX_ACL | Init.ASYNC_READ;
+    expect(negotiate(initIn(45, offered), 1 << 20, { acl: true })).toMatchObject({ flags: offered });
+    expect(negotiate(initIn(45, offered), 1 << 20)).toMatchObject({ flags: Init.ASYNC_READ });
+  });
+
   it('asks for passthrough through INIT_EXT when the mount allows it, never with writeback caching', () => {
     const offered = Init.INIT_EXT | Init.WRITEBACK_CACHE;
     expect(negotiate(initIn(45, offered, 0xffffffff), 1 << 20, { passthrough: true })).toMatchObject({ flags2: Init2.HAS_EXPIRE_ONLY | Init2.PASSTHROUGH });
