@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { passesFilters } from '../../src/core/content-diff.js';
 import type { Ctx } from '../context.js';
 import { deadViewLine } from '../render/dead-view.js';
+import { pathText } from '../render/path-text.js';
 import { filtersOf } from './diff.js';
 
 const MARK = { added: 'A', modified: 'M', deleted: 'D' } as const;
@@ -29,7 +30,7 @@ export function register(program: Command, ctx: Ctx): void {
       if (c.deadViewUsers) ctx.io.stdout(deadViewLine(c.world.name, c.deadMount, c.deadViewUsers));
       ctx.io.stdout(c.changes.length === 0 ? `files: no changes${filters.length > 0 ? ` at ${filters.join(', ')}` : ''}\n` : 'files:\n');
       for (const ch of c.changes) {
-        ctx.io.stdout(`  ${MARK[ch.change]} ${ch.path}${ch.type === 'dir' ? '/' : ''}${ch.from ? `  (renamed from ${ch.from})` : ''}\n`);
+        ctx.io.stdout(`  ${MARK[ch.change]} ${pathText(ch.path)}${ch.type === 'dir' ? '/' : ''}${ch.from ? `  (renamed from ${pathText(ch.from)})` : ''}\n`);
       }
       ctx.io.stdout(c.processes.length === 0 ? 'processes: none\n' : 'processes:\n');
       for (const p of c.processes) ctx.io.stdout(`  ${p.pid}\t${p.nspid}\t${p.state}\t${p.command}\n`);

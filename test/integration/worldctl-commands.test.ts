@@ -188,6 +188,17 @@ describe('worldctl list and tree', () => {
     expect(parsed.changes).toEqual([]);
     expect(parsed.processes).toEqual([]);
   });
+
+  it('ls shows a name holding a newline or a backslash quoted, one change a line; --json as it is', async () => {
+    const layer = join(fx.home, 'worlds', 'w4', 'layer');
+    writeFileSync(join(layer, 'two\nlines'), 'x');
+    writeFileSync(join(layer, 'back\\slash'), 'x');
+    writeFileSync(join(layer, 'plain name'), 'x');
+    const lines = (await fx.ok(['ls', 'Child3'])).split('\n').filter((l) => l.startsWith('  A '));
+    expect(lines.sort()).toEqual(['  A "/back\\\\slash"', '  A "/two\\nlines"', '  A /plain name']);
+    const j = JSON.parse(await fx.ok(['ls', 'Child3', '--json'])) as { changes: { path: string }[] };
+    expect(j.changes.map((c) => c.path).sort()).toEqual(['/back\\slash', '/plain name', '/two\nlines']);
+  });
 });
 
 describe('worldctl delete', () => {
