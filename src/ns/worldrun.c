@@ -24,7 +24,8 @@
  * The fence took 0.5-1.4 ms here, about as long as nsenter's start. Like runForeground
  * (src/ns/launcher.ts) it relays SIGINT, SIGQUIT, SIGTERM and SIGHUP as one byte each and exits
  * with the command's status (128+N when it died of signal N); such a signal before the gate opened
- * means the command never starts. The environment is Node's: PATH, HOME, TERM, then each -e.
+ * means the command never starts. The environment is Node's: PATH, HOME, TERM, the caller's locale
+ * (LANG, LANGUAGE, LC_*), then each -e.
  *
  * Anything else (no ticket, any check failing, a form of the command line it does not parse, not
  * root, --detach) goes to Node unchanged: execvp node WORLDCTL_MJS run ..., which gives the
@@ -466,6 +467,9 @@ int main(int argc, char **argv) {
   envp[envc++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   envp[envc++] = "HOME=/root";
   envp[envc++] = term;
+  /* The caller's locale, as localeOf (src/worlds/processes.ts) gives it. */
+  for (char **e = environ; *e && envc < MAX_ENV; e++)
+    if (has_prefix(*e, "LANG=") || has_prefix(*e, "LANGUAGE=") || has_prefix(*e, "LC_")) envp[envc++] = *e;
   const char *cwd = "/";
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *kv = NULL;

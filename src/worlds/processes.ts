@@ -48,6 +48,16 @@ export function liveInit(ctx: WorldsContext, id: string): ProcessRef | undefined
   return isAlive(ref) ? ref : undefined;
 }
 
+/**
+ * The caller's locale (LANG, LANGUAGE, LC_*), which a command in a world gets as on the host: `ls`
+ * then shows UTF-8 names as names, not octal escapes. dist/worldrun passes the same (worldrun.c).
+ */
+export function localeOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && (k === 'LANG' || k === 'LANGUAGE' || k.startsWith('LC_'))) out[k] = v;
+  return out;
+}
+
 /** A hostname from a world name: letters, digits and '-' only, at most 63 characters. */
 export function hostnameOf(name: string): string {
   const h = name.normalize('NFKD').replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
@@ -103,7 +113,7 @@ export async function runInWorld(ctx: WorldsContext, name: string, req: RunReque
     initPid: init.pid, shimFd: SHIM_FD, world: w.name, cwd: req.cwd, command: req.command,
     cgroupProcs: cgroup, userns: rootless(), relayFd: req.detach ? undefined : RELAY_FD,
   });
-  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...req.env };
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TERM: process.env.TERM ?? 'xterm', ...localeOf(process.env), ...req.env };
   const shim = nativeBin('worldshim');
   if (req.detach) return runDetached(argv, env, shim, ctx.layout.outputLog(w.id));
   if (registry && !rootless()) issueTicket(ctx, w, registry, init, { ...fenced, ...(cgroup !== undefined ? { cgroup } : {}) });

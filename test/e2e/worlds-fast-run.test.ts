@@ -18,7 +18,9 @@ let home: string;
 
 /** bin/worldctl on this test's store; `path`: WORLDCTL_FASTPATH (unset: worldrun where it can). */
 function ctl(args: readonly string[], path?: 'off' | 'require', extra: NodeJS.ProcessEnv = {}) {
-  const env = { ...process.env, WORLDOS_HOME: home, ...(path ? { WORLDCTL_FASTPATH: path } : {}), ...extra };
+  // A variable `extra` sets to undefined is left out (spawn would pass the text "undefined").
+  const all = { ...process.env, WORLDOS_HOME: home, ...(path ? { WORLDCTL_FASTPATH: path } : {}), ...extra };
+  const env = Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
   const r = spawnSync(WORLDCTL, args, { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
@@ -42,7 +44,9 @@ afterEach(() => {
   tmp.cleanup();
 });
 
-const probe = ['sh', '-c', 'echo "$PATH|$HOME|$TERM|$A|$(pwd)|$(hostname)"; ls /proc/self/fd | wc -l'];
+const probe = ['sh', '-c', 'echo "$PATH|$HOME|$TERM|$A|$(pwd)|$(hostname)|$LANG|$LC_CTYPE|$LC_ALL"; ls /proc/self/fd | wc -l'];
+/** The caller's locale, which a command in a world gets (as `-e` may replace any of it). */
+const LOCALE = { LANG: 'C.UTF-8', LC_CTYPE: 'C.UTF-8', LC_ALL: undefined };
 
 describe('worldctl run without Node', () => {
   it('runs nothing before Node has run a command in the world (no ticket)', () => {
@@ -52,10 +56,10 @@ describe('worldctl run without Node', () => {
   });
 
   it('gives a command what Node gives it: environment, directory, hostname, descriptors, exit status', () => {
-    const viaNode = ok(['run', '--cwd', '/etc', '-e', 'A=1', '-e', 'HOME=/x', 'W', '--', ...probe], 'off');
-    const native = ok(['run', '--cwd', '/etc', '-e', 'A=1', '-e', 'HOME=/x', 'W', '--', ...probe], 'require');
+    const viaNode = ok(['run', '--cwd', '/etc', '-e', 'A=1', '-e', 'HOME=/x', '-e', 'LC_CTYPE=C', 'W', '--', ...probe], 'off', LOCALE);
+    const native = ok(['run', '--cwd', '/etc', '-e', 'A=1', '-e', 'HOME=/x', '-e', 'LC_CTYPE=C', 'W', '--', ...probe], 'require', LOCALE);
     expect(native.split('\n')[0]).toBe(viaNode.split('\n')[0]);
-    expect(native).toMatch(/^\/usr\/local\/sbin:[^|]*\|\/x\|[^|]*\|1\|\/etc\|W\n/);
+    expect(native).toMatch(/^\/usr\/local\/sbin:[^|]*\|\/x\|[^|]*\|1\|\/etc\|W\|C\.UTF-8\|C\|\n/);
     // stdin, stdout, stderr and ls's own directory: neither the relay pipe, nor the shim, nor any
     // descriptor worldctl's caller left open is handed on (Node's spawn hands on the caller's).
     expect(native.split('\n')[1]).toBe('4');
