@@ -106,11 +106,17 @@ function openReply(r: Request, fh: number, openFlags = 0, backingId = 0): Buffer
   return b;
 }
 
-export function create(c: OpContext, r: Request): Buffer {
+/** fuse_create_in, as CREATE and TMPFILE carry it: the mode, and the umask for us to apply (umaskOf). */
+function createIn(c: OpContext, r: Request): { mode: number; umask: number | undefined } {
   r.body.u32(); // flags: the file is new, so only its access mode matters, and it is opened read-write
   const mode = r.body.u32();
   const umask = umaskOf(c, r.body.u32());
   r.body.skip(4); // open_flags
+  return { mode, umask };
+}
+
+export function create(c: OpContext, r: Request): Buffer {
+  const { mode, umask } = createIn(c, r);
   const parent = c.node(r.h.nodeid);
   const name = r.body.cstring();
   const fh = c.fs.create(c.childPath(parent, name), mode, owner(r.h), umask);
@@ -123,10 +129,7 @@ export function create(c: OpContext, r: Request): Buffer {
  * closed before, both are gone. The name the request carries ("/") is none.
  */
 export function tmpfile(c: OpContext, r: Request): Buffer {
-  r.body.u32(); // flags: as CREATE's
-  const mode = r.body.u32();
-  const umask = umaskOf(c, r.body.u32());
-  r.body.skip(4); // open_flags
+  const { mode, umask } = createIn(c, r);
   const parent = c.node(r.h.nodeid);
   const fh = c.fs.tmpfile(c.pathOf(parent), mode, owner(r.h), umask);
   return madeAndOpened(c, r, fh, (made) => {
@@ -275,9 +278,8 @@ export function lseek(c: OpContext, r: Request): Buffer {
   const fh = r.body.u64();
   const offset = r.body.i64();
   const whence = r.body.u32();
-  let at: bigint | undefined;
-  if (!c.files.opens.byNode(fh)) at = c.fs.seekData(fh, offset, whence);
-  else withAnyHandle(c, c.node(r.h.nodeid), (h) => { at = c.fs.seekData(h, offset, whence); });
+  const seek = (h: number) => c.fs.seekData(h, offset, whence);
+  const at = c.files.opens.byNode(fh) ? withAnyHandle(c, c.node(r.h.nodeid), seek) : seek(fh);
   // Never a guess: SEEK_HOLE answered wrong would make a copy skip data.
   if (at === undefined) throw fsError('EIO', `node ${r.h.nodeid}: no name left and no handle kept to seek in`);
   const b = replyBuffer(r.h.unique, 8);
@@ -286,16 +288,17 @@ export function lseek(c: OpContext, r: Request): Buffer {
 }
 
 /**
- * Run `fn` on a handle of `node`, a file the kernel opened itself: the one it keeps, or one opened
- * read-only for the call (nothing when the node has no name left and none is kept).
+ * `fn` of a handle of `node`, a file the kernel opened itself: the one it keeps, or one opened
+ * read-only for the call; undefined (`fn` not run) when the node has no name left and none is kept.
  */
-function withAnyHandle(c: OpContext, node: Node, fn: (h: number) => void): void {
+function withAnyHandle<T>(c: OpContext, node: Node, fn: (h: number) => T): T | undefined {
   const kept = c.files.keptOf(node);
   if (kept !== undefined) return fn(kept);
-  if (c.nodes.pathOf(node) === undefined) return;
-  const h = c.fs.open(c.pathOf(node), O_RDONLY);
+  const path = c.nodes.pathOf(node);
+  if (path === undefined) return undefined;
+  const h = c.fs.open(path, O_RDONLY);
   try {
-    fn(h);
+    return fn(h);
   } finally {
     c.fs.release(h);
   }

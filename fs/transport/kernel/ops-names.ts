@@ -149,7 +149,6 @@ export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
   const oldName = r.body.cstring();
   const newName = r.body.cstring();
   if (flags !== 0 && flags !== RENAME_NOREPLACE && flags !== RENAME_EXCHANGE) throw fsError('EINVAL', `rename flags ${flags}`);
-  const source = parent.children.get(oldName);
   if (flags === RENAME_EXCHANGE) return exchange(c, r, parent, oldName, newParent, newName);
   const run = () => {
     const from = c.childPath(parent, oldName);
@@ -163,6 +162,7 @@ export function rename(c: OpContext, r: Request, withFlags: boolean): Reply {
     if (moved) c.rekey(moved, to);
     return c.empty(r);
   };
+  const source = parent.children.get(oldName);
   return source && !source.isDir ? c.afterCopyUp(r, source, run) : run();
 }
 
